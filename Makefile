@@ -1,0 +1,59 @@
+# paygate — the two commands: `make run` and `make test`. Everything else is a step of them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt
+	touch $@
+
+run: $(VENV)/.installed ## start the local gateway on 127.0.0.1 (Ctrl-C stops it)
+	$(PY) -m local.run
+
+test: lint typecheck cfn-lint sam-build ## everything CI runs: lint, types, template, build, all test tiers
+	$(PY) -m pytest tests
+
+lint: $(VENV)/.installed ## ruff lint + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed ## mypy (strict) over the layer, functions and local runtime
+	$(VENV)/bin/mypy
+
+cfn-lint: $(VENV)/.installed ## lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
+
+sam-build: $(SAM_VENV)/.installed ## sam build (no Docker) into .aws-sam/
+	AWS_DEFAULT_REGION=ap-southeast-1 SAM_CLI_TELEMETRY=0 $(SAM) build --template-file template.yaml
+
+unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
+	$(PY) -m pytest tests/unit
+
+integration: $(VENV)/.installed ## integration tier (handlers + moto)
+	$(PY) -m pytest tests/integration
+
+e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
+	$(PY) -m pytest tests/e2e
+
+format: $(VENV)/.installed ## apply ruff formatting and fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: ## remove build output and local state
+	rm -rf .aws-sam .paygate

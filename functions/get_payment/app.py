@@ -1,0 +1,37 @@
+"""GET /v1/payments/{id}: a payment's current state (merchant frontends poll this)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import wiring
+from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.models import PaymentResponse
+from paygate.observability import logger, metrics, tracer
+from paygate.settings import TableSettings, load_settings
+
+settings = load_settings(TableSettings)
+ledger = wiring.ledger(settings)
+app = create_resolver()
+
+
+@app.get(
+    "/v1/payments/<id>",
+    summary="Get a payment",
+    responses={**ERROR_RESPONSES},
+    tags=["payments"],
+)
+@tracer.capture_method(capture_response=False)
+def get_payment(
+    id: Annotated[str, Path(min_length=1, max_length=64, description="Our payment id")],  # noqa: A002
+) -> PaymentResponse:
+    return PaymentResponse.of(ledger.get(id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,49 @@
+"""POST /v1/paypro/payments: create a VietQR payin at Paypro."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import wiring
+from paygate.api import ERROR_RESPONSES, create_resolver, public_base_url
+from paygate.models import PaymentResponse
+from paygate.observability import logger, metrics, tracer
+from paygate.providers.paypro.gateway import WEBHOOK_PATH
+from paygate.requests import PayproPaymentRequest
+from paygate.settings import PayproCheckoutSettings, load_settings
+
+settings = load_settings(PayproCheckoutSettings)
+gateway = wiring.paypro_checkout(settings)
+app = create_resolver()
+
+
+@app.post(
+    "/v1/paypro/payments",
+    summary="Create a VietQR payment (Paypro)",
+    responses={
+        201: {
+            "description": "Payment created; next_action holds the payment link",
+            "content": {"application/json": {"model": PaymentResponse}},
+        },
+        **ERROR_RESPONSES,
+    },
+    tags=["payments"],
+)
+@tracer.capture_method(capture_response=False)
+def create_payment(request: PayproPaymentRequest) -> Response[PaymentResponse]:
+    context = app.current_event.request_context
+    base_url = public_base_url(context.domain_name, context.stage, settings.webhook_base_url)
+    payment = gateway.create_payment(request, notify_url=base_url + WEBHOOK_PATH)
+    metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
+    logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
+    return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""paygate core layer: models, state machine, signing, provider adapters, storage, events."""

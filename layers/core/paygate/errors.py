@@ -1,0 +1,74 @@
+"""Domain errors. Each carries a stable `code` and the field it is about; `paygate.api` maps
+them to HTTP statuses in one table."""
+
+from __future__ import annotations
+
+
+class PaygateError(Exception):
+    """Base class: a failure we can explain to the merchant."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationFailed(PaygateError):
+    code = "validation_error"
+
+
+class LimitError(ValidationFailed):
+    code = "limit_error"
+
+
+class MalformedRequest(PaygateError):
+    code = "malformed_request"
+
+
+class PaymentNotFound(PaygateError):
+    code = "not_found"
+
+
+class InvalidState(PaygateError):
+    code = "invalid_state"
+
+
+class SignatureInvalid(PaygateError):
+    code = "invalid_signature"
+
+
+class ProviderError(PaygateError):
+    """The provider answered, but refused or failed the request."""
+
+    code = "provider_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider_code: str | None = None,
+        provider_message: str | None = None,
+        definitive: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.provider_code = provider_code
+        self.provider_message = provider_message
+        # True when the provider certainly did not accept the request (safe to mark failed).
+        self.definitive = definitive
+        # Our payment the failed call was for, once it is recorded (so the merchant can query it).
+        self.payment_id: str | None = None
+
+
+class ProviderTimeout(ProviderError):
+    """No answer in time: the provider may or may not have accepted the request."""
+
+    code = "provider_timeout"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, definitive=False)
+
+
+class ConcurrentUpdate(PaygateError):
+    code = "conflict"

@@ -1,0 +1,163 @@
+"""The payment lifecycle every provider shares: record, apply provider updates through the
+state machine, store webhooks exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from paygate.errors import ConcurrentUpdate, PaymentNotFound, ProviderError, ProviderTimeout
+from paygate.models import (
+    Failure,
+    Payment,
+    Provider,
+    ProviderUpdate,
+    WebhookOutcome,
+    WebhookRecord,
+    utcnow,
+)
+from paygate.observability import logger
+from paygate.repository import DuplicateWebhook, PaymentRepository
+from paygate.status import PaymentStatus, can_transition
+
+MAX_WRITE_ATTEMPTS = 5
+
+
+def advance(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment | None:
+    """The payment after `update`, or None when the update may not change it (stale,
+    duplicate or backwards). A reported success for another amount or currency becomes
+    `needs_review`, never `succeeded`."""
+    target, failure = update.status, update.failure
+    received = update.amount_received
+    if target is PaymentStatus.SUCCEEDED:
+        wrong_amount = received is not None and received != payment.amount
+        wrong_currency = update.currency is not None and update.currency != payment.currency
+        if wrong_amount or wrong_currency:
+            target = PaymentStatus.NEEDS_REVIEW
+            failure = Failure(
+                code="amount_mismatch",
+                message=(
+                    f"provider reported {received if received is not None else payment.amount} "
+                    f"{update.currency or payment.currency}, expected {payment.amount} "
+                    f"{payment.currency}"
+                ),
+            )
+    if not can_transition(payment.status, target):
+        return None
+    return payment.model_copy(
+        update={
+            "status": target,
+            "version": payment.version + 1,
+            "updated_at": now,
+            "provider_reference": update.provider_reference or payment.provider_reference,
+            "amount_received": received if received is not None else payment.amount_received,
+            "next_action": update.next_action if target is PaymentStatus.REQUIRES_ACTION else None,
+            "failure": failure,
+        }
+    )
+
+
+def provider_failure_update(error: ProviderError) -> ProviderUpdate:
+    """How a failed provider call leaves the payment: failed when the provider certainly
+    refused it; pending (to be reconciled) when the outcome is unknown."""
+    if isinstance(error, ProviderTimeout):
+        code, status = "provider_timeout", PaymentStatus.PENDING
+    elif error.definitive:
+        code, status = "provider_declined", PaymentStatus.FAILED
+    else:
+        code, status = "provider_unavailable", PaymentStatus.PENDING
+    failure = Failure(
+        code=code,
+        message=error.message,
+        provider_code=error.provider_code,
+        provider_message=error.provider_message,
+    )
+    return ProviderUpdate(status=status, failure=failure)
+
+
+@dataclass
+class Ledger:
+    """Payment records and their transitions, on top of the repository."""
+
+    repository: PaymentRepository
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def get(self, payment_id: str) -> Payment:
+        payment = self.repository.get(payment_id)
+        if payment is None:
+            raise PaymentNotFound(f"no payment with id {payment_id}", field="id")
+        return payment
+
+    def start(
+        self, payment: Payment, call_provider: Callable[[Payment], ProviderUpdate]
+    ) -> Payment:
+        """Record `payment`, ask the provider, and record its answer. A provider failure is
+        recorded on the payment first, then re-raised for the API to report."""
+        self.repository.create(payment)
+        try:
+            update = call_provider(payment)
+        except ProviderError as error:
+            error.payment_id = payment.id
+            self._apply(payment, provider_failure_update(error))
+            raise
+        return self._apply(payment, update)
+
+    def _apply(self, payment: Payment, update: ProviderUpdate) -> Payment:
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            changed = advance(payment, update, self.clock())
+            if changed is None:
+                return payment
+            try:
+                self.repository.save_change(payment, changed)
+                return changed
+            except ConcurrentUpdate:
+                payment = self.get(payment.id)
+        raise ConcurrentUpdate(f"payment {payment.id} is changing too often; retry")
+
+    def ingest(
+        self,
+        provider: Provider,
+        dedupe_key: str,
+        body: dict[str, object],
+        update: ProviderUpdate,
+        *,
+        payment_id: str | None = None,
+        provider_reference: str | None = None,
+    ) -> WebhookOutcome:
+        """Store one verified notification exactly once and apply it if it moves the payment
+        forward. Duplicates, stale updates and unknown payments are stored and acknowledged."""
+        payment = self._find(provider, payment_id, provider_reference)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            outcome = WebhookOutcome.UNKNOWN_PAYMENT if payment is None else WebhookOutcome.STALE
+            changed = advance(payment, update, self.clock()) if payment else None
+            record = WebhookRecord(
+                provider=provider,
+                dedupe_key=dedupe_key,
+                payment_id=payment.id if payment else payment_id,
+                outcome=WebhookOutcome.APPLIED if changed else outcome,
+                body=dict(body),
+            )
+            try:
+                if payment is None or changed is None:
+                    self.repository.record_webhook(record)
+                    return outcome
+                self.repository.save_change(payment, changed, record)
+                return WebhookOutcome.APPLIED
+            except DuplicateWebhook:
+                return WebhookOutcome.DUPLICATE
+            except ConcurrentUpdate:
+                logger.info("concurrent update, retrying", extra={"payment_id": record.payment_id})
+                payment = self.repository.get(str(record.payment_id))
+        raise ConcurrentUpdate("payment is changing too often; the provider will retry")
+
+    def _find(
+        self, provider: Provider, payment_id: str | None, provider_reference: str | None
+    ) -> Payment | None:
+        if payment_id:
+            found = self.repository.get(payment_id)
+            if found is not None and found.provider is provider:
+                return found
+        if provider_reference:
+            return self.repository.find_by_provider_reference(provider, provider_reference)
+        return None

@@ -1,0 +1,34 @@
+"""Erase card data, secrets and signatures from anything stored raw or logged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERASED = "*****"
+SENSITIVE_KEYS = frozenset(
+    {
+        "sign",
+        "signature",
+        "pan",
+        "card_number",
+        "cvv",
+        "cvc",
+        "cvv2",
+        "app_secret",
+        "secret",
+        "password",
+        "document",
+    }
+)
+
+
+def erase(value: Any) -> Any:
+    """A copy of `value` with every sensitive key's value replaced by `*****`."""
+    if isinstance(value, dict):
+        return {
+            key: ERASED if str(key).lower() in SENSITIVE_KEYS else erase(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [erase(item) for item in value]
+    return value

@@ -1,0 +1,215 @@
+"""Domain models shared by every provider: payments, next actions, failures, events."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from paygate.money import CURRENCY, Method
+from paygate.status import PaymentStatus
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Provider(StrEnum):
+    SMARTGLOCAL = "smartglocal"
+    MONETIX = "monetix"
+    ECOMMPAY = "ecommpay"
+    PAYPRO = "paypro"
+
+
+class Kind(StrEnum):
+    PAYMENT = "payment"
+    PAYOUT = "payout"
+
+
+def new_payment_id(kind: Kind = Kind.PAYMENT) -> str:
+    """`pay_`/`po_` + UTC timestamp + 10 random chars: sortable, unique, and safe as a
+    provider trade number (letters, digits and `_` only)."""
+    prefix = "pay" if kind is Kind.PAYMENT else "po"
+    stamp = utcnow().strftime("%Y%m%d%H%M%S")
+    return f"{prefix}_{stamp}{secrets.token_hex(5)}"
+
+
+class RedirectAction(BaseModel):
+    """Send the customer's browser to `url` with `method` and `params`."""
+
+    type: Literal["redirect"] = "redirect"
+    url: str
+    method: Literal["GET", "POST"] = "GET"
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class QrAction(BaseModel):
+    """Show a QR code (or link) the customer pays with in a banking or wallet app."""
+
+    type: Literal["qr"] = "qr"
+    payment_link: str | None = None
+    qr_payload: str | None = None
+
+
+class BankTransferInstructions(BaseModel):
+    """What the customer must type into a bank transfer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["bank_transfer_instructions"] = "bank_transfer_instructions"
+    bank: str | None = None
+    account_no: str | None = None
+    account_name: str | None = None
+    amount: int | None = None
+    transfer_code: str | None = None
+
+
+NextAction = Annotated[
+    RedirectAction | QrAction | BankTransferInstructions, Field(discriminator="type")
+]
+
+
+class Failure(BaseModel):
+    """Why a payment failed (or needs review): our code plus the provider's own."""
+
+    code: str
+    message: str
+    provider_code: str | None = None
+    provider_message: str | None = None
+
+
+class Payment(BaseModel):
+    """The single source of truth for one payment or payout (the DynamoDB record)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    kind: Kind = Kind.PAYMENT
+    provider: Provider
+    method: Method
+    status: PaymentStatus = PaymentStatus.CREATED
+    amount: int
+    amount_received: int | None = None
+    currency: str = CURRENCY
+    merchant_reference: str
+    provider_reference: str | None = None
+    next_action: NextAction | None = None
+    failure: Failure | None = None
+    description: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderUpdate(BaseModel):
+    """What a provider told us (create answer, webhook or status query), already mapped."""
+
+    status: PaymentStatus
+    provider_reference: str | None = None
+    amount_received: int | None = None
+    currency: str | None = None
+    next_action: NextAction | None = None
+    failure: Failure | None = None
+
+
+class PaymentResponse(BaseModel):
+    """A payment as the merchant API returns it."""
+
+    id: Annotated[str, Field(description="Our payment id")]
+    provider: Provider
+    method: Method
+    status: PaymentStatus
+    amount: Annotated[int, Field(description="Requested amount, VND major units")]
+    amount_received: Annotated[
+        int | None, Field(description="Amount the provider reported as paid, if it differs")
+    ] = None
+    currency: str
+    merchant_reference: str
+    provider_reference: str | None = None
+    next_action: NextAction | None = None
+    failure: Failure | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentResponse:
+        return cls.model_validate(payment.model_dump())
+
+
+class StatusChanged(BaseModel):
+    """The SNS event published once per committed status change (DESIGN.md "Events")."""
+
+    event_id: str
+    type: Literal["payment.status_changed", "payout.status_changed"]
+    schema_version: int = SCHEMA_VERSION
+    payment_id: str
+    merchant_reference: str
+    provider: Provider
+    method: Method
+    status: PaymentStatus
+    previous_status: PaymentStatus | None
+    amount: int
+    amount_received: int | None
+    currency: str
+    version: int
+    occurred_at: datetime
+    provider_reference: str | None
+    next_action: NextAction | None
+    failure: Failure | None
+
+    @classmethod
+    def of(cls, payment: Payment, previous_status: PaymentStatus | None) -> StatusChanged:
+        return cls(
+            event_id=f"{payment.id}:{payment.version}",
+            type="payout.status_changed"
+            if payment.kind is Kind.PAYOUT
+            else "payment.status_changed",
+            payment_id=payment.id,
+            merchant_reference=payment.merchant_reference,
+            provider=payment.provider,
+            method=payment.method,
+            status=payment.status,
+            previous_status=previous_status,
+            amount=payment.amount,
+            amount_received=payment.amount_received,
+            currency=payment.currency,
+            version=payment.version,
+            occurred_at=payment.updated_at,
+            provider_reference=payment.provider_reference,
+            next_action=payment.next_action,
+            failure=payment.failure,
+        )
+
+    def attributes(self) -> dict[str, str]:
+        """SNS message attributes for subscription filter policies."""
+        return {
+            "type": self.type,
+            "provider": self.provider.value,
+            "method": self.method.value,
+            "status": self.status.value,
+        }
+
+
+class WebhookOutcome(StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"
+    DUPLICATE = "duplicate"
+    UNKNOWN_PAYMENT = "unknown_payment"
+
+
+class WebhookRecord(BaseModel):
+    """One inbound provider notification as stored (masked), keyed by its dedupe key."""
+
+    provider: Provider
+    dedupe_key: str
+    payment_id: str | None
+    received_at: datetime = Field(default_factory=utcnow)
+    outcome: WebhookOutcome
+    body: dict[str, Any]

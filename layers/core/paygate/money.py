@@ -1,0 +1,70 @@
+"""Money: integer VND in major units, and the per-method limits validated before provider calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from paygate.errors import LimitError
+
+CURRENCY = "VND"
+
+
+class Method(StrEnum):
+    """Payment methods (our ids), one per provider product."""
+
+    EWALLET = "ewallet"
+    BANK_TRANSFER = "bank_transfer"
+    NAPAS_ATM = "napas_atm"
+    NGANLUONG_WALLET = "nganluong_wallet"
+    VIETQR = "vietqr"
+
+
+class Operation(StrEnum):
+    SALE = "sale"
+    PAYOUT = "payout"
+
+
+@dataclass(frozen=True)
+class AmountLimit:
+    """Inclusive bounds in VND; `None` means unbounded on that side."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+# From the provider docs (DESIGN.md "Money"). Bank- and channel-specific ATM rules are added
+# with the ecommpay adapter.
+LIMITS: dict[tuple[Method, Operation], AmountLimit] = {
+    (Method.VIETQR, Operation.SALE): AmountLimit(minimum=50_000),
+    (Method.VIETQR, Operation.PAYOUT): AmountLimit(minimum=50_000),
+    (Method.NAPAS_ATM, Operation.SALE): AmountLimit(minimum=2_000),
+    (Method.NAPAS_ATM, Operation.PAYOUT): AmountLimit(minimum=100_000, maximum=100_000_000),
+}
+
+
+def check_amount(method: Method, operation: Operation, amount: int) -> None:
+    """Raise `LimitError` naming the limit when `amount` is outside the method's bounds."""
+    limit = LIMITS.get((method, operation), AmountLimit(minimum=1))
+    if limit.minimum is not None and amount < limit.minimum:
+        raise LimitError(
+            f"amount must be at least {limit.minimum} VND for {method} {operation}s",
+            field="amount",
+        )
+    if limit.maximum is not None and amount > limit.maximum:
+        raise LimitError(
+            f"amount must be at most {limit.maximum} VND for {method} {operation}s",
+            field="amount",
+        )
+
+
+def parse_vnd(text: str | int) -> int | None:
+    """Parse a provider's VND amount ("50000", "50000.00", 50000) to int; None if not whole."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value != value.to_integral_value():
+        return None
+    return int(value)

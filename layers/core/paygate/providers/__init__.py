@@ -1,0 +1,1 @@
+"""Provider adapters: the only code that speaks provider wire formats."""

@@ -1,0 +1,1 @@
+"""Paypro Vietnam (VietQR payins): signing, HTTP client, wire models, notify webhook."""

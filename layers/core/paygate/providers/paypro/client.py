@@ -1,0 +1,93 @@
+"""Paypro HTTP client: signs requests, sends the exact bytes it signed, checks both layers of
+the answer (outer `code`, inner `data.status`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from paygate.errors import ProviderError
+from paygate.providers import http
+from paygate.providers.paypro import signing
+from paygate.providers.paypro.transformers import BANK_NAME_VIETQR, Envelope, PayinData
+
+PROVIDER = "paypro"
+
+
+class PayproCredentials(BaseModel):
+    """The provider secret's JSON: merchant number and app secret(s) (two during rotation)."""
+
+    merchant_no: str
+    app_secret: SecretStr
+    app_secret_previous: SecretStr | None = None
+
+    def verification_secrets(self) -> list[str]:
+        secrets = [self.app_secret.get_secret_value()]
+        if self.app_secret_previous and self.app_secret_previous.get_secret_value():
+            secrets.append(self.app_secret_previous.get_secret_value())
+        return secrets
+
+
+class PayproClient:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: PayproCredentials,
+        client: httpx.Client,
+        retries: int,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.client = client
+        self.retries = retries
+
+    def payin(self, trade_no: str, amount: int, notify_url: str, remark: str) -> PayinData:
+        """Create a VietQR payin (`/v1/payproVN/payin`)."""
+        fields = {
+            "amount": str(amount),
+            "tradeNo": trade_no,
+            "notifyUrl": notify_url,
+            "bankName": BANK_NAME_VIETQR,
+            "remark": remark,
+        }
+        envelope = self._call("/v1/payproVN/payin", fields)
+        try:
+            return PayinData.model_validate(envelope.data or {})
+        except ValidationError as exc:
+            raise ProviderError("Paypro answered an unreadable payin", definitive=False) from exc
+
+    def _call(self, path: str, fields: dict[str, str]) -> Envelope:
+        body_fields: dict[str, Any] = {key: value for key, value in fields.items() if value}
+        body_fields["timestamp"] = str(int(time.time() * 1000))
+        body_fields["sign"] = signing.sign(
+            body_fields, self.credentials.app_secret.get_secret_value()
+        )
+        body = json.dumps(body_fields, separators=(",", ":"), ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", "merchantNo": self.credentials.merchant_no}
+        response = http.post(
+            self.client,
+            f"{self.base_url}{path}",
+            body,
+            headers,
+            provider=PROVIDER,
+            retries=self.retries,
+        )
+        try:
+            envelope = Envelope.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ProviderError(
+                f"Paypro answered HTTP {response.status_code} with an unreadable body",
+                provider_code=str(response.status_code),
+                definitive=response.is_client_error,
+            ) from exc
+        if not envelope.ok:
+            raise ProviderError(
+                f"Paypro refused the request (code {envelope.code}: {envelope.msg})",
+                provider_code=envelope.code,
+                provider_message=envelope.msg,
+            )
+        return envelope

@@ -1,0 +1,97 @@
+"""Paypro flows: create a VietQR payin, ingest a verified notify."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from paygate.credentials import load_credentials
+from paygate.errors import MalformedRequest, SignatureInvalid
+from paygate.ledger import Ledger
+from paygate.masking import erase
+from paygate.models import Payment, Provider, WebhookOutcome, new_payment_id
+from paygate.money import Method, Operation, check_amount
+from paygate.providers.paypro import signing
+from paygate.providers.paypro.client import PayproClient, PayproCredentials
+from paygate.providers.paypro.transformers import Notify, update_from_notify, update_from_payin
+from paygate.requests import PayproPaymentRequest
+
+WEBHOOK_PATH = "/webhooks/paypro"
+NOTIFY_ACK = "OK"
+
+
+def parse_json_object(raw_body: str) -> dict[str, Any]:
+    """The body as a JSON object, or `MalformedRequest`."""
+    try:
+        # Numbers keep their received text, so the sign is computed over what was sent.
+        document = json.loads(raw_body or "", parse_int=str, parse_float=str)
+    except json.JSONDecodeError as exc:
+        raise MalformedRequest("body is not valid JSON") from exc
+    if not isinstance(document, dict):
+        raise MalformedRequest("body must be a JSON object")
+    return document
+
+
+class PayproGateway:
+    """Paypro payins on top of the shared ledger."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        secret_id: str,
+        client_factory: Callable[[PayproCredentials], PayproClient] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.secret_id = secret_id
+        self.client_factory = client_factory
+
+    def credentials(self) -> PayproCredentials:
+        return load_credentials(self.secret_id, PayproCredentials)
+
+    def create_payment(self, request: PayproPaymentRequest, notify_url: str) -> Payment:
+        """Check limits, record the payment, create the payin; next action: the QR link."""
+        check_amount(Method.VIETQR, Operation.SALE, request.amount)
+        payment = Payment(
+            id=new_payment_id(),
+            provider=Provider.PAYPRO,
+            method=Method.VIETQR,
+            amount=request.amount,
+            merchant_reference=request.merchant_reference,
+            description=request.description,
+            metadata=request.metadata,
+        )
+        if self.client_factory is None:
+            raise RuntimeError("this function is not configured to call Paypro")
+        client = self.client_factory(self.credentials())
+
+        def payin(recorded: Payment) -> Any:
+            data = client.payin(
+                recorded.id, recorded.amount, notify_url, recorded.merchant_reference
+            )
+            return update_from_payin(data)
+
+        return self.ledger.start(payment, payin)
+
+    def ingest_notify(self, raw_body: str) -> WebhookOutcome:
+        """Verify the notify's sign (any active secret), then store and apply it once."""
+        fields = parse_json_object(raw_body)
+        if not signing.is_valid(fields, self.credentials().verification_secrets()):
+            raise SignatureInvalid("missing or invalid sign", field="sign")
+        try:
+            notify = Notify.model_validate(fields)
+        except ValidationError as exc:
+            field = ".".join(str(part) for part in exc.errors()[0]["loc"])
+            raise MalformedRequest(
+                f"notify field {field} is missing or invalid", field=field
+            ) from exc
+        return self.ledger.ingest(
+            Provider.PAYPRO,
+            notify.dedupe_key(),
+            erase(fields),
+            update_from_notify(notify),
+            payment_id=notify.tradeNo,
+            provider_reference=notify.platFormTradeNo,
+        )

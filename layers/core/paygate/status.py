@@ -1,0 +1,66 @@
+"""Merchant-facing statuses (one enum for every provider) and the forward-only state machine.
+
+`created → pending → requires_confirmation → requires_action → processing → terminal`, where
+terminal is one of `succeeded | failed | cancelled | expired | needs_review`. A status only
+moves forward in that order; a terminal status never changes (DESIGN.md "Statuses").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    """Where a payment or payout stands, as merchants see it."""
+
+    CREATED = "created"
+    PENDING = "pending"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    NEEDS_REVIEW = "needs_review"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+    @property
+    def rank(self) -> int:
+        """Position in the forward order; every terminal status shares the last rank."""
+        return _RANK[self]
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELLED,
+        PaymentStatus.EXPIRED,
+        PaymentStatus.NEEDS_REVIEW,
+    }
+)
+
+_ORDER = (
+    PaymentStatus.CREATED,
+    PaymentStatus.PENDING,
+    PaymentStatus.REQUIRES_CONFIRMATION,
+    PaymentStatus.REQUIRES_ACTION,
+    PaymentStatus.PROCESSING,
+)
+_RANK = {status: index for index, status in enumerate(_ORDER)} | {
+    status: len(_ORDER) for status in TERMINAL_STATUSES
+}
+
+
+def can_transition(current: PaymentStatus, target: PaymentStatus) -> bool:
+    """True when `current → target` is a forward move out of a non-terminal status."""
+    return not current.is_terminal and target.rank > current.rank
+
+
+def allowed_predecessors(target: PaymentStatus) -> frozenset[PaymentStatus]:
+    """Every status from which `target` may be reached (used as a write condition)."""
+    return frozenset(status for status in PaymentStatus if can_transition(status, target))

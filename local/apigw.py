@@ -1,0 +1,115 @@
+"""API Gateway REST (v1) proxy events and Lambda contexts, as the real service builds them."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from local.template import ApiRoute, FunctionDef
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    aws_request_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:ap-southeast-1:123456789012:function:{self.function_name}"
+        )
+        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000
+
+
+def load_handler(function: FunctionDef) -> Handler:
+    module = importlib.import_module(function.module)
+    handler: Handler = getattr(module, function.attribute)
+    return handler
+
+
+def invoke(function: FunctionDef, handler: Handler, event: dict[str, Any]) -> Any:
+    return handler(event, FakeLambdaContext(function_name=function.logical_id))
+
+
+def proxy_event(
+    route: ApiRoute,
+    path: str,
+    *,
+    method: str | None = None,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: str = "",
+    stage: str = "local",
+    domain: str = "127.0.0.1:3000",
+    api_key: str | None = None,
+) -> dict[str, Any]:
+    """The REST API proxy event for `path` on `route` (binary bodies base64-encoded)."""
+    match = route.pattern.match(path)
+    path_parameters = match.groupdict() if match else {}
+    headers = dict(headers or {})
+    query_values = parse_qs(query, keep_blank_values=True)
+    text: str | None = None
+    is_base64 = False
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": method or route.method,
+        "headers": headers,
+        "multiValueHeaders": {key: [value] for key, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query_values.items()} or None,
+        "multiValueQueryStringParameters": query_values or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.path,
+            "httpMethod": method or route.method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "domainName": domain,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "accountId": "123456789012",
+            "apiId": "paygatelocal",
+            "protocol": "HTTP/1.1",
+            "identity": {
+                "sourceIp": "127.0.0.1",
+                "apiKey": api_key,
+                "userAgent": headers.get("User-Agent", headers.get("user-agent", "")),
+            },
+        },
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def find_route(routes: list[ApiRoute], method: str, path: str) -> tuple[ApiRoute | None, bool]:
+    """The route for `method path`, and whether the path exists under another method."""
+    path_known = False
+    for route in routes:
+        if route.pattern.match(path):
+            path_known = True
+            if route.method == method:
+                return route, True
+    return None, path_known

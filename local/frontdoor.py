@@ -1,0 +1,134 @@
+"""The local API Gateway: maps the template's API events to the same handler functions with
+real REST proxy events, enforcing the API key on routes that require one."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from local.apigw import Handler, find_route, invoke, proxy_event
+from local.template import ApiRoute, FunctionDef
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+FORBIDDEN = {"error": {"code": "forbidden", "message": "Forbidden"}}
+Extra = dict[str, Any]
+
+
+class FrontDoor:
+    def __init__(
+        self,
+        routes: list[ApiRoute],
+        functions: dict[str, tuple[FunctionDef, Handler]],
+        api_key: str,
+        host: str,
+        port: int,
+        extra_routes: dict[str, Any] | None = None,
+    ) -> None:
+        self.routes = routes
+        self.functions = functions
+        self.api_key = api_key
+        self.extra_routes = extra_routes or {}
+        door = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                door.handle(self)
+
+            do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                sys.stderr.write(
+                    f"[api] {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n"
+                )
+
+        self.server = ThreadingHTTPServer((host, port), _Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._send(request, 413, {"error": {"code": "too_large", "message": "body too large"}})
+            return
+        body = request.rfile.read(length) if length else b""
+        extra = self.extra_routes.get(url.path)
+        if extra is not None and request.command == "GET":
+            status, content_type, payload = extra()
+            self._send_raw(request, status, content_type, payload)
+            return
+        route, path_known = find_route(self.routes, request.command, url.path)
+        if route is None:
+            # API Gateway answers unknown routes as a missing authentication token (403).
+            self._send(request, 403 if not path_known else 405, FORBIDDEN)
+            return
+        given_key = request.headers.get("x-api-key") or ""
+        if route.api_key_required and not hmac.compare_digest(given_key, self.api_key):
+            self._send(request, 403, FORBIDDEN)
+            return
+        headers = {key: value for key, value in request.headers.items()}
+        event = proxy_event(
+            route,
+            url.path,
+            method=request.command,
+            body=body,
+            headers=headers,
+            query=url.query,
+            domain=request.headers.get("Host", "127.0.0.1"),
+            api_key=given_key or None,
+        )
+        function, handler = self.functions[route.function_id]
+        try:
+            result = invoke(function, handler, event)
+        except Exception as exc:  # a crash is a 502 from API Gateway, as in AWS
+            sys.stderr.write(f"[api] handler {function.logical_id} crashed: {exc!r}\n")
+            self._send(request, 502, {"message": "Internal server error"})
+            return
+        payload = result.get("body") or ""
+        raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        response_headers = dict(result.get("headers") or {})
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers.setdefault(key, values[-1])
+        content_type = response_headers.pop("Content-Type", "application/json")
+        self._send_raw(
+            request, int(result.get("statusCode", 200)), content_type, raw, response_headers
+        )
+
+    def _send(self, request: BaseHTTPRequestHandler, status: int, document: Extra) -> None:
+        self._send_raw(request, status, "application/json", json.dumps(document).encode())
+
+    @staticmethod
+    def _send_raw(
+        request: BaseHTTPRequestHandler,
+        status: int,
+        content_type: str,
+        body: bytes,
+        headers: dict[str, Any] | None = None,
+    ) -> None:
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            if key.lower() not in ("content-length", "content-type"):
+                request.send_header(key, str(value))
+        request.end_headers()
+        request.wfile.write(body)

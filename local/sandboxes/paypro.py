@@ -1,0 +1,727 @@
+"""Local stand-in for Paypro's Vietnam VietQR payin API, on 127.0.0.1, with Paypro's wire
+format and `sign` (providers.md §3).
+
+Paypro endpoints: ``POST /v1/payproVN/payin`` and ``POST /v1/payproVN/queryPayInResult``.
+Cashier: ``GET /pay/<platFormTradeNo>`` (HTML) and ``POST /pay/<id>/pay|decline|resend``, which
+send the signed notify to the order's ``notifyUrl`` (delivered = HTTP 200 with body ``OK``;
+retried in the background on ``SandboxConfig.notify_retry_delays``). Test hooks:
+``GET /_sandbox/health``, ``GET /_sandbox/orders/<tradeNo>``, ``POST|DELETE /_sandbox/faults``.
+
+ASSUMPTION: Paypro's Vietnam error-code table is not published (providers.md §3.5), so the
+outer failure codes are this sandbox's own: ``1001`` wrong/missing merchantNo, ``1002`` bad sign,
+``1003`` invalid parameter (msg names the field), ``1004`` duplicate tradeNo, ``1005`` order not
+found, ``8000`` system error. Business statuses: ``0015`` created/paying, ``0000`` paid,
+``00029`` rejected (cross-corridor codes, INFERRED for Vietnam).
+
+Standalone: ``python -m local.sandboxes.paypro --port 3101`` (Ctrl-C stops it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import secrets
+import string
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import TCPServer
+from typing import Any, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+
+from paygate.providers.paypro import signing
+
+SUCCESS = "0000"
+PROCESSING = "0015"
+DECLINED = "00029"
+DECLINE_MESSAGE = "Transaction rejected"
+BANK_NAME = "VietQR"
+MIN_AMOUNT = 50_000
+
+CODE_BAD_MERCHANT = "1001"
+CODE_BAD_SIGN = "1002"
+CODE_BAD_PARAMETER = "1003"
+CODE_DUPLICATE = "1004"
+CODE_NOT_FOUND = "1005"
+CODE_SYSTEM_ERROR = "8000"
+
+FAULT_KINDS = ("timeout", "server_error", "reject")
+MAX_BODY_BYTES = 64 * 1024
+NOTIFY_ACK = "OK"
+NOTIFY_TIMEOUT_SECONDS = 5.0
+VIETNAM_TZ = timezone(timedelta(hours=7))
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass
+class SandboxConfig:
+    """Merchant credentials the sandbox accepts, and its timing knobs."""
+
+    merchant_no: str = "1573818477"  # the docs' sandbox merchant number
+    app_secret: str = "paypro-local-secret"
+    timeout_delay_seconds: float = 30.0  # how long a 'timeout' fault sleeps before answering
+    notify_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)  # compressed 2s/5s/10s/... schedule
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class _HttpError(Exception):
+    """Abort the request with this reply."""
+
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _json(status: int, payload: Any) -> _Reply:
+    return _Reply(status, json.dumps(payload, ensure_ascii=False).encode())
+
+
+def _error(status: int, message: str) -> _HttpError:
+    return _HttpError(_json(status, {"error": message}))
+
+
+def _compact(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _envelope(code: str, msg: str, data: dict[str, Any] | None = None) -> _Reply:
+    """Paypro's answer envelope; failures are HTTP 200 with `success: false`."""
+    ok = code == SUCCESS
+    return _json(
+        200, {"msg": msg, "code": code, "timestamp": _now_ms(), "success": ok, "data": data}
+    )
+
+
+def _vnd(amount: str) -> str:
+    """`50000` → `50.000 ₫`."""
+    return f"{int(amount):,}".replace(",", ".") + " ₫"
+
+
+@dataclass
+class _Order:
+    trade_no: str
+    platform_trade_no: str
+    amount: str
+    notify_url: str
+    remark: str
+    payment_link: str
+    created_at: str
+    status: str = PROCESSING
+    paid_amount: str | None = None
+    notify: dict[str, str] | None = None
+    notify_body: bytes | None = None
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    delivered: bool = False
+    retrying: bool = False
+    gave_up: bool = False
+
+    @property
+    def desc(self) -> str:
+        return {PROCESSING: "CREATED", SUCCESS: "SUCCESS"}.get(self.status, DECLINE_MESSAGE)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "tradeNo": self.trade_no,
+            "platFormTradeNo": self.platform_trade_no,
+            "amount": self.amount,
+            "paidAmount": self.paid_amount,
+            "status": self.status,
+            "desc": self.desc,
+            "remark": self.remark,
+            "notifyUrl": self.notify_url,
+            "paymentLink": self.payment_link,
+            "createdAt": self.created_at,
+            "notify": self.notify,
+            "delivered": self.delivered,
+            "retrying": self.retrying,
+            "gaveUp": self.gave_up,
+            "deliveries": list(self.attempts),
+        }
+
+
+def _payin_problem(body: dict[str, Any]) -> str | None:
+    """The first invalid payin field, as a message naming it; None when the body is valid."""
+    for name in ("timestamp", "amount", "tradeNo", "bankName", "notifyUrl"):
+        if body.get(name) in (None, ""):
+            return f"invalid parameter: {name} is required"
+    timestamp = body["timestamp"]
+    if isinstance(timestamp, bool) or not _DIGITS.fullmatch(str(timestamp)):
+        return "invalid parameter: timestamp must be milliseconds since the epoch"
+    for name in ("amount", "tradeNo", "bankName", "notifyUrl", "remark"):
+        if name in body and body[name] is not None and not isinstance(body[name], str):
+            return f"invalid parameter: {name} must be a string"
+    if not _DIGITS.fullmatch(body["amount"]) or int(body["amount"]) < MIN_AMOUNT:
+        return f"invalid parameter: amount must be a whole number of at least {MIN_AMOUNT}"
+    if body["bankName"] != BANK_NAME:
+        return f'invalid parameter: bankName must be "{BANK_NAME}"'
+    return None
+
+
+def _cashier_page(order: _Order) -> bytes:
+    e = html.escape
+    pid = e(order.platform_trade_no)
+    if order.status == PROCESSING:
+        actions = f"""
+<form method="post" action="/pay/{pid}/pay">
+  <label for="amount">Số tiền thực trả (tuỳ chọn) / <span lang="en">amount paid, optional</span>
+  </label>
+  <input id="amount" name="amount" inputmode="numeric" pattern="[0-9]*"
+    placeholder="{e(order.amount)}">
+  <button type="submit" lang="en">Pay</button>
+</form>
+<form method="post" action="/pay/{pid}/decline">
+  <button type="submit" lang="en">Decline</button>
+</form>"""
+    else:
+        paid = order.status == SUCCESS
+        outcome = (
+            f"Đã thanh toán / <span lang='en'>Paid</span>: {e(_vnd(order.paid_amount or '0'))}"
+            if paid
+            else f"Bị từ chối / <span lang='en'>Declined</span>: {e(DECLINE_MESSAGE)}"
+        )
+        delivery = "delivered" if order.delivered else "not delivered"
+        actions = f"""
+<p role="status"><strong>{outcome}</strong> (status {e(order.status)})</p>
+<p lang="en">Notify {delivery} ({len(order.attempts)} attempt(s)).</p>"""
+    return f"""<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Thanh toán VietQR - Paypro sandbox</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem}}
+.qr{{width:12rem;height:12rem;border:3px dashed #444;display:grid;place-items:center}}
+form{{margin:1rem 0}} button{{font-size:1rem;padding:.5rem 1.5rem}} input{{font-size:1rem}}
+</style>
+</head>
+<body>
+<main>
+<h1>Thanh toán VietQR <small lang="en">(Paypro sandbox)</small></h1>
+<dl>
+  <dt>Số tiền / <span lang="en">Amount</span></dt><dd>{e(_vnd(order.amount))}</dd>
+  <dt>Mã giao dịch / <span lang="en">tradeNo</span></dt><dd>{e(order.trade_no)}</dd>
+  <dt lang="en">platFormTradeNo</dt><dd>{pid}</dd>
+</dl>
+<div class="qr" role="img" aria-label="Mã VietQR (ảnh giữ chỗ) / VietQR code placeholder">
+  VietQR
+</div>
+{actions}
+</main>
+</body>
+</html>
+""".encode()
+
+
+def _not_found_page() -> bytes:
+    return (
+        '<!doctype html>\n<html lang="vi"><head><meta charset="utf-8">'
+        "<title>Không tìm thấy - Paypro sandbox</title></head>"
+        "<body><main><h1>Không tìm thấy đơn hàng</h1>"
+        '<p lang="en">Order not found.</p></main></body></html>\n'
+    ).encode()
+
+
+class PayproSandbox:
+    """The sandbox server: orders in memory, one background serving thread."""
+
+    def __init__(self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._orders: dict[str, _Order] = {}  # by tradeNo
+        self._by_platform: dict[str, _Order] = {}
+        self._faults: deque[str] = deque()
+        self._stopping = threading.Event()
+        self._retry_threads: set[threading.Thread] = set()
+        self._server = _Server((host, port), self)
+        self._host = host
+        self._port: int = self._server.socket.getsockname()[1]
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._port}"
+
+    def start(self) -> None:
+        """Serve in a background daemon thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},  # how long stop() may wait for the loop
+                name="paypro-sandbox",
+                daemon=True,
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and retrying; idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stopping.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+        with self._lock:
+            retries = list(self._retry_threads)
+        for thread in retries:
+            thread.join(timeout=NOTIFY_TIMEOUT_SECONDS + 1)
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def add_faults(self, kind: str, count: int) -> list[str]:
+        with self._lock:
+            self._faults.extend([kind] * count)
+            return list(self._faults)
+
+    def clear_faults(self) -> int:
+        with self._lock:
+            cleared = len(self._faults)
+            self._faults.clear()
+            return cleared
+
+    def _take_fault(self) -> str | None:
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def apply_payin_fault(self) -> _Reply | None:
+        """Consume the next queued payin fault; a reply short-circuits the call."""
+        fault = self._take_fault()
+        if fault == "timeout":
+            self._stopping.wait(self.config.timeout_delay_seconds)
+        elif fault == "server_error":
+            return _json(503, {"error": "service unavailable (sandbox fault)"})
+        elif fault == "reject":
+            return _envelope(CODE_SYSTEM_ERROR, "system error")
+        return None
+
+    # -- Paypro API ----------------------------------------------------------------------------
+
+    def _check_caller(self, merchant_no: str | None, body: dict[str, Any]) -> _Reply | None:
+        if merchant_no != self.config.merchant_no:
+            return _envelope(CODE_BAD_MERCHANT, "invalid merchantNo")
+        if not signing.is_valid(body, [self.config.app_secret]):
+            return _envelope(CODE_BAD_SIGN, "invalid sign")
+        return None
+
+    def payin(self, merchant_no: str | None, body: dict[str, Any]) -> _Reply:
+        """`/v1/payproVN/payin`: create a VietQR order and answer its payment link."""
+        refusal = self._check_caller(merchant_no, body)
+        if refusal is not None:
+            return refusal
+        problem = _payin_problem(body)
+        if problem is not None:
+            return _envelope(CODE_BAD_PARAMETER, problem)
+        platform_trade_no = "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+        order = _Order(
+            trade_no=body["tradeNo"],
+            platform_trade_no=platform_trade_no,
+            amount=body["amount"],
+            notify_url=body["notifyUrl"],
+            remark=body.get("remark") or "",
+            payment_link=f"{self.base_url}/pay/{platform_trade_no}",
+            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        )
+        with self._lock:
+            if order.trade_no in self._orders:
+                return _envelope(CODE_DUPLICATE, "duplicate tradeNo")
+            self._orders[order.trade_no] = order
+            self._by_platform[platform_trade_no] = order
+        data = {
+            "platFormTradeNo": platform_trade_no,
+            "status": PROCESSING,
+            "desc": "CREATED",
+            "remark": order.remark,
+            "paymentLink": order.payment_link,
+        }
+        return _envelope(SUCCESS, "success", data)
+
+    def query(self, merchant_no: str | None, body: dict[str, Any]) -> _Reply:
+        """`/v1/payproVN/queryPayInResult`: the order's business status and paid amount."""
+        refusal = self._check_caller(merchant_no, body)
+        if refusal is not None:
+            return refusal
+        for name in ("tradeNo", "timestamp"):
+            if body.get(name) in (None, ""):
+                return _envelope(CODE_BAD_PARAMETER, f"invalid parameter: {name} is required")
+        with self._lock:
+            order = self._orders.get(str(body["tradeNo"]))
+            if order is None:
+                return _envelope(CODE_NOT_FOUND, "order not found")
+            data = {
+                "platFormTradeNo": order.platform_trade_no,
+                "tradeNo": order.trade_no,
+                "amount": order.paid_amount or order.amount,
+                "status": order.status,
+                "desc": order.desc,
+            }
+        return _envelope(SUCCESS, "success", data)
+
+    # -- cashier -------------------------------------------------------------------------------
+
+    def order_snapshot(self, trade_no: str) -> dict[str, Any] | None:
+        with self._lock:
+            order = self._orders.get(trade_no)
+            return order.snapshot() if order else None
+
+    def cashier_page(self, platform_trade_no: str) -> _Reply:
+        with self._lock:
+            order = self._by_platform.get(platform_trade_no)
+            page = _cashier_page(order) if order else None
+        if page is None:
+            return _Reply(404, _not_found_page(), "text/html; charset=utf-8")
+        return _Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
+
+    def finish(self, platform_trade_no: str, paid: bool, paid_amount: str | None) -> _Reply:
+        """Mark the order paid or declined, then deliver its signed notify."""
+        with self._lock:
+            order = self._by_platform.get(platform_trade_no)
+            if order is None:
+                raise _error(404, "order not found")
+            if order.status != PROCESSING:
+                raise _error(409, "order already final")
+            fields = {
+                "status": SUCCESS if paid else DECLINED,
+                "message": "success" if paid else DECLINE_MESSAGE,
+                "platFormTradeNo": order.platform_trade_no,
+                "tradeNo": order.trade_no,
+                "amount": (paid_amount or order.amount) if paid else order.amount,
+            }
+            if paid:
+                fields["successTime"] = datetime.now(VIETNAM_TZ).strftime("%Y-%m-%d %H:%M:%S")
+                order.paid_amount = fields["amount"]
+            fields["timestamp"] = str(_now_ms())
+            fields["sign"] = signing.sign(fields, self.config.app_secret)
+            order.status = fields["status"]
+            order.notify = fields
+            order.notify_body = _compact(fields)
+        return self._delivery_reply(order, self._deliver(order))
+
+    def resend(self, platform_trade_no: str) -> _Reply:
+        """Deliver the order's last notify again, byte for byte."""
+        with self._lock:
+            order = self._by_platform.get(platform_trade_no)
+            if order is None:
+                raise _error(404, "order not found")
+            if order.notify_body is None:
+                raise _error(409, "order has no notify yet")
+            order.delivered = False
+            order.gave_up = False
+        return self._delivery_reply(order, self._deliver(order))
+
+    def _delivery_reply(self, order: _Order, delivered: bool) -> _Reply:
+        with self._lock:
+            return _json(
+                200,
+                {
+                    "platFormTradeNo": order.platform_trade_no,
+                    "tradeNo": order.trade_no,
+                    "status": order.status,
+                    "delivered": delivered,
+                    "notify": order.notify,
+                },
+            )
+
+    # -- notify delivery -----------------------------------------------------------------------
+
+    def _deliver(self, order: _Order) -> bool:
+        """One attempt now; when it fails, retry in a background daemon thread."""
+        if self._attempt(order):
+            return True
+        with self._lock:
+            if order.retrying or self._stopping.is_set():
+                return False
+            if not self.config.notify_retry_delays:
+                order.gave_up = True
+                return False
+            order.retrying = True
+            thread = threading.Thread(
+                target=self._retry, args=(order,), name="paypro-notify-retry", daemon=True
+            )
+            self._retry_threads.add(thread)
+        thread.start()
+        return False
+
+    def _retry(self, order: _Order) -> None:
+        try:
+            for delay in self.config.notify_retry_delays:
+                if self._stopping.wait(delay):
+                    return
+                if self._attempt(order):
+                    return
+            with self._lock:
+                order.gave_up = True
+            _log(f"notify tradeNo={order.trade_no} gave up after {len(order.attempts)} attempts")
+        finally:
+            with self._lock:
+                order.retrying = False
+                self._retry_threads.discard(threading.current_thread())
+
+    def _attempt(self, order: _Order) -> bool:
+        with self._lock:
+            url, body, number = order.notify_url, order.notify_body, len(order.attempts) + 1
+        record: dict[str, Any] = {"attempt": number, "at": datetime.now(UTC).isoformat()}
+        delivered = False
+        try:
+            response = httpx.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=NOTIFY_TIMEOUT_SECONDS,
+                trust_env=False,
+            )
+            delivered = response.status_code == 200 and response.text.strip() == NOTIFY_ACK
+            record.update(statusCode=response.status_code, body=response.text[:1000], error=None)
+        except Exception as exc:  # any failure to reach the merchant is a failed attempt
+            record.update(statusCode=None, body=None, error=f"{type(exc).__name__}: {exc}")
+        record["delivered"] = delivered
+        with self._lock:
+            order.attempts.append(record)
+            order.delivered = order.delivered or delivered
+        outcome = record["statusCode"] or record["error"]
+        _log(f"notify tradeNo={order.trade_no} attempt {number} -> {outcome}")
+        return delivered
+
+
+def _log(line: str) -> None:
+    sys.stderr.write(f"[paypro] {line}\n")
+    sys.stderr.flush()
+
+
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for a sleeping 'timeout' fault
+
+    def __init__(self, address: tuple[str, int], sandbox: PayproSandbox) -> None:
+        self.sandbox = sandbox
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse-DNS lookup of the host (slow offline)."""
+        TCPServer.server_bind(self)
+        host, port = self.socket.getsockname()[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
+def _wants_json_body(content_type: str, raw: bytes) -> bool:
+    return "json" in content_type or (not content_type and raw.lstrip().startswith(b"{"))
+
+
+def _paid_amount(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if isinstance(value, bool) or not _DIGITS.fullmatch(text) or int(text) <= 0:
+        raise _error(400, "amount must be a positive whole number of VND")
+    return str(int(text))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "PayproSandbox/1.0"
+    timeout = 30  # seconds a silent client may hold a thread
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+
+    @property
+    def sandbox(self) -> PayproSandbox:
+        return cast(_Server, self.server).sandbox
+
+    def _routes(self) -> list[tuple[str, str, Callable[[str], _Reply]]]:
+        return [
+            ("GET", r"/_sandbox/health", lambda _: _json(200, {"ok": True})),
+            ("GET", r"/_sandbox/orders/([^/]+)", self._order_state),
+            ("POST", r"/_sandbox/faults", self._add_faults),
+            ("DELETE", r"/_sandbox/faults", lambda _: _json(200, self._clear_faults())),
+            ("POST", r"/v1/payproVN/payin", self._payin),
+            ("POST", r"/v1/payproVN/queryPayInResult", self._query),
+            ("GET", r"/pay/([^/]+)", self.sandbox.cashier_page),
+            ("POST", r"/pay/([^/]+)/pay", lambda pid: self._finish(pid, paid=True)),
+            ("POST", r"/pay/([^/]+)/decline", lambda pid: self._finish(pid, paid=False)),
+            ("POST", r"/pay/([^/]+)/resend", self.sandbox.resend),
+        ]
+
+    def _dispatch(self) -> None:
+        self._started = time.monotonic()
+        path = urlsplit(self.path).path
+        try:
+            reply = self._route(path)
+        except _HttpError as exc:
+            reply = exc.reply
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            if path.startswith("/v1/"):
+                reply = _envelope(CODE_SYSTEM_ERROR, "system error")
+            else:
+                reply = _json(500, {"error": "internal error"})
+        self._send(reply)
+
+    def _route(self, path: str) -> _Reply:
+        allowed: list[str] = []
+        for method, pattern, action in self._routes():
+            match = re.fullmatch(pattern, path)
+            if match is None:
+                continue
+            if method == self.command:
+                return action(unquote(match.group(1)) if match.groups() else "")
+            allowed.append(method)
+        if allowed:
+            self._body()  # drain it so the connection stays sane
+            reply = _json(405, {"error": "method not allowed"})
+            return _Reply(reply.status, reply.body, headers=(("Allow", ", ".join(allowed)),))
+        raise _error(404, "not found")
+
+    def _send(self, reply: _Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    # -- request parsing -----------------------------------------------------------------------
+
+    def _body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            raise _error(411, "Content-Length required")
+        try:
+            length = int(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise _error(400, "invalid Content-Length")
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            if length <= 16 * MAX_BODY_BYTES:  # drain, so the client can read the 413
+                self.rfile.read(length)
+            raise _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        return self.rfile.read(length) if length else b""
+
+    def _json_body(self, raw: bytes | None = None) -> dict[str, Any]:
+        raw = self._body() if raw is None else raw
+        try:
+            body = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise _error(400, "malformed JSON body") from None
+        if not isinstance(body, dict):
+            raise _error(400, "JSON body must be an object")
+        return body
+
+    # -- routes --------------------------------------------------------------------------------
+
+    def _order_state(self, trade_no: str) -> _Reply:
+        snapshot = self.sandbox.order_snapshot(trade_no)
+        if snapshot is None:
+            raise _error(404, "order not found")
+        return _json(200, snapshot)
+
+    def _add_faults(self, _: str) -> _Reply:
+        body = self._json_body()
+        kind, count = body.get("payin"), body.get("count", 1)
+        if kind not in FAULT_KINDS:
+            raise _error(400, f"payin must be one of {', '.join(FAULT_KINDS)}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
+            raise _error(400, "count must be an integer from 1 to 1000")
+        return _json(200, {"queued": self.sandbox.add_faults(str(kind), count)})
+
+    def _clear_faults(self) -> dict[str, int]:
+        self._body()
+        return {"cleared": self.sandbox.clear_faults()}
+
+    def _payin(self, _: str) -> _Reply:
+        raw = self._body()
+        fault = self.sandbox.apply_payin_fault()
+        if fault is not None:
+            return fault
+        return self.sandbox.payin(self.headers.get("merchantNo"), self._json_body(raw))
+
+    def _query(self, _: str) -> _Reply:
+        return self.sandbox.query(self.headers.get("merchantNo"), self._json_body())
+
+    def _finish(self, platform_trade_no: str, paid: bool) -> _Reply:
+        raw = self._body()
+        content_type = (self.headers.get("Content-Type") or "").lower()
+        is_json = bool(raw.strip()) and _wants_json_body(content_type, raw)
+        if is_json:
+            amount = _paid_amount(self._json_body(raw).get("amount"))
+        else:
+            form = parse_qs(raw.decode("utf-8", errors="replace"))
+            amount = _paid_amount(form.get("amount", [""])[0])
+        reply = self.sandbox.finish(platform_trade_no, paid, amount if paid else None)
+        if is_json or "application/json" in (self.headers.get("Accept") or ""):
+            return reply
+        return _Reply(303, b"", "text/plain", (("Location", f"/pay/{platform_trade_no}"),))
+
+    # -- logging -------------------------------------------------------------------------------
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        elapsed = (time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000
+        path = urlsplit(self.path).path if hasattr(self, "path") else "?"
+        _log(f"{self.command} {path} -> {code} ({elapsed:.0f} ms)")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        _log(format % args)
+
+
+def main() -> None:
+    """Run the sandbox standalone until Ctrl-C."""
+    defaults = SandboxConfig()
+    parser = argparse.ArgumentParser(description="Local Paypro (Vietnam) sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3101)
+    parser.add_argument("--merchant-no", default=defaults.merchant_no)
+    parser.add_argument("--app-secret", default=defaults.app_secret)
+    args = parser.parse_args()
+    sandbox = PayproSandbox(
+        SandboxConfig(merchant_no=args.merchant_no, app_secret=args.app_secret),
+        host=args.host,
+        port=args.port,
+    )
+    sandbox.start()
+    _log(f"sandbox on {sandbox.base_url} (merchantNo {args.merchant_no}); Ctrl-C stops it")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()

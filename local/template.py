@@ -1,0 +1,169 @@
+"""Reads template.yaml (the one source of truth for resources and routes) for the local runtime
+and the tests: functions, API routes, stream sources and resource definitions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation short-form tags as `{"Fn::X": value}`."""
+
+
+def _construct_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    function_id: str
+    method: str
+    path: str
+    api_key_required: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path)
+        return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    function_id: str
+    table_id: str
+    batch_size: int
+    max_retries: int
+    bisect: bool
+    on_failure_queue_id: str | None
+    filter_patterns: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    logical_id: str
+    code_uri: str
+    handler: str
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        """Importable module of the handler, e.g. `functions.get_payment.app`."""
+        package = self.code_uri.strip("/").replace("/", ".")
+        return f"{package}.{self.handler.rsplit('.', 1)[0]}"
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class Template:
+    document: dict[str, Any]
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return dict(self.document.get("Resources", {}))
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v.get("Type") == resource_type}
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        params = self.document.get("Parameters", {})
+        return {name: spec.get("Default", "") for name, spec in params.items()}
+
+    def functions(self) -> list[FunctionDef]:
+        globals_fn = self.document.get("Globals", {}).get("Function", {})
+        global_env = globals_fn.get("Environment", {}).get("Variables", {})
+        found = []
+        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
+            props = spec["Properties"]
+            env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+            found.append(FunctionDef(logical_id, props["CodeUri"], props["Handler"], env))
+        return found
+
+    def routes(self) -> list[ApiRoute]:
+        routes = []
+        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
+            for event in spec["Properties"].get("Events", {}).values():
+                if event.get("Type") != "Api":
+                    continue
+                props = event["Properties"]
+                auth = props.get("Auth", {})
+                routes.append(
+                    ApiRoute(
+                        logical_id,
+                        props["Method"].upper(),
+                        props["Path"],
+                        bool(auth.get("ApiKeyRequired", False)),
+                    )
+                )
+        return routes
+
+    def stream_sources(self) -> list[StreamSource]:
+        sources = []
+        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
+            for event in spec["Properties"].get("Events", {}).values():
+                if event.get("Type") != "DynamoDB":
+                    continue
+                props = event["Properties"]
+                table_id = props["Stream"]["Fn::GetAtt"][0]
+                on_failure = props.get("DestinationConfig", {}).get("OnFailure", {})
+                destination = on_failure.get("Destination", {})
+                queue_id = destination.get("Fn::GetAtt", [None])[0] if destination else None
+                filters = props.get("FilterCriteria", {}).get("Filters", [])
+                sources.append(
+                    StreamSource(
+                        function_id=logical_id,
+                        table_id=table_id,
+                        batch_size=int(props.get("BatchSize", 100)),
+                        max_retries=int(props.get("MaximumRetryAttempts", 3)),
+                        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+                        on_failure_queue_id=queue_id,
+                        filter_patterns=tuple(_parse_pattern(f["Pattern"]) for f in filters),
+                    )
+                )
+        return sources
+
+
+def _parse_pattern(pattern: Any) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(pattern)) if isinstance(pattern, str) else dict(pattern)
+
+
+@cache
+def load_template(path: Path = TEMPLATE_PATH) -> Template:
+    with path.open(encoding="utf-8") as handle:
+        return Template(yaml.load(handle, Loader=_CfnLoader))
+
+
+def matches_filter(pattern: Any, record: Any) -> bool:
+    """Lambda event-filter semantics for exact-value lists and nested objects."""
+    if isinstance(pattern, dict):
+        return isinstance(record, dict) and all(
+            key in record and matches_filter(sub, record[key]) for key, sub in pattern.items()
+        )
+    if isinstance(pattern, list):
+        return record in pattern
+    return bool(pattern == record)

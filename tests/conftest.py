@@ -1,0 +1,54 @@
+"""Shared test setup: a fake AWS environment, moto resources built from template.yaml, and
+helpers that build API Gateway events and signed provider notifications."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# Before anything imports boto3 or a handler: no real AWS, ever.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "ap-southeast-1",
+        "AWS_REGION": "ap-southeast-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "paygate",
+        "POWERTOOLS_METRICS_NAMESPACE": "Paygate",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+
+
+def load_event(relative: str) -> Any:
+    """A canonical event from events/ (also used by `sam local invoke -e`)."""
+    return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def lambda_context() -> Any:
+    from local.apigw import FakeLambdaContext
+
+    return FakeLambdaContext(function_name="test")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Iterator[Path]:
+    yield ROOT

@@ -1,0 +1,154 @@
+"""publish_status: real DynamoDB stream records (moto) → one SNS message per status change,
+with the DESIGN.md body and attributes; SNS failures are reported as partial batch failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+
+from local.apigw import FakeLambdaContext
+from local.provision import Provisioned
+from local.streams import lambda_record
+from paygate.ledger import Ledger
+from paygate.models import Payment, Provider, ProviderUpdate, QrAction, new_payment_id
+from paygate.money import Method
+from paygate.repository import PaymentRepository
+from paygate.status import PaymentStatus
+
+EVENT_FIELDS = {
+    "event_id", "type", "schema_version", "payment_id", "merchant_reference", "provider",
+    "method", "status", "previous_status", "amount", "amount_received", "currency", "version",
+    "occurred_at", "provider_reference", "next_action", "failure",
+}  # fmt: skip
+
+
+def stream_records(aws: Provisioned) -> list[dict[str, Any]]:
+    arn = aws.attributes[("PaymentsTable", "StreamArn")]
+    streams = boto3.client("dynamodbstreams")
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records += [
+            lambda_record(r, arn) for r in streams.get_records(ShardIterator=iterator)["Records"]
+        ]
+    return records
+
+
+def subscribe(aws: Provisioned) -> str:
+    sqs = boto3.client("sqs")
+    url: str = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    boto3.client("sns").subscribe(
+        TopicArn=aws.refs["StatusTopic"], Protocol="sqs", Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )  # fmt: skip
+    return url
+
+
+def received(url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", []):
+        messages += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
+
+
+def run_payment_through(aws: Provisioned) -> Payment:
+    ledger = Ledger(PaymentRepository(aws.refs["PaymentsTable"], timedelta(days=1)))
+    payment = Payment(
+        id=new_payment_id(), provider=Provider.PAYPRO, method=Method.VIETQR, amount=50000,
+        merchant_reference="order-9",
+    )  # fmt: skip
+    action = ProviderUpdate(
+        status=PaymentStatus.REQUIRES_ACTION,
+        provider_reference="pf1",
+        next_action=QrAction(payment_link="https://pay"),
+    )
+    ledger.start(payment, lambda _: action)
+    outcome = ledger.ingest(
+        Provider.PAYPRO, "k1", {}, ProviderUpdate(status=PaymentStatus.SUCCEEDED),
+        payment_id=payment.id,
+    )  # fmt: skip
+    assert outcome == "applied"
+    return payment
+
+
+@pytest.fixture
+def publish(handlers: Callable[[str], ModuleType], aws: Provisioned) -> ModuleType:
+    return handlers("publish_status")
+
+
+def test_one_event_per_status_change_with_the_design_schema(
+    publish: ModuleType, aws: Provisioned
+) -> None:
+    queue = subscribe(aws)
+    payment = run_payment_through(aws)
+    records = stream_records(aws)
+    result = publish.lambda_handler({"Records": records}, FakeLambdaContext("publish"))
+    assert result == {"batchItemFailures": []}
+    messages = received(queue)
+    events = [json.loads(m["Body"]) for m in messages]
+    assert [(e["previous_status"], e["status"]) for e in events] == [
+        (None, "created"),
+        ("created", "requires_action"),
+        ("requires_action", "succeeded"),
+    ]
+    for event, message in zip(events, messages, strict=True):
+        assert set(event) == EVENT_FIELDS
+        assert event["event_id"] == f"{payment.id}:{event['version']}"
+        assert event["type"] == "payment.status_changed" and event["schema_version"] == 1
+        attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+        assert attributes == {
+            "type": "payment.status_changed", "provider": "paypro", "method": "vietqr",
+            "status": event["status"],
+        }  # fmt: skip
+    assert events[1]["next_action"] == {
+        "type": "qr", "payment_link": "https://pay", "qr_payload": None,
+    }  # fmt: skip
+
+
+def test_webhook_items_and_unchanged_statuses_publish_nothing(
+    publish: ModuleType, aws: Provisioned
+) -> None:
+    queue = subscribe(aws)
+    run_payment_through(aws)
+    records = stream_records(aws)
+    webhook_records = [r for r in records if r["dynamodb"]["NewImage"]["entity"]["S"] == "webhook"]
+    assert webhook_records
+    publish.lambda_handler({"Records": webhook_records}, FakeLambdaContext("publish"))
+    assert received(queue) == []
+
+
+def test_sns_failure_is_reported_per_record(publish: ModuleType, aws: Provisioned) -> None:
+    run_payment_through(aws)
+    records = [
+        r for r in stream_records(aws) if r["dynamodb"]["NewImage"]["entity"]["S"] == "payment"
+    ]
+    calls = {"n": 0}
+    real = publish.publisher.client.publish
+
+    def flaky(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("SNS unavailable")
+        return real(**kwargs)
+
+    with mock.patch.object(publish.publisher.client, "publish", side_effect=flaky):
+        result = publish.lambda_handler({"Records": records}, FakeLambdaContext("publish"))
+    failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
+    assert failed == [records[1]["dynamodb"]["SequenceNumber"]]
