@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -41,8 +42,14 @@ def load_handler(function: FunctionDef) -> Handler:
     return handler
 
 
+# One invocation at a time, as in one Lambda execution environment: the handlers share
+# module-level state (Powertools' Logger keys, metrics) that Lambda never runs concurrently.
+_INVOCATION_LOCK = threading.Lock()
+
+
 def invoke(function: FunctionDef, handler: Handler, event: dict[str, Any]) -> Any:
-    return handler(event, FakeLambdaContext(function_name=function.logical_id))
+    with _INVOCATION_LOCK:
+        return handler(event, FakeLambdaContext(function_name=function.logical_id))
 
 
 def proxy_event(

@@ -32,7 +32,7 @@ def _construct_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str
     return {name: value}
 
 
-_CfnLoader.add_multi_constructor("!", _construct_tag)
+_CfnLoader.add_multi_constructor("!", _construct_tag)  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
