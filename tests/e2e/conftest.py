@@ -57,44 +57,62 @@ class Runtime:
         return [e for e in self.events() if e["payment_id"] == payment_id]
 
 
-@pytest.fixture(scope="session")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    state_dir = tmp_path_factory.mktemp("paygate-state")
-    port, moto_port, paypro_port = free_port(), free_port(), free_port()
+@dataclass(frozen=True)
+class Ports:
+    api: int
+    moto: int
+    paypro: int
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(free_port(), free_port(), free_port())
+
+
+def start_runtime(ports: Ports, state_dir: Path) -> Runtime:
+    """`python -m local.run` (what `make run` runs) on `ports`; returns once it answers."""
     env = {
         **os.environ,
-        "PAYGATE_PORT": str(port),
-        "PAYGATE_MOTO_PORT": str(moto_port),
-        "PAYGATE_PAYPRO_PORT": str(paypro_port),
+        "PAYGATE_PORT": str(ports.api),
+        "PAYGATE_MOTO_PORT": str(ports.moto),
+        "PAYGATE_PAYPRO_PORT": str(ports.paypro),
         "PAYGATE_API_KEY": API_KEY,
         "PAYGATE_STATE_DIR": str(state_dir),
         "PYTHONUNBUFFERED": "1",
     }
     for name in ("AWS_ENDPOINT_URL", "PAYPRO_BASE_URL", "WEBHOOK_BASE_URL", "PAYMENTS_TABLE"):
         env.pop(name, None)
-    log = (state_dir / "runtime.out").open("w")
+    output = state_dir / "runtime.out"
     started = time.monotonic()
-    command = [sys.executable, "-m", "local.run"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    api_url = f"http://127.0.0.1:{port}"
+    with output.open("w") as log:
+        command = [sys.executable, "-m", "local.run"]
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    api_url = f"http://127.0.0.1:{ports.api}"
     while time.monotonic() - started < STARTUP_TIMEOUT_SECONDS:
         if process.poll() is not None:
-            pytest.fail(f"local runtime exited: {(state_dir / 'runtime.out').read_text()}")
+            pytest.fail(f"local runtime exited: {output.read_text()}")
         try:
             if httpx.get(f"{api_url}/_local/health", timeout=1).status_code == 200:
-                break
+                elapsed = time.monotonic() - started
+                paypro_url = f"http://127.0.0.1:{ports.paypro}"
+                return Runtime(api_url, paypro_url, state_dir, process, elapsed)
         except httpx.TransportError:
             time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("local runtime did not come up")
-    runtime = Runtime(api_url, f"http://127.0.0.1:{paypro_port}", state_dir, process,
-                      time.monotonic() - started)  # fmt: skip
-    yield runtime
-    process.send_signal(signal.SIGINT)
+    process.kill()
+    pytest.fail(f"local runtime did not come up: {output.read_text()}")
+
+
+def stop_runtime(runtime: Runtime) -> int:
+    """Ctrl-C (SIGINT), as a user would; the exit code."""
+    runtime.process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=15)
+        return runtime.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        process.kill()
+        runtime.process.kill()
         raise
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    running = start_runtime(Ports.free(), tmp_path_factory.mktemp("paygate-state"))
+    yield running
+    assert stop_runtime(running) == 0

@@ -78,9 +78,20 @@ def test_decline_keeps_the_provider_code(api: Api) -> None:
     assert failure["provider_message"] == "Transaction rejected"
 
 
+def metric_names(captured: str) -> set[str]:
+    """Names of the CloudWatch EMF metrics Powertools printed."""
+    blobs = [json.loads(line) for line in captured.splitlines() if '"_aws"' in line]
+    return {
+        metric["Name"]
+        for blob in blobs
+        for directive in blob["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+
+
 @pytest.mark.parametrize("sign", ["", "0" * 32, None])
 def test_bad_or_missing_sign_is_a_401_and_changes_nothing(
-    api: Api, aws: Provisioned, sign: str | None
+    api: Api, aws: Provisioned, sign: str | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     payment = new_payment(api)
     body = notify("notify-success", payment)
@@ -88,7 +99,9 @@ def test_bad_or_missing_sign_is_a_401_and_changes_nothing(
         body.pop("sign")
     else:
         body["sign"] = sign
+    capsys.readouterr()
     response = deliver(api, body)
+    assert "WebhookSignatureInvalid" in metric_names(capsys.readouterr().out)
     assert response["statusCode"] == 401
     assert body_of(response)["error"]["code"] == "invalid_signature"
     after = get(api, payment["id"])

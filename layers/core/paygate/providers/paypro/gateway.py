@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from paygate.credentials import load_credentials
@@ -14,6 +15,7 @@ from paygate.ledger import Ledger
 from paygate.masking import erase
 from paygate.models import Payment, Provider, WebhookOutcome, new_payment_id
 from paygate.money import Method, Operation, check_amount
+from paygate.observability import metrics
 from paygate.providers.paypro import signing
 from paygate.providers.paypro.client import PayproClient, PayproCredentials
 from paygate.providers.paypro.transformers import Notify, update_from_notify, update_from_payin
@@ -79,6 +81,7 @@ class PayproGateway:
         """Verify the notify's sign (any active secret), then store and apply it once."""
         fields = parse_json_object(raw_body)
         if not signing.is_valid(fields, self.credentials().verification_secrets()):
+            metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
             raise SignatureInvalid("missing or invalid sign", field="sign")
         try:
             notify = Notify.model_validate(fields)
