@@ -41,7 +41,7 @@ class StreamPoller:
         function: FunctionDef,
         handler: Handler,
         dlq_url: str | None,
-        poll_interval: float = 0.1,
+        poll_interval: float = 0.05,
     ) -> None:
         self.source = source
         self.stream_arn = stream_arn
@@ -51,7 +51,7 @@ class StreamPoller:
         self.poll_interval = poll_interval
         self.streams = boto3.client("dynamodbstreams")
         self.sqs = boto3.client("sqs")
-        self.iterators: dict[str, str | None] = {}
+        self.positions: dict[str, str] = {}
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True, name="stream-poller")
 
@@ -78,16 +78,23 @@ class StreamPoller:
         total = 0
         for shard in shards.get("Shards", []):
             shard_id = shard["ShardId"]
-            if shard_id not in self.iterators:
-                self.iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            iterator = self.iterators[shard_id]
-            if iterator is None:
-                continue
+            # A fresh iterator from the last sequence number read on every poll: moto restores
+            # a copy of the whole table (stream shard included) when a transaction is
+            # cancelled, which strands an iterator kept from an earlier poll.
+            last = self.positions.get(shard_id)
+            position = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+                if last
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, **position
+            )["ShardIterator"]
             answer = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            self.iterators[shard_id] = answer.get("NextShardIterator")
-            records = [lambda_record(r, self.stream_arn) for r in answer.get("Records", [])]
+            raw = answer.get("Records", [])
+            if raw:
+                self.positions[shard_id] = raw[-1]["dynamodb"]["SequenceNumber"]
+            records = [lambda_record(r, self.stream_arn) for r in raw]
             total += len(records)
             wanted = [r for r in records if self._passes(r)]
             for start in range(0, len(wanted), self.source.batch_size):

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 
 QUEUE_NAME = "paygate-local-subscriber"
+POLL_INTERVAL_SECONDS = 0.05
 
 
 class EventSubscriber:
@@ -42,13 +43,16 @@ class EventSubscriber:
         while not self.stopping.is_set():
             try:
                 answer = self.sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
                 )
             except Exception as exc:
                 sys.stderr.write(f"[events] receive failed: {exc!r}\n")
                 self.stopping.wait(0.5)
                 continue
-            for message in answer.get("Messages", []):
+            messages = answer.get("Messages", [])
+            if not messages:
+                self.stopping.wait(POLL_INTERVAL_SECONDS)
+            for message in messages:
                 self._record(message["Body"])
                 self.sqs.delete_message(
                     QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]

@@ -1,20 +1,19 @@
 """DynamoDB stream → SNS: one `payment.status_changed` message per committed status change.
 
-Powertools BatchProcessor reports partial failures; the event source mapping bisects and
-retries, then sends what still fails to the DLQ (template.yaml)."""
+Powertools' BatchProcessor turns each record into its event (a record that cannot be read is a
+failure); the events are then published ten per PublishBatch call, and every record whose
+event was not accepted is added to the partial batch failures. The event source mapping
+bisects and retries, then sends what still fails to the DLQ (template.yaml)."""
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
+from paygate.models import StatusChanged
 from paygate.observability import logger, metrics, tracer
 from paygate.publisher import status_change
 from paygate.settings import PublisherSettings, load_settings
@@ -24,21 +23,27 @@ publisher = wiring.status_publisher(settings)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-@tracer.capture_method(capture_response=False)
-def publish_record(record: DynamoDBRecord) -> None:
+def to_event(record: DynamoDBRecord) -> StatusChanged | None:
     images = record.dynamodb
-    event = status_change(
-        images.old_image if images else None, images.new_image if images else None
-    )
-    if event is not None:
-        publisher.publish(event)
-        logger.info("status published", extra={"event_id": event.event_id, "status": event.status})
+    return status_change(images.old_image if images else None, images.new_image if images else None)
+
+
+@tracer.capture_method(capture_response=False)
+def publish(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    with processor(records=event["Records"], handler=to_event, lambda_context=context):
+        outcomes = processor.process()
+    ready = [(result, record) for kind, result, record in outcomes if kind == "success" and result]
+    failed = publisher.publish_batch([event for event, _ in ready])
+    response = processor.response()
+    for index in sorted(failed):
+        sequence_number = ready[index][1]["dynamodb"]["SequenceNumber"]
+        response["batchItemFailures"].append({"itemIdentifier": sequence_number})
+    logger.info("published", extra={"events": len(ready) - len(failed), "failed": len(failed)})
+    return response
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=publish_record, processor=processor, context=context
-    )
+    return publish(event, context)

@@ -3,112 +3,13 @@ ports with its own state folder, and talks to it over HTTP only."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "e2e-key"
-STARTUP_TIMEOUT_SECONDS = 60
+from local.launcher import API_KEY, ROOT, Ports, Runtime, start_runtime, stop_runtime
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Runtime:
-    api_url: str
-    paypro_url: str
-    state_dir: Path
-    process: subprocess.Popen[bytes]
-    startup_seconds: float
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api_url, headers={"x-api-key": API_KEY}, timeout=10)
-
-    def events(self) -> list[dict[str, Any]]:
-        path = self.state_dir / "events.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-    def events_for(self, payment_id: str, count: int, timeout: float = 10) -> list[dict[str, Any]]:
-        """Wait until `count` events for the payment were published, then a little longer to
-        catch any extra (duplicate) one."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            mine = [e for e in self.events() if e["payment_id"] == payment_id]
-            if len(mine) >= count:
-                time.sleep(1.0)
-                return [e for e in self.events() if e["payment_id"] == payment_id]
-            time.sleep(0.1)
-        return [e for e in self.events() if e["payment_id"] == payment_id]
-
-
-@dataclass(frozen=True)
-class Ports:
-    api: int
-    moto: int
-    paypro: int
-
-    @classmethod
-    def free(cls) -> Ports:
-        return cls(free_port(), free_port(), free_port())
-
-
-def start_runtime(ports: Ports, state_dir: Path) -> Runtime:
-    """`python -m local.run` (what `make run` runs) on `ports`; returns once it answers."""
-    env = {
-        **os.environ,
-        "PAYGATE_PORT": str(ports.api),
-        "PAYGATE_MOTO_PORT": str(ports.moto),
-        "PAYGATE_PAYPRO_PORT": str(ports.paypro),
-        "PAYGATE_API_KEY": API_KEY,
-        "PAYGATE_STATE_DIR": str(state_dir),
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("AWS_ENDPOINT_URL", "PAYPRO_BASE_URL", "WEBHOOK_BASE_URL", "PAYMENTS_TABLE"):
-        env.pop(name, None)
-    output = state_dir / "runtime.out"
-    started = time.monotonic()
-    with output.open("w") as log:
-        command = [sys.executable, "-m", "local.run"]
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    api_url = f"http://127.0.0.1:{ports.api}"
-    while time.monotonic() - started < STARTUP_TIMEOUT_SECONDS:
-        if process.poll() is not None:
-            pytest.fail(f"local runtime exited: {output.read_text()}")
-        try:
-            if httpx.get(f"{api_url}/_local/health", timeout=1).status_code == 200:
-                elapsed = time.monotonic() - started
-                paypro_url = f"http://127.0.0.1:{ports.paypro}"
-                return Runtime(api_url, paypro_url, state_dir, process, elapsed)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"local runtime did not come up: {output.read_text()}")
-
-
-def stop_runtime(runtime: Runtime) -> int:
-    """Ctrl-C (SIGINT), as a user would; the exit code."""
-    runtime.process.send_signal(signal.SIGINT)
-    try:
-        return runtime.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        runtime.process.kill()
-        raise
+__all__ = ["API_KEY", "ROOT", "Ports", "Runtime", "start_runtime", "stop_runtime"]
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ def test_readme_walkthrough_works(runtime: Runtime) -> None:
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    events_file = runtime.state_dir / "events.jsonl"
+    assert result.returncode == 0, (result.stdout, result.stderr, events_file.read_text()[-3000:])
     lines = result.stdout.splitlines()
     assert '"status":"requires_action"' in lines[0]
     assert '"status":"succeeded"' in lines[2]

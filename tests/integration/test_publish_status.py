@@ -81,7 +81,7 @@ def run_payment_through(aws: Provisioned) -> Payment:
     )
     ledger.start(payment, lambda _: action)
     outcome = ledger.ingest(
-        Provider.PAYPRO, "k1", {}, ProviderUpdate(status=PaymentStatus.SUCCEEDED),
+        Provider.PAYPRO, f"k-{payment.id}", {}, ProviderUpdate(status=PaymentStatus.SUCCEEDED),
         payment_id=payment.id,
     )  # fmt: skip
     assert outcome == "applied"
@@ -134,21 +134,56 @@ def test_webhook_items_and_unchanged_statuses_publish_nothing(
     assert received(queue) == []
 
 
-def test_sns_failure_is_reported_per_record(publish: ModuleType, aws: Provisioned) -> None:
+def payment_records(aws: Provisioned) -> list[dict[str, Any]]:
+    entity = lambda r: r["dynamodb"]["NewImage"]["entity"]["S"]  # noqa: E731
+    return [r for r in stream_records(aws) if entity(r) == "payment"]
+
+
+def test_an_entry_sns_refuses_is_reported_as_that_records_failure(
+    publish: ModuleType, aws: Provisioned
+) -> None:
     run_payment_through(aws)
-    records = [
-        r for r in stream_records(aws) if r["dynamodb"]["NewImage"]["entity"]["S"] == "payment"
-    ]
-    calls = {"n": 0}
-    real = publish.publisher.client.publish
+    records = payment_records(aws)
+    real = publish.publisher.client.publish_batch
 
-    def flaky(**kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("SNS unavailable")
-        return real(**kwargs)
+    def refuse_second(**kwargs: Any) -> Any:
+        entries = kwargs["PublishBatchRequestEntries"]
+        kwargs["PublishBatchRequestEntries"] = [e for e in entries if e["Id"] != "1"]
+        answer = real(**kwargs)
+        answer["Failed"] = [{"Id": "1", "Code": "InternalError", "SenderFault": False}]
+        return answer
 
-    with mock.patch.object(publish.publisher.client, "publish", side_effect=flaky):
+    with mock.patch.object(publish.publisher.client, "publish_batch", side_effect=refuse_second):
         result = publish.lambda_handler({"Records": records}, FakeLambdaContext("publish"))
     failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
     assert failed == [records[1]["dynamodb"]["SequenceNumber"]]
+
+
+def test_sns_down_fails_every_record_of_the_batch(publish: ModuleType, aws: Provisioned) -> None:
+    run_payment_through(aws)
+    records = payment_records(aws)
+    outage = RuntimeError("SNS unavailable")
+    with mock.patch.object(publish.publisher.client, "publish_batch", side_effect=outage):
+        result = publish.lambda_handler({"Records": records}, FakeLambdaContext("publish"))
+    failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
+    assert failed == [r["dynamodb"]["SequenceNumber"] for r in records]
+
+
+def test_n_changes_cost_ceil_n_over_10_sns_calls(publish: ModuleType, aws: Provisioned) -> None:
+    queue = subscribe(aws)
+    for _ in range(9):  # 9 payments x 3 status changes = 27 events
+        run_payment_through(aws)
+    records = payment_records(aws)
+    calls: list[str] = []
+    events = publish.publisher.client.meta.events
+
+    def count(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events.register("before-call.sns", count)
+    try:
+        publish.lambda_handler({"Records": records}, FakeLambdaContext("publish"))
+    finally:
+        events.unregister("before-call.sns", count)
+    assert calls == ["PublishBatch"] * 3
+    assert len(received(queue)) == 27

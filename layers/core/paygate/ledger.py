@@ -18,8 +18,8 @@ from paygate.models import (
     utcnow,
 )
 from paygate.observability import logger
-from paygate.repository import DuplicateWebhook, PaymentRepository
-from paygate.status import PaymentStatus, can_transition
+from paygate.repository import ChangeRefused, DuplicateWebhook, PaymentRepository
+from paygate.status import PaymentStatus, allowed_predecessors, can_transition
 
 MAX_WRITE_ATTEMPTS = 5
 
@@ -126,8 +126,32 @@ class Ledger:
         provider_reference: str | None = None,
     ) -> WebhookOutcome:
         """Store one verified notification exactly once and apply it if it moves the payment
-        forward. Duplicates, stale updates and unknown payments are stored and acknowledged."""
-        payment = self._find(provider, payment_id, provider_reference)
+        forward. Duplicates, stale updates and unknown payments are stored and acknowledged.
+        DynamoDB cost: one call when `payment_id` is given and the update applies (or is a
+        duplicate); two otherwise."""
+        payment: Payment | None = None
+        if payment_id:
+            # Fast path: one conditional transaction, no read (the common, in-order case).
+            record = WebhookRecord(
+                provider=provider,
+                dedupe_key=dedupe_key,
+                payment_id=payment_id,
+                outcome=WebhookOutcome.APPLIED,
+                body=dict(body),
+            )
+            target = update.status
+            try:
+                self.repository.advance_in_place(
+                    payment_id, provider, update, allowed_predecessors(target), self.clock(), record
+                )
+                return WebhookOutcome.APPLIED
+            except DuplicateWebhook:
+                return WebhookOutcome.DUPLICATE
+            except ChangeRefused as refused:
+                found = refused.current
+                payment = found if found is not None and found.provider is provider else None
+        if payment is None and provider_reference:
+            payment = self.repository.find_by_provider_reference(provider, provider_reference)
         for _ in range(MAX_WRITE_ATTEMPTS):
             outcome = WebhookOutcome.UNKNOWN_PAYMENT if payment is None else WebhookOutcome.STALE
             changed = advance(payment, update, self.clock()) if payment else None
@@ -150,14 +174,3 @@ class Ledger:
                 logger.info("concurrent update, retrying", extra={"payment_id": record.payment_id})
                 payment = self.repository.get(str(record.payment_id))
         raise ConcurrentUpdate("payment is changing too often; the provider will retry")
-
-    def _find(
-        self, provider: Provider, payment_id: str | None, provider_reference: str | None
-    ) -> Payment | None:
-        if payment_id:
-            found = self.repository.get(payment_id)
-            if found is not None and found.provider is provider:
-                return found
-        if provider_reference:
-            return self.repository.find_by_provider_reference(provider, provider_reference)
-        return None

@@ -10,7 +10,7 @@ One table, two kinds of item:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -20,7 +20,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from paygate.errors import ConcurrentUpdate
-from paygate.models import Payment, Provider, WebhookRecord
+from paygate.models import Payment, Provider, ProviderUpdate, WebhookRecord
+from paygate.status import PaymentStatus
 
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
 _serializer = TypeSerializer()
@@ -29,6 +30,14 @@ _deserializer = TypeDeserializer()
 
 class DuplicateWebhook(Exception):
     """This notification (same dedupe key) was stored before."""
+
+
+class ChangeRefused(Exception):
+    """A conditional advance did not apply; `current` is the payment as it is (None if absent)."""
+
+    def __init__(self, current: Payment | None) -> None:
+        super().__init__("the payment does not accept this change as it is")
+        self.current = current
 
 
 def _payment_key(payment_id: str) -> dict[str, Any]:
@@ -139,6 +148,43 @@ class PaymentRepository:
                 raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile") from exc
             raise
 
+    def advance_in_place(
+        self,
+        payment_id: str,
+        provider: Provider,
+        update: ProviderUpdate,
+        allowed_from: frozenset[PaymentStatus],
+        now: datetime,
+        webhook: WebhookRecord,
+    ) -> None:
+        """Apply `update` and store `webhook` in one transaction without reading first: the
+        payment must exist, belong to `provider`, be in `allowed_from`, and (for a success)
+        match the reported amount and currency. Raises `DuplicateWebhook`, or `ChangeRefused`
+        carrying the current payment (returned by the failed condition, so no extra read)."""
+        expression = _AdvanceExpression(provider, update, allowed_from, now)
+        payment_update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _payment_key(payment_id),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                **expression.as_request(),
+            }
+        }
+        items = [payment_update, {"Put": self._webhook_put(webhook)}]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+                raise DuplicateWebhook(webhook.dedupe_key) from exc
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                item = reasons[0].get("Item")
+                current = Payment.model_validate(_from_item(item)) if item else None
+                raise ChangeRefused(current) from exc
+            raise
+
     def record_webhook(self, webhook: WebhookRecord) -> None:
         """Store a notification that changes no payment. Raises `DuplicateWebhook`."""
         try:
@@ -161,4 +207,69 @@ class PaymentRepository:
             "TableName": self.table_name,
             "Item": _to_item(document),
             "ConditionExpression": "attribute_not_exists(pk)",
+        }
+
+
+class _AdvanceExpression:
+    """The UpdateExpression and ConditionExpression that move a payment forward in place,
+    with the same effect as `paygate.ledger.advance` on the stored record."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        update: ProviderUpdate,
+        allowed_from: frozenset[PaymentStatus],
+        now: datetime,
+    ) -> None:
+        self.names: dict[str, str] = {"#status": "status", "#version": "version"}
+        self.values: dict[str, Any] = {}
+        sets = ["#status = :target", "#version = #version + :one", "updated_at = :now"]
+        removes: list[str] = []
+        self._value(":target", update.status.value)
+        self._value(":one", 1)
+        self._value(":now", now.isoformat().replace("+00:00", "Z"))
+        keeps_action = update.status is PaymentStatus.REQUIRES_ACTION and update.next_action
+        if keeps_action and update.next_action is not None:
+            sets.append("next_action = :next_action")
+            self._value(":next_action", update.next_action.model_dump(mode="json"))
+        else:
+            removes.append("next_action")
+        if update.failure is not None:
+            sets.append("failure = :failure")
+            self._value(":failure", update.failure.model_dump(mode="json", exclude_none=True))
+        else:
+            removes.append("failure")
+        if update.provider_reference:
+            sets += ["provider_reference = :reference", "provider_ref = :reference_key"]
+            self._value(":reference", update.provider_reference)
+            self._value(":reference_key", _provider_ref(provider, update.provider_reference))
+        if update.amount_received is not None:
+            sets.append("amount_received = :received")
+            self._value(":received", update.amount_received)
+        conditions = ["attribute_exists(pk)", "provider = :provider"]
+        self._value(":provider", provider.value)
+        statuses = sorted(status.value for status in allowed_from) or ["-"]
+        for index, status in enumerate(statuses):
+            self._value(f":from{index}", status)
+        conditions.append(f"#status IN ({', '.join(f':from{i}' for i in range(len(statuses)))})")
+        if update.status is PaymentStatus.SUCCEEDED:
+            if update.amount_received is not None:
+                conditions.append("amount = :received")
+            if update.currency is not None:
+                conditions.append("currency = :currency")
+                self._value(":currency", update.currency)
+        self.update = (
+            "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        )
+        self.condition = " AND ".join(conditions)
+
+    def _value(self, name: str, value: Any) -> None:
+        self.values[name] = _serializer.serialize(_storable(value))
+
+    def as_request(self) -> dict[str, Any]:
+        return {
+            "UpdateExpression": self.update,
+            "ConditionExpression": self.condition,
+            "ExpressionAttributeNames": self.names,
+            "ExpressionAttributeValues": self.values,
         }

@@ -95,6 +95,5 @@ class PayproGateway:
             notify.dedupe_key(),
             erase(fields),
             update_from_notify(notify),
-            payment_id=notify.tradeNo,
-            provider_reference=notify.platFormTradeNo,
+            payment_id=notify.tradeNo,  # our payment id: no lookup by platFormTradeNo needed
         )

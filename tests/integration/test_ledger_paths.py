@@ -1,0 +1,115 @@
+"""The one-call webhook path (conditional update in place) stores exactly what the
+read-then-write path stores, and costs what the performance targets promise."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from local.provision import Provisioned
+from paygate.ledger import Ledger, advance
+from paygate.models import (
+    Failure,
+    Payment,
+    Provider,
+    ProviderUpdate,
+    QrAction,
+    WebhookOutcome,
+    WebhookRecord,
+)
+from paygate.money import Method
+from paygate.repository import PaymentRepository
+from paygate.status import PaymentStatus, allowed_predecessors
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+UPDATES = [
+    ProviderUpdate(status=PaymentStatus.SUCCEEDED, amount_received=50000, provider_reference="r1"),
+    ProviderUpdate(status=PaymentStatus.SUCCEEDED),
+    ProviderUpdate(status=PaymentStatus.PROCESSING, provider_reference="r2"),
+    ProviderUpdate(
+        status=PaymentStatus.FAILED,
+        failure=Failure(code="provider_declined", message="no", provider_code="00029"),
+    ),
+]
+
+
+@pytest.fixture
+def repository(aws: Provisioned) -> PaymentRepository:
+    return PaymentRepository(aws.refs["PaymentsTable"], timedelta(days=1))
+
+
+def payment(payment_id: str) -> Payment:
+    return Payment(
+        id=payment_id, provider=Provider.PAYPRO, method=Method.VIETQR, amount=50000,
+        merchant_reference="o", status=PaymentStatus.REQUIRES_ACTION, version=2,
+        next_action=QrAction(payment_link="https://x"), created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+
+
+def stored_item(repository: PaymentRepository, payment_id: str) -> dict[str, Any]:
+    found = repository.get(payment_id)
+    assert found is not None
+    return found.model_dump(exclude={"id"})
+
+
+def record(key: str, payment_id: str) -> WebhookRecord:
+    return WebhookRecord(
+        provider=Provider.PAYPRO, dedupe_key=key, payment_id=payment_id,
+        outcome=WebhookOutcome.APPLIED, body={},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_in_place_equals_read_then_write(repository: PaymentRepository, update: Any) -> None:
+    repository.create(payment("pay_a"))
+    repository.create(payment("pay_b"))
+    allowed = allowed_predecessors(update.status)
+    repository.advance_in_place(
+        "pay_a", Provider.PAYPRO, update, allowed, NOW, record("a", "pay_a")
+    )
+    changed = advance(payment("pay_b"), update, NOW)
+    assert changed is not None
+    repository.save_change(payment("pay_b"), changed, record("b", "pay_b"))
+    assert stored_item(repository, "pay_a") == stored_item(repository, "pay_b")
+
+
+@pytest.fixture
+def dynamodb_calls() -> Iterator[Counter[str]]:
+    """Counts every DynamoDB API call made through boto3's default session."""
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+    assert session is not None
+    session.events.register("before-call.dynamodb", count)
+    yield calls
+    session.events.unregister("before-call.dynamodb", count)
+
+
+def test_webhook_costs(repository: PaymentRepository, dynamodb_calls: Counter[str]) -> None:
+    ledger = Ledger(PaymentRepository(repository.table_name, timedelta(days=1)))
+    repository.create(payment("pay_c"))
+    success = ProviderUpdate(status=PaymentStatus.SUCCEEDED, amount_received=50000)
+
+    def cost(key: str, update: ProviderUpdate, payment_id: str = "pay_c") -> tuple[str, int, int]:
+        dynamodb_calls.clear()
+        outcome = ledger.ingest(Provider.PAYPRO, key, {}, update, payment_id=payment_id)
+        writes = dynamodb_calls["TransactWriteItems"] + dynamodb_calls["PutItem"]
+        return outcome.value, sum(dynamodb_calls.values()), writes
+
+    assert cost("k1", success) == ("applied", 1, 1)
+    assert cost("k1", success)[:2] == ("duplicate", 1)  # the failed transaction wrote nothing
+    assert cost("k2", ProviderUpdate(status=PaymentStatus.PROCESSING)) == ("stale", 2, 2)
+    assert cost("k3", success, payment_id="pay_none") == ("unknown_payment", 2, 2)
+    repository.create(payment("pay_d"))
+    mismatch = ProviderUpdate(status=PaymentStatus.SUCCEEDED, amount_received=1)
+    assert cost("k4", mismatch, payment_id="pay_d") == ("applied", 2, 2)
+    assert stored_item(repository, "pay_d")["status"] == PaymentStatus.NEEDS_REVIEW
