@@ -8,7 +8,8 @@ SAM := $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean
+.PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench
+.PHONY: openapi browser-deps test-browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +27,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed ## start the local gateway on 127.0.0.1 (Ctrl-C stops it)
 	$(PY) -m local.run
 
-test: lint typecheck cfn-lint sam-build ## everything CI runs: lint, types, template, build, all test tiers
+test: browser-deps lint typecheck cfn-lint sam-build ## everything CI runs: lint, types, template, build, all test tiers
 	$(PY) -m pytest tests
 
 lint: $(VENV)/.installed ## ruff lint + format check
@@ -50,6 +51,22 @@ integration: $(VENV)/.installed ## integration tier (handlers + moto)
 
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 	$(PY) -m pytest tests/e2e
+
+bench: sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
+	$(PY) -m bench.run
+
+openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the handlers' models
+	$(PY) -m local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
+
+browser-deps: ## Debian's Chromium for the browser tests (apt-get, only when missing)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "browser-deps: /usr/bin/chromium is missing; install Debian's chromium as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium; \
+	fi
+
+test-browser: $(VENV)/.installed browser-deps ## browser tier (checkout page + API docs in Chromium)
+	$(PY) -m pytest tests/browser
 
 format: $(VENV)/.installed ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff format .

@@ -7,6 +7,7 @@ import importlib
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,13 +43,15 @@ def load_handler(function: FunctionDef) -> Handler:
     return handler
 
 
-# One invocation at a time, as in one Lambda execution environment: the handlers share
-# module-level state (Powertools' Logger keys, metrics) that Lambda never runs concurrently.
-_INVOCATION_LOCK = threading.Lock()
+# One invocation at a time per function, as in one Lambda execution environment: a handler
+# module's state (its resolver's current event, metrics) is never used by two at once.
+# Functions share the layer's Logger here (one process), so log lines may carry another
+# function's context keys when two functions run at the same moment.
+_LOCKS: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def invoke(function: FunctionDef, handler: Handler, event: dict[str, Any]) -> Any:
-    with _INVOCATION_LOCK:
+    with _LOCKS[function.logical_id]:
         return handler(event, FakeLambdaContext(function_name=function.logical_id))
 
 

@@ -8,6 +8,7 @@ import hmac
 import json
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,10 @@ from local.template import ApiRoute, FunctionDef
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 FORBIDDEN = {"error": {"code": "forbidden", "message": "Forbidden"}}
 Extra = dict[str, Any]
+# (method, path, query, body, headers) → (status, content type, body, headers), or None
+SiteHandler = Callable[
+    [str, str, str, bytes, dict[str, str]], tuple[int, str, bytes, dict[str, str]] | None
+]
 
 
 class FrontDoor:
@@ -29,15 +34,18 @@ class FrontDoor:
         host: str,
         port: int,
         extra_routes: dict[str, Any] | None = None,
+        site: SiteHandler | None = None,
     ) -> None:
         self.routes = routes
         self.functions = functions
         self.api_key = api_key
         self.extra_routes = extra_routes or {}
+        self.site = site  # non-API paths (checkout page, merchant proxy, docs): local/site.py
         door = self
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes
 
             def do_GET(self) -> None:
                 door.handle(self)
@@ -49,6 +57,7 @@ class FrontDoor:
                     f"[api] {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n"
                 )
 
+        ThreadingHTTPServer.request_queue_size = 128  # many concurrent clients (default: 5)
         self.server = ThreadingHTTPServer((host, port), _Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -71,6 +80,12 @@ class FrontDoor:
             self._send(request, 413, {"error": {"code": "too_large", "message": "body too large"}})
             return
         body = request.rfile.read(length) if length else b""
+        if self.site is not None:
+            headers_in = {key: value for key, value in request.headers.items()}
+            served = self.site(request.command, url.path, url.query, body, headers_in)
+            if served is not None:
+                self._send_raw(request, *served)
+                return
         extra = self.extra_routes.get(url.path)
         if extra is not None and request.command == "GET":
             status, content_type, payload = extra()

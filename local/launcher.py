@@ -104,7 +104,7 @@ def stop_runtime(runtime: Runtime) -> int:
     """Ctrl-C (SIGINT), as a user would; the exit code."""
     runtime.process.send_signal(signal.SIGINT)
     try:
-        return runtime.process.wait(timeout=15)
+        return runtime.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         runtime.process.kill()
         raise

@@ -114,3 +114,16 @@ def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> 
 def load_dev_secrets() -> dict[str, Any]:
     """Dev-only provider secrets by secret logical id (documented in the README)."""
     return dict(json.loads(DEV_SECRETS_PATH.read_text(encoding="utf-8")))
+
+
+def offline_environment(template: Template, function: FunctionDef) -> dict[str, str]:
+    """A function's environment without any AWS: parameters at their defaults, resources
+    named by their logical ids (enough to import a handler; nothing is called)."""
+    made = Provisioned(parameters=template.parameter_defaults())
+    environment = {}
+    for key, value in function.environment.items():
+        try:
+            environment[key] = str(made.resolve(value))
+        except KeyError:  # an attribute of a resource that does not exist offline
+            environment[key] = f"offline-{key.lower()}"
+    return environment

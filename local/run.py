@@ -16,11 +16,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TextIO
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_PATH = ROOT / "layers" / "core"  # what Lambda mounts at /opt/python
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,6 @@ def aws_environment(config: LocalConfig) -> dict[str, str]:
         "AWS_REGION": "ap-southeast-1",
         "AWS_ENDPOINT_URL": f"http://{HOST}:{config.moto_port}",
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
         "POWERTOOLS_DEV": "false",
     }
 
@@ -75,6 +78,8 @@ paygate is running (local runtime; Ctrl-C stops everything)
 
   API             {config.api_url}
   API key         {config.api_key}   (header x-api-key)
+  Checkout page   {config.api_url}/checkout/   (pay with each method in the sandboxes)
+  API docs        {config.api_url}/docs   (Swagger UI; document: /openapi.json)
   Paypro sandbox  {sandbox_url}
   Events          {config.events_file}   (one JSON event per line)
   Handler logs    {config.log_file}
@@ -86,12 +91,28 @@ Try it:
 """.rstrip()
 
 
-def _redirect_handler_logs(log_file: Path) -> None:
-    """Powertools' Logger writes JSON to stdout; locally it goes to the log file instead."""
-    stream = log_file.open("a", encoding="utf-8")
+def _send_handler_output_to(stream: TextIO) -> TextIO:
+    """In Lambda, handlers' stdout (Powertools' JSON logs and EMF metrics) goes to CloudWatch;
+    here it goes to the log file. Returns the console for the runtime's own output."""
     for handler in logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "paygate")).handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(stream)
+    console = sys.stdout
+    sys.stdout = stream
+    return console
+
+
+def _local_site(template: Any, config: LocalConfig) -> Any:
+    """The checkout page, its merchant proxy and the API docs (local/site.py)."""
+    from local.site import LocalSite
+    from paygate.money import LIMITS, Operation
+
+    minimums = {
+        method.value: limit.minimum
+        for (method, operation), limit in LIMITS.items()
+        if operation is Operation.SALE and limit.minimum is not None
+    }
+    return LocalSite(template, config.api_url, config.api_key, minimums)
 
 
 def main() -> int:
@@ -103,21 +124,30 @@ def main() -> int:
     config.events_file.write_text("", encoding="utf-8")  # moto starts empty, so do the events
     os.environ.update(aws_environment(config))
 
-    from moto.server import ThreadedMotoServer
-
     from local.apigw import load_handler
     from local.frontdoor import FrontDoor
+    from local.moto_process import MotoProcess
     from local.provision import load_dev_secrets, provision
     from local.sandboxes.paypro import PayproSandbox, SandboxConfig
     from local.streams import StreamPoller
     from local.subscriber import EventSubscriber
     from local.template import load_template
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-    moto = ThreadedMotoServer(ip_address=HOST, port=config.moto_port, verbose=False)
+    moto = MotoProcess(HOST, config.moto_port)
     moto.start()
     template = load_template()
     secrets = load_dev_secrets()
+    # Smart Glocal: our key pair and the sandbox's are generated now and seeded into the
+    # SmartglocalSecret value before provision() writes it (local/sandboxes/smartglocal.py).
+    from local.sandboxes.smartglocal import seeded_sandbox
+
+    smartglocal = seeded_sandbox(
+        secrets,
+        HOST,
+        int(os.environ.get("PAYGATE_SMARTGLOCAL_PORT", "0")),  # 0: any free port
+        webhook_url=f"{config.api_url}/webhooks/smartglocal",
+    )
+    smartglocal.start()
     made = provision(template, secrets)
 
     paypro_secret = secrets["PayproSecret"]
@@ -134,10 +164,12 @@ def main() -> int:
     for function in functions:
         os.environ.update(made.environment(function))
     os.environ["PAYPRO_BASE_URL"] = sandbox.base_url
+    os.environ["SMARTGLOCAL_BASE_URL"] = smartglocal.base_url
     os.environ["WEBHOOK_BASE_URL"] = config.api_url
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
     handlers = {f.logical_id: (f, load_handler(f)) for f in functions}
-    _redirect_handler_logs(config.log_file)
+    log_stream = config.log_file.open("a", encoding="utf-8", buffering=1)
+    console = _send_handler_output_to(log_stream)
 
     def health() -> tuple[int, str, bytes]:
         return 200, "application/json", b'{"ok": true}'
@@ -149,6 +181,7 @@ def main() -> int:
         HOST,
         config.port,
         extra_routes={"/_local/health": health},
+        site=_local_site(template, config).handle,
     )
     pollers = []
     for source in template.stream_sources():
@@ -157,14 +190,15 @@ def main() -> int:
         stream_arn = made.attributes[(source.table_id, "StreamArn")]
         pollers.append(StreamPoller(source, stream_arn, function, handler, dlq))
     topic_arn = next(iter(made.refs[t] for t in template.of_type("AWS::SNS::Topic")))
-    subscriber = EventSubscriber(topic_arn, config.events_file)
+    subscriber = EventSubscriber(topic_arn, config.events_file, console)
 
     door.start()
     for poller in pollers:
         poller.start()
     subscriber.start()
-    print(_banner(config, sandbox.base_url), flush=True)
-    print(f"\nready in {time.monotonic() - started:.1f}s", flush=True)
+    print(_banner(config, sandbox.base_url), file=console, flush=True)
+    print(f"  Smart Glocal sandbox {smartglocal.base_url}", file=console, flush=True)
+    print(f"\nready in {time.monotonic() - started:.1f}s", file=console, flush=True)
 
     stop = threading.Event()
 
@@ -174,14 +208,16 @@ def main() -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     stop.wait()
-    print("\nstopping...", flush=True)
-    door.stop()
-    for poller in pollers:
-        poller.stop()
-    subscriber.stop()
-    sandbox.stop()
-    moto.stop()
-    print("stopped", flush=True)
+    print("\nstopping...", file=console, flush=True)
+    parts: list[_Stoppable] = [door, *pollers, subscriber, sandbox, smartglocal, moto]
+    for part in parts:
+        began = time.monotonic()
+        part.stop()
+        if time.monotonic() - began > 1:
+            print(f"  {type(part).__name__} took {time.monotonic() - began:.1f}s", file=console)
+    sys.stdout = console
+    log_stream.close()
+    print("stopped", file=console, flush=True)
     return 0
 
 

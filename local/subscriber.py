@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 
@@ -16,8 +16,9 @@ POLL_INTERVAL_SECONDS = 0.05
 
 
 class EventSubscriber:
-    def __init__(self, topic_arn: str, events_file: Path) -> None:
+    def __init__(self, topic_arn: str, events_file: Path, console: TextIO = sys.stdout) -> None:
         self.events_file = events_file
+        self.console = console
         self.sqs = boto3.client("sqs")
         self.queue_url = self.sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(
@@ -70,4 +71,4 @@ class EventSubscriber:
             )
         except json.JSONDecodeError:
             line = f"[event] {body}"
-        print(line, flush=True)
+        print(line, file=self.console, flush=True)

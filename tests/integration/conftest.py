@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +18,7 @@ from moto import mock_aws
 from local.apigw import FakeLambdaContext, find_route, proxy_event
 from local.provision import Provisioned, load_dev_secrets, provision
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
+from local.sandboxes.smartglocal import SmartglocalSandbox, seeded_sandbox
 from local.template import load_template
 from paygate.providers.paypro import signing
 
@@ -39,6 +41,22 @@ def paypro_sandbox() -> Iterator[PayproSandbox]:
     sandbox.stop()
 
 
+SMARTGLOCAL_TEST_KEY = (
+    Path(__file__).resolve().parents[1] / "vectors/smartglocal/private.pem"
+).read_text()
+
+
+@pytest.fixture(scope="session")
+def smartglocal_sandbox() -> Iterator[SmartglocalSandbox]:
+    """Signs its answers and webhooks with the test-vector key; seeds DEV_SECRETS (our key
+    pair, its public key) before any fixture provisions them. Webhooks are kept, not sent:
+    the tests replay them through the handler."""
+    sandbox = seeded_sandbox(DEV_SECRETS, sandbox_private_key_pem=SMARTGLOCAL_TEST_KEY)
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
 def apply_environment(made: Provisioned, overrides: dict[str, str]) -> None:
     """The functions' environment from template.yaml, then the local overrides."""
     for function in load_template().functions():
@@ -47,9 +65,12 @@ def apply_environment(made: Provisioned, overrides: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def local_overrides(paypro_sandbox: PayproSandbox) -> dict[str, str]:
+def local_overrides(
+    paypro_sandbox: PayproSandbox, smartglocal_sandbox: SmartglocalSandbox
+) -> dict[str, str]:
     return {
         "PAYPRO_BASE_URL": paypro_sandbox.base_url,
+        "SMARTGLOCAL_BASE_URL": smartglocal_sandbox.base_url,
         "WEBHOOK_BASE_URL": WEBHOOK_BASE_URL,
         "PROVIDER_READ_TIMEOUT": "0.5",
     }

@@ -4,7 +4,13 @@ touches DynamoDB; only provider adapters speak provider wire formats."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+from local.provision import offline_environment
+from local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted((ROOT / "functions").glob("*/app.py"))
@@ -54,3 +60,21 @@ def test_only_provider_adapters_import_provider_wire_models() -> None:
             continue
         wire = {m for m in imported_modules(module) if m.startswith("paygate.providers")}
         assert not wire, f"{relative} imports {wire}"
+
+
+def test_functions_load_only_their_own_provider_dependencies() -> None:
+    """`cryptography` ships only with the Smart Glocal functions (their requirements.txt), so
+    no other function may import it at cold start."""
+    template = load_template()
+    for function in template.functions():
+        requirements = ROOT / function.code_uri / "requirements.txt"
+        ships_crypto = requirements.exists() and "cryptography" in requirements.read_text()
+        env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/core'}"}
+        env.update(offline_environment(template, function))
+        probe = f"import sys, {function.module}; print('cryptography' in sys.modules)"
+        answer = subprocess.run(
+            [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        loaded = answer.stdout.strip().splitlines()[-1] == "True"
+        assert not loaded or ships_crypto, f"{function.logical_id} imports cryptography"

@@ -103,6 +103,11 @@ class Ledger:
             raise
         return self._apply(payment, update)
 
+    def apply(self, payment: Payment, update: ProviderUpdate) -> Payment:
+        """Apply a provider answer that is not a webhook (a confirm, cancel or status query):
+        the payment after it, or unchanged when it does not move the payment forward."""
+        return self._apply(payment, update)
+
     def _apply(self, payment: Payment, update: ProviderUpdate) -> Payment:
         for _ in range(MAX_WRITE_ATTEMPTS):
             changed = advance(payment, update, self.clock())
@@ -114,6 +119,30 @@ class Ledger:
             except ConcurrentUpdate:
                 payment = self.get(payment.id)
         raise ConcurrentUpdate(f"payment {payment.id} is changing too often; retry")
+
+    def record_unapplied(
+        self,
+        provider: Provider,
+        dedupe_key: str,
+        body: dict[str, object],
+        *,
+        payment_id: str | None = None,
+    ) -> WebhookOutcome:
+        """Store a verified notification that must change nothing (e.g. a type we do not
+        know) exactly once: `stale` (or `unknown_payment` without a payment id), `duplicate`
+        when it was stored before."""
+        record = WebhookRecord(
+            provider=provider,
+            dedupe_key=dedupe_key,
+            payment_id=payment_id,
+            outcome=WebhookOutcome.STALE if payment_id else WebhookOutcome.UNKNOWN_PAYMENT,
+            body=dict(body),
+        )
+        try:
+            self.repository.record_webhook(record)
+        except DuplicateWebhook:
+            return WebhookOutcome.DUPLICATE
+        return record.outcome
 
     def ingest(
         self,

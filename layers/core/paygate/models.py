@@ -39,6 +39,14 @@ def new_payment_id(kind: Kind = Kind.PAYMENT) -> str:
     return f"{prefix}_{stamp}{secrets.token_hex(5)}"
 
 
+class Confirmation(StrEnum):
+    """Who confirms a payment the provider holds for confirmation (Smart Glocal
+    `ready_to_confirm`): the gateway at once (`auto`) or the merchant's API call (`manual`)."""
+
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
 class RedirectAction(BaseModel):
     """Send the customer's browser to `url` with `method` and `params`."""
 
@@ -102,6 +110,8 @@ class Payment(BaseModel):
     failure: Failure | None = None
     description: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    # Smart Glocal only: chosen at create; None for providers without a confirmation step.
+    confirmation: Confirmation | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

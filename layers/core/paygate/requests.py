@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from paygate.models import Confirmation
 from paygate.money import Method
 
 Amount = Annotated[
@@ -55,3 +56,26 @@ class PayproPaymentRequest(CreatePaymentRequest):
     """`POST /v1/paypro/payments`: a VietQR payin (minimum 50,000 VND)."""
 
     method: Literal[Method.VIETQR] = Method.VIETQR
+
+
+class SmartglocalCustomer(Customer):
+    """The payer of a Smart Glocal e-wallet payment: email, full name and identity document are
+    required by Smart Glocal (`customer.contacts`, `participant_details.sender`)."""
+
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    full_name: Annotated[str, Field(min_length=1, max_length=200)]
+    document: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class SmartglocalPaymentRequest(CreatePaymentRequest):
+    """`POST /v1/smartglocal/payments`: a Vietnamese e-wallet payment (QR deeplink)."""
+
+    method: Literal[Method.EWALLET] = Method.EWALLET
+    customer: SmartglocalCustomer
+    confirmation: Annotated[
+        Confirmation,
+        Field(
+            description="`auto`: the gateway confirms when Smart Glocal is ready; `manual`: the "
+            "payment waits in `requires_confirmation` for POST /v1/payments/{id}/confirm or /cancel"
+        ),
+    ] = Confirmation.AUTO

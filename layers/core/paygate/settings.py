@@ -6,7 +6,7 @@ Each function declares only the variables it uses (field alias = variable name).
 from __future__ import annotations
 
 import os
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,16 +22,36 @@ class TableSettings(_Env):
     webhook_retention_days: int = Field(default=90, alias="WEBHOOK_RETENTION_DAYS", ge=1)
 
 
+class ProviderCallSettings(_Env):
+    """Timeouts and bounded retries of the functions that call a provider."""
+
+    provider_connect_timeout: float = Field(default=3.0, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
+    provider_read_timeout: float = Field(default=10.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
+    provider_retries: int = Field(default=2, alias="PROVIDER_RETRIES", ge=0, le=5)
+
+
 class PayproSettings(TableSettings):
     paypro_secret_id: NonEmpty = Field(alias="PAYPRO_SECRET_ID")
 
 
-class PayproCheckoutSettings(PayproSettings):
+class PayproCheckoutSettings(PayproSettings, ProviderCallSettings):
     paypro_base_url: NonEmpty = Field(alias="PAYPRO_BASE_URL")
     webhook_base_url: str = Field(default="", alias="WEBHOOK_BASE_URL")
-    provider_connect_timeout: float = Field(default=3.0, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
-    provider_read_timeout: float = Field(default=10.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
-    provider_retries: int = Field(default=2, alias="PROVIDER_RETRIES", ge=0, le=5)
+
+
+class SmartglocalSettings(TableSettings, ProviderCallSettings):
+    """Every Smart Glocal function: the webhook confirms (auto mode) and the actions call the
+    session API too, so all three read the same settings."""
+
+    smartglocal_secret_id: NonEmpty = Field(alias="SMARTGLOCAL_SECRET_ID")
+    smartglocal_base_url: NonEmpty = Field(alias="SMARTGLOCAL_BASE_URL")
+    # `init`: session/init/payment (one call); `create_start`: session/create + start/payment.
+    smartglocal_session_flow: Literal["init", "create_start"] = Field(
+        default="init", alias="SMARTGLOCAL_SESSION_FLOW"
+    )
+    # Wire amount = our VND amount x factor. 1 = VND sent as major units (ISO 4217 exponent 0;
+    # providers.md §1.5, INFERRED); 100 if Smart Glocal turns out to want "kopecks" of VND.
+    smartglocal_amount_factor: int = Field(default=1, alias="SMARTGLOCAL_AMOUNT_FACTOR", ge=1)
 
 
 class PublisherSettings(_Env):

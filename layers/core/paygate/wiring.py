@@ -1,23 +1,31 @@
-"""Builds the layer's services from validated settings (one place, no globals elsewhere)."""
+"""Builds the layer's services from validated settings (one place, no globals elsewhere).
+
+Each factory imports what its service needs when it is called, so a function's cold start
+loads only its own provider (Smart Glocal's `cryptography` ships with the Smart Glocal
+functions alone, not with the layer)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from paygate.ledger import Ledger
-from paygate.providers.http import build_client
-from paygate.providers.paypro.client import PayproClient, PayproCredentials
-from paygate.providers.paypro.gateway import PayproGateway
-from paygate.publisher import StatusPublisher
 from paygate.repository import PaymentRepository
-from paygate.settings import (
-    PayproCheckoutSettings,
-    PayproSettings,
-    PublisherSettings,
-    TableSettings,
-)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from paygate.providers.paypro.gateway import PayproGateway
+    from paygate.providers.smartglocal.gateway import SmartglocalGateway
+    from paygate.publisher import StatusPublisher
+    from paygate.settings import (
+        PayproCheckoutSettings,
+        PayproSettings,
+        ProviderCallSettings,
+        PublisherSettings,
+        SmartglocalSettings,
+        TableSettings,
+    )
 
 
 def ledger(settings: TableSettings) -> Ledger:
@@ -25,21 +33,35 @@ def ledger(settings: TableSettings) -> Ledger:
     return Ledger(PaymentRepository(settings.payments_table, retention))
 
 
+def http_client(
+    settings: ProviderCallSettings, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """One pooled client per container, with the function's timeouts and retries."""
+    from paygate.providers.http import build_client
+
+    return build_client(
+        settings.provider_connect_timeout,
+        settings.provider_read_timeout,
+        settings.provider_retries,
+        transport,
+    )
+
+
 def paypro_notifications(settings: PayproSettings) -> PayproGateway:
     """For the webhook: verifies and ingests notifies; makes no outbound calls."""
+    from paygate.providers.paypro.gateway import PayproGateway
+
     return PayproGateway(ledger(settings), settings.paypro_secret_id)
 
 
 def paypro_checkout(
     settings: PayproCheckoutSettings, transport: httpx.BaseTransport | None = None
 ) -> PayproGateway:
-    """For create-payment: one pooled HTTP client per container."""
-    client = build_client(
-        settings.provider_connect_timeout,
-        settings.provider_read_timeout,
-        settings.provider_retries,
-        transport,
-    )
+    """For create-payment."""
+    from paygate.providers.paypro.client import PayproClient, PayproCredentials
+    from paygate.providers.paypro.gateway import PayproGateway
+
+    client = http_client(settings, transport)
 
     def client_factory(credentials: PayproCredentials) -> PayproClient:
         return PayproClient(
@@ -49,5 +71,30 @@ def paypro_checkout(
     return PayproGateway(ledger(settings), settings.paypro_secret_id, client_factory)
 
 
+def smartglocal(
+    settings: SmartglocalSettings, transport: httpx.BaseTransport | None = None
+) -> SmartglocalGateway:
+    """For every Smart Glocal function (create, webhook, confirm/cancel)."""
+    from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
+    from paygate.providers.smartglocal.gateway import SmartglocalGateway, SmartglocalOptions
+
+    client = http_client(settings, transport)
+
+    def client_factory(credentials: SmartglocalCredentials) -> SmartglocalClient:
+        return SmartglocalClient(
+            settings.smartglocal_base_url, credentials, client, settings.provider_retries
+        )
+
+    options = SmartglocalOptions(
+        session_flow=settings.smartglocal_session_flow,
+        amount_factor=settings.smartglocal_amount_factor,
+    )
+    return SmartglocalGateway(
+        ledger(settings), settings.smartglocal_secret_id, client_factory, options
+    )
+
+
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:
+    from paygate.publisher import StatusPublisher
+
     return StatusPublisher(settings.status_topic_arn)

@@ -1,0 +1,1 @@
+"""Smart Glocal (Vietnam e-wallets): RSA signing, session API client, wire models, webhooks."""

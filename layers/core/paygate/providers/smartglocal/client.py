@@ -1,0 +1,124 @@
+"""Smart Glocal session API client: serialises each body once, signs those bytes, sends those
+bytes; reads the `{"status": "ok" | "error"}` envelope (providers.md §1.2 to §1.4, §1.8)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from paygate.errors import ProviderError
+from paygate.providers import http
+from paygate.providers.smartglocal import signing
+from paygate.providers.smartglocal.transformers import Envelope, Session
+
+PROVIDER = "smartglocal"
+API_PREFIX = "/api/v1"
+# Reusing an idempotency key is refused with this code (Bank 131 SDK, providers.md §1.9): the
+# first request may well have been accepted, so the outcome is not definitive.
+IDEMPOTENCY_KEY_REUSED = "idempotency_key_already_exists"
+
+
+class SmartglocalCredentials(BaseModel):
+    """The provider secret's JSON: project, our private key, Smart Glocal's public key(s)."""
+
+    project: str
+    private_key_pem: SecretStr
+    provider_public_key_pem: str = ""
+    provider_public_key_previous_pem: str = ""
+
+    def verification_keys(self) -> list[str]:
+        """Smart Glocal's active public keys (two during a rotation)."""
+        keys = (self.provider_public_key_pem, self.provider_public_key_previous_pem)
+        return [key for key in keys if key.strip()]
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    """The one serialisation of a request body (compact UTF-8 JSON)."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class SmartglocalClient:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: SmartglocalCredentials,
+        client: httpx.Client,
+        retries: int,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.client = client
+        self.retries = retries
+
+    def init_payment(self, fields: dict[str, Any], idempotency_key: str) -> Session:
+        """`session/init/payment`: create the session and start the payment in one call."""
+        return self._call("session/init/payment", fields, idempotency_key)
+
+    def create_session(self, fields: dict[str, Any], idempotency_key: str) -> Session:
+        """`session/create` (the two-step path's first call)."""
+        return self._call("session/create", fields, idempotency_key)
+
+    def start_payment(
+        self, session_id: str, fields: dict[str, Any], idempotency_key: str
+    ) -> Session:
+        """`session/start/payment` for a session made by `create_session`."""
+        return self._call(
+            "session/start/payment", {"session_id": session_id, **fields}, idempotency_key
+        )
+
+    def confirm(self, session_id: str) -> Session:
+        """`session/confirm`, after `ready_to_confirm`."""
+        return self._call("session/confirm", {"session_id": session_id})
+
+    def cancel(self, session_id: str) -> Session:
+        """`session/cancel`, instead of confirming."""
+        return self._call("session/cancel", {"session_id": session_id})
+
+    def status(self, session_id: str) -> Session:
+        """`session/status`: the session with all its operations (polling, reconciliation)."""
+        return self._call("session/status", {"session_id": session_id})
+
+    def _call(
+        self, method: str, document: dict[str, Any], idempotency_key: str | None = None
+    ) -> Session:
+        body = encode(document)
+        headers = {
+            "Content-Type": "application/json",
+            signing.PROJECT_HEADER: self.credentials.project,
+            signing.SIGN_HEADER: signing.sign(
+                body, self.credentials.private_key_pem.get_secret_value()
+            ),
+        }
+        if idempotency_key:
+            headers[signing.IDEMPOTENCY_HEADER] = idempotency_key
+        response = http.post(
+            self.client,
+            f"{self.base_url}{API_PREFIX}/{method}",
+            body,
+            headers,
+            provider=PROVIDER,
+            retries=self.retries,
+        )
+        try:
+            envelope = Envelope.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ProviderError(
+                f"Smart Glocal answered {method} with HTTP {response.status_code} and an "
+                "unreadable body",
+                provider_code=str(response.status_code),
+                definitive=response.is_client_error,
+            ) from exc
+        if envelope.ok and envelope.session is not None and response.is_success:
+            return envelope.session
+        error = envelope.error
+        code = (error.code if error else None) or f"http_{response.status_code}"
+        description = error.description if error else None
+        raise ProviderError(
+            f"Smart Glocal refused {method} ({code}{': ' + description if description else ''})",
+            provider_code=code,
+            provider_message=description,
+            definitive=code != IDEMPOTENCY_KEY_REUSED,
+        )

@@ -1,0 +1,336 @@
+"""Smart Glocal flows on top of the shared ledger: create an e-wallet payment, ingest verified
+webhooks, confirm or cancel a payment held for confirmation, query a session's status.
+
+Confirmation (`ready_to_confirm`), chosen per payment at create:
+- `manual`: the payment moves to `requires_confirmation`; the merchant calls
+  `POST /v1/payments/{id}/confirm` or `/cancel` (→ `session/confirm` / `session/cancel`).
+- `auto`: the webhook is stored first (its dedupe key makes a redelivery a no-op, so the
+  gateway calls `session/confirm` once per webhook), the payment stays `pending`, then the
+  gateway confirms. If that call fails, the webhook is already stored and acknowledged (200)
+  and the payment falls back to `requires_confirmation` with failure `auto_confirm_failed`
+  (one published event): the merchant can confirm or cancel it through the API, and
+  `refresh` (session/status, for the reconcile job) confirms it again. Smart Glocal itself
+  cancels a session left unconfirmed for 240 minutes (providers.md §1.7).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
+
+from paygate.credentials import load_credentials
+from paygate.errors import InvalidState, MalformedRequest, ProviderError, SignatureInvalid
+from paygate.ledger import Ledger
+from paygate.masking import erase
+from paygate.models import (
+    Confirmation,
+    Failure,
+    Payment,
+    Provider,
+    ProviderUpdate,
+    WebhookOutcome,
+    new_payment_id,
+)
+from paygate.money import Method, Operation, check_amount
+from paygate.observability import logger, metrics
+from paygate.providers.smartglocal import signing
+from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
+from paygate.providers.smartglocal.transformers import (
+    KNOWN_WEBHOOK_TYPES,
+    Session,
+    Webhook,
+    metadata_of,
+    payment_fields,
+    update_from_session,
+)
+from paygate.requests import SmartglocalPaymentRequest
+from paygate.status import PaymentStatus
+
+WEBHOOK_PATH = "/webhooks/smartglocal"
+WEBHOOK_ACK = {"status": "ok"}
+# Statuses from which the gateway itself confirms an `auto` payment.
+_AUTO_CONFIRMABLE = frozenset(
+    {PaymentStatus.CREATED, PaymentStatus.PENDING, PaymentStatus.REQUIRES_CONFIRMATION}
+)
+
+
+@dataclass(frozen=True)
+class SmartglocalOptions:
+    """Per-deployment knobs (settings `SMARTGLOCAL_SESSION_FLOW`, `SMARTGLOCAL_AMOUNT_FACTOR`)."""
+
+    session_flow: Literal["init", "create_start"] = "init"
+    amount_factor: int = 1
+
+
+def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The request body exactly as received: API Gateway hands text bodies over as they came
+    (UTF-8) and binary ones Base64-encoded."""
+    if not body:
+        return b""
+    if is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise MalformedRequest("body is not valid Base64") from exc
+    return body.encode("utf-8")
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or `MalformedRequest`."""
+    try:
+        document = json.loads(raw or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedRequest("body is not valid JSON") from exc
+    if not isinstance(document, dict):
+        raise MalformedRequest("body must be a JSON object")
+    return document
+
+
+class SmartglocalGateway:
+    """Smart Glocal e-wallet payments on top of the shared ledger."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        secret_id: str,
+        client_factory: Callable[[SmartglocalCredentials], SmartglocalClient],
+        options: SmartglocalOptions | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.secret_id = secret_id
+        self.client_factory = client_factory
+        self.options = options or SmartglocalOptions()
+
+    def credentials(self) -> SmartglocalCredentials:
+        return load_credentials(self.secret_id, SmartglocalCredentials)
+
+    def _client(self) -> SmartglocalClient:
+        return self.client_factory(self.credentials())
+
+    # -- create --------------------------------------------------------------------------------
+
+    def create_payment(self, request: SmartglocalPaymentRequest) -> Payment:
+        """Record the payment and start it at Smart Glocal; the session id becomes the
+        provider reference. What happens next arrives by webhook."""
+        check_amount(Method.EWALLET, Operation.SALE, request.amount)
+        payment = Payment(
+            id=new_payment_id(),
+            provider=Provider.SMARTGLOCAL,
+            method=Method.EWALLET,
+            amount=request.amount,
+            merchant_reference=request.merchant_reference,
+            description=request.description,
+            metadata=request.metadata,
+            confirmation=request.confirmation,
+        )
+        client = self._client()
+        customer = request.customer
+        # ASSUMPTION: Smart Glocal's `customer.reference` is our merchant's customer id; the
+        # email stands in when the merchant sends none.
+        fields = payment_fields(
+            payment,
+            customer_reference=customer.id or customer.email,
+            email=customer.email,
+            full_name=customer.full_name,
+            document=customer.document,
+            return_url=request.return_url,
+            amount_factor=self.options.amount_factor,
+        )
+
+        def start(recorded: Payment) -> ProviderUpdate:
+            # Idempotency keys derive from our payment id, so a retried call cannot start a
+            # second payment (providers.md §1.9).
+            if self.options.session_flow == "create_start":
+                created = client.create_session(
+                    {"metadata": metadata_of(recorded)}, f"{recorded.id}-create"
+                )
+                session = client.start_payment(created.id, fields, f"{recorded.id}-start")
+            else:
+                session = client.init_payment(fields, recorded.id)
+            return self._held_for_us(recorded, update_from_session(session, None, self._factor))
+
+        return self.ledger.start(payment, start)
+
+    @property
+    def _factor(self) -> int:
+        return self.options.amount_factor
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def ingest_webhook(self, raw_body: bytes, signature: str | None) -> WebhookOutcome:
+        """Verify `X-PARTNER-SIGN` over the raw bytes (any active key), then store the webhook
+        once and apply it; unknown types are stored, counted and acknowledged."""
+        if not signing.is_valid(raw_body, signature, self.credentials().verification_keys()):
+            metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
+            raise SignatureInvalid("missing or invalid X-PARTNER-SIGN", field="X-PARTNER-SIGN")
+        document = parse_json_object(raw_body)
+        try:
+            webhook = Webhook.model_validate(document)
+        except ValidationError as exc:
+            field = ".".join(str(part) for part in exc.errors()[0]["loc"])
+            raise MalformedRequest(
+                f"webhook field {field} is missing or invalid", field=field
+            ) from exc
+        stored = erase(document)
+        session = webhook.session
+        payment_id = session.our_payment_id()
+        if webhook.type not in KNOWN_WEBHOOK_TYPES:
+            metrics.add_metric(name="WebhookUnknownType", unit=MetricUnit.Count, value=1)
+            logger.warning("unknown Smart Glocal webhook type", extra={"type": webhook.type})
+            payment = self._find(payment_id, session.id)
+            return self.ledger.record_unapplied(
+                Provider.SMARTGLOCAL,
+                webhook.dedupe_key(),
+                stored,
+                payment_id=payment.id if payment else payment_id,
+            )
+        update = update_from_session(session, webhook.type, self._factor)
+        if update.status is not PaymentStatus.REQUIRES_CONFIRMATION:
+            return self.ledger.ingest(
+                Provider.SMARTGLOCAL,
+                webhook.dedupe_key(),
+                stored,
+                update,
+                payment_id=payment_id,
+                provider_reference=session.id,
+            )
+        payment = self._find(payment_id, session.id)
+        if payment is not None:
+            update = self._held_for_us(payment, update)
+        outcome = self.ledger.ingest(
+            Provider.SMARTGLOCAL,
+            webhook.dedupe_key(),
+            stored,
+            update,
+            payment_id=payment.id if payment else payment_id,
+            provider_reference=session.id,
+        )
+        # Stored first: only the delivery that stored it (not a redelivery) confirms.
+        if (
+            outcome is not WebhookOutcome.DUPLICATE
+            and payment is not None
+            and payment.confirmation is Confirmation.AUTO
+            and payment.status in _AUTO_CONFIRMABLE
+        ):
+            self._auto_confirm(payment, session.id)
+        return outcome
+
+    def _find(self, payment_id: str | None, session_id: str) -> Payment | None:
+        payment = self.ledger.repository.get(payment_id) if payment_id else None
+        if payment is None:
+            payment = self.ledger.repository.find_by_provider_reference(
+                Provider.SMARTGLOCAL, session_id
+            )
+        return payment if payment is not None and payment.provider is Provider.SMARTGLOCAL else None
+
+    @staticmethod
+    def _held_for_us(payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
+        """For an `auto` payment, waiting for confirmation is the gateway's job, not the
+        merchant's: it stays `pending` instead of `requires_confirmation`."""
+        held = update.status is PaymentStatus.REQUIRES_CONFIRMATION
+        if held and payment.confirmation is Confirmation.AUTO:
+            return update.model_copy(update={"status": PaymentStatus.PENDING})
+        return update
+
+    def _auto_confirm(self, payment: Payment, session_id: str) -> None:
+        try:
+            session = self._client().confirm(session_id)
+        except ProviderError as error:
+            metrics.add_metric(name="SmartglocalAutoConfirmFailed", unit=MetricUnit.Count, value=1)
+            logger.warning(
+                "auto-confirm failed; payment left for confirmation",
+                extra={"payment_id": payment.id, "provider_code": error.provider_code},
+            )
+            failure = Failure(
+                code="auto_confirm_failed",
+                message=(
+                    f"the gateway could not confirm the payment at Smart Glocal ({error.message});"
+                    " confirm or cancel it with POST /v1/payments/{id}/confirm or /cancel"
+                ),
+                provider_code=error.provider_code,
+                provider_message=error.provider_message,
+            )
+            update = ProviderUpdate(
+                status=PaymentStatus.REQUIRES_CONFIRMATION,
+                provider_reference=session_id,
+                failure=failure,
+            )
+            self.ledger.apply(self.ledger.get(payment.id), update)
+            return
+        metrics.add_metric(name="SmartglocalAutoConfirmed", unit=MetricUnit.Count, value=1)
+        self._apply_answer(payment.id, session)
+
+    def _apply_answer(self, payment_id: str, session: Session) -> Payment:
+        """Apply a session answer (confirm, cancel, status) to the payment as it is now."""
+        payment = self.ledger.get(payment_id)
+        update = update_from_session(session, None, self._factor)
+        if update.status is PaymentStatus.REQUIRES_CONFIRMATION:
+            # Answering a confirm/status call while still waiting: nothing new to report.
+            return payment
+        return self.ledger.apply(payment, update)
+
+    # -- merchant actions ----------------------------------------------------------------------
+
+    def confirm(self, payment_id: str) -> Payment:
+        """`session/confirm` for a payment in `requires_confirmation`; the payment moves on
+        when Smart Glocal's `action_required` webhook arrives."""
+        payment = self._waiting(payment_id, "confirm")
+        session = self._provider_call(payment, lambda c, ref: c.confirm(ref))
+        return self._apply_answer(payment.id, session)
+
+    def cancel(self, payment_id: str) -> Payment:
+        """`session/cancel` for a payment in `requires_confirmation`: `cancelled` at once."""
+        payment = self._waiting(payment_id, "cancel")
+        session = self._provider_call(payment, lambda c, ref: c.cancel(ref))
+        return self._apply_answer(payment.id, session)
+
+    def _waiting(self, payment_id: str, action: str) -> Payment:
+        payment = self.ledger.get(payment_id)
+        if payment.provider is not Provider.SMARTGLOCAL:
+            raise InvalidState(
+                f"{action} is not available for {payment.provider.value} payments", field="id"
+            )
+        if payment.status is not PaymentStatus.REQUIRES_CONFIRMATION or not (
+            payment.provider_reference
+        ):
+            raise InvalidState(
+                f"payment {payment.id} is {payment.status.value}; {action} is only possible "
+                "while it is requires_confirmation",
+                field="status",
+            )
+        return payment
+
+    def _provider_call(
+        self, payment: Payment, call: Callable[[SmartglocalClient, str], Session]
+    ) -> Session:
+        try:
+            return call(self._client(), str(payment.provider_reference))
+        except ProviderError as error:
+            # The payment stays as it is (Smart Glocal still holds the session): the merchant
+            # sees the provider's code in the 502 and may retry.
+            error.payment_id = payment.id
+            raise
+
+    # -- status query --------------------------------------------------------------------------
+
+    def refresh(self, payment_id: str) -> Payment:
+        """`session/status`, mapped like the webhooks; an `auto` payment still waiting for
+        confirmation (lost webhook, failed auto-confirm) is confirmed now."""
+        payment = self.ledger.get(payment_id)
+        if payment.provider is not Provider.SMARTGLOCAL or not payment.provider_reference:
+            raise InvalidState(f"payment {payment.id} has no Smart Glocal session", field="id")
+        session = self._client().status(payment.provider_reference)
+        update = update_from_session(session, None, self._factor)
+        waiting = update.status is PaymentStatus.REQUIRES_CONFIRMATION
+        if waiting and payment.confirmation is Confirmation.AUTO:
+            if payment.status in _AUTO_CONFIRMABLE:
+                self._auto_confirm(payment, payment.provider_reference)
+            return self.ledger.get(payment.id)
+        return self.ledger.apply(payment, update)

@@ -1,0 +1,282 @@
+"""Smart Glocal wire models (session API, webhooks) and their one mapping to our domain.
+
+The same `update_from_session` maps webhooks and `session/status` answers (providers.md §1.6,
+§1.7). Rules, in order (first match wins):
+
+1. session `accepted` and payment `succeeded`            → `succeeded` (amount/currency checked
+   by the ledger: a different amount or currency becomes `needs_review`)
+2. payment `failed` and session `error`                  → `processing` + failure: NOT final
+   (Smart Glocal's own warning; reconcile with support/session/status, never auto-retry)
+3. payment `failed` (session anything else)              → `failed`
+4. session `cancelled` / `canceled`                      → `cancelled` (merchant cancel, or Smart
+   Glocal's 240/60-minute timeouts)
+5. session `error` (payment not failed)                  → `processing` + failure: not final
+6. session `accepted` or payment `succeeded` alone       → `processing` (success not explicit)
+7. webhook `ready_to_confirm` or session `next_action: confirm` → `requires_confirmation`
+8. webhook `action_required` or a payment carrying `customer_interaction.redirect`
+                                                         → `requires_action` (the QR deeplink)
+9. anything else (`created`, `in_progress`, `pending`, unknown values) → `pending`
+
+ASSUMPTION (precedence of 3 over 4): Smart Glocal does not say which session status goes with
+a declined payment; a payment that reports `failed` keeps its failure even if the session is
+closed as cancelled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from paygate.models import Failure, Payment, ProviderUpdate, RedirectAction
+from paygate.status import PaymentStatus
+
+PAYMENT_ID_KEY = "paygate_payment_id"  # our payment id in the session's metadata
+CURRENCY = "VND"
+
+READY_TO_CONFIRM = "ready_to_confirm"
+ACTION_REQUIRED = "action_required"
+PAYMENT_FINISHED = "payment_finished"
+KNOWN_WEBHOOK_TYPES = frozenset({READY_TO_CONFIRM, ACTION_REQUIRED, PAYMENT_FINISHED})
+
+SESSION_ACCEPTED = "accepted"
+SESSION_ERROR = "error"
+SESSION_CANCELLED = frozenset({"cancelled", "canceled"})
+PAYMENT_SUCCEEDED = "succeeded"
+PAYMENT_FAILED = "failed"
+NEXT_ACTION_CONFIRM = "confirm"
+
+
+class _Wire(BaseModel):
+    """Smart Glocal objects: unknown extra fields are kept, never refused (providers.md §1.7)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class WireError(_Wire):
+    code: str | None = None
+    description: str | None = None
+
+
+class AmountDetails(_Wire):
+    amount: int
+    currency: str
+
+
+class Redirect(_Wire):
+    url: str = Field(min_length=1)
+    base_url: str | None = None
+    method: str | None = "GET"
+    params: dict[str, Any] | None = None
+
+
+class CustomerInteraction(_Wire):
+    type: str | None = None
+    redirect: Redirect | None = None
+
+
+class AcquiringPayment(_Wire):
+    id: str | None = None
+    status: str | None = None
+    amount_details: AmountDetails | None = None
+    customer_interaction: CustomerInteraction | None = None
+    metadata: Any = None
+    error: WireError | None = None
+
+
+class Session(_Wire):
+    """A PaymentSession (`session` in answers and webhooks)."""
+
+    id: str = Field(min_length=1)
+    status: str = Field(min_length=1)
+    next_action: str | None = None
+    acquiring_payments: list[AcquiringPayment] = Field(default_factory=list)
+    metadata: Any = None
+    error: WireError | None = None
+
+    @property
+    def payment(self) -> AcquiringPayment | None:
+        """The session's latest acquiring payment (one per e-wallet session in practice)."""
+        return self.acquiring_payments[-1] if self.acquiring_payments else None
+
+    def our_payment_id(self) -> str | None:
+        """Our payment id from the metadata we sent (echoed on the session or the payment)."""
+        candidates = [self.metadata] + [p.metadata for p in self.acquiring_payments]
+        for metadata in candidates:
+            if isinstance(metadata, dict):
+                value = metadata.get(PAYMENT_ID_KEY)
+                if isinstance(value, str) and value:
+                    return value
+        return None
+
+
+class Envelope(_Wire):
+    """Every session API answer: `status` ok with a session, or error with `{code, description}`."""
+
+    status: str | None = None
+    session: Session | None = None
+    error: WireError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.error is None and self.session is not None
+
+
+class Webhook(_Wire):
+    """`{"type": ..., "session": {...}}` (providers.md §1.7). A body without `type` (the
+    docs show the start/payment answer POSTed to the partner too) is an unknown type."""
+
+    type: str | None = None
+    status: str | None = None
+    session: Session
+
+    def dedupe_key(self) -> str:
+        """The same type and state of the same session is the same fact, however often sent
+        (timestamps excluded: a redelivery may be re-serialised)."""
+        payment = self.session.payment
+        interaction = payment.customer_interaction if payment else None
+        redirect = interaction.redirect.url if interaction and interaction.redirect else ""
+        fact = "|".join(
+            (
+                self.type or "",
+                self.session.id,
+                self.session.status,
+                self.session.next_action or "",
+                (payment.id or "") if payment else "",
+                (payment.status or "") if payment else "",
+                redirect,
+            )
+        )
+        return hashlib.sha256(fact.encode()).hexdigest()[:40]
+
+
+def map_status(session: Session, event: str | None = None) -> PaymentStatus:
+    """The module docstring's rules: session and payment status (+ webhook type) → ours."""
+    payment = session.payment
+    payment_status = payment.status if payment else None
+    if session.status == SESSION_ACCEPTED and payment_status == PAYMENT_SUCCEEDED:
+        return PaymentStatus.SUCCEEDED
+    if payment_status == PAYMENT_FAILED and session.status == SESSION_ERROR:
+        return PaymentStatus.PROCESSING
+    if payment_status == PAYMENT_FAILED:
+        return PaymentStatus.FAILED
+    if session.status in SESSION_CANCELLED:
+        return PaymentStatus.CANCELLED
+    if session.status == SESSION_ERROR:
+        return PaymentStatus.PROCESSING
+    if session.status == SESSION_ACCEPTED or payment_status == PAYMENT_SUCCEEDED:
+        return PaymentStatus.PROCESSING
+    if event == READY_TO_CONFIRM or session.next_action == NEXT_ACTION_CONFIRM:
+        return PaymentStatus.REQUIRES_CONFIRMATION
+    if event == ACTION_REQUIRED or redirect_action(session) is not None:
+        return PaymentStatus.REQUIRES_ACTION
+    return PaymentStatus.PENDING
+
+
+def redirect_action(session: Session) -> RedirectAction | None:
+    """The QR deeplink (`customer_interaction.redirect`) as our redirect next action."""
+    payment = session.payment
+    interaction = payment.customer_interaction if payment else None
+    redirect = interaction.redirect if interaction else None
+    if redirect is None:
+        return None
+    method = (redirect.method or "GET").upper()
+    params = {str(key): str(value) for key, value in (redirect.params or {}).items()}
+    return RedirectAction(
+        url=redirect.url, method="POST" if method == "POST" else "GET", params=params
+    )
+
+
+def _error_of(session: Session) -> WireError | None:
+    payment = session.payment
+    if payment is not None and payment.error is not None:
+        return payment.error
+    return session.error
+
+
+def _failure(status: PaymentStatus, session: Session) -> Failure | None:
+    error = _error_of(session)
+    code = error.code if error else None
+    description = error.description if error else None
+    suffix = f" ({code}{': ' + description if description else ''})" if code else ""
+    if status is PaymentStatus.FAILED:
+        return Failure(
+            code="provider_declined",
+            message=f"Smart Glocal reports the payment failed{suffix}",
+            provider_code=code or PAYMENT_FAILED,
+            provider_message=description,
+        )
+    if status is PaymentStatus.PROCESSING and session.status == SESSION_ERROR:
+        return Failure(
+            code="provider_error_not_final",
+            message=(
+                f"Smart Glocal reports an error that is not final{suffix}; the payment stays "
+                "open until Smart Glocal support confirms its final status"
+            ),
+            provider_code=code or SESSION_ERROR,
+            provider_message=description,
+        )
+    return None
+
+
+def received_amount(amount: int, factor: int) -> int:
+    """Our VND amount for a wire amount; an amount that is not a whole number of VND is kept
+    as sent, so that it can never match and lands in `needs_review`."""
+    return amount // factor if amount % factor == 0 else amount
+
+
+def update_from_session(
+    session: Session, event: str | None = None, amount_factor: int = 1
+) -> ProviderUpdate:
+    """One mapping for webhooks (`event` = their type) and session answers (`event` None)."""
+    status = map_status(session, event)
+    payment = session.payment
+    details = payment.amount_details if payment else None
+    paid = status is PaymentStatus.SUCCEEDED and details is not None
+    return ProviderUpdate(
+        status=status,
+        provider_reference=session.id,
+        amount_received=received_amount(details.amount, amount_factor)
+        if paid and details
+        else None,
+        currency=details.currency if paid and details else None,
+        next_action=redirect_action(session) if status is PaymentStatus.REQUIRES_ACTION else None,
+        failure=_failure(status, session),
+    )
+
+
+def payment_fields(
+    payment: Payment,
+    *,
+    customer_reference: str,
+    email: str,
+    full_name: str,
+    document: str,
+    return_url: str | None,
+    amount_factor: int,
+) -> dict[str, Any]:
+    """The payment part of `session/init/payment` and `session/start/payment` for a Vietnamese
+    e-wallet (providers.md §1.5). `recurrent` is always false: no recurring payments in VN."""
+    options: dict[str, Any] = {"recurrent": False}
+    if return_url:
+        options = {"return_url": return_url, "recurrent": False}
+    return {
+        "payment_details": {
+            "type": "internet_banking",
+            "internet_banking": {
+                "type": "country_ewallet",
+                "country_ewallet": {"country_iso2": "VN"},
+            },
+        },
+        "amount_details": {"amount": payment.amount * amount_factor, "currency": CURRENCY},
+        "customer": {"reference": customer_reference, "contacts": [{"email": email}]},
+        "participant_details": {"sender": {"full_name": full_name, "document": document}},
+        "payment_options": options,
+        "metadata": metadata_of(payment),
+    }
+
+
+def metadata_of(payment: Payment) -> dict[str, str]:
+    """The merchant's metadata plus our payment id (ours wins on a clash)."""
+    return {**payment.metadata, PAYMENT_ID_KEY: payment.id}

@@ -1,0 +1,170 @@
+"""A tiny merchant backend for the checkout page: the part a merchant implements on its own
+server so that the API key never reaches the browser.
+
+The checkout page (local/checkout/) only talks to these same-origin routes:
+
+    GET  /merchant/methods                    the methods on offer (from the API's routes)
+    POST /merchant/payments/<provider>        {"amount", "customer"?, "confirmation"?}
+    GET  /merchant/payments/<id>              → GET  /v1/payments/<id>
+    POST /merchant/payments/<id>/confirm      → POST /v1/payments/<id>/confirm
+    POST /merchant/payments/<id>/cancel       → POST /v1/payments/<id>/cancel
+
+A create adds what only the merchant knows or may decide: its order id
+(`merchant_reference`), the `Idempotency-Key`, the currency and the `x-api-key` header; the
+fields taken from the browser are an allow-list. Answers are the gateway's own (status and
+JSON body), so the page handles one error shape. Cross-site form posts cannot reach the
+POST routes: they need `Content-Type: application/json` (which a cross-origin page can only
+send after a CORS preflight this proxy never grants).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from local.openapi import create_routes
+
+PREFIX = "/merchant/"
+BROWSER_FIELDS = ("amount", "customer", "confirmation", "description")
+_PAYMENT_ID = r"[A-Za-z0-9_-]{1,64}"
+_PROVIDER = r"[a-z0-9_-]{1,32}"
+_JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class ProxyReply:
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def _reply(status: int, document: Any) -> ProxyReply:
+    body = json.dumps(document, ensure_ascii=False).encode()
+    return ProxyReply(status, _JSON, body, {"Cache-Control": "no-store"})
+
+
+def _error(status: int, code: str, message: str) -> ProxyReply:
+    return _reply(status, {"error": {"code": code, "message": message}})
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Follow a `$ref` (or the non-null branch of `anyOf [X, null]`) to its schema."""
+    for option in schema.get("anyOf", []):
+        if option.get("type") != "null":
+            return _resolve(document, option)
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        resolved: dict[str, Any] = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        return resolved
+    return schema
+
+
+def offered_methods(
+    document: dict[str, Any], minimums: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """One entry per `POST /v1/<provider>/payments` route: what the page must ask for."""
+    minimums = minimums or {}
+    methods = []
+    for provider, operation in sorted(create_routes(document).items()):
+        content = operation.get("requestBody", {}).get("content", {}).get(_JSON, {})
+        request = _resolve(document, content.get("schema", {}))
+        properties = request.get("properties", {})
+        method_schema = properties.get("method", {})
+        method = method_schema.get("const") or method_schema.get("default") or provider
+        customer: dict[str, Any] = {}
+        if "customer" in properties:
+            customer = _resolve(document, properties["customer"])
+        confirmation = _resolve(document, properties.get("confirmation", {}))
+        methods.append(
+            {
+                "provider": provider,
+                "method": method,
+                "summary": operation.get("summary", ""),
+                "minimum_amount": minimums.get(str(method), 1),
+                "customer_fields": list(customer.get("required", [])),
+                "confirmation": list(confirmation.get("enum", [])),
+            }
+        )
+    return methods
+
+
+class MerchantProxy:
+    """Routes under /merchant/ → the gateway at `api_url` with the merchant's API key."""
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str,
+        document: Callable[[], dict[str, Any]],
+        minimums: dict[str, int] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.api_url = api_url
+        self.api_key = api_key
+        self.document = document
+        self.minimums = minimums or {}
+        self.timeout = timeout
+
+    def providers(self) -> set[str]:
+        return set(create_routes(self.document()))
+
+    def handle(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> ProxyReply | None:
+        """The answer for a /merchant/ route; None when `path` is not one of them."""
+        if not path.startswith(PREFIX):
+            return None
+        rest = path[len(PREFIX) :]
+        if method == "GET" and rest == "methods":
+            return _reply(200, {"methods": offered_methods(self.document(), self.minimums)})
+        if method == "GET" and re.fullmatch(f"payments/{_PAYMENT_ID}", rest):
+            return self._forward("GET", f"/v1/{rest}", None)
+        if method != "POST":
+            return _error(404, "not_found", "no such merchant route")
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if content_type.split(";")[0].strip().lower() != _JSON:
+            return _error(415, "unsupported_media_type", "send Content-Type: application/json")
+        action = re.fullmatch(f"payments/({_PAYMENT_ID})/(confirm|cancel)", rest)
+        if action:
+            return self._forward("POST", f"/v1/{rest}", {})
+        create = re.fullmatch(f"payments/({_PROVIDER})", rest)
+        if create and create.group(1) in self.providers():
+            return self._create(create.group(1), body)
+        return _error(404, "not_found", "no such merchant route")
+
+    def _create(self, provider: str, body: bytes) -> ProxyReply:
+        try:
+            given = json.loads(body or b"{}")
+        except ValueError:
+            return _error(400, "malformed_request", "request body is not valid JSON")
+        if not isinstance(given, dict):
+            return _error(400, "malformed_request", "request body must be a JSON object")
+        order = {key: given[key] for key in BROWSER_FIELDS if key in given}
+        # The merchant's own order id; a real shop uses its order number here.
+        order["merchant_reference"] = f"checkout-{int(time.time())}-{secrets.token_hex(3)}"
+        order["currency"] = "VND"
+        return self._forward("POST", f"/v1/{provider}/payments", order, idempotent=True)
+
+    def _forward(
+        self, method: str, path: str, payload: dict[str, Any] | None, idempotent: bool = False
+    ) -> ProxyReply:
+        headers = {"x-api-key": self.api_key}
+        if idempotent:
+            headers["Idempotency-Key"] = secrets.token_hex(16)
+        try:
+            with httpx.Client(base_url=self.api_url, timeout=self.timeout) as client:
+                answer = client.request(method, path, json=payload, headers=headers)
+        except httpx.HTTPError as exc:
+            return _error(502, "gateway_unreachable", f"the gateway did not answer: {exc}")
+        content_type = answer.headers.get("content-type", _JSON)
+        return ProxyReply(
+            answer.status_code, content_type, answer.content, {"Cache-Control": "no-store"}
+        )

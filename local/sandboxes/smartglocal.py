@@ -1,0 +1,785 @@
+"""Local stand-in for Smart Glocal's session API (Vietnam e-wallets), on 127.0.0.1, with Smart
+Glocal's wire format and RSA signatures both ways (providers.md §1).
+
+API (every call verified with the partner's public key: ``X-PARTNER-PROJECT`` and
+``X-PARTNER-SIGN`` over the exact body): ``POST /api/v1/session/init/payment``,
+``/session/create``, ``/session/start/payment``, ``/session/confirm``, ``/session/cancel``,
+``/session/status``. Answers are signed with the sandbox's own key (generated at start unless
+one is configured), sessions are ``ps_…`` and payments ``pm_…``.
+
+Webhooks (signed, POSTed in order by one background worker to ``SandboxConfig.webhook_url``;
+kept in memory only when it is None): after the payment starts, ``ready_to_confirm`` (the
+session's ``next_action`` is ``confirm``); after ``session/confirm``, ``action_required`` whose
+``customer_interaction.redirect.url`` is the deeplink to this sandbox's QR page
+``GET /qr/<session id>``; paying or failing there (``POST /qr/<id>/pay`` or ``/fail``, form or
+JSON: scripts may POST directly) sends ``payment_finished``. For a project with
+auto-confirmation (``SandboxConfig.auto_confirm_projects``) ``ready_to_confirm`` is skipped, as
+the docs say. ``session/cancel`` (only while waiting for confirmation) answers the cancelled
+session and sends ``payment_finished`` with session ``cancelled``.
+
+ASSUMPTIONS (Smart Glocal does not document them): errors are HTTP 400 (401 for a bad
+signature, 404 for an unknown session) with ``{"status": "error", "error": {code,
+description}}``; codes are this sandbox's own except ``idempotency_key_already_exists``
+(Bank 131 SDK). A failed payment finishes with session ``cancelled`` and payment ``failed``.
+
+Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/sessions/<id>`` (state, webhooks sent,
+confirm calls), ``POST /_sandbox/sessions/<id>/resend`` ``{"type": "ready_to_confirm"}`` (the
+last webhook of that type again, byte for byte), ``POST /_sandbox/projects/<project>``
+``{"auto_confirm": true}``, ``POST /_sandbox/faults`` ``{"method": "confirm", "count": 1}``
+(the next calls of that method answer an error).
+
+Standalone: ``python -m local.sandboxes.smartglocal --port 3102 --partner-public-key our.pem``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import itertools
+import json
+import queue
+import re
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from socketserver import TCPServer
+from typing import Any, cast
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from paygate.providers.smartglocal import signing
+
+MAX_BODY_BYTES = 64 * 1024
+WEBHOOK_TIMEOUT_SECONDS = 10.0
+SESSION_METHODS = ("init/payment", "create", "start/payment", "confirm", "cancel", "status")
+IDEMPOTENCY_KEY_REUSED = "idempotency_key_already_exists"
+
+
+@dataclass
+class SandboxConfig:
+    """Who may call the sandbox, where its webhooks go, and its timing knobs."""
+
+    project: str = "local-project"
+    partner_public_key_pem: str = ""  # verifies our requests; empty = signatures not checked
+    private_key_pem: str = ""  # the sandbox's own key; empty = generate one at start
+    webhook_url: str | None = None  # None: webhooks are kept in memory, not sent
+    auto_confirm_projects: frozenset[str] = frozenset()
+    webhook_delay_seconds: float = 0.05  # after the answer that caused a webhook
+    webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class _HttpError(Exception):
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _compact(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class _Webhook:
+    type: str
+    body: bytes
+    sign: str
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    delivered: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "body": self.body.decode(),
+            "sign": self.sign,
+            "delivered": self.delivered.is_set(),
+            "deliveries": list(self.deliveries),
+        }
+
+
+@dataclass
+class _Session:
+    id: str
+    project: str
+    created_at: str
+    status: str = "created"
+    updated_at: str = ""
+    next_action: str | None = None
+    metadata: Any = None
+    payment: dict[str, Any] | None = None
+    actions: dict[str, str] = field(default_factory=dict)
+    confirm_calls: int = 0
+    webhooks: list[_Webhook] = field(default_factory=list)
+
+    def document(self) -> dict[str, Any]:
+        session: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at or self.created_at,
+            "acquiring_payments": [self.payment] if self.payment else [],
+        }
+        if self.next_action:
+            session["next_action"] = self.next_action
+        if self.metadata is not None:
+            session["metadata"] = self.metadata
+        if self.actions:
+            session["actions"] = dict(self.actions)
+        return session
+
+    def touch(self) -> None:
+        self.updated_at = _now()
+
+
+def _problem(body: dict[str, Any]) -> str | None:
+    """The first field a Vietnamese e-wallet payment lacks (providers.md §1.5), or None."""
+    details = body.get("payment_details") or {}
+    banking = details.get("internet_banking") or {}
+    checks: list[tuple[bool, str]] = [
+        (details.get("type") == "internet_banking", "payment_details.type"),
+        (banking.get("type") == "country_ewallet", "payment_details.internet_banking.type"),
+        (
+            (banking.get("country_ewallet") or {}).get("country_iso2") == "VN",
+            "payment_details.internet_banking.country_ewallet.country_iso2",
+        ),
+    ]
+    amount = body.get("amount_details") or {}
+    value = amount.get("amount")
+    checks += [
+        (
+            isinstance(value, int) and not isinstance(value, bool) and value > 0,
+            "amount_details.amount",
+        ),
+        (amount.get("currency") == "VND", "amount_details.currency"),
+    ]
+    customer = body.get("customer") or {}
+    contacts = customer.get("contacts") or [{}]
+    sender = (body.get("participant_details") or {}).get("sender") or {}
+    options = body.get("payment_options") or {}
+    checks += [
+        (bool(customer.get("reference")), "customer.reference"),
+        (bool(contacts and contacts[0].get("email")), "customer.contacts.email"),
+        (bool(sender.get("full_name")), "participant_details.sender.full_name"),
+        (bool(sender.get("document")), "participant_details.sender.document"),
+        (options.get("recurrent", False) is False, "payment_options.recurrent"),
+    ]
+    for ok, name in checks:
+        if not ok:
+            return name
+    return None
+
+
+class SmartglocalSandbox:
+    """The sandbox server: sessions in memory, one serving thread, one webhook worker."""
+
+    def __init__(self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config
+        if not config.private_key_pem:
+            config.private_key_pem = signing.generate_private_key_pem()
+        self.public_key_pem = signing.public_pem_of(config.private_key_pem)
+        self.auto_confirm = set(config.auto_confirm_projects)
+        self._lock = threading.Lock()
+        self._sessions: dict[str, _Session] = {}
+        self._idempotency: dict[tuple[str, str], str] = {}
+        self._faults: dict[str, int] = {}
+        self._ids = itertools.count(5666)
+        self._outbox: queue.Queue[tuple[float, _Webhook] | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self._server = _Server((host, port), self)
+        self._host = host
+        self._port: int = self._server.socket.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+        self._stopped = False
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._threads = [
+            threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="smartglocal-sandbox",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=self._deliver_forever, name="smartglocal-webhooks", daemon=True
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stopping.set()
+        self._outbox.put(None)
+        if self._threads:
+            self._server.shutdown()
+        self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=WEBHOOK_TIMEOUT_SECONDS + 1)
+
+    # -- test hooks ----------------------------------------------------------------------------
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return None
+            return {
+                **session.document(),
+                "project": session.project,
+                "confirm_calls": session.confirm_calls,
+                "webhooks": [w.snapshot() for w in session.webhooks],
+            }
+
+    def webhooks(self, session_id: str) -> list[tuple[str, bytes, str]]:
+        """Every webhook made for the session: (type, exact body bytes, X-PARTNER-SIGN)."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            return [(w.type, w.body, w.sign) for w in session.webhooks] if session else []
+
+    def set_auto_confirm(self, project: str, enabled: bool) -> None:
+        with self._lock:
+            if enabled:
+                self.auto_confirm.add(project)
+            else:
+                self.auto_confirm.discard(project)
+
+    def add_fault(self, method: str, count: int) -> dict[str, int]:
+        with self._lock:
+            self._faults[method] = self._faults.get(method, 0) + count
+            return dict(self._faults)
+
+    def resend(self, session_id: str, webhook_type: str) -> _Webhook:
+        """Deliver the last webhook of `webhook_type` again, byte for byte (and wait for it)."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise _error(404, "session_not_found", "no such session")
+            sent = [w for w in session.webhooks if w.type == webhook_type]
+            if not sent:
+                raise _error(409, "no_webhook", f"no {webhook_type} webhook was sent")
+            again = _Webhook(webhook_type, sent[-1].body, sent[-1].sign)
+        self._outbox.put((0.0, again))
+        return again
+
+    # -- the session API -----------------------------------------------------------------------
+
+    def call(self, method: str, headers: dict[str, str], raw: bytes) -> _Reply:
+        """One session API call: authenticate, then dispatch."""
+        project = headers.get("x-partner-project") or ""
+        if project != self.config.project:
+            return _error(401, "invalid_project", "unknown X-PARTNER-PROJECT").reply
+        if self.config.partner_public_key_pem and not signing.is_valid(
+            raw, headers.get("x-partner-sign"), [self.config.partner_public_key_pem]
+        ):
+            return _error(401, "invalid_signature", "X-PARTNER-SIGN does not verify").reply
+        try:
+            body = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "invalid_request", "body is not valid JSON").reply
+        if not isinstance(body, dict):
+            return _error(400, "invalid_request", "body must be a JSON object").reply
+        with self._lock:
+            counted = self._sessions.get(str(body.get("session_id") or ""))
+            if method == "confirm" and counted is not None:
+                counted.confirm_calls += 1  # every attempt, refused or not
+            if self._faults.get(method, 0) > 0:
+                self._faults[method] -= 1
+                return _error(400, "sandbox_fault", f"{method} failed (sandbox fault)").reply
+        handler: dict[str, Callable[[str, dict[str, Any], str | None], _Reply]] = {
+            "init/payment": self._init_payment,
+            "create": self._create,
+            "start/payment": self._start_payment,
+            "confirm": self._confirm,
+            "cancel": self._cancel,
+            "status": self._status,
+        }
+        try:
+            return handler[method](project, body, headers.get("x-partner-idempotency-key"))
+        except _HttpError as exc:
+            return exc.reply
+
+    def _answer(self, session: _Session) -> _Reply:
+        body = _compact({"status": "ok", "session": session.document()})
+        sign = signing.sign(body, self.config.private_key_pem)
+        return _Reply(200, body, headers=((signing.SIGN_HEADER, sign),))
+
+    def _remember(self, project: str, key: str | None, session_id: str) -> None:
+        if key:
+            self._idempotency[(project, key)] = session_id
+
+    def _check_key(self, project: str, key: str | None) -> None:
+        if key and (project, key) in self._idempotency:
+            raise _error(409, IDEMPOTENCY_KEY_REUSED, "this idempotency key was used before")
+
+    def _new_session(self, project: str, metadata: Any) -> _Session:
+        session = _Session(f"ps_{next(self._ids)}", project, _now(), metadata=metadata)
+        self._sessions[session.id] = session
+        return session
+
+    def _init_payment(self, project: str, body: dict[str, Any], key: str | None) -> _Reply:
+        problem = _problem(body)
+        if problem:
+            raise _error(400, "invalid_request", f"{problem} is missing or invalid")
+        with self._lock:
+            self._check_key(project, key)
+            session = self._new_session(project, body.get("metadata"))
+            self._remember(project, key, session.id)
+            self._begin_payment(session, body)
+            reply = self._answer(session)  # as the docs show it: in_progress, nothing pending
+            self._after_start(session)
+            return reply
+
+    def _create(self, project: str, body: dict[str, Any], key: str | None) -> _Reply:
+        with self._lock:
+            self._check_key(project, key)
+            session = self._new_session(project, body.get("metadata"))
+            self._remember(project, key, session.id)
+            return self._answer(session)
+
+    def _start_payment(self, project: str, body: dict[str, Any], key: str | None) -> _Reply:
+        problem = _problem(body)
+        if problem:
+            raise _error(400, "invalid_request", f"{problem} is missing or invalid")
+        with self._lock:
+            self._check_key(project, key)
+            session = self._owned(project, body.get("session_id"))
+            if session.status != "created":
+                raise _error(400, "invalid_session_status", f"session is {session.status}")
+            self._remember(project, key, session.id)
+            if body.get("metadata") is not None:
+                session.metadata = body["metadata"]
+            self._begin_payment(session, body)
+            reply = self._answer(session)
+            self._after_start(session)
+            return reply
+
+    def _begin_payment(self, session: _Session, body: dict[str, Any]) -> None:
+        """Start the payment (both in_progress, as the docs' answer shows)."""
+        session.status = "in_progress"
+        session.touch()
+        session.payment = {
+            "id": f"pm_{next(self._ids)}",
+            "status": "in_progress",
+            "created_at": session.updated_at,
+            "customer": body["customer"],
+            "payment_details": body["payment_details"],
+            "amount_details": body["amount_details"],
+            "participant_details": body["participant_details"],
+            "payment_options": body.get("payment_options") or {"recurrent": False},
+        }
+        if session.metadata is not None:
+            session.payment["metadata"] = session.metadata
+
+    def _after_start(self, session: _Session) -> None:
+        """After answering: ready_to_confirm, or with auto-confirmation straight to the QR."""
+        assert session.payment is not None
+        if session.project in self.auto_confirm:
+            session.actions["confirm"] = session.updated_at
+            self._require_action(session)
+            return
+        session.next_action = "confirm"
+        session.payment["status"] = "pending"
+        self._queue(session, "ready_to_confirm")
+
+    def _require_action(self, session: _Session) -> None:
+        assert session.payment is not None
+        url = f"{self.base_url}/qr/{session.id}"
+        session.payment["status"] = "pending"
+        session.payment["customer_interaction"] = {
+            "type": "redirect",
+            "redirect": {"url": url, "base_url": url, "method": "GET", "params": {}},
+        }
+        session.touch()
+        self._queue(session, "action_required")
+
+    def _owned(self, project: str, session_id: Any) -> _Session:
+        session = self._sessions.get(str(session_id or ""))
+        if session is None or session.project != project:
+            raise _error(404, "session_not_found", "no such session")
+        return session
+
+    def _confirm(self, project: str, body: dict[str, Any], _key: str | None) -> _Reply:
+        with self._lock:
+            session = self._owned(project, body.get("session_id"))
+            if session.next_action != "confirm":
+                raise _error(400, "invalid_session_status", "session is not waiting for confirm")
+            session.next_action = None
+            session.actions["confirm"] = _now()
+            assert session.payment is not None
+            session.payment["status"] = "in_progress"
+            reply = self._answer(session)  # then the QR deeplink, by action_required
+            self._require_action(session)
+            return reply
+
+    def _cancel(self, project: str, body: dict[str, Any], _key: str | None) -> _Reply:
+        with self._lock:
+            session = self._owned(project, body.get("session_id"))
+            if session.next_action != "confirm":
+                raise _error(400, "invalid_session_status", "session is not waiting for confirm")
+            session.next_action = None
+            session.status = "cancelled"
+            session.touch()
+            self._queue(session, "payment_finished")
+            return self._answer(session)
+
+    def _status(self, project: str, body: dict[str, Any], _key: str | None) -> _Reply:
+        with self._lock:
+            return self._answer(self._owned(project, body.get("session_id")))
+
+    # -- the QR page ---------------------------------------------------------------------------
+
+    def qr_page(self, session_id: str) -> _Reply:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            page = _qr_page(session) if session and session.payment else None
+        if page is None:
+            return _Reply(404, b"<!doctype html><title>Not found</title>", "text/html")
+        return _Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
+
+    def finish(self, session_id: str, paid: bool) -> _Webhook:
+        """The customer paid (or the payment failed) on the QR page: `payment_finished`."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or session.payment is None:
+                raise _error(404, "session_not_found", "no such session")
+            interaction = session.payment.get("customer_interaction")
+            if session.status != "in_progress" or interaction is None:
+                raise _error(409, "invalid_session_status", "nothing to pay in this session")
+            session.touch()
+            session.status = "accepted" if paid else "cancelled"
+            session.payment["status"] = "succeeded" if paid else "failed"
+            session.payment["finished_at"] = session.updated_at
+            session.payment.pop("customer_interaction", None)
+            if paid:
+                session.actions["capture"] = session.updated_at
+            else:
+                session.payment["error"] = {
+                    "code": "payment_declined",
+                    "description": "The e-wallet declined the payment",
+                }
+            return self._queue(session, "payment_finished")
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def _queue(self, session: _Session, webhook_type: str) -> _Webhook:
+        """Sign the webhook now (the state as it is) and queue it; call with the lock held."""
+        body = _compact({"type": webhook_type, "status": "ok", "session": session.document()})
+        webhook = _Webhook(webhook_type, body, signing.sign(body, self.config.private_key_pem))
+        session.webhooks.append(webhook)
+        self._outbox.put((self.config.webhook_delay_seconds, webhook))
+        return webhook
+
+    def _deliver_forever(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None or self._stopping.is_set():
+                return
+            delay, webhook = item
+            if self._stopping.wait(delay):
+                return
+            try:
+                self._deliver(webhook)
+            finally:
+                webhook.done.set()
+
+    def _deliver(self, webhook: _Webhook) -> None:
+        url = self.config.webhook_url
+        if not url:
+            return
+        for wait in (0.0, *self.config.webhook_retry_delays):
+            if self._stopping.wait(wait):
+                return
+            record: dict[str, Any] = {"at": _now()}
+            try:
+                response = httpx.post(
+                    url,
+                    content=webhook.body,
+                    headers={"Content-Type": "application/json", signing.SIGN_HEADER: webhook.sign},
+                    timeout=WEBHOOK_TIMEOUT_SECONDS,
+                    trust_env=False,
+                )
+                record.update(status_code=response.status_code, body=response.text[:500])
+            except httpx.HTTPError as exc:
+                record.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
+            webhook.deliveries.append(record)
+            _log(f"webhook {webhook.type} -> {record.get('status_code') or record.get('error')}")
+            if record.get("status_code") == 200:
+                webhook.delivered.set()
+                return
+
+
+def _qr_page(session: _Session) -> bytes:
+    e = html.escape
+    payment = session.payment or {}
+    amount = (payment.get("amount_details") or {}).get("amount", 0)
+    sid = e(session.id)
+    if payment.get("customer_interaction") and session.status == "in_progress":
+        actions = f"""
+<div class="qr" role="img" aria-label="QR code (placeholder)">QR</div>
+<form method="post" action="/qr/{sid}/pay"><button type="submit">Pay</button></form>
+<form method="post" action="/qr/{sid}/fail"><button type="submit">Fail</button></form>"""
+    else:
+        state = f"Session {e(session.status)}, payment {e(str(payment.get('status', '-')))}."
+        actions = f"<p role='status'>{state}</p>"
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>E-wallet payment - Smart Glocal sandbox</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem}}
+.qr{{width:12rem;height:12rem;border:3px dashed #444;display:grid;place-items:center}}
+form{{display:inline-block;margin:1rem .5rem 0 0}}
+button{{font-size:1rem;padding:.5rem 1.5rem}}</style>
+</head>
+<body><main>
+<h1>E-wallet payment <small>(Smart Glocal sandbox)</small></h1>
+<dl><dt>Amount</dt><dd>{e(f"{amount:,}")} VND</dd><dt>Session</dt><dd>{sid}</dd>
+<dt>Payment</dt><dd>{e(str(payment.get("id", "-")))}</dd></dl>
+{actions}
+</main></body></html>
+""".encode()
+
+
+def _log(line: str) -> None:
+    sys.stderr.write(f"[smartglocal] {line}\n")
+    sys.stderr.flush()
+
+
+def _json(status: int, document: Any) -> _Reply:
+    return _Reply(status, _compact(document))
+
+
+def _error(status: int, code: str, description: str) -> _HttpError:
+    """Smart Glocal's error answer, raised or returned as `.reply`."""
+    return _HttpError(
+        _json(status, {"status": "error", "error": {"code": code, "description": description}})
+    )
+
+
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], sandbox: SmartglocalSandbox) -> None:
+        self.sandbox = sandbox
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse-DNS lookup of the host (slow offline)."""
+        TCPServer.server_bind(self)
+        host, port = self.socket.getsockname()[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "SmartglocalSandbox/1.0"
+    timeout = 30
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_GET
+
+    @property
+    def sandbox(self) -> SmartglocalSandbox:
+        return cast(_Server, self.server).sandbox
+
+    def _routes(self) -> list[tuple[str, str, Callable[[str], _Reply]]]:
+        sandbox = self.sandbox
+        return [
+            ("GET", r"/_sandbox/health", lambda _: _json(200, {"ok": True})),
+            ("GET", r"/_sandbox/sessions/([^/]+)", self._session_state),
+            ("POST", r"/_sandbox/sessions/([^/]+)/resend", self._resend),
+            ("POST", r"/_sandbox/projects/([^/]+)", self._project),
+            ("POST", r"/_sandbox/faults", self._fault),
+            ("POST", r"/api/v1/session/(.+)", self._session_call),
+            ("GET", r"/qr/([^/]+)", sandbox.qr_page),
+            ("POST", r"/qr/([^/]+)/pay", lambda sid: self._finish(sid, paid=True)),
+            ("POST", r"/qr/([^/]+)/fail", lambda sid: self._finish(sid, paid=False)),
+        ]
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        try:
+            reply = self._route(path)
+        except _HttpError as exc:
+            reply = exc.reply
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            reply = _error(500, "internal_error", "sandbox error").reply
+        self._send(reply)
+
+    def _route(self, path: str) -> _Reply:
+        for method, pattern, action in self._routes():
+            match = re.fullmatch(pattern, path)
+            if match is not None and method == self.command:
+                return action(unquote(match.group(1)) if match.groups() else "")
+        self._body()
+        raise _error(404, "not_found", "no such route")
+
+    def _send(self, reply: _Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def _body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES:
+            self.close_connection = True
+            raise _error(400, "invalid_request", "missing, invalid or too large Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _json_body(self) -> dict[str, Any]:
+        raw = self._body()
+        try:
+            body = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise _error(400, "invalid_request", "malformed JSON body") from None
+        if not isinstance(body, dict):
+            raise _error(400, "invalid_request", "JSON body must be an object")
+        return body
+
+    def _session_call(self, method: str) -> _Reply:
+        raw = self._body()
+        if method not in SESSION_METHODS:
+            raise _error(404, "not_found", f"no method session/{method}")
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        return self.sandbox.call(method, headers, raw)
+
+    def _session_state(self, session_id: str) -> _Reply:
+        state = self.sandbox.session(session_id)
+        if state is None:
+            raise _error(404, "session_not_found", "no such session")
+        return _json(200, state)
+
+    def _resend(self, session_id: str) -> _Reply:
+        webhook_type = str(self._json_body().get("type") or "")
+        webhook = self.sandbox.resend(session_id, webhook_type)
+        webhook.done.wait(WEBHOOK_TIMEOUT_SECONDS * 2)
+        return _json(200, webhook.snapshot())
+
+    def _project(self, project: str) -> _Reply:
+        enabled = self._json_body().get("auto_confirm")
+        if not isinstance(enabled, bool):
+            raise _error(400, "invalid_request", "auto_confirm must be true or false")
+        self.sandbox.set_auto_confirm(project, enabled)
+        return _json(200, {"project": project, "auto_confirm": enabled})
+
+    def _fault(self, _: str) -> _Reply:
+        body = self._json_body()
+        method, count = body.get("method"), body.get("count", 1)
+        if method not in SESSION_METHODS:
+            raise _error(
+                400, "invalid_request", f"method must be one of {', '.join(SESSION_METHODS)}"
+            )
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
+            raise _error(400, "invalid_request", "count must be an integer from 1 to 1000")
+        return _json(200, {"queued": self.sandbox.add_fault(str(method), count)})
+
+    def _finish(self, session_id: str, paid: bool) -> _Reply:
+        self._body()
+        webhook = self.sandbox.finish(session_id, paid)
+        wants_html = "text/html" in (self.headers.get("Accept") or "")
+        if wants_html:
+            return _Reply(303, b"", "text/plain", (("Location", f"/qr/{session_id}"),))
+        webhook.done.wait(WEBHOOK_TIMEOUT_SECONDS * 2)
+        return _json(200, webhook.snapshot())
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        _log(format % args)
+
+
+def seeded_sandbox(
+    secrets: dict[str, Any],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    webhook_url: str | None = None,
+    sandbox_private_key_pem: str = "",
+) -> SmartglocalSandbox:
+    """A sandbox wired to the dev `SmartglocalSecret` entry of `secrets` (changed in place,
+    before `provision()` writes it): our private key is generated when the entry has none, the
+    sandbox verifies with its public half, and the sandbox's public key becomes the provider
+    key the gateway verifies webhooks with. Not started."""
+    entry = secrets.setdefault("SmartglocalSecret", {})
+    entry.setdefault("project", "local-project")
+    if not entry.get("private_key_pem"):
+        entry["private_key_pem"] = signing.generate_private_key_pem()
+    config = SandboxConfig(
+        project=entry["project"],
+        partner_public_key_pem=signing.public_pem_of(entry["private_key_pem"]),
+        private_key_pem=sandbox_private_key_pem,
+        webhook_url=webhook_url,
+    )
+    sandbox = SmartglocalSandbox(config, host=host, port=port)
+    entry["provider_public_key_pem"] = sandbox.public_key_pem
+    entry.setdefault("provider_public_key_previous_pem", "")
+    return sandbox
+
+
+def main() -> None:
+    """Run the sandbox standalone until Ctrl-C."""
+    parser = argparse.ArgumentParser(description="Local Smart Glocal (Vietnam e-wallet) sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3102)
+    parser.add_argument("--project", default="local-project")
+    parser.add_argument("--partner-public-key", type=Path, help="PEM verifying our requests")
+    parser.add_argument("--webhook-url", default=None)
+    args = parser.parse_args()
+    pem = args.partner_public_key.read_text() if args.partner_public_key else ""
+    config = SandboxConfig(
+        project=args.project, partner_public_key_pem=pem, webhook_url=args.webhook_url
+    )
+    sandbox = SmartglocalSandbox(config, host=args.host, port=args.port)
+    sandbox.start()
+    _log(
+        f"sandbox on {sandbox.base_url} (project {args.project}); "
+        f"its public key:\n{sandbox.public_key_pem}"
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()

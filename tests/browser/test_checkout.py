@@ -1,0 +1,382 @@
+"""The checkout page in a real browser (Debian's Chromium) against the local runtime: each
+payment method the template offers is paid in its provider sandbox, one is declined, and the
+next actions no sandbox produces yet (bank-transfer instructions, a POST redirect, the
+confirmation step) are rendered from answers stubbed at the merchant-proxy boundary."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import segno
+from playwright.sync_api import Page, Request, Route, expect
+from segno import encoder as segno_encoder
+
+from local.launcher import Runtime
+from local.template import load_template
+
+from .conftest import Shots
+
+# Every provider with a create route in template.yaml: the page offers exactly these.
+PROVIDERS = sorted(
+    match.group(1)
+    for route in load_template().routes()
+    if route.method == "POST" and (match := re.fullmatch(r"/v1/([a-z0-9_-]+)/payments", route.path))
+)
+CUSTOMER = {"email": "buyer@example.com", "full_name": "Nguyen Van A", "document": "012345678901"}
+
+
+def open_checkout(page: Page, runtime: Runtime, query: str = "") -> None:
+    page.goto(f"{runtime.api_url}/checkout/{query}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+
+def fits_phone(page: Page) -> None:
+    """Nothing wider than the phone's viewport (no sideways scrolling)."""
+    width = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert width <= 0, f"the page is {width}px wider than the viewport"
+
+
+def fill_customer(page: Page) -> None:
+    for field in page.locator("#customer-fields input").all():
+        name = field.get_attribute("name") or ""
+        field.fill(CUSTOMER.get(name, "test"))
+
+
+def start_payment(page: Page, runtime: Runtime, provider: str, shots: Shots) -> dict[str, Any]:
+    open_checkout(page, runtime)
+    page.locator(f"#method-{provider}").check()
+    page.get_by_label("Amount (VND)").fill("100000")
+    fill_customer(page)
+    fits_phone(page)
+    shots(page, "order-form")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#payment-title")).to_be_focused()
+    payment_id = page.locator("#payment-id").inner_text()
+    with runtime.client() as client:
+        payment: dict[str, Any] = client.get(f"/v1/payments/{payment_id}").json()
+    assert payment["provider"] == provider and payment["amount"] == 100000
+    return payment
+
+
+def follow_next_action(page: Page, runtime: Runtime, shots: Shots, payment_id: str) -> Page:
+    """Wait for the next action, check its QR code and open the provider's page."""
+    link = page.get_by_role("link", name="Open the payment page")
+    expect(link).to_be_visible()
+    expect(page.locator("#status")).to_have_attribute("data-status", "requires_action")
+    with runtime.client() as client:
+        action = client.get(f"/v1/payments/{payment_id}").json()["next_action"]
+    target = action.get("payment_link") or action.get("url")
+    assert link.get_attribute("href") == target
+    qr = page.locator("#next-action svg.qr-code")
+    expect(qr).to_be_visible()
+    # The code shown is the encoder's code for the link (the encoder itself is checked
+    # against segno in test_qr_encoder_matches_segno).
+    same = page.evaluate(
+        """(text) => {
+            const shown = document.querySelector('#next-action svg.qr-code path').getAttribute('d');
+            const made = PaygateQR.toSvg(PaygateQR.encode(text), 'x');
+            return made.querySelector('path').getAttribute('d') === shown;
+        }""",
+        target,
+    )
+    assert same
+    expect(page.get_by_role("button", name="Start a new payment")).to_be_hidden()
+    fits_phone(page)
+    shots(page, "next-action")
+    with page.context.expect_page() as opened:
+        link.click()
+    provider_page = opened.value
+    provider_page.wait_for_load_state()
+    expect(provider_page.get_by_role("button", name="Pay", exact=True)).to_be_visible()
+    shots(provider_page, "provider-page")
+    return provider_page
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_pay_with_each_method(page: Page, runtime: Runtime, shots: Shots, provider: str) -> None:
+    payment = start_payment(page, runtime, provider, shots)
+    provider_page = follow_next_action(page, runtime, shots, payment["id"])
+    provider_page.get_by_role("button", name="Pay", exact=True).click()
+    provider_page.wait_for_load_state()
+    shots(provider_page, "provider-paid")
+
+    page.bring_to_front()
+    expect(page.locator("#status")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#status")).to_have_attribute("role", "status")
+    result = page.locator("#result-title")
+    expect(result).to_have_text("Payment succeeded")
+    expect(result).to_be_focused()
+    expect(page.get_by_role("button", name="Start a new payment")).to_be_visible()
+    fits_phone(page)
+    shots(page, "succeeded")
+    with runtime.client() as client:
+        assert client.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+
+
+def test_decline_shows_the_failure_reason(page: Page, runtime: Runtime, shots: Shots) -> None:
+    payment = start_payment(page, runtime, "paypro", shots)
+    provider_page = follow_next_action(page, runtime, shots, payment["id"])
+    provider_page.get_by_role("button", name="Decline", exact=True).click()
+    provider_page.wait_for_load_state()
+    shots(provider_page, "provider-declined")
+
+    page.bring_to_front()
+    expect(page.locator("#status")).to_have_attribute("data-status", "failed")
+    expect(page.locator("#result-title")).to_have_text("Payment failed")
+    with runtime.client() as client:
+        failure = client.get(f"/v1/payments/{payment['id']}").json()["failure"]
+    assert failure["provider_code"] == "00029"
+    expect(page.locator(".failure-reason")).to_have_text(f"Reason: {failure['message']}")
+    expect(page.locator("#result")).to_contain_text("00029")
+    shots(page, "failed")
+
+
+def test_resume_after_reload_shows_the_final_status(page: Page, runtime: Runtime) -> None:
+    """The payment id is kept in the URL: a reload (or the customer's return) resumes it."""
+    with runtime.client() as client:
+        created = client.post(
+            "/v1/paypro/payments",
+            json={"amount": 60000, "currency": "VND", "merchant_reference": "browser-resume"},
+        ).json()
+    open_checkout(page, runtime, f"?payment={created['id']}")
+    expect(page.locator("#status")).to_have_attribute("data-status", "requires_action")
+    link = created["next_action"]["payment_link"]
+    page.request.post(f"{link}/pay", data="{}", headers={"content-type": "application/json"})
+    expect(page.locator("#status")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#payment-amount")).to_contain_text("60.000")
+
+
+# ---- next actions no sandbox produces yet: stubbed at the merchant proxy ------------------
+
+Handler = Callable[[Request], tuple[int, dict[str, Any]]]
+
+
+def stub_merchant(page: Page, methods: list[dict[str, Any]], answer: Handler) -> list[str]:
+    """Answer /merchant/* in the browser; returns the log of 'METHOD path' calls."""
+    calls: list[str] = []
+
+    def handle(route: Route, request: Request) -> None:
+        path = request.url.split("/merchant", 1)[1]
+        calls.append(f"{request.method} {path}")
+        status, body = (200, {"methods": methods}) if path == "/methods" else answer(request)
+        route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/merchant/**", handle)
+    return calls
+
+
+def payment_like(status: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": "pay_20260101000000abcdef0123",
+        "provider": "monetix",
+        "method": "bank_transfer",
+        "status": status,
+        "amount": 10000,
+        "amount_received": None,
+        "currency": "VND",
+        "merchant_reference": "checkout-1",
+        "provider_reference": None,
+        "next_action": None,
+        "failure": None,
+        "version": 1,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        **fields,
+    }
+
+
+BANK_TRANSFER = {
+    "provider": "monetix",
+    "method": "bank_transfer",
+    "summary": "",
+    "minimum_amount": 1,
+    "customer_fields": [],
+    "confirmation": [],
+}
+INSTRUCTIONS = {
+    "type": "bank_transfer_instructions",
+    "bank": "Military Bank",
+    "account_no": "1234123412341",
+    "account_name": "John Doe",
+    "amount": 10000,
+    "transfer_code": "B1234567890",
+    "bank_abbr": "MB",
+}
+
+
+def test_bank_transfer_instructions_with_copy_buttons(
+    page: Page, runtime: Runtime, shots: Shots
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def answer(request: Request) -> tuple[int, dict[str, Any]]:
+        if request.method == "POST":  # the instructions arrive later, as with Monetix
+            sent.append(json.loads(request.post_data or "{}"))
+            return 201, payment_like("pending")
+        return 200, payment_like("requires_action", next_action=INSTRUCTIONS)
+
+    stub_merchant(page, [BANK_TRANSFER], answer)
+    open_checkout(page, runtime)
+    page.get_by_label("Amount (VND)").fill("10000")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#next-action")).to_contain_text("Waiting for the next step")
+    transfer = page.locator("dl.transfer")
+    expect(transfer).to_be_visible()
+    assert sent == [{"amount": 10000}]
+    for value in ("Military Bank", "1234123412341", "John Doe", "10.000", "B1234567890", "MB"):
+        expect(transfer).to_contain_text(value)
+    expect(page.locator('ol[lang="vi"]')).to_contain_text(
+        'Vui lòng sử dụng các tính năng "Copy/Paste" có sẵn'
+    )
+    expect(page.locator('ol[lang="en"]')).to_contain_text(
+        "IMPORTANT! Please copy Transfer Code and put it in the Reference filed"
+    )
+    page.get_by_role("button", name="Copy transfer code").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied transfer code.")
+    assert page.evaluate("navigator.clipboard.readText()") == "B1234567890"
+    page.get_by_role("button", name="Copy amount").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied amount.")
+    assert page.evaluate("navigator.clipboard.readText()") == "10000"
+    fits_phone(page)
+    shots(page, "bank-transfer-instructions")
+
+
+def test_bank_transfer_without_code_shows_the_other_instruction_texts(
+    page: Page, runtime: Runtime
+) -> None:
+    details = {k: v for k, v in INSTRUCTIONS.items() if k != "transfer_code"}
+
+    def answer(request: Request) -> tuple[int, dict[str, Any]]:
+        return 201, payment_like("requires_action", next_action={**details, "branch": "Hà Nội"})
+
+    stub_merchant(page, [BANK_TRANSFER], answer)
+    open_checkout(page, runtime)
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("dl.transfer")).to_contain_text("Hà Nội")
+    expect(page.locator('ol[lang="en"]')).to_contain_text("Please copy Transaction ID")
+    expect(page.locator('ol[lang="vi"] li')).to_have_count(6)
+
+
+def test_post_redirect_renders_a_form_with_the_params(page: Page, runtime: Runtime) -> None:
+    action = {
+        "type": "redirect",
+        "url": "http://127.0.0.1:9/acs",
+        "method": "POST",
+        "params": {"PaReq": "eJx", "MD": "42"},
+    }
+
+    def answer(request: Request) -> tuple[int, dict[str, Any]]:
+        return 201, payment_like("requires_action", next_action=action)
+
+    stub_merchant(page, [BANK_TRANSFER], answer)
+    open_checkout(page, runtime)
+    page.get_by_role("button", name="Pay", exact=True).click()
+    form = page.locator("#next-action form")
+    expect(form).to_have_attribute("method", "post")
+    expect(form).to_have_attribute("action", action["url"])
+    expect(form.locator('input[name="PaReq"]')).to_have_value("eJx")
+    expect(form.locator('input[name="MD"]')).to_have_value("42")
+    expect(form.get_by_role("button", name="Open the payment page")).to_be_visible()
+
+
+def test_confirmation_step_handles_a_missing_route_then_cancels(
+    page: Page, runtime: Runtime, shots: Shots
+) -> None:
+    ewallet = {
+        **BANK_TRANSFER,
+        "provider": "smartglocal",
+        "method": "ewallet",
+        "customer_fields": ["email", "full_name", "document"],
+        "confirmation": ["auto", "manual"],
+    }
+    waiting = payment_like("requires_confirmation", provider="smartglocal", method="ewallet")
+    sent: list[dict[str, Any]] = []
+
+    def answer(request: Request) -> tuple[int, dict[str, Any]]:
+        if request.url.endswith("/confirm"):
+            return 404, {"error": {"code": "not_found", "message": "no such route"}}
+        if request.url.endswith("/cancel"):
+            return 200, {**waiting, "status": "cancelled"}
+        if request.method == "POST":
+            sent.append(json.loads(request.post_data or "{}"))
+            return 201, waiting
+        return 200, waiting
+
+    calls = stub_merchant(page, [ewallet], answer)
+    open_checkout(page, runtime)
+    page.get_by_label("Confirmation").select_option("manual")
+    page.get_by_label("Email").fill(CUSTOMER["email"])
+    page.get_by_label("Full name").fill(CUSTOMER["full_name"])
+    page.get_by_label("ID document number").fill(CUSTOMER["document"])
+    page.get_by_role("button", name="Pay", exact=True).click()
+    assert sent == [{"amount": 50000, "customer": CUSTOMER, "confirmation": "manual"}]
+    expect(page.locator("#status")).to_have_attribute("data-status", "requires_confirmation")
+    shots(page, "requires-confirmation")
+    page.get_by_role("button", name="Confirm payment").click()
+    expect(page.locator("#action-message")).to_have_text(re.compile(r"cannot confirm .*HTTP 404"))
+    expect(page.get_by_role("button", name="Confirm payment")).to_be_enabled()
+    shots(page, "confirm-unavailable")
+    page.get_by_role("button", name="Cancel payment").click()
+    expect(page.locator("#status")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator("#result-title")).to_have_text("Payment cancelled")
+    shots(page, "cancelled")
+    assert f"POST /payments/{waiting['id']}/confirm" in calls
+    assert f"POST /payments/{waiting['id']}/cancel" in calls
+
+
+def test_create_error_is_announced_and_focuses_the_field(page: Page, runtime: Runtime) -> None:
+    open_checkout(page, runtime)
+    page.locator("#method-paypro").check()
+    page.get_by_label("Amount (VND)").fill("1000")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("at least 50.000")
+    expect(page.get_by_label("Amount (VND)")).to_be_focused()
+    expect(page.get_by_label("Amount (VND)")).to_have_attribute("aria-invalid", "true")
+
+
+# ---- the QR encoder ----------------------------------------------------------------------
+
+
+def _standard_padding(buff: Any, version: Any, length: int) -> None:
+    """ISO/IEC 18004 7.4.10: pad to the codeword boundary (segno 1.6 adds a whole zero byte
+    when the bit stream is already aligned; decoders ignore it, but the symbols differ)."""
+    buff.extend([0] * ((8 - length % 8) % 8))
+
+
+def test_qr_encoder_matches_segno(
+    page: Page, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segno_encoder, "write_padding_bits", _standard_padding)
+    texts = [
+        "hi",
+        "http://127.0.0.1:3101/pay/abc123",
+        "Thanh toán đơn hàng 1001 — VietQR",
+        "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA53037045802VN",
+        "https://wallet.example.vn/deeplink?session=" + "s" * 200,
+        "z" * 900,
+    ]
+    open_checkout(page, runtime)
+    made = page.evaluate(
+        """(texts) => texts.map((text) => {
+            const code = PaygateQR.encode(text);
+            return {version: code.version, mask: code.mask,
+                    rows: code.modules.map((row) => row.map((dark) => dark ? 1 : 0))};
+        })""",
+        texts,
+    )
+    for text, code in zip(texts, made, strict=True):
+        expected = segno.make_qr(
+            text.encode(),
+            error="m",
+            version=code["version"],
+            mask=code["mask"],
+            mode="byte",
+            boost_error=False,
+        )
+        smallest = segno.make_qr(text.encode(), error="m", mode="byte", boost_error=False)
+        assert smallest.version == code["version"], text
+        assert [list(row) for row in expected.matrix] == code["rows"], text
