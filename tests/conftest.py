@@ -36,6 +36,17 @@ def load_event(relative: str) -> Any:
     return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
 
 
+def metric_names(captured: str) -> set[str]:
+    """Names of the CloudWatch EMF metrics Powertools printed to stdout."""
+    blobs = [json.loads(line) for line in captured.splitlines() if '"_aws"' in line]
+    return {
+        metric["Name"]
+        for blob in blobs
+        for directive in blob["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+
+
 @pytest.fixture
 def lambda_context() -> Any:
     from local.apigw import FakeLambdaContext

@@ -12,6 +12,7 @@ import pytest
 
 from local.provision import Provisioned
 from paygate.repository import PaymentRepository
+from tests.conftest import metric_names
 
 from .conftest import Api, body_of, load_event_json, signed
 
@@ -76,17 +77,6 @@ def test_decline_keeps_the_provider_code(api: Api) -> None:
     failure = get(api, payment["id"])["failure"]
     assert failure["provider_code"] == "00029"
     assert failure["provider_message"] == "Transaction rejected"
-
-
-def metric_names(captured: str) -> set[str]:
-    """Names of the CloudWatch EMF metrics Powertools printed."""
-    blobs = [json.loads(line) for line in captured.splitlines() if '"_aws"' in line]
-    return {
-        metric["Name"]
-        for blob in blobs
-        for directive in blob["_aws"]["CloudWatchMetrics"]
-        for metric in directive["Metrics"]
-    }
 
 
 @pytest.mark.parametrize("sign", ["", "0" * 32, None])

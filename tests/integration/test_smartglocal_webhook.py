@@ -16,7 +16,7 @@ from local.apigw import FakeLambdaContext
 from local.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate.providers.smartglocal import signing
-from tests.conftest import load_event
+from tests.conftest import load_event, metric_names
 
 from .conftest import SMARTGLOCAL_TEST_KEY, Api, body_of
 from .smartglocal_support import (
@@ -28,16 +28,6 @@ from .smartglocal_support import (
     signed_example,
     webhook_items,
 )
-
-
-def metric_names(captured: str) -> set[str]:
-    blobs = [json.loads(line) for line in captured.splitlines() if '"_aws"' in line]
-    return {
-        metric["Name"]
-        for blob in blobs
-        for directive in blob["_aws"]["CloudWatchMetrics"]
-        for metric in directive["Metrics"]
-    }
 
 
 @pytest.mark.parametrize(

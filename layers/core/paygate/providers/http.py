@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from paygate.errors import ProviderError, ProviderTimeout
 from paygate.observability import logger
 
 RETRY_BACKOFF_SECONDS = 0.2
+M = TypeVar("M", bound=BaseModel)
 
 
 def build_client(
@@ -57,3 +60,26 @@ def post(
         provider_code=str(response.status_code),
         definitive=False,
     )
+
+
+def post_and_read(
+    model: type[M],
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    provider: str,
+    retries: int,
+) -> tuple[httpx.Response, M]:
+    """`post`, then the answer read as `model`; an unreadable answer is a `ProviderError`
+    (certain for a 4xx, uncertain otherwise)."""
+    response = post(client, url, body, headers, provider=provider, retries=retries)
+    try:
+        return response, model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise ProviderError(
+            f"{provider} answered HTTP {response.status_code} with an unreadable body",
+            provider_code=str(response.status_code),
+            definitive=response.is_client_error,
+        ) from exc

@@ -68,7 +68,8 @@ class PayproClient:
         )
         body = json.dumps(body_fields, separators=(",", ":"), ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "merchantNo": self.credentials.merchant_no}
-        response = http.post(
+        _, envelope = http.post_and_read(
+            Envelope,
             self.client,
             f"{self.base_url}{path}",
             body,
@@ -76,14 +77,6 @@ class PayproClient:
             provider=PROVIDER,
             retries=self.retries,
         )
-        try:
-            envelope = Envelope.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise ProviderError(
-                f"Paypro answered HTTP {response.status_code} with an unreadable body",
-                provider_code=str(response.status_code),
-                definitive=response.is_client_error,
-            ) from exc
         if not envelope.ok:
             raise ProviderError(
                 f"Paypro refused the request (code {envelope.code}: {envelope.msg})",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 
 from paygate.credentials import load_credentials
 from paygate.errors import MalformedRequest, SignatureInvalid
+from paygate.json_body import json_object
 from paygate.ledger import Ledger
 from paygate.masking import erase
 from paygate.models import Payment, Provider, WebhookOutcome, new_payment_id
@@ -23,18 +23,6 @@ from paygate.requests import PayproPaymentRequest
 
 WEBHOOK_PATH = "/webhooks/paypro"
 NOTIFY_ACK = "OK"
-
-
-def parse_json_object(raw_body: str) -> dict[str, Any]:
-    """The body as a JSON object, or `MalformedRequest`."""
-    try:
-        # Numbers keep their received text, so the sign is computed over what was sent.
-        document = json.loads(raw_body or "", parse_int=str, parse_float=str)
-    except json.JSONDecodeError as exc:
-        raise MalformedRequest("body is not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise MalformedRequest("body must be a JSON object")
-    return document
 
 
 class PayproGateway:
@@ -79,7 +67,7 @@ class PayproGateway:
 
     def ingest_notify(self, raw_body: str) -> WebhookOutcome:
         """Verify the notify's sign (any active secret), then store and apply it once."""
-        fields = parse_json_object(raw_body)
+        fields = json_object(raw_body, numbers_as_text=True)  # sign over the text received
         if not signing.is_valid(fields, self.credentials().verification_secrets()):
             metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
             raise SignatureInvalid("missing or invalid sign", field="sign")

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
 from paygate.errors import ProviderError
 from paygate.providers import http
@@ -94,7 +94,8 @@ class SmartglocalClient:
         }
         if idempotency_key:
             headers[signing.IDEMPOTENCY_HEADER] = idempotency_key
-        response = http.post(
+        response, envelope = http.post_and_read(
+            Envelope,
             self.client,
             f"{self.base_url}{API_PREFIX}/{method}",
             body,
@@ -102,15 +103,6 @@ class SmartglocalClient:
             provider=PROVIDER,
             retries=self.retries,
         )
-        try:
-            envelope = Envelope.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise ProviderError(
-                f"Smart Glocal answered {method} with HTTP {response.status_code} and an "
-                "unreadable body",
-                provider_code=str(response.status_code),
-                definitive=response.is_client_error,
-            ) from exc
         if envelope.ok and envelope.session is not None and response.is_success:
             return envelope.session
         error = envelope.error

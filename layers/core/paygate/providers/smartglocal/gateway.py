@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from paygate.credentials import load_credentials
 from paygate.errors import InvalidState, MalformedRequest, ProviderError, SignatureInvalid
+from paygate.json_body import json_object
 from paygate.ledger import Ledger
 from paygate.masking import erase
 from paygate.models import (
@@ -80,17 +80,6 @@ def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
         except (binascii.Error, ValueError) as exc:
             raise MalformedRequest("body is not valid Base64") from exc
     return body.encode("utf-8")
-
-
-def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or `MalformedRequest`."""
-    try:
-        document = json.loads(raw or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedRequest("body is not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise MalformedRequest("body must be a JSON object")
-    return document
 
 
 class SmartglocalGateway:
@@ -170,7 +159,7 @@ class SmartglocalGateway:
         if not signing.is_valid(raw_body, signature, self.credentials().verification_keys()):
             metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
             raise SignatureInvalid("missing or invalid X-PARTNER-SIGN", field="X-PARTNER-SIGN")
-        document = parse_json_object(raw_body)
+        document = json_object(raw_body)
         try:
             webhook = Webhook.model_validate(document)
         except ValidationError as exc:

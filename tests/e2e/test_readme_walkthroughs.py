@@ -1,0 +1,59 @@
+"""The README's walkthroughs, run by bash against the local runtime. Only the port, API key
+and state folder of this test's runtime are substituted for the defaults."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+from .conftest import API_KEY, ROOT, Runtime
+
+
+def run_walkthrough(runtime: Runtime, name: str) -> list[str]:
+    """The lines printed by the README block between `<!-- {name}:start/end -->`."""
+    markers = re.compile(rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->", re.S)
+    found = markers.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert found, f"README.md lost its {name} markers"
+    events_file = runtime.state_dir / "events.jsonl"
+    script = (
+        found.group(1)
+        .replace("http://127.0.0.1:3000", runtime.api_url)
+        .replace("local-dev-key", API_KEY)
+        .replace(".paygate/events.jsonl", str(events_file))
+    )
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout, result.stderr, events_file.read_text()[-3000:])
+    return result.stdout.splitlines()
+
+
+def test_vietqr_walkthrough_works(runtime: Runtime) -> None:
+    lines = run_walkthrough(runtime, "walkthrough")
+    assert json.loads(lines[0])["status"] == "requires_action"
+    assert json.loads(lines[2])["status"] == "succeeded"
+    events = [json.loads(line) for line in lines[3:]]
+    assert [e["status"] for e in events] == ["created", "requires_action", "succeeded"]
+
+
+def test_smartglocal_walkthrough_works(runtime: Runtime) -> None:
+    lines = run_walkthrough(runtime, "walkthrough-smartglocal")
+    answers = [json.loads(line) for line in lines[:5]]
+    assert [a.get("status") for a in answers] == [
+        "pending",  # created
+        "requires_confirmation",  # ready_to_confirm arrived
+        "requires_confirmation",  # confirm answered; action_required follows
+        None,  # the sandbox's pay answer (the payment_finished webhook it delivered)
+        "succeeded",
+    ]
+    assert answers[3]["type"] == "payment_finished" and answers[3]["delivered"] is True
+    events = [json.loads(line)["status"] for line in lines[5:]]
+    assert events == [
+        "created",
+        "pending",
+        "requires_confirmation",
+        "requires_action",
+        "succeeded",
+    ]
