@@ -14,8 +14,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
+$(VENV)/.run-installed: requirements-run.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-run.txt
+	touch $@
+
+$(VENV)/.installed: requirements-dev.txt $(VENV)/.run-installed
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
@@ -24,7 +28,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt
 	touch $@
 
-run: $(VENV)/.installed ## start the local gateway on 127.0.0.1 (Ctrl-C stops it)
+run: $(VENV)/.run-installed ## start the local gateway on 127.0.0.1 (Ctrl-C stops it)
 	$(PY) -m local.run
 
 test: browser-deps lint typecheck cfn-lint sam-build ## everything CI runs: lint, types, template, build, all test tiers
@@ -52,7 +56,7 @@ integration: $(VENV)/.installed ## integration tier (handlers + moto)
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 	$(PY) -m pytest tests/e2e
 
-bench: sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
+bench: $(VENV)/.installed sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
 	$(PY) -m bench.run
 
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the handlers' models
