@@ -20,25 +20,30 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import re
 import secrets
 import string
 import sys
 import threading
 import time
-import traceback
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from typing import Any, cast
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from local.sandboxes.http import (
+    HttpError,
+    Reply,
+    Route,
+    RoutedHandler,
+    SandboxServer,
+    compact,
+    json_reply,
+    redirect,
+)
 from paygate.providers.paypro import signing
 
 SUCCESS = "0000"
@@ -56,7 +61,6 @@ CODE_NOT_FOUND = "1005"
 CODE_SYSTEM_ERROR = "8000"
 
 FAULT_KINDS = ("timeout", "server_error", "reject")
-MAX_BODY_BYTES = 64 * 1024
 NOTIFY_ACK = "OK"
 NOTIFY_TIMEOUT_SECONDS = 5.0
 VIETNAM_TZ = timezone(timedelta(hours=7))
@@ -74,42 +78,18 @@ class SandboxConfig:
     notify_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)  # compressed 2s/5s/10s/... schedule
 
 
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-class _HttpError(Exception):
-    """Abort the request with this reply."""
-
-    def __init__(self, reply: _Reply) -> None:
-        super().__init__(reply.status)
-        self.reply = reply
-
-
-def _json(status: int, payload: Any) -> _Reply:
-    return _Reply(status, json.dumps(payload, ensure_ascii=False).encode())
-
-
-def _error(status: int, message: str) -> _HttpError:
-    return _HttpError(_json(status, {"error": message}))
-
-
-def _compact(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+def _error(status: int, message: str) -> HttpError:
+    return HttpError(json_reply(status, {"error": message}))
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _envelope(code: str, msg: str, data: dict[str, Any] | None = None) -> _Reply:
+def _envelope(code: str, msg: str, data: dict[str, Any] | None = None) -> Reply:
     """Paypro's answer envelope; failures are HTTP 200 with `success: false`."""
     ok = code == SUCCESS
-    return _json(
+    return json_reply(
         200, {"msg": msg, "code": code, "timestamp": _now_ms(), "success": ok, "data": data}
     )
 
@@ -255,7 +235,7 @@ class PayproSandbox:
         self._faults: deque[str] = deque()
         self._stopping = threading.Event()
         self._retry_threads: set[threading.Thread] = set()
-        self._server = _Server((host, port), self)
+        self._server = SandboxServer((host, port), _Handler, self)
         self._host = host
         self._port: int = self._server.socket.getsockname()[1]
         self._thread: threading.Thread | None = None
@@ -309,27 +289,27 @@ class PayproSandbox:
         with self._lock:
             return self._faults.popleft() if self._faults else None
 
-    def apply_payin_fault(self) -> _Reply | None:
+    def apply_payin_fault(self) -> Reply | None:
         """Consume the next queued payin fault; a reply short-circuits the call."""
         fault = self._take_fault()
         if fault == "timeout":
             self._stopping.wait(self.config.timeout_delay_seconds)
         elif fault == "server_error":
-            return _json(503, {"error": "service unavailable (sandbox fault)"})
+            return json_reply(503, {"error": "service unavailable (sandbox fault)"})
         elif fault == "reject":
             return _envelope(CODE_SYSTEM_ERROR, "system error")
         return None
 
     # -- Paypro API ----------------------------------------------------------------------------
 
-    def _check_caller(self, merchant_no: str | None, body: dict[str, Any]) -> _Reply | None:
+    def _check_caller(self, merchant_no: str | None, body: dict[str, Any]) -> Reply | None:
         if merchant_no != self.config.merchant_no:
             return _envelope(CODE_BAD_MERCHANT, "invalid merchantNo")
         if not signing.is_valid(body, [self.config.app_secret]):
             return _envelope(CODE_BAD_SIGN, "invalid sign")
         return None
 
-    def payin(self, merchant_no: str | None, body: dict[str, Any]) -> _Reply:
+    def payin(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
         """`/v1/payproVN/payin`: create a VietQR order and answer its payment link."""
         refusal = self._check_caller(merchant_no, body)
         if refusal is not None:
@@ -361,7 +341,7 @@ class PayproSandbox:
         }
         return _envelope(SUCCESS, "success", data)
 
-    def query(self, merchant_no: str | None, body: dict[str, Any]) -> _Reply:
+    def query(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
         """`/v1/payproVN/queryPayInResult`: the order's business status and paid amount."""
         refusal = self._check_caller(merchant_no, body)
         if refusal is not None:
@@ -389,15 +369,15 @@ class PayproSandbox:
             order = self._orders.get(trade_no)
             return order.snapshot() if order else None
 
-    def cashier_page(self, platform_trade_no: str) -> _Reply:
+    def cashier_page(self, platform_trade_no: str) -> Reply:
         with self._lock:
             order = self._by_platform.get(platform_trade_no)
             page = _cashier_page(order) if order else None
         if page is None:
-            return _Reply(404, _not_found_page(), "text/html; charset=utf-8")
-        return _Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
+            return Reply(404, _not_found_page(), "text/html; charset=utf-8")
+        return Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
 
-    def finish(self, platform_trade_no: str, paid: bool, paid_amount: str | None) -> _Reply:
+    def finish(self, platform_trade_no: str, paid: bool, paid_amount: str | None) -> Reply:
         """Mark the order paid or declined, then deliver its signed notify."""
         with self._lock:
             order = self._by_platform.get(platform_trade_no)
@@ -419,10 +399,10 @@ class PayproSandbox:
             fields["sign"] = signing.sign(fields, self.config.app_secret)
             order.status = fields["status"]
             order.notify = fields
-            order.notify_body = _compact(fields)
+            order.notify_body = compact(fields)
         return self._delivery_reply(order, self._deliver(order))
 
-    def resend(self, platform_trade_no: str) -> _Reply:
+    def resend(self, platform_trade_no: str) -> Reply:
         """Deliver the order's last notify again, byte for byte."""
         with self._lock:
             order = self._by_platform.get(platform_trade_no)
@@ -434,9 +414,9 @@ class PayproSandbox:
             order.gave_up = False
         return self._delivery_reply(order, self._deliver(order))
 
-    def _delivery_reply(self, order: _Order, delivered: bool) -> _Reply:
+    def _delivery_reply(self, order: _Order, delivered: bool) -> Reply:
         with self._lock:
-            return _json(
+            return json_reply(
                 200,
                 {
                     "platFormTradeNo": order.platform_trade_no,
@@ -513,22 +493,6 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
-class _Server(ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    block_on_close = False  # stop() must not wait for a sleeping 'timeout' fault
-
-    def __init__(self, address: tuple[str, int], sandbox: PayproSandbox) -> None:
-        self.sandbox = sandbox
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        """Bind without HTTPServer's reverse-DNS lookup of the host (slow offline)."""
-        TCPServer.server_bind(self)
-        host, port = self.socket.getsockname()[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-
 def _wants_json_body(content_type: str, raw: bytes) -> bool:
     return "json" in content_type or (not content_type and raw.lstrip().startswith(b"{"))
 
@@ -542,25 +506,19 @@ def _paid_amount(value: Any) -> str | None:
     return str(int(text))
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(RoutedHandler):
     server_version = "PayproSandbox/1.0"
-    timeout = 30  # seconds a silent client may hold a thread
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
 
     @property
     def sandbox(self) -> PayproSandbox:
-        return cast(_Server, self.server).sandbox
+        return cast(PayproSandbox, cast(SandboxServer, self.server).sandbox)
 
-    def _routes(self) -> list[tuple[str, str, Callable[[str], _Reply]]]:
+    def routes(self) -> list[Route]:
         return [
-            ("GET", r"/_sandbox/health", lambda _: _json(200, {"ok": True})),
+            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/orders/([^/]+)", self._order_state),
             ("POST", r"/_sandbox/faults", self._add_faults),
-            ("DELETE", r"/_sandbox/faults", lambda _: _json(200, self._clear_faults())),
+            ("DELETE", r"/_sandbox/faults", lambda _: json_reply(200, self._clear_faults())),
             ("POST", r"/v1/payproVN/payin", self._payin),
             ("POST", r"/v1/payproVN/queryPayInResult", self._query),
             ("GET", r"/pay/([^/]+)", self.sandbox.cashier_page),
@@ -569,123 +527,59 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", r"/pay/([^/]+)/resend", self.sandbox.resend),
         ]
 
-    def _dispatch(self) -> None:
+    def crash_reply(self, path: str) -> Reply:
+        if path.startswith("/v1/"):
+            return _envelope(CODE_SYSTEM_ERROR, "system error")
+        return super().crash_reply(path)
+
+    def dispatch(self) -> None:
         self._started = time.monotonic()
-        path = urlsplit(self.path).path
-        try:
-            reply = self._route(path)
-        except _HttpError as exc:
-            reply = exc.reply
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
-            if path.startswith("/v1/"):
-                reply = _envelope(CODE_SYSTEM_ERROR, "system error")
-            else:
-                reply = _json(500, {"error": "internal error"})
-        self._send(reply)
-
-    def _route(self, path: str) -> _Reply:
-        allowed: list[str] = []
-        for method, pattern, action in self._routes():
-            match = re.fullmatch(pattern, path)
-            if match is None:
-                continue
-            if method == self.command:
-                return action(unquote(match.group(1)) if match.groups() else "")
-            allowed.append(method)
-        if allowed:
-            self._body()  # drain it so the connection stays sane
-            reply = _json(405, {"error": "method not allowed"})
-            return _Reply(reply.status, reply.body, headers=(("Allow", ", ".join(allowed)),))
-        raise _error(404, "not found")
-
-    def _send(self, reply: _Reply) -> None:
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(reply.body)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    # -- request parsing -----------------------------------------------------------------------
-
-    def _body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            self.close_connection = True
-            raise _error(411, "Content-Length required")
-        try:
-            length = int(self.headers.get("Content-Length") or "0")
-        except ValueError:
-            length = -1
-        if length < 0:
-            self.close_connection = True
-            raise _error(400, "invalid Content-Length")
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            if length <= 16 * MAX_BODY_BYTES:  # drain, so the client can read the 413
-                self.rfile.read(length)
-            raise _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
-        return self.rfile.read(length) if length else b""
-
-    def _json_body(self, raw: bytes | None = None) -> dict[str, Any]:
-        raw = self._body() if raw is None else raw
-        try:
-            body = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise _error(400, "malformed JSON body") from None
-        if not isinstance(body, dict):
-            raise _error(400, "JSON body must be an object")
-        return body
+        super().dispatch()
 
     # -- routes --------------------------------------------------------------------------------
 
-    def _order_state(self, trade_no: str) -> _Reply:
+    def _order_state(self, trade_no: str) -> Reply:
         snapshot = self.sandbox.order_snapshot(trade_no)
         if snapshot is None:
             raise _error(404, "order not found")
-        return _json(200, snapshot)
+        return json_reply(200, snapshot)
 
-    def _add_faults(self, _: str) -> _Reply:
-        body = self._json_body()
+    def _add_faults(self, _: str) -> Reply:
+        body = self.read_json()
         kind, count = body.get("payin"), body.get("count", 1)
         if kind not in FAULT_KINDS:
             raise _error(400, f"payin must be one of {', '.join(FAULT_KINDS)}")
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
             raise _error(400, "count must be an integer from 1 to 1000")
-        return _json(200, {"queued": self.sandbox.add_faults(str(kind), count)})
+        return json_reply(200, {"queued": self.sandbox.add_faults(str(kind), count)})
 
     def _clear_faults(self) -> dict[str, int]:
-        self._body()
+        self.read_body()
         return {"cleared": self.sandbox.clear_faults()}
 
-    def _payin(self, _: str) -> _Reply:
-        raw = self._body()
+    def _payin(self, _: str) -> Reply:
+        raw = self.read_body()
         fault = self.sandbox.apply_payin_fault()
         if fault is not None:
             return fault
-        return self.sandbox.payin(self.headers.get("merchantNo"), self._json_body(raw))
+        return self.sandbox.payin(self.headers.get("merchantNo"), self.read_json(raw))
 
-    def _query(self, _: str) -> _Reply:
-        return self.sandbox.query(self.headers.get("merchantNo"), self._json_body())
+    def _query(self, _: str) -> Reply:
+        return self.sandbox.query(self.headers.get("merchantNo"), self.read_json())
 
-    def _finish(self, platform_trade_no: str, paid: bool) -> _Reply:
-        raw = self._body()
+    def _finish(self, platform_trade_no: str, paid: bool) -> Reply:
+        raw = self.read_body()
         content_type = (self.headers.get("Content-Type") or "").lower()
         is_json = bool(raw.strip()) and _wants_json_body(content_type, raw)
         if is_json:
-            amount = _paid_amount(self._json_body(raw).get("amount"))
+            amount = _paid_amount(self.read_json(raw).get("amount"))
         else:
             form = parse_qs(raw.decode("utf-8", errors="replace"))
             amount = _paid_amount(form.get("amount", [""])[0])
         reply = self.sandbox.finish(platform_trade_no, paid, amount if paid else None)
         if is_json or "application/json" in (self.headers.get("Accept") or ""):
             return reply
-        return _Reply(303, b"", "text/plain", (("Location", f"/pay/{platform_trade_no}"),))
+        return redirect(f"/pay/{platform_trade_no}")
 
     # -- logging -------------------------------------------------------------------------------
 

@@ -38,25 +38,29 @@ import html
 import itertools
 import json
 import queue
-import re
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from socketserver import TCPServer
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from local.sandboxes.http import (
+    HttpError,
+    Reply,
+    Route,
+    RoutedHandler,
+    SandboxServer,
+    compact,
+    json_reply,
+    redirect,
+)
 from paygate.providers.smartglocal import signing
 
-MAX_BODY_BYTES = 64 * 1024
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 SESSION_METHODS = ("init/payment", "create", "start/payment", "confirm", "cancel", "status")
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_already_exists"
@@ -73,24 +77,6 @@ class SandboxConfig:
     auto_confirm_projects: frozenset[str] = frozenset()
     webhook_delay_seconds: float = 0.05  # after the answer that caused a webhook
     webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-class _HttpError(Exception):
-    def __init__(self, reply: _Reply) -> None:
-        super().__init__(reply.status)
-        self.reply = reply
-
-
-def _compact(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _now() -> str:
@@ -204,7 +190,7 @@ class SmartglocalSandbox:
         self._ids = itertools.count(5666)
         self._outbox: queue.Queue[tuple[float, _Webhook] | None] = queue.Queue()
         self._stopping = threading.Event()
-        self._server = _Server((host, port), self)
+        self._server = SandboxServer((host, port), _Handler, self)
         self._host = host
         self._port: int = self._server.socket.getsockname()[1]
         self._threads: list[threading.Thread] = []
@@ -290,7 +276,7 @@ class SmartglocalSandbox:
 
     # -- the session API -----------------------------------------------------------------------
 
-    def call(self, method: str, headers: dict[str, str], raw: bytes) -> _Reply:
+    def call(self, method: str, headers: dict[str, str], raw: bytes) -> Reply:
         """One session API call: authenticate, then dispatch."""
         project = headers.get("x-partner-project") or ""
         if project != self.config.project:
@@ -312,7 +298,7 @@ class SmartglocalSandbox:
             if self._faults.get(method, 0) > 0:
                 self._faults[method] -= 1
                 return _error(400, "sandbox_fault", f"{method} failed (sandbox fault)").reply
-        handler: dict[str, Callable[[str, dict[str, Any], str | None], _Reply]] = {
+        handler: dict[str, Callable[[str, dict[str, Any], str | None], Reply]] = {
             "init/payment": self._init_payment,
             "create": self._create,
             "start/payment": self._start_payment,
@@ -322,13 +308,13 @@ class SmartglocalSandbox:
         }
         try:
             return handler[method](project, body, headers.get("x-partner-idempotency-key"))
-        except _HttpError as exc:
+        except HttpError as exc:
             return exc.reply
 
-    def _answer(self, session: _Session) -> _Reply:
-        body = _compact({"status": "ok", "session": session.document()})
+    def _answer(self, session: _Session) -> Reply:
+        body = compact({"status": "ok", "session": session.document()})
         sign = signing.sign(body, self.config.private_key_pem)
-        return _Reply(200, body, headers=((signing.SIGN_HEADER, sign),))
+        return Reply(200, body, headers=((signing.SIGN_HEADER, sign),))
 
     def _remember(self, project: str, key: str | None, session_id: str) -> None:
         if key:
@@ -343,7 +329,7 @@ class SmartglocalSandbox:
         self._sessions[session.id] = session
         return session
 
-    def _init_payment(self, project: str, body: dict[str, Any], key: str | None) -> _Reply:
+    def _init_payment(self, project: str, body: dict[str, Any], key: str | None) -> Reply:
         problem = _problem(body)
         if problem:
             raise _error(400, "invalid_request", f"{problem} is missing or invalid")
@@ -356,14 +342,14 @@ class SmartglocalSandbox:
             self._after_start(session)
             return reply
 
-    def _create(self, project: str, body: dict[str, Any], key: str | None) -> _Reply:
+    def _create(self, project: str, body: dict[str, Any], key: str | None) -> Reply:
         with self._lock:
             self._check_key(project, key)
             session = self._new_session(project, body.get("metadata"))
             self._remember(project, key, session.id)
             return self._answer(session)
 
-    def _start_payment(self, project: str, body: dict[str, Any], key: str | None) -> _Reply:
+    def _start_payment(self, project: str, body: dict[str, Any], key: str | None) -> Reply:
         problem = _problem(body)
         if problem:
             raise _error(400, "invalid_request", f"{problem} is missing or invalid")
@@ -425,7 +411,7 @@ class SmartglocalSandbox:
             raise _error(404, "session_not_found", "no such session")
         return session
 
-    def _confirm(self, project: str, body: dict[str, Any], _key: str | None) -> _Reply:
+    def _confirm(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
         with self._lock:
             session = self._owned(project, body.get("session_id"))
             if session.next_action != "confirm":
@@ -438,7 +424,7 @@ class SmartglocalSandbox:
             self._require_action(session)
             return reply
 
-    def _cancel(self, project: str, body: dict[str, Any], _key: str | None) -> _Reply:
+    def _cancel(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
         with self._lock:
             session = self._owned(project, body.get("session_id"))
             if session.next_action != "confirm":
@@ -449,19 +435,19 @@ class SmartglocalSandbox:
             self._queue(session, "payment_finished")
             return self._answer(session)
 
-    def _status(self, project: str, body: dict[str, Any], _key: str | None) -> _Reply:
+    def _status(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
         with self._lock:
             return self._answer(self._owned(project, body.get("session_id")))
 
     # -- the QR page ---------------------------------------------------------------------------
 
-    def qr_page(self, session_id: str) -> _Reply:
+    def qr_page(self, session_id: str) -> Reply:
         with self._lock:
             session = self._sessions.get(session_id)
             page = _qr_page(session) if session and session.payment else None
         if page is None:
-            return _Reply(404, b"<!doctype html><title>Not found</title>", "text/html")
-        return _Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
+            return Reply(404, b"<!doctype html><title>Not found</title>", "text/html")
+        return Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
 
     def finish(self, session_id: str, paid: bool) -> _Webhook:
         """The customer paid (or the payment failed) on the QR page: `payment_finished`."""
@@ -490,7 +476,7 @@ class SmartglocalSandbox:
 
     def _queue(self, session: _Session, webhook_type: str) -> _Webhook:
         """Sign the webhook now (the state as it is) and queue it; call with the lock held."""
-        body = _compact({"type": webhook_type, "status": "ok", "session": session.document()})
+        body = compact({"type": webhook_type, "status": "ok", "session": session.document()})
         webhook = _Webhook(webhook_type, body, signing.sign(body, self.config.private_key_pem))
         session.webhooks.append(webhook)
         self._outbox.put((self.config.webhook_delay_seconds, webhook))
@@ -571,50 +557,24 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
-def _json(status: int, document: Any) -> _Reply:
-    return _Reply(status, _compact(document))
-
-
-def _error(status: int, code: str, description: str) -> _HttpError:
+def _error(status: int, code: str, description: str) -> HttpError:
     """Smart Glocal's error answer, raised or returned as `.reply`."""
-    return _HttpError(
-        _json(status, {"status": "error", "error": {"code": code, "description": description}})
+    return HttpError(
+        json_reply(status, {"status": "error", "error": {"code": code, "description": description}})
     )
 
 
-class _Server(ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], sandbox: SmartglocalSandbox) -> None:
-        self.sandbox = sandbox
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        """Bind without HTTPServer's reverse-DNS lookup of the host (slow offline)."""
-        TCPServer.server_bind(self)
-        host, port = self.socket.getsockname()[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(RoutedHandler):
     server_version = "SmartglocalSandbox/1.0"
-    timeout = 30
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    do_POST = do_GET
 
     @property
     def sandbox(self) -> SmartglocalSandbox:
-        return cast(_Server, self.server).sandbox
+        return cast(SmartglocalSandbox, cast(SandboxServer, self.server).sandbox)
 
-    def _routes(self) -> list[tuple[str, str, Callable[[str], _Reply]]]:
+    def routes(self) -> list[Route]:
         sandbox = self.sandbox
         return [
-            ("GET", r"/_sandbox/health", lambda _: _json(200, {"ok": True})),
+            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/sessions/([^/]+)", self._session_state),
             ("POST", r"/_sandbox/sessions/([^/]+)/resend", self._resend),
             ("POST", r"/_sandbox/projects/([^/]+)", self._project),
@@ -625,85 +585,41 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", r"/qr/([^/]+)/fail", lambda sid: self._finish(sid, paid=False)),
         ]
 
-    def _dispatch(self) -> None:
-        path = urlsplit(self.path).path
-        try:
-            reply = self._route(path)
-        except _HttpError as exc:
-            reply = exc.reply
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
-            reply = _error(500, "internal_error", "sandbox error").reply
-        self._send(reply)
+    def error(self, status: int, message: str) -> HttpError:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(status, "invalid_request")
+        return _error(status, code, message)
 
-    def _route(self, path: str) -> _Reply:
-        for method, pattern, action in self._routes():
-            match = re.fullmatch(pattern, path)
-            if match is not None and method == self.command:
-                return action(unquote(match.group(1)) if match.groups() else "")
-        self._body()
-        raise _error(404, "not_found", "no such route")
+    def crash_reply(self, path: str) -> Reply:
+        return _error(500, "internal_error", "sandbox error").reply
 
-    def _send(self, reply: _Reply) -> None:
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    def _body(self) -> bytes:
-        try:
-            length = int(self.headers.get("Content-Length") or "0")
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY_BYTES:
-            self.close_connection = True
-            raise _error(400, "invalid_request", "missing, invalid or too large Content-Length")
-        return self.rfile.read(length) if length else b""
-
-    def _json_body(self) -> dict[str, Any]:
-        raw = self._body()
-        try:
-            body = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise _error(400, "invalid_request", "malformed JSON body") from None
-        if not isinstance(body, dict):
-            raise _error(400, "invalid_request", "JSON body must be an object")
-        return body
-
-    def _session_call(self, method: str) -> _Reply:
-        raw = self._body()
+    def _session_call(self, method: str) -> Reply:
+        raw = self.read_body()
         if method not in SESSION_METHODS:
             raise _error(404, "not_found", f"no method session/{method}")
         headers = {key.lower(): value for key, value in self.headers.items()}
         return self.sandbox.call(method, headers, raw)
 
-    def _session_state(self, session_id: str) -> _Reply:
+    def _session_state(self, session_id: str) -> Reply:
         state = self.sandbox.session(session_id)
         if state is None:
             raise _error(404, "session_not_found", "no such session")
-        return _json(200, state)
+        return json_reply(200, state)
 
-    def _resend(self, session_id: str) -> _Reply:
-        webhook_type = str(self._json_body().get("type") or "")
+    def _resend(self, session_id: str) -> Reply:
+        webhook_type = str(self.read_json().get("type") or "")
         webhook = self.sandbox.resend(session_id, webhook_type)
         webhook.done.wait(WEBHOOK_TIMEOUT_SECONDS * 2)
-        return _json(200, webhook.snapshot())
+        return json_reply(200, webhook.snapshot())
 
-    def _project(self, project: str) -> _Reply:
-        enabled = self._json_body().get("auto_confirm")
+    def _project(self, project: str) -> Reply:
+        enabled = self.read_json().get("auto_confirm")
         if not isinstance(enabled, bool):
             raise _error(400, "invalid_request", "auto_confirm must be true or false")
         self.sandbox.set_auto_confirm(project, enabled)
-        return _json(200, {"project": project, "auto_confirm": enabled})
+        return json_reply(200, {"project": project, "auto_confirm": enabled})
 
-    def _fault(self, _: str) -> _Reply:
-        body = self._json_body()
+    def _fault(self, _: str) -> Reply:
+        body = self.read_json()
         method, count = body.get("method"), body.get("count", 1)
         if method not in SESSION_METHODS:
             raise _error(
@@ -711,16 +627,16 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
             raise _error(400, "invalid_request", "count must be an integer from 1 to 1000")
-        return _json(200, {"queued": self.sandbox.add_fault(str(method), count)})
+        return json_reply(200, {"queued": self.sandbox.add_fault(str(method), count)})
 
-    def _finish(self, session_id: str, paid: bool) -> _Reply:
-        self._body()
+    def _finish(self, session_id: str, paid: bool) -> Reply:
+        self.read_body()
         webhook = self.sandbox.finish(session_id, paid)
         wants_html = "text/html" in (self.headers.get("Accept") or "")
         if wants_html:
-            return _Reply(303, b"", "text/plain", (("Location", f"/qr/{session_id}"),))
+            return redirect(f"/qr/{session_id}")
         webhook.done.wait(WEBHOOK_TIMEOUT_SECONDS * 2)
-        return _json(200, webhook.snapshot())
+        return json_reply(200, webhook.snapshot())
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         _log(format % args)

@@ -1,0 +1,158 @@
+"""The HTTP plumbing every provider sandbox shares: replies, routing by regex, bounded request
+bodies, and a server that binds without a reverse-DNS lookup."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import TCPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class HttpError(Exception):
+    """Abort the request with this reply."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def compact(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_reply(status: int, document: Any) -> Reply:
+    return Reply(status, compact(document))
+
+
+def redirect(location: str) -> Reply:
+    return Reply(303, b"", "text/plain", (("Location", location),))
+
+
+Route = tuple[str, str, Callable[[str], Reply]]
+
+
+class SandboxServer(ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for a request that sleeps on purpose
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sandbox: Any
+    ) -> None:
+        self.sandbox = sandbox
+        super().__init__(address, handler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse-DNS lookup of the host (slow offline)."""
+        TCPServer.server_bind(self)
+        host, port = self.socket.getsockname()[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
+class RoutedHandler(BaseHTTPRequestHandler):
+    """Dispatches to `routes()` (method, full-match regex with at most one group, action)."""
+
+    timeout = 30  # seconds a silent client may hold a thread
+
+    def do_GET(self) -> None:
+        self.dispatch()
+
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+
+    # -- what a sandbox provides ---------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        raise NotImplementedError
+
+    def error(self, status: int, message: str) -> HttpError:
+        """The sandbox's own error answer for plumbing failures (bad body, no route)."""
+        return HttpError(json_reply(status, {"error": message}))
+
+    def crash_reply(self, path: str) -> Reply:
+        return json_reply(500, {"error": "internal error"})
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        try:
+            reply = self.route(path)
+        except HttpError as exc:
+            reply = exc.reply
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            reply = self.crash_reply(path)
+        self.send_reply(reply)
+
+    def route(self, path: str) -> Reply:
+        allowed: list[str] = []
+        for method, pattern, action in self.routes():
+            match = re.fullmatch(pattern, path)
+            if match is None:
+                continue
+            if method == self.command:
+                return action(unquote(match.group(1)) if match.groups() else "")
+            allowed.append(method)
+        self.read_body()  # drain it so the connection stays usable
+        if allowed:
+            reply = self.error(405, "method not allowed").reply
+            return Reply(reply.status, reply.body, headers=(("Allow", ", ".join(allowed)),))
+        raise self.error(404, "not found")
+
+    def send_reply(self, reply: Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            raise self.error(411, "Content-Length required")
+        try:
+            length = int(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise self.error(400, "invalid Content-Length")
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            if length <= 16 * MAX_BODY_BYTES:  # drain, so the client can read the 413
+                self.rfile.read(length)
+            raise self.error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        return self.rfile.read(length) if length else b""
+
+    def read_json(self, raw: bytes | None = None) -> dict[str, Any]:
+        raw = self.read_body() if raw is None else raw
+        try:
+            body = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise self.error(400, "malformed JSON body") from None
+        if not isinstance(body, dict):
+            raise self.error(400, "JSON body must be an object")
+        return body
