@@ -39,6 +39,18 @@ class Runtime:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.api_url, headers={"x-api-key": self.api_key}, timeout=10)
 
+    def wait_for_status(self, payment_id: str, status: str, timeout: float = 10) -> dict[str, Any]:
+        """Poll `GET /v1/payments/{id}` until the payment reaches `status`."""
+        deadline = time.monotonic() + timeout
+        payment: dict[str, Any] = {}
+        with self.client() as client:
+            while time.monotonic() < deadline:
+                payment = client.get(f"/v1/payments/{payment_id}").json()
+                if payment["status"] == status:
+                    return payment
+                time.sleep(0.1)
+        raise AssertionError(f"{payment_id} never reached {status}: {payment}")
+
     def events(self) -> list[dict[str, Any]]:
         path = self.state_dir / "events.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

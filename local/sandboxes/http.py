@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 MAX_BODY_BYTES = 64 * 1024
@@ -156,3 +157,19 @@ class RoutedHandler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             raise self.error(400, "JSON body must be an object")
         return body
+
+
+class _Startable(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def serve_until_interrupted(sandbox: _Startable) -> None:
+    """Run a sandbox standalone (`python -m local.sandboxes.<name>`) until Ctrl-C."""
+    sandbox.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()

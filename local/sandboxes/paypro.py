@@ -43,6 +43,7 @@ from local.sandboxes.http import (
     compact,
     json_reply,
     redirect,
+    serve_until_interrupted,
 )
 from paygate.providers.paypro import signing
 
@@ -606,15 +607,8 @@ def main() -> None:
         host=args.host,
         port=args.port,
     )
-    sandbox.start()
     _log(f"sandbox on {sandbox.base_url} (merchantNo {args.merchant_no}); Ctrl-C stops it")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    serve_until_interrupted(sandbox)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ import json
 import queue
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +57,7 @@ from local.sandboxes.http import (
     compact,
     json_reply,
     redirect,
+    serve_until_interrupted,
 )
 from paygate.providers.smartglocal import signing
 
@@ -683,18 +683,11 @@ def main() -> None:
         project=args.project, partner_public_key_pem=pem, webhook_url=args.webhook_url
     )
     sandbox = SmartglocalSandbox(config, host=args.host, port=args.port)
-    sandbox.start()
     _log(
         f"sandbox on {sandbox.base_url} (project {args.project}); "
         f"its public key:\n{sandbox.public_key_pem}"
     )
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    serve_until_interrupted(sandbox)
 
 
 if __name__ == "__main__":

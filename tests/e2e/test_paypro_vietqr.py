@@ -3,7 +3,6 @@ Paypro sandbox → signed notify → GET → exactly one published event per sta
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -23,17 +22,6 @@ def create(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
     return payment
 
 
-def wait_for_status(runtime: Runtime, payment_id: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
-    with runtime.client() as client:
-        while time.monotonic() < deadline:
-            payment: dict[str, Any] = client.get(f"/v1/payments/{payment_id}").json()
-            if payment["status"] == status:
-                return payment
-            time.sleep(0.1)
-    raise AssertionError(f"{payment_id} never reached {status}: {payment}")
-
-
 def sandbox_action(payment: dict[str, Any], action: str) -> dict[str, Any]:
     link = payment["next_action"]["payment_link"]
     answer = httpx.post(f"{link}/{action}", json={}, timeout=10)
@@ -48,7 +36,7 @@ def test_pay_in_the_sandbox_ends_succeeded_with_one_event_per_change(runtime: Ru
     page = httpx.get(payment["next_action"]["payment_link"], timeout=10)
     assert page.status_code == 200 and "Pay" in page.text
     assert sandbox_action(payment, "pay")["delivered"] is True
-    final = wait_for_status(runtime, payment["id"], "succeeded")
+    final = runtime.wait_for_status(payment["id"], "succeeded")
     assert final["amount"] == 50000 and final["failure"] is None
     events = runtime.events_for(payment["id"], 3)
     assert [(e["previous_status"], e["status"]) for e in events] == [
@@ -65,7 +53,7 @@ def test_pay_in_the_sandbox_ends_succeeded_with_one_event_per_change(runtime: Ru
 def test_decline_ends_failed_with_the_provider_code(runtime: Runtime) -> None:
     payment = create(runtime, merchant_reference="e2e-decline")
     sandbox_action(payment, "decline")
-    final = wait_for_status(runtime, payment["id"], "failed")
+    final = runtime.wait_for_status(payment["id"], "failed")
     assert final["failure"]["provider_code"] == "00029"
     events = runtime.events_for(payment["id"], 3)
     assert [e["status"] for e in events] == ["created", "requires_action", "failed"]
@@ -75,7 +63,7 @@ def test_decline_ends_failed_with_the_provider_code(runtime: Runtime) -> None:
 def test_redelivered_notify_publishes_nothing_more(runtime: Runtime) -> None:
     payment = create(runtime, merchant_reference="e2e-resend")
     sandbox_action(payment, "pay")
-    wait_for_status(runtime, payment["id"], "succeeded")
+    runtime.wait_for_status(payment["id"], "succeeded")
     for _ in range(2):
         assert sandbox_action(payment, "resend")["delivered"] is True
     assert len(runtime.events_for(payment["id"], 3)) == 3

@@ -4,7 +4,6 @@ GET → exactly one published event per status change."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +40,6 @@ def action(runtime: Runtime, payment: dict[str, Any], name: str) -> httpx.Respon
         return client.post(f"/v1/payments/{payment['id']}/{name}")
 
 
-def wait_for_status(runtime: Runtime, payment_id: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
-    with runtime.client() as client:
-        while time.monotonic() < deadline:
-            payment: dict[str, Any] = client.get(f"/v1/payments/{payment_id}").json()
-            if payment["status"] == status:
-                return payment
-            time.sleep(0.1)
-    raise AssertionError(f"{payment_id} never reached {status}: {payment}")
-
-
 def statuses(runtime: Runtime, payment_id: str, count: int) -> list[str]:
     events = runtime.events_for(payment_id, count)
     for event in events:
@@ -74,12 +62,12 @@ def sandbox_url(payment: dict[str, Any]) -> str:
 
 def test_auto_confirmation_happy_path(runtime: Runtime) -> None:
     payment = create(runtime)
-    ready = wait_for_status(runtime, payment["id"], "requires_action")
+    ready = runtime.wait_for_status(payment["id"], "requires_action")
     assert ready["next_action"]["type"] == "redirect"
     page = httpx.get(ready["next_action"]["url"], timeout=10)
     assert page.status_code == 200 and "Pay" in page.text
     assert qr(ready, "pay")["delivered"] is True
-    final = wait_for_status(runtime, payment["id"], "succeeded")
+    final = runtime.wait_for_status(payment["id"], "succeeded")
     assert final["amount_received"] == 100000 and final["failure"] is None
     assert statuses(runtime, payment["id"], 4) == [
         "created",
@@ -91,12 +79,12 @@ def test_auto_confirmation_happy_path(runtime: Runtime) -> None:
 
 def test_manual_confirmation(runtime: Runtime) -> None:
     payment = create(runtime, confirmation="manual", merchant_reference="e2e-sg-manual")
-    wait_for_status(runtime, payment["id"], "requires_confirmation")
+    runtime.wait_for_status(payment["id"], "requires_confirmation")
     confirmed = action(runtime, payment, "confirm")
     assert confirmed.status_code == 200, confirmed.text
-    ready = wait_for_status(runtime, payment["id"], "requires_action")
+    ready = runtime.wait_for_status(payment["id"], "requires_action")
     qr(ready, "pay")
-    wait_for_status(runtime, payment["id"], "succeeded")
+    runtime.wait_for_status(payment["id"], "succeeded")
     assert statuses(runtime, payment["id"], 5) == [
         "created",
         "pending",
@@ -108,7 +96,7 @@ def test_manual_confirmation(runtime: Runtime) -> None:
 
 def test_manual_cancel(runtime: Runtime) -> None:
     payment = create(runtime, confirmation="manual", merchant_reference="e2e-sg-cancel")
-    wait_for_status(runtime, payment["id"], "requires_confirmation")
+    runtime.wait_for_status(payment["id"], "requires_confirmation")
     cancelled = action(runtime, payment, "cancel")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert action(runtime, payment, "confirm").status_code == 409
@@ -122,16 +110,16 @@ def test_manual_cancel(runtime: Runtime) -> None:
 
 def test_failed_payment(runtime: Runtime) -> None:
     payment = create(runtime, merchant_reference="e2e-sg-fail")
-    ready = wait_for_status(runtime, payment["id"], "requires_action")
+    ready = runtime.wait_for_status(payment["id"], "requires_action")
     assert qr(ready, "fail")["delivered"] is True
-    final = wait_for_status(runtime, payment["id"], "failed")
+    final = runtime.wait_for_status(payment["id"], "failed")
     assert final["failure"]["provider_code"] == "payment_declined"
     assert statuses(runtime, payment["id"], 4)[-1] == "failed"
 
 
 def test_redelivered_ready_to_confirm_confirms_once(runtime: Runtime) -> None:
     payment = create(runtime, merchant_reference="e2e-sg-redeliver")
-    ready = wait_for_status(runtime, payment["id"], "requires_action")
+    ready = runtime.wait_for_status(payment["id"], "requires_action")
     session_url = f"{sandbox_url(ready)}/_sandbox/sessions/{ready['provider_reference']}"
     for _ in range(2):
         again = httpx.post(f"{session_url}/resend", json={"type": "ready_to_confirm"}, timeout=30)
@@ -142,7 +130,7 @@ def test_redelivered_ready_to_confirm_confirms_once(runtime: Runtime) -> None:
 
 def test_webhook_with_a_bad_signature_is_a_401_and_changes_nothing(runtime: Runtime) -> None:
     payment = create(runtime, confirmation="manual", merchant_reference="e2e-sg-badsign")
-    before = wait_for_status(runtime, payment["id"], "requires_confirmation")
+    before = runtime.wait_for_status(payment["id"], "requires_confirmation")
     body = EXAMPLE.read_bytes().replace(b'"ps_5666"', f'"{payment["provider_reference"]}"'.encode())
     for headers in ({"X-PARTNER-SIGN": "bm90IGEgc2lnbmF0dXJl"}, {}):
         answer = httpx.post(
@@ -152,6 +140,6 @@ def test_webhook_with_a_bad_signature_is_a_401_and_changes_nothing(runtime: Runt
         )
         assert answer.status_code == 401
         assert answer.json()["error"]["code"] == "invalid_signature"
-    after = wait_for_status(runtime, payment["id"], "requires_confirmation")
+    after = runtime.wait_for_status(payment["id"], "requires_confirmation")
     assert after["version"] == before["version"]
     assert statuses(runtime, payment["id"], 3) == ["created", "pending", "requires_confirmation"]

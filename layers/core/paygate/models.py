@@ -5,12 +5,15 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from paygate.money import CURRENCY, Method
 from paygate.status import PaymentStatus
+
+if TYPE_CHECKING:
+    from paygate.requests import CreatePaymentRequest
 
 SCHEMA_VERSION = 1
 
@@ -115,6 +118,20 @@ class Payment(BaseModel):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def payment_for(provider: Provider, request: CreatePaymentRequest, **extra: Any) -> Payment:
+    """A new payment record for a merchant's create request (`extra`: provider fields)."""
+    return Payment(
+        id=new_payment_id(),
+        provider=provider,
+        method=request.method,
+        amount=request.amount,
+        merchant_reference=request.merchant_reference,
+        description=request.description,
+        metadata=request.metadata,
+        **extra,
+    )
 
 
 class ProviderUpdate(BaseModel):

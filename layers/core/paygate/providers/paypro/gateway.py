@@ -13,7 +13,7 @@ from paygate.errors import MalformedRequest, SignatureInvalid
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
 from paygate.masking import erase
-from paygate.models import Payment, Provider, WebhookOutcome, new_payment_id
+from paygate.models import Payment, Provider, WebhookOutcome, payment_for
 from paygate.money import Method, Operation, check_amount
 from paygate.observability import metrics
 from paygate.providers.paypro import signing
@@ -44,15 +44,7 @@ class PayproGateway:
     def create_payment(self, request: PayproPaymentRequest, notify_url: str) -> Payment:
         """Check limits, record the payment, create the payin; next action: the QR link."""
         check_amount(Method.VIETQR, Operation.SALE, request.amount)
-        payment = Payment(
-            id=new_payment_id(),
-            provider=Provider.PAYPRO,
-            method=Method.VIETQR,
-            amount=request.amount,
-            merchant_reference=request.merchant_reference,
-            description=request.description,
-            metadata=request.metadata,
-        )
+        payment = payment_for(Provider.PAYPRO, request)
         if self.client_factory is None:
             raise RuntimeError("this function is not configured to call Paypro")
         client = self.client_factory(self.credentials())

@@ -36,7 +36,7 @@ from paygate.models import (
     Provider,
     ProviderUpdate,
     WebhookOutcome,
-    new_payment_id,
+    payment_for,
 )
 from paygate.money import Method, Operation, check_amount
 from paygate.observability import logger, metrics
@@ -109,16 +109,7 @@ class SmartglocalGateway:
         """Record the payment and start it at Smart Glocal; the session id becomes the
         provider reference. What happens next arrives by webhook."""
         check_amount(Method.EWALLET, Operation.SALE, request.amount)
-        payment = Payment(
-            id=new_payment_id(),
-            provider=Provider.SMARTGLOCAL,
-            method=Method.EWALLET,
-            amount=request.amount,
-            merchant_reference=request.merchant_reference,
-            description=request.description,
-            metadata=request.metadata,
-            confirmation=request.confirmation,
-        )
+        payment = payment_for(Provider.SMARTGLOCAL, request, confirmation=request.confirmation)
         client = self._client()
         customer = request.customer
         # ASSUMPTION: Smart Glocal's `customer.reference` is our merchant's customer id; the
