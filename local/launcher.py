@@ -51,6 +51,10 @@ class Runtime:
                 time.sleep(0.1)
         raise AssertionError(f"{payment_id} never reached {status}: {payment}")
 
+    def sandbox_url(self, name: str) -> str:
+        """A provider sandbox's base URL (`GET /_local/sandboxes`)."""
+        return str(httpx.get(f"{self.api_url}/_local/sandboxes", timeout=5).json()[name])
+
     def events(self) -> list[dict[str, Any]]:
         path = self.state_dir / "events.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

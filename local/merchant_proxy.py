@@ -4,7 +4,7 @@ server so that the API key never reaches the browser.
 The checkout page (local/checkout/) only talks to these same-origin routes:
 
     GET  /merchant/methods                    the methods on offer (from the API's routes)
-    POST /merchant/payments/<provider>        {"amount", "customer"?, "confirmation"?}
+    POST /merchant/payments/<provider>        {"method", "amount", "customer"?, "confirmation"?}
     GET  /merchant/payments/<id>              → GET  /v1/payments/<id>
     POST /merchant/payments/<id>/confirm      → POST /v1/payments/<id>/confirm
     POST /merchant/payments/<id>/cancel       → POST /v1/payments/<id>/cancel
@@ -20,19 +20,24 @@ send after a CORS preflight this proxy never grants).
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from local.openapi import create_routes
 
 PREFIX = "/merchant/"
-BROWSER_FIELDS = ("amount", "customer", "confirmation", "description")
+BROWSER_FIELDS = ("method", "amount", "customer", "confirmation", "description")
+# The checkout sends ecommpay/Monetix customers to the provider's hosted Payment Page, with the
+# merchant's own customer id (what a shop knows about its logged-in customer).
+CHECKOUT_CUSTOMER_ID = "checkout-customer"
+HOSTED_PAGE_PROVIDERS = frozenset({"ecommpay", "monetix"})
 _PAYMENT_ID = r"[A-Za-z0-9_-]{1,64}"
 _PROVIDER = r"[a-z0-9_-]{1,32}"
 _JSON = "application/json"
@@ -67,10 +72,23 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     return schema
 
 
+def _hosted_page_fields(method: str) -> list[str]:
+    """The customer fields a Payment Page purchase needs (the provider docs), less the id the
+    merchant fills in itself."""
+    from paygate.money import Method
+    from paygate.providers.platform.rules import required_fields
+    from paygate.requests import Flow
+
+    channel: Literal[1, 2] = 1 if os.environ.get("ECOMMPAY_ATM_CHANNEL", "1") == "1" else 2
+    needed = required_fields(Method(method), Flow.PAYMENT_PAGE, channel)
+    return [path.split(".", 1)[1] for path in needed if path != "customer.id"]
+
+
 def offered_methods(
     document: dict[str, Any], minimums: dict[str, int] | None = None
 ) -> list[dict[str, Any]]:
-    """One entry per `POST /v1/<provider>/payments` route: what the page must ask for."""
+    """One entry per method of each `POST /v1/<provider>/payments` route: what the page must
+    ask for (`key` tells the entries of one provider apart)."""
     minimums = minimums or {}
     methods = []
     for provider, operation in sorted(create_routes(document).items()):
@@ -78,21 +96,27 @@ def offered_methods(
         request = _resolve(document, content.get("schema", {}))
         properties = request.get("properties", {})
         method_schema = properties.get("method", {})
-        method = method_schema.get("const") or method_schema.get("default") or provider
+        choices = method_schema.get("enum") or [
+            method_schema.get("const") or method_schema.get("default") or provider
+        ]
         customer: dict[str, Any] = {}
         if "customer" in properties:
             customer = _resolve(document, properties["customer"])
         confirmation = _resolve(document, properties.get("confirmation", {}))
-        methods.append(
-            {
-                "provider": provider,
-                "method": method,
-                "summary": operation.get("summary", ""),
-                "minimum_amount": minimums.get(str(method), 1),
-                "customer_fields": list(customer.get("required", [])),
-                "confirmation": list(confirmation.get("enum", [])),
-            }
-        )
+        for method in choices:
+            hosted = "flow" in properties
+            fields = _hosted_page_fields(method) if hosted else list(customer.get("required", []))
+            methods.append(
+                {
+                    "key": provider if len(choices) == 1 else f"{provider}-{method}",
+                    "provider": provider,
+                    "method": method,
+                    "summary": operation.get("summary", ""),
+                    "minimum_amount": minimums.get(str(method), 1),
+                    "customer_fields": fields,
+                    "confirmation": list(confirmation.get("enum", [])),
+                }
+            )
     return methods
 
 
@@ -148,6 +172,11 @@ class MerchantProxy:
         if not isinstance(given, dict):
             return _error(400, "malformed_request", "request body must be a JSON object")
         order = {key: given[key] for key in BROWSER_FIELDS if key in given}
+        if provider in HOSTED_PAGE_PROVIDERS:
+            order["flow"] = "payment_page"
+            given_customer = order.get("customer")
+            customer = given_customer if isinstance(given_customer, dict) else {}
+            order["customer"] = {**customer, "id": CHECKOUT_CUSTOMER_ID}
         # The merchant's own order id; a real shop uses its order number here.
         order["merchant_reference"] = f"checkout-{int(time.time())}-{secrets.token_hex(3)}"
         order["currency"] = "VND"

@@ -2,7 +2,9 @@
 resources, the API front door, the stream poller, an event subscriber and the Paypro sandbox.
 
 Environment: PAYGATE_PORT (3000), PAYGATE_API_KEY (local-dev-key), PAYGATE_MOTO_PORT (4566),
-PAYGATE_PAYPRO_PORT (3101), PAYGATE_STATE_DIR (.paygate). Ctrl-C stops everything.
+PAYGATE_PAYPRO_PORT (3101), PAYGATE_SMARTGLOCAL_PORT, PAYGATE_ECOMMPAY_PORT and
+PAYGATE_MONETIX_PORT (any free port), PAYGATE_ECOMMPAY_ATM_CHANNEL (2), PAYGATE_STATE_DIR
+(.paygate). `GET /_local/sandboxes` lists the sandboxes' URLs. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -115,6 +117,48 @@ def _local_site(template: Any, config: LocalConfig) -> Any:
     return LocalSite(template, config.api_url, config.api_key, minimums)
 
 
+def _atm_channel() -> int:
+    """The local ecommpay project's NAPAS ATM channel: 2 (card clarification possible)."""
+    return 1 if os.environ.get("PAYGATE_ECOMMPAY_ATM_CHANNEL", "2") == "1" else 2
+
+
+def _platform_sandboxes(secrets: dict[str, Any], config: LocalConfig) -> dict[str, Any]:
+    """The ecommpay and Monetix platform sandboxes, each with its project's secret and the
+    gateway's callback route as the project's callback URL."""
+    from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
+
+    channel = _atm_channel()
+    sandboxes = {}
+    for provider in ("ecommpay", "monetix"):
+        secret = secrets[f"{provider.capitalize()}Secret"]
+        sandbox_config = PlatformSandboxConfig(
+            provider=provider,
+            project_id=int(secret["project_id"]),
+            secret_key=secret["secret_key"],
+            callback_url=f"{config.api_url}/webhooks/{provider}",
+            atm_channel=channel,  # type: ignore[arg-type]
+        )
+        port = int(os.environ.get(f"PAYGATE_{provider.upper()}_PORT", "0"))
+        sandboxes[provider] = PlatformSandbox(sandbox_config, HOST, port)
+    return sandboxes
+
+
+def _sandbox_environment(urls: dict[str, str], config: LocalConfig) -> dict[str, str]:
+    """The functions' provider URLs pointed at the sandboxes (the template's defaults are the
+    providers' real hosts)."""
+    return {
+        "PAYPRO_BASE_URL": urls["paypro"],
+        "SMARTGLOCAL_BASE_URL": urls["smartglocal"],
+        "ECOMMPAY_GATE_URL": urls["ecommpay"],
+        "ECOMMPAY_PAYMENT_PAGE_URL": f"{urls['ecommpay']}/payment",
+        "ECOMMPAY_ATM_CHANNEL": str(_atm_channel()),
+        "MONETIX_GATE_URL": urls["monetix"],
+        "MONETIX_PAYMENT_PAGE_URL": f"{urls['monetix']}/payment",
+        "WEBHOOK_BASE_URL": config.api_url,
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
+    }
+
+
 def main() -> int:
     config = LocalConfig.from_env()
     started = time.monotonic()
@@ -159,14 +203,19 @@ def main() -> int:
         port=config.paypro_port,
     )
     sandbox.start()
+    platform = _platform_sandboxes(secrets, config)
+    for platform_sandbox in platform.values():
+        platform_sandbox.start()
 
     functions = template.functions()
     for function in functions:
         os.environ.update(made.environment(function))
-    os.environ["PAYPRO_BASE_URL"] = sandbox.base_url
-    os.environ["SMARTGLOCAL_BASE_URL"] = smartglocal.base_url
-    os.environ["WEBHOOK_BASE_URL"] = config.api_url
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+    sandbox_urls = {
+        "paypro": sandbox.base_url,
+        "smartglocal": smartglocal.base_url,
+        **{name: platform_sandbox.base_url for name, platform_sandbox in platform.items()},
+    }
+    os.environ.update(_sandbox_environment(sandbox_urls, config))
     handlers = {f.logical_id: (f, load_handler(f)) for f in functions}
     log_stream = config.log_file.open("a", encoding="utf-8", buffering=1)
     console = _send_handler_output_to(log_stream)
@@ -174,13 +223,16 @@ def main() -> int:
     def health() -> tuple[int, str, bytes]:
         return 200, "application/json", b'{"ok": true}'
 
+    def sandboxes() -> tuple[int, str, bytes]:
+        return 200, "application/json", json.dumps(sandbox_urls).encode()
+
     door = FrontDoor(
         template.routes(),
         handlers,
         config.api_key,
         HOST,
         config.port,
-        extra_routes={"/_local/health": health},
+        extra_routes={"/_local/health": health, "/_local/sandboxes": sandboxes},
         site=_local_site(template, config).handle,
     )
     pollers = []
@@ -197,7 +249,8 @@ def main() -> int:
         poller.start()
     subscriber.start()
     print(_banner(config, sandbox.base_url), file=console, flush=True)
-    print(f"  Smart Glocal sandbox {smartglocal.base_url}", file=console, flush=True)
+    for name, url in list(sandbox_urls.items())[1:]:
+        print(f"  {name} sandbox {url}", file=console, flush=True)
     print(f"\nready in {time.monotonic() - started:.1f}s", file=console, flush=True)
 
     stop = threading.Event()
@@ -209,7 +262,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     stop.wait()
     print("\nstopping...", file=console, flush=True)
-    parts: list[_Stoppable] = [door, *pollers, subscriber, sandbox, smartglocal, moto]
+    parts: list[_Stoppable] = [
+        door,
+        *pollers,
+        subscriber,
+        sandbox,
+        smartglocal,
+        *platform.values(),
+        moto,
+    ]
     for part in parts:
         began = time.monotonic()
         part.stop()

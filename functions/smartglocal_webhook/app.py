@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import WEBHOOK_ERROR_RESPONSES, create_resolver
+from paygate.json_body import body_bytes
 from paygate.observability import logger, metrics, tracer
-from paygate.providers.smartglocal.gateway import WEBHOOK_ACK, WEBHOOK_PATH, body_bytes
+from paygate.providers.smartglocal.gateway import WEBHOOK_ACK, WEBHOOK_PATH
 from paygate.providers.smartglocal.signing import SIGN_HEADER
 from paygate.settings import SmartglocalSettings, load_settings
 

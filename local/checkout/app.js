@@ -3,9 +3,9 @@
  * next_action until the status is final. No framework, nothing loaded from elsewhere.
  *
  * Merchant proxy contract (same origin, base path from <meta name="paygate-merchant-proxy">):
- *   GET  {proxy}/methods                 {"methods": [{provider, method, minimum_amount,
+ *   GET  {proxy}/methods                 {"methods": [{key, provider, method, minimum_amount,
  *                                          customer_fields, confirmation}]}
- *   POST {proxy}/payments/{provider}     {amount, customer?, confirmation?} → the Payment
+ *   POST {proxy}/payments/{provider}     {method, amount, customer?, confirmation?} → the Payment
  *   GET  {proxy}/payments/{id}           → the Payment (GET /v1/payments/{id})
  *   POST {proxy}/payments/{id}/confirm   → POST /v1/payments/{id}/confirm
  *   POST {proxy}/payments/{id}/cancel    → POST /v1/payments/{id}/cancel
@@ -171,12 +171,13 @@
     }
     state.methods = answer.data.methods;
     state.methods.forEach((entry, index) => {
-      const id = `method-${entry.provider}`;
+      const key = entry.key || entry.provider;
+      const id = `method-${key}`;
       const provider = PROVIDER_LABELS[entry.provider] || entry.provider;
       const from = entry.minimum_amount > 1 ? ` · from ${vnd(entry.minimum_amount)}` : "";
       const hint = `${METHOD_HINTS[entry.method] || "Pay"} · via ${provider}${from}`;
       const input = el("input", {
-        type: "radio", name: "method", id, value: entry.provider, checked: index === 0,
+        type: "radio", name: "method", id, value: key, checked: index === 0,
         "aria-describedby": `${id}-hint`, onchange: () => selectMethod(entry),
       });
       fieldset.append(
@@ -189,7 +190,7 @@
 
   function selectedMethod() {
     const checked = document.querySelector('input[name="method"]:checked');
-    return state.methods.find((entry) => checked && entry.provider === checked.value);
+    return state.methods.find((entry) => checked && (entry.key || entry.provider) === checked.value);
   }
 
   function selectMethod(entry) {
@@ -239,7 +240,7 @@
     if (amount < entry.minimum_amount) {
       return showFormError(`The amount must be at least ${vnd(entry.minimum_amount)} for ${methodLabel(entry)}.`, "amount");
     }
-    const body = { amount };
+    const body = { method: entry.method, amount };
     if (entry.customer_fields.length) {
       body.customer = {};
       for (const name of entry.customer_fields) {

@@ -1,7 +1,8 @@
 """The checkout page in a real browser (Debian's Chromium) against the local runtime: each
-payment method the template offers is paid in its provider sandbox, one is declined, and the
-next actions no sandbox produces yet (bank-transfer instructions, a POST redirect, the
-confirmation step) are rendered from answers stubbed at the merchant-proxy boundary."""
+payment method the template offers is paid in its provider sandbox (ecommpay and Monetix on
+their hosted Payment Page), one is declined, and next actions the checkout's own flows do not
+reach (bank-transfer instructions, which the Monetix sandbox sends on the Gate flow, a POST
+redirect, the confirmation step) are rendered from answers stubbed at the merchant proxy."""
 
 from __future__ import annotations
 
@@ -20,13 +21,30 @@ from local.template import load_template
 
 from .conftest import Shots
 
-# Every provider with a create route in template.yaml: the page offers exactly these.
+# Every provider with a create route in template.yaml: the page offers exactly these (ecommpay
+# once per method: its option keys are `ecommpay-<method>`).
 PROVIDERS = sorted(
     match.group(1)
     for route in load_template().routes()
     if route.method == "POST" and (match := re.fullmatch(r"/v1/([a-z0-9_-]+)/payments", route.path))
 )
-CUSTOMER = {"email": "buyer@example.com", "full_name": "Nguyen Van A", "document": "012345678901"}
+OPTIONS = sorted(
+    option
+    for provider in PROVIDERS
+    for option in (
+        [f"{provider}-napas_atm", f"{provider}-nganluong_wallet"]
+        if provider == "ecommpay"
+        else [provider]
+    )
+)
+CUSTOMER = {
+    "email": "buyer@example.com",
+    "full_name": "Nguyen Van A",
+    "document": "012345678901",
+    "phone": "84438336996",
+    "first_name": "An",
+    "last_name": "Nguyen",
+}
 
 
 def open_checkout(page: Page, runtime: Runtime, query: str = "") -> None:
@@ -46,9 +64,10 @@ def fill_customer(page: Page) -> None:
         field.fill(CUSTOMER.get(name, "test"))
 
 
-def start_payment(page: Page, runtime: Runtime, provider: str, shots: Shots) -> dict[str, Any]:
+def start_payment(page: Page, runtime: Runtime, option: str, shots: Shots) -> dict[str, Any]:
+    provider = option.split("-")[0]
     open_checkout(page, runtime)
-    page.locator(f"#method-{provider}").check()
+    page.locator(f"#method-{option}").check()
     page.get_by_label("Amount (VND)").fill("100000")
     fill_customer(page)
     fits_phone(page)
@@ -96,7 +115,7 @@ def follow_next_action(page: Page, runtime: Runtime, shots: Shots, payment_id: s
     return provider_page
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", OPTIONS)
 def test_pay_with_each_method(page: Page, runtime: Runtime, shots: Shots, provider: str) -> None:
     payment = start_payment(page, runtime, provider, shots)
     provider_page = follow_next_action(page, runtime, shots, payment["id"])
@@ -150,7 +169,7 @@ def test_resume_after_reload_shows_the_final_status(page: Page, runtime: Runtime
     expect(page.locator("#payment-amount")).to_contain_text("60.000")
 
 
-# ---- next actions no sandbox produces yet: stubbed at the merchant proxy ------------------
+# ---- next actions the checkout's flows do not reach: stubbed at the merchant proxy ---------
 
 Handler = Callable[[Request], tuple[int, dict[str, Any]]]
 
@@ -226,7 +245,7 @@ def test_bank_transfer_instructions_with_copy_buttons(
     expect(page.locator("#next-action")).to_contain_text("Waiting for the next step")
     transfer = page.locator("dl.transfer")
     expect(transfer).to_be_visible()
-    assert sent == [{"amount": 10000}]
+    assert sent == [{"method": "bank_transfer", "amount": 10000}]
     for value in ("Military Bank", "1234123412341", "John Doe", "10.000", "B1234567890", "MB"):
         expect(transfer).to_contain_text(value)
     expect(page.locator('ol[lang="vi"]')).to_contain_text(
@@ -313,7 +332,10 @@ def test_confirmation_step_handles_a_missing_route_then_cancels(
     page.get_by_label("Full name").fill(CUSTOMER["full_name"])
     page.get_by_label("ID document number").fill(CUSTOMER["document"])
     page.get_by_role("button", name="Pay", exact=True).click()
-    assert sent == [{"amount": 50000, "customer": CUSTOMER, "confirmation": "manual"}]
+    typed = {name: CUSTOMER[name] for name in ("email", "full_name", "document")}
+    assert sent == [
+        {"method": "ewallet", "amount": 50000, "customer": typed, "confirmation": "manual"}
+    ]
     expect(page.locator("#status")).to_have_attribute("data-status", "requires_confirmation")
     shots(page, "requires-confirmation")
     page.get_by_role("button", name="Confirm payment").click()

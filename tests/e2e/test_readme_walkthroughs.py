@@ -57,3 +57,32 @@ def test_smartglocal_walkthrough_works(runtime: Runtime) -> None:
         "requires_action",
         "succeeded",
     ]
+
+
+def test_atm_walkthrough_works(runtime: Runtime) -> None:
+    lines = run_walkthrough(runtime, "walkthrough-atm")
+    created = json.loads(lines[0])
+    assert created["status"] == "pending"
+    assert lines[1].startswith("http://127.0.0.1:")  # the bank page
+    assert json.loads(lines[2])["delivered"] is True
+    assert json.loads(lines[3])["status"] == "succeeded"
+    events = [json.loads(line)["status"] for line in lines[4:]]
+    assert events == ["created", "pending", "requires_action", "succeeded"]
+
+
+def test_nganluong_walkthrough_works(runtime: Runtime) -> None:
+    lines = run_walkthrough(runtime, "walkthrough-nganluong")
+    assert json.loads(lines[0])["status"] == "requires_action"
+    assert json.loads(lines[2])["status"] == "succeeded"
+    events = [json.loads(line)["status"] for line in lines[3:]]
+    assert events == ["created", "requires_action", "succeeded"]
+
+
+def test_monetix_walkthrough_works(runtime: Runtime) -> None:
+    lines = run_walkthrough(runtime, "walkthrough-monetix")
+    assert json.loads(lines[0])["status"] == "pending"
+    waiting = json.loads(lines[1])
+    assert waiting["next_action"]["type"] == "bank_transfer_instructions"
+    assert json.loads(lines[3])["status"] == "succeeded"
+    events = [json.loads(line)["status"] for line in lines[4:]]
+    assert events == ["created", "pending", "requires_action", "succeeded"]

@@ -18,6 +18,7 @@ from moto import mock_aws
 from local.apigw import FakeLambdaContext, find_route, proxy_event
 from local.provision import Provisioned, load_dev_secrets, provision
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
+from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
 from local.sandboxes.smartglocal import SmartglocalSandbox, seeded_sandbox
 from local.template import load_template
 from paygate.providers.paypro import signing
@@ -57,6 +58,32 @@ def smartglocal_sandbox() -> Iterator[SmartglocalSandbox]:
     sandbox.stop()
 
 
+def _platform_sandbox(provider: str) -> Iterator[PlatformSandbox]:
+    secret = DEV_SECRETS[f"{provider.capitalize()}Secret"]
+    config = PlatformSandboxConfig(
+        provider=provider,  # type: ignore[arg-type]
+        project_id=int(secret["project_id"]),
+        secret_key=secret["secret_key"],
+        callback_url=None,  # callbacks are kept; the tests replay them through the handler
+        callback_retry_delays=(),
+        timeout_delay_seconds=1.5,
+    )
+    sandbox = PlatformSandbox(config, port=0)
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def ecommpay_sandbox() -> Iterator[PlatformSandbox]:
+    yield from _platform_sandbox("ecommpay")
+
+
+@pytest.fixture(scope="session")
+def monetix_sandbox() -> Iterator[PlatformSandbox]:
+    yield from _platform_sandbox("monetix")
+
+
 def apply_environment(made: Provisioned, overrides: dict[str, str]) -> None:
     """The functions' environment from template.yaml, then the local overrides."""
     for function in load_template().functions():
@@ -66,11 +93,19 @@ def apply_environment(made: Provisioned, overrides: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def local_overrides(
-    paypro_sandbox: PayproSandbox, smartglocal_sandbox: SmartglocalSandbox
+    paypro_sandbox: PayproSandbox,
+    smartglocal_sandbox: SmartglocalSandbox,
+    ecommpay_sandbox: PlatformSandbox,
+    monetix_sandbox: PlatformSandbox,
 ) -> dict[str, str]:
     return {
         "PAYPRO_BASE_URL": paypro_sandbox.base_url,
         "SMARTGLOCAL_BASE_URL": smartglocal_sandbox.base_url,
+        "ECOMMPAY_GATE_URL": ecommpay_sandbox.base_url,
+        "ECOMMPAY_PAYMENT_PAGE_URL": f"{ecommpay_sandbox.base_url}/payment",
+        "ECOMMPAY_ATM_CHANNEL": "1",
+        "MONETIX_GATE_URL": monetix_sandbox.base_url,
+        "MONETIX_PAYMENT_PAGE_URL": f"{monetix_sandbox.base_url}/payment",
         "WEBHOOK_BASE_URL": WEBHOOK_BASE_URL,
         "PROVIDER_READ_TIMEOUT": "0.5",
     }

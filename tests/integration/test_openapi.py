@@ -105,6 +105,7 @@ def test_the_checkout_offers_each_create_route_with_its_required_fields(generate
     }
     assert set(by_provider) == providers
     assert by_provider["paypro"] == {
+        "key": "paypro",
         "provider": "paypro",
         "method": "vietqr",
         "summary": "Create a VietQR payment (Paypro)",
@@ -112,3 +113,9 @@ def test_the_checkout_offers_each_create_route_with_its_required_fields(generate
         "customer_fields": [],
         "confirmation": [],
     }
+    by_key = {entry["key"]: entry for entry in methods}
+    # ecommpay offers two methods; both go to the hosted Payment Page, whose customer fields
+    # come from the docs (the merchant adds the customer id itself).
+    assert by_key["ecommpay-napas_atm"]["customer_fields"] == ["email", "phone"]
+    assert by_key["ecommpay-nganluong_wallet"]["customer_fields"] == ["email", "phone"]
+    assert by_key["monetix"]["customer_fields"] == ["first_name", "last_name", "email"]

@@ -64,3 +64,23 @@ def test_provider_failures_map_by_certainty() -> None:
     assert refused.failure is not None and refused.failure.provider_code == "8000"
     unsure = provider_failure_update(ProviderError("5xx", definitive=False))
     assert unsure.status is PaymentStatus.PENDING
+
+
+def test_a_waiting_payment_takes_a_new_next_action_without_a_status_change() -> None:
+    from paygate.models import ClarificationAction, RedirectAction
+
+    waiting = payment().model_copy(update={"next_action": ClarificationAction(fields=["card.pan"])})
+    redirect = RedirectAction(url="https://bank.example/pay")
+    update = ProviderUpdate(status=PaymentStatus.REQUIRES_ACTION, next_action=redirect)
+    changed = advance(waiting, update, NOW)
+    assert changed is not None
+    assert (changed.status, changed.next_action, changed.version) == (
+        "requires_action",
+        redirect,
+        3,
+    )
+    assert advance(changed, update, NOW) is None  # the same action again changes nothing
+    no_action = ProviderUpdate(status=PaymentStatus.REQUIRES_ACTION)
+    assert advance(waiting, no_action, NOW) is None
+    pending = payment(PaymentStatus.PENDING)
+    assert advance(pending.model_copy(update={"next_action": None}), no_action, NOW) is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -19,3 +21,16 @@ def json_object(raw: str | bytes, *, numbers_as_text: bool = False) -> dict[str,
     if not isinstance(document, dict):
         raise MalformedRequest("body must be a JSON object")
     return document
+
+
+def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The request body exactly as received: API Gateway hands text bodies over as they came
+    (UTF-8) and binary ones Base64-encoded."""
+    if not body:
+        return b""
+    if is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise MalformedRequest("body is not valid Base64") from exc
+    return body.encode("utf-8")

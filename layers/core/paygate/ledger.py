@@ -26,8 +26,9 @@ MAX_WRITE_ATTEMPTS = 5
 
 def advance(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment | None:
     """The payment after `update`, or None when the update may not change it (stale,
-    duplicate or backwards). A reported success for another amount or currency becomes
-    `needs_review`, never `succeeded`."""
+    duplicate or backwards; a `requires_action` payment may get a new next action). A
+    reported success for another amount or currency becomes `needs_review`, never
+    `succeeded`."""
     target, failure = update.status, update.failure
     received = update.amount_received
     if target is PaymentStatus.SUCCEEDED:
@@ -43,7 +44,7 @@ def advance(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment 
                     f"{payment.currency}"
                 ),
             )
-    if not can_transition(payment.status, target):
+    if not (can_transition(payment.status, target) or _new_action(payment, target, update)):
         return None
     return payment.model_copy(
         update={
@@ -56,6 +57,13 @@ def advance(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment 
             "failure": failure,
         }
     )
+
+
+def _new_action(payment: Payment, target: PaymentStatus, update: ProviderUpdate) -> bool:
+    """A payment waiting for the customer may be handed a different next action without a
+    status change (e.g. the redirect that follows a clarification)."""
+    waiting = payment.status is PaymentStatus.REQUIRES_ACTION is target
+    return waiting and update.next_action is not None and update.next_action != payment.next_action
 
 
 def provider_failure_update(error: ProviderError) -> ProviderUpdate:

@@ -67,21 +67,47 @@ class QrAction(BaseModel):
     qr_payload: str | None = None
 
 
+class InstructionTexts(BaseModel):
+    """The provider's customer-facing instruction lines, in Vietnamese and English."""
+
+    vi: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+
 class BankTransferInstructions(BaseModel):
-    """What the customer must type into a bank transfer."""
+    """What the customer must type into a bank transfer (one model for every provider's
+    instruction format)."""
 
     model_config = ConfigDict(extra="allow")
 
     type: Literal["bank_transfer_instructions"] = "bank_transfer_instructions"
-    bank: str | None = None
-    account_no: str | None = None
-    account_name: str | None = None
-    amount: int | None = None
-    transfer_code: str | None = None
+    bank: Annotated[str | None, Field(description="Recipient bank name")] = None
+    bank_code: Annotated[str | None, Field(description="Recipient bank code, e.g. MBBANK")] = None
+    bank_abbr: Annotated[str | None, Field(description="Recipient bank short name")] = None
+    branch: Annotated[str | None, Field(description="Recipient bank branch")] = None
+    swift_code: str | None = None
+    account_no: Annotated[str | None, Field(description="Recipient account number")] = None
+    account_name: Annotated[str | None, Field(description="Recipient account holder")] = None
+    amount: Annotated[int | None, Field(description="Amount to transfer, VND")] = None
+    transfer_code: Annotated[
+        str | None,
+        Field(description="What the customer must write in the transfer's content/reference"),
+    ] = None
+    instructions: InstructionTexts | None = None
+
+
+class ClarificationAction(BaseModel):
+    """The provider needs more data before it continues: send `fields` (dotted paths, e.g.
+    `card.pan`) with POST /v1/payments/{id}/clarification."""
+
+    type: Literal["clarification"] = "clarification"
+    fields: list[str]
+    message: str | None = None
 
 
 NextAction = Annotated[
-    RedirectAction | QrAction | BankTransferInstructions, Field(discriminator="type")
+    RedirectAction | QrAction | BankTransferInstructions | ClarificationAction,
+    Field(discriminator="type"),
 ]
 
 

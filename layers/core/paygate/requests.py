@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,3 +80,78 @@ class SmartglocalPaymentRequest(CreatePaymentRequest):
             "payment waits in `requires_confirmation` for POST /v1/payments/{id}/confirm or /cancel"
         ),
     ] = Confirmation.AUTO
+
+
+class Flow(StrEnum):
+    """How an ecommpay/Monetix payment starts: server to server through Gate, or by sending
+    the customer to the provider's hosted Payment Page."""
+
+    GATE = "gate"
+    PAYMENT_PAGE = "payment_page"
+
+
+class ReturnUrls(BaseModel):
+    """Where the provider sends the customer back (`return` when they leave early)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    success: Annotated[str, Field(max_length=2048)] | None = None
+    decline: Annotated[str, Field(max_length=2048)] | None = None
+    return_: Annotated[str | None, Field(alias="return", max_length=2048)] = None
+
+
+class Card(BaseModel):
+    """ATM card data some channel-2 banks require. Sent to the provider only: never stored,
+    logged or returned (`repr` hides the number)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pan: Annotated[str, Field(pattern=r"^[0-9]{12,19}$", repr=False)]
+    card_holder: Annotated[str, Field(min_length=1, max_length=100)]
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    month: Annotated[int, Field(ge=1, le=12)]
+
+
+BankId = Annotated[
+    int, Field(gt=0, description="Bank id from GET /v1/{provider}/banks (the docs' tables)")
+]
+
+
+class PlatformPaymentRequest(CreatePaymentRequest):
+    """Fields of the ecommpay-platform methods (ecommpay and Monetix)."""
+
+    return_urls: ReturnUrls | None = None
+    bank_id: BankId | None = None
+    flow: Flow = Flow.GATE
+    card: Annotated[
+        Card | None, Field(description="napas_atm on channel 2 only, when the bank needs it")
+    ] = None
+
+
+class EcommpayPaymentRequest(PlatformPaymentRequest):
+    """`POST /v1/ecommpay/payments`: a NAPAS ATM card or Nganluong wallet payment."""
+
+    method: Literal[Method.NAPAS_ATM, Method.NGANLUONG_WALLET]
+
+
+class MonetixPaymentRequest(PlatformPaymentRequest):
+    """`POST /v1/monetix/payments`: a Vietnamese bank transfer."""
+
+    method: Literal[Method.BANK_TRANSFER] = Method.BANK_TRANSFER
+
+
+ClarificationPath = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=100)
+]
+
+
+class ClarificationRequest(BaseModel):
+    """`POST /v1/payments/{id}/clarification`: the fields the provider asked for, by their
+    dotted path (as listed in `next_action.fields`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: Annotated[
+        dict[ClarificationPath, Annotated[str, Field(max_length=255)] | int],
+        Field(min_length=1, max_length=30, examples=[{"card.pan": "4321432154325432"}]),
+    ]

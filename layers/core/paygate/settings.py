@@ -54,6 +54,28 @@ class SmartglocalSettings(TableSettings, ProviderCallSettings):
     smartglocal_amount_factor: int = Field(default=1, alias="SMARTGLOCAL_AMOUNT_FACTOR", ge=1)
 
 
+class EcommpaySettings(TableSettings, ProviderCallSettings):
+    """ecommpay (NAPAS ATM, Nganluong): Gate and Payment Page hosts, secret, ATM channel."""
+
+    ecommpay_secret_id: NonEmpty = Field(alias="ECOMMPAY_SECRET_ID")
+    ecommpay_gate_url: NonEmpty = Field(alias="ECOMMPAY_GATE_URL")
+    ecommpay_payment_page_url: NonEmpty = Field(alias="ECOMMPAY_PAYMENT_PAGE_URL")
+    # The ATM purchase channel the key account manager connected the project to (1 or 2).
+    ecommpay_atm_channel: int = Field(default=1, alias="ECOMMPAY_ATM_CHANNEL", ge=1, le=2)
+
+
+class MonetixSettings(TableSettings, ProviderCallSettings):
+    """Monetix (Vietnam bank transfers) on the same platform: its own hosts and secret."""
+
+    monetix_secret_id: NonEmpty = Field(alias="MONETIX_SECRET_ID")
+    monetix_gate_url: NonEmpty = Field(alias="MONETIX_GATE_URL")
+    monetix_payment_page_url: NonEmpty = Field(alias="MONETIX_PAYMENT_PAGE_URL")
+
+
+class PlatformActionSettings(EcommpaySettings, MonetixSettings):
+    """Functions that act on payments of both platform providers (clarification)."""
+
+
 class PublisherSettings(_Env):
     status_topic_arn: NonEmpty = Field(alias="STATUS_TOPIC_ARN")
 

@@ -16,11 +16,19 @@ if TYPE_CHECKING:
     import httpx
 
     from paygate.providers.paypro.gateway import PayproGateway
+    from paygate.providers.platform.gateway import (
+        PlatformConfig,
+        PlatformGateway,
+        PlatformGateways,
+    )
     from paygate.providers.smartglocal.gateway import SmartglocalGateway
     from paygate.publisher import StatusPublisher
     from paygate.settings import (
+        EcommpaySettings,
+        MonetixSettings,
         PayproCheckoutSettings,
         PayproSettings,
+        PlatformActionSettings,
         ProviderCallSettings,
         PublisherSettings,
         SmartglocalSettings,
@@ -92,6 +100,76 @@ def smartglocal(
     return SmartglocalGateway(
         ledger(settings), settings.smartglocal_secret_id, client_factory, options
     )
+
+
+def _platform(
+    settings: TableSettings,
+    call_settings: ProviderCallSettings,
+    config: PlatformConfig,
+    transport: httpx.BaseTransport | None,
+) -> PlatformGateway:
+    from paygate.providers.platform.client import PlatformClient, PlatformCredentials
+    from paygate.providers.platform.gateway import PlatformGateway
+
+    client = http_client(call_settings, transport)
+
+    def client_factory(credentials: PlatformCredentials) -> PlatformClient:
+        return PlatformClient(
+            config.provider.value,
+            config.gate_url,
+            credentials,
+            client,
+            call_settings.provider_retries,
+        )
+
+    return PlatformGateway(ledger(settings), config, client_factory)
+
+
+def ecommpay(
+    settings: EcommpaySettings, transport: httpx.BaseTransport | None = None
+) -> PlatformGateway:
+    """For every ecommpay function (NAPAS ATM, Nganluong)."""
+    from paygate.models import Provider
+    from paygate.providers.platform.gateway import PlatformConfig
+
+    config = PlatformConfig(
+        provider=Provider.ECOMMPAY,
+        secret_id=settings.ecommpay_secret_id,
+        gate_url=settings.ecommpay_gate_url,
+        payment_page_url=settings.ecommpay_payment_page_url,
+        atm_channel=1 if settings.ecommpay_atm_channel == 1 else 2,
+    )
+    return _platform(settings, settings, config, transport)
+
+
+def monetix(
+    settings: MonetixSettings, transport: httpx.BaseTransport | None = None
+) -> PlatformGateway:
+    """For every Monetix function (Vietnam bank transfers)."""
+    from paygate.models import Provider
+    from paygate.providers.platform.gateway import PlatformConfig
+
+    config = PlatformConfig(
+        provider=Provider.MONETIX,
+        secret_id=settings.monetix_secret_id,
+        gate_url=settings.monetix_gate_url,
+        payment_page_url=settings.monetix_payment_page_url,
+    )
+    return _platform(settings, settings, config, transport)
+
+
+def platform_gateways(
+    settings: PlatformActionSettings, transport: httpx.BaseTransport | None = None
+) -> PlatformGateways:
+    """Both platform providers, for actions on an existing payment (clarification)."""
+    from paygate.models import Provider
+    from paygate.providers.platform.gateway import PlatformGateways
+
+    gateways = {
+        Provider.ECOMMPAY: ecommpay(settings, transport),
+        Provider.MONETIX: monetix(settings, transport),
+    }
+    return PlatformGateways(ledger(settings), gateways)
 
 
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:

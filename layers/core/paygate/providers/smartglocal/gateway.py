@@ -15,8 +15,6 @@ Confirmation (`ready_to_confirm`), chosen per payment at create:
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -67,19 +65,6 @@ class SmartglocalOptions:
 
     session_flow: Literal["init", "create_start"] = "init"
     amount_factor: int = 1
-
-
-def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
-    """The request body exactly as received: API Gateway hands text bodies over as they came
-    (UTF-8) and binary ones Base64-encoded."""
-    if not body:
-        return b""
-    if is_base64_encoded:
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise MalformedRequest("body is not valid Base64") from exc
-    return body.encode("utf-8")
 
 
 class SmartglocalGateway:

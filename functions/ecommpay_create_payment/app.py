@@ -1,0 +1,49 @@
+"""POST /v1/ecommpay/payments: start a NAPAS ATM card or Nganluong wallet payment at ecommpay
+(Gate sale, or a signed Payment Page URL with `"flow": "payment_page"`)."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import wiring
+from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.models import PaymentResponse
+from paygate.observability import logger, metrics, tracer
+from paygate.requests import EcommpayPaymentRequest
+from paygate.settings import EcommpaySettings, load_settings
+
+settings = load_settings(EcommpaySettings)
+gateway = wiring.ecommpay(settings)
+app = create_resolver()
+
+
+@app.post(
+    "/v1/ecommpay/payments",
+    summary="Create a NAPAS ATM card or Nganluong wallet payment (ecommpay)",
+    responses={
+        201: {
+            "description": "Gate: `pending`; the redirect (or a clarification request) arrives "
+            "by callback as next_action: poll GET /v1/payments/{id}. Payment Page: "
+            "`requires_action` with the signed page URL in next_action.url",
+            "content": {"application/json": {"model": PaymentResponse}},
+        },
+        **ERROR_RESPONSES,
+    },
+    tags=["payments"],
+)
+@tracer.capture_method(capture_response=False)
+def create_payment(request: EcommpayPaymentRequest) -> Response[PaymentResponse]:
+    payment = gateway.create_payment(request)
+    metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
+    logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
+    return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,296 @@
+"""ecommpay-platform flows on top of the shared ledger, for one configured provider (ecommpay
+or Monetix): create a purchase (Gate or Payment Page), ingest verified callbacks, submit a
+clarification, query a payment's status, list banks.
+
+A Gate `sale` answer only means "accepted for processing": the payment becomes `pending` and
+the next action (redirect, transfer instructions, clarification) arrives by callback, whose
+`payment.id` is our payment id (providers.md §2.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
+
+from paygate.credentials import load_credentials
+from paygate.errors import (
+    InvalidState,
+    MalformedRequest,
+    ProviderError,
+    SignatureInvalid,
+    ValidationFailed,
+)
+from paygate.json_body import json_object
+from paygate.ledger import Ledger
+from paygate.masking import erase
+from paygate.models import (
+    ClarificationAction,
+    Payment,
+    Provider,
+    ProviderUpdate,
+    RedirectAction,
+    WebhookOutcome,
+    payment_for,
+)
+from paygate.money import CURRENCY, Method, Operation
+from paygate.observability import logger, metrics
+from paygate.providers.platform import banks, payment_page, rules, signing
+from paygate.providers.platform.banks import BankList, Channel
+from paygate.providers.platform.client import PlatformClient, PlatformCredentials
+from paygate.providers.platform.transformers import Callback, dedupe_key, update_from_callback
+from paygate.requests import ClarificationRequest, Flow, PlatformPaymentRequest
+from paygate.status import PaymentStatus
+
+WEBHOOK_ACK = {"status": "ok"}
+SALE_PATHS = {
+    Method.NAPAS_ATM: "/v2/payment/atm/vietnam/sale",
+    Method.NGANLUONG_WALLET: "/v2/payment/wallet/nganluong/sale",
+    Method.BANK_TRANSFER: "/v2/payment/bank-transfer/vietnam/sale",
+}
+BANK_LIST_PATHS = {
+    Operation.SALE: "/v2/info/banks/atm/vietnam/sale/list",
+    Operation.PAYOUT: "/v2/info/banks/atm/vietnam/payout/list",
+}
+TRANSACTION_NOT_FOUND = "3061"
+# An amount for bank-list requests made before any payment exists (the docs: "you can specify
+# a random value"): the smallest ATM purchase.
+BANK_LIST_AMOUNT = 2_000
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """One provider on the platform: its secret, hosts and (ecommpay) ATM channel."""
+
+    provider: Provider
+    secret_id: str
+    gate_url: str
+    payment_page_url: str
+    atm_channel: Channel = 1
+
+
+def _sale_fields(request: PlatformPaymentRequest, payment: Payment) -> dict[str, Any]:
+    """The Gate sale body beside `general` (only what the merchant gave)."""
+    customer = request.customer.model_dump(exclude_none=True) if request.customer else {}
+    customer.pop("full_name", None)
+    customer.pop("document", None)
+    fields: dict[str, Any] = {
+        "customer": customer,
+        "payment": {"amount": payment.amount, "currency": payment.currency},
+    }
+    if payment.description:
+        fields["payment"]["description"] = payment.description
+    if request.bank_id is not None:
+        fields["account"] = {"bank_id": request.bank_id}
+    if request.card is not None:
+        fields["card"] = request.card.model_dump()  # to the provider only, never stored
+    urls = (
+        request.return_urls.model_dump(by_alias=True, exclude_none=True)
+        if request.return_urls
+        else {}
+    )
+    if request.return_url:
+        urls.setdefault("success", request.return_url)
+        urls.setdefault("decline", request.return_url)
+        urls.setdefault("return", request.return_url)
+    if urls:
+        fields["return_url"] = urls
+    return fields
+
+
+class PlatformGateway:
+    """Purchases with one platform provider (ecommpay or Monetix)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        config: PlatformConfig,
+        client_factory: Callable[[PlatformCredentials], PlatformClient],
+    ) -> None:
+        self.ledger = ledger
+        self.config = config
+        self.client_factory = client_factory
+
+    @property
+    def provider(self) -> Provider:
+        return self.config.provider
+
+    def credentials(self) -> PlatformCredentials:
+        return load_credentials(self.config.secret_id, PlatformCredentials)
+
+    def _client(self, credentials: PlatformCredentials | None = None) -> PlatformClient:
+        return self.client_factory(credentials or self.credentials())
+
+    # -- create --------------------------------------------------------------------------------
+
+    def create_payment(self, request: PlatformPaymentRequest) -> Payment:
+        """Check every rule, record the payment, then start it: a Gate sale (→ `pending`) or a
+        signed Payment Page URL (→ `requires_action` redirect)."""
+        rules.check_request(request, self.config.atm_channel)
+        payment = payment_for(self.provider, request)
+        credentials = self.credentials()
+        if request.flow is Flow.PAYMENT_PAGE:
+            params = payment_page.page_params(payment, request, credentials.project_id)
+            url = payment_page.signed_url(
+                self.config.payment_page_url, params, credentials.secret_key.get_secret_value()
+            )
+            page = ProviderUpdate(
+                status=PaymentStatus.REQUIRES_ACTION, next_action=RedirectAction(url=url)
+            )
+            return self.ledger.start(payment, lambda _: page)
+        client = self._client(credentials)
+        fields = _sale_fields(request, payment)
+
+        def sale(recorded: Payment) -> ProviderUpdate:
+            answer = client.sale(SALE_PATHS[recorded.method], recorded.id, fields)
+            return ProviderUpdate(
+                status=PaymentStatus.PENDING, provider_reference=answer.request_id
+            )
+
+        return self.ledger.start(payment, sale)
+
+    # -- callbacks -----------------------------------------------------------------------------
+
+    def ingest_callback(self, raw_body: bytes) -> WebhookOutcome:
+        """Verify the signature (any active secret) over the values as received, then store the
+        callback once and apply it to the payment named by `payment.id`."""
+        fields = json_object(raw_body, numbers_as_text=True)
+        if not signing.is_valid(fields, self.credentials().verification_secrets()):
+            metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
+            raise SignatureInvalid("missing or invalid signature", field="signature")
+        try:
+            callback = Callback.model_validate(fields)
+        except ValidationError as exc:
+            field = ".".join(str(part) for part in exc.errors()[0]["loc"])
+            raise MalformedRequest(
+                f"callback field {field} is missing or invalid", field=field
+            ) from exc
+        return self.ledger.ingest(
+            self.provider,
+            dedupe_key(fields),
+            erase(fields),
+            update_from_callback(callback),
+            payment_id=callback.payment.id,  # our payment id
+        )
+
+    # -- clarification -------------------------------------------------------------------------
+
+    def clarify(self, payment: Payment, request: ClarificationRequest) -> Payment:
+        """Send the fields the platform asked for (`/v2/payment/clarification`). The payment
+        stays as it is; the platform's next callback (e.g. the redirect) moves it on. The
+        values go to the provider only: never stored or logged."""
+        action = payment.next_action
+        if payment.status is not PaymentStatus.REQUIRES_ACTION or not isinstance(
+            action, ClarificationAction
+        ):
+            raise InvalidState(
+                f"payment {payment.id} is {payment.status.value} and waits for no clarification",
+                field="status",
+            )
+        _check_clarification(action.fields, request.fields)
+        try:
+            self._client().clarify(payment.id, _nested(request.fields))
+        except ProviderError as error:
+            error.payment_id = payment.id
+            raise
+        logger.info(
+            "clarification sent", extra={"payment_id": payment.id, "fields": sorted(request.fields)}
+        )
+        return payment
+
+    # -- status query --------------------------------------------------------------------------
+
+    def refresh(self, payment_id: str) -> Payment:
+        """`/v2/payment/status`, mapped by the same code as callbacks, applied through the state
+        machine (for the reconciliation job). A payment the platform never registered stays
+        as it is."""
+        payment = self.ledger.get(payment_id)
+        if payment.provider is not self.provider:
+            raise InvalidState(f"payment {payment.id} is not a {self.provider} payment", field="id")
+        try:
+            answer = self._client().status(payment.id)
+        except ProviderError as error:
+            if error.provider_code == TRANSACTION_NOT_FOUND:
+                logger.info("payment unknown to the platform", extra={"payment_id": payment.id})
+                return payment
+            raise
+        return self.ledger.apply(payment, update_from_callback(answer.as_callback()))
+
+    # -- bank lists ----------------------------------------------------------------------------
+
+    def bank_list(self, method: Method, operation: Operation) -> BankList:
+        """The provider's live list for ATM (`/v2/info/banks/atm/vietnam/...`), or the docs'
+        table when the provider cannot answer; bank transfers: the docs' table."""
+        channel = self.config.atm_channel
+        documented = banks.bank_list_from_docs(method, operation, channel)
+        if method is not Method.NAPAS_ATM:
+            return documented
+        try:
+            live = self._client().banks(BANK_LIST_PATHS[operation], BANK_LIST_AMOUNT, CURRENCY)
+        except ProviderError as error:
+            logger.warning(
+                "live bank list unavailable; answering the docs' table",
+                extra={"error": error.message},
+            )
+            return documented
+        return documented.model_copy(
+            update={
+                "source": "provider",
+                "banks": [
+                    banks.Bank(
+                        id=b.id,
+                        name=b.name or str(b.id),
+                        purchase=operation is Operation.SALE,
+                        payout=operation is Operation.PAYOUT,
+                    )
+                    for b in live
+                ],
+            }
+        )
+
+
+def _check_clarification(requested: list[str], given: Mapping[str, object]) -> None:
+    if not requested:  # the platform's list could not be read: send what the merchant has
+        return
+    for path in requested:
+        if path not in given:
+            raise ValidationFailed(
+                f"fields.{path} was asked for by the provider", field=f"fields.{path}"
+            )
+    for path in given:
+        if path not in requested:
+            raise ValidationFailed(
+                f"fields.{path} was not asked for (asked: {', '.join(requested)})",
+                field=f"fields.{path}",
+            )
+
+
+def _nested(fields: Mapping[str, object]) -> dict[str, Any]:
+    """`{"card.pan": "4…"}` → `{"card": {"pan": "4…"}}`."""
+    nested: dict[str, Any] = {}
+    for path, value in fields.items():
+        *parents, leaf = path.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
+class PlatformGateways:
+    """Both platform providers, for actions that start from a payment id."""
+
+    def __init__(self, ledger: Ledger, gateways: Mapping[Provider, PlatformGateway]) -> None:
+        self.ledger = ledger
+        self.gateways = gateways
+
+    def clarify(self, payment_id: str, request: ClarificationRequest) -> Payment:
+        payment = self.ledger.get(payment_id)
+        gateway = self.gateways.get(payment.provider)
+        if gateway is None:
+            raise InvalidState(
+                f"clarification is not available for {payment.provider.value} payments", field="id"
+            )
+        return gateway.clarify(payment, request)

@@ -1,0 +1,95 @@
+"""Platform signature: Base64(HMAC-SHA512(secret, flattened `path:value` pairs joined by `;`)).
+
+Rules (providers.md §2.2, CONFIRMED by the official SDKs; the 8 vectors in
+`test-vectors/ecommpay-vectors.json` pass):
+- every `signature` key (at any depth) and every `frame_mode` key are left out;
+- nested keys are joined with `:`, array elements addressed by their 0-based index, and a
+  literal `:` inside a key is escaped as `::`;
+- booleans are `1`/`0`, null is the empty string, numbers their decimal text;
+- empty objects and arrays contribute nothing;
+- entries are sorted by their flattened key path (Python/PHP SDK order), joined with `;`.
+
+Gate requests carry the signature in `general.signature`, callbacks at the root, Payment Page
+URLs as the last query parameter (signed over the unencoded values).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+SIGNATURE_KEY = "signature"
+IGNORED_KEYS = frozenset({SIGNATURE_KEY, "frame_mode"})
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _flatten(value: Any, path: str, into: list[tuple[str, str]]) -> None:
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[str, Any]] = (
+            (str(key).replace(":", "::"), item)
+            for key, item in value.items()
+            if key not in IGNORED_KEYS
+        )
+    elif isinstance(value, list):
+        items = ((str(index), item) for index, item in enumerate(value))
+    else:
+        into.append((path, _text(value)))
+        return
+    for key, item in items:
+        _flatten(item, f"{path}:{key}" if path else key, into)
+
+
+def string_to_sign(params: Mapping[str, Any]) -> str:
+    """The `;`-joined, key-sorted `path:value` entries the HMAC is computed over."""
+    entries: list[tuple[str, str]] = []
+    _flatten(params, "", entries)
+    return ";".join(f"{path}:{text}" for path, text in sorted(entries, key=lambda e: e[0]))
+
+
+def sign(params: Mapping[str, Any], secret: str) -> str:
+    """The Base64 signature of `params` (any `signature` inside them is ignored)."""
+    digest = hmac.new(
+        secret.encode("utf-8"), string_to_sign(params).encode("utf-8"), hashlib.sha512
+    ).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def received_signature(document: Mapping[str, Any]) -> str | None:
+    """Where the platform puts a signature: the root (callbacks) or `general` (Gate bodies)."""
+    found = document.get(SIGNATURE_KEY)
+    general = document.get("general")
+    if found is None and isinstance(general, Mapping):
+        found = general.get(SIGNATURE_KEY)
+    return found if isinstance(found, str) and found else None
+
+
+def is_valid(document: Mapping[str, Any], secrets: Iterable[str]) -> bool:
+    """True when the document's signature matches any active secret (constant-time compare).
+    Every `signature` key is removed before recomputing, as the SDKs' `checkSignature` does."""
+    received = received_signature(document)
+    if received is None:
+        return False
+    received_bytes = received.encode("utf-8", errors="replace")
+    matched = False
+    for secret in secrets:
+        if secret:
+            matched |= hmac.compare_digest(sign(document, secret).encode("ascii"), received_bytes)
+    return matched
+
+
+def with_signature(body: dict[str, Any], secret: str) -> dict[str, Any]:
+    """A Gate request body with `general.signature` set (the body's other fields signed)."""
+    general = dict(body.get("general") or {})
+    general.pop(SIGNATURE_KEY, None)
+    unsigned = {**body, "general": general}
+    return {**unsigned, "general": {**general, SIGNATURE_KEY: sign(unsigned, secret)}}

@@ -1,0 +1,169 @@
+"""The platform sandbox's wire documents: callbacks, status answers, redirect/display/
+clarification data, shaped like the three provider docs' examples."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+METHOD_NAMES = {
+    "napas_atm": "ATM Vietnam banking",
+    "nganluong_wallet": "Nganluong wallet",
+    "bank_transfer": "Vietnam bank transfer",
+}
+CARD_FIELDS = ("pan", "card_holder", "year", "month")
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def masked(pan: str) -> str:
+    return f"{pan[:6]}{'*' * max(len(pan) - 10, 0)}{pan[-4:]}" if len(pan) > 10 else "*" * len(pan)
+
+
+@dataclass
+class SandboxPayment:
+    """One purchase as the platform holds it."""
+
+    payment_id: str
+    method: str
+    amount: int
+    currency: str
+    customer_id: str | None
+    request_id: str
+    flow: str  # "gate" or "page"
+    created_at: float
+    bank_id: int | None = None
+    status: str = "processing"
+    operation_status: str = "processing"
+    action: dict[str, Any] = field(default_factory=dict)
+    series: str | None = None
+    card: str | None = None  # masked
+    paid_amount: int | None = None
+    code: str | None = None
+    message: str | None = None
+    errors: list[dict[str, str]] | None = None
+    operation_id: int = field(default_factory=lambda: secrets.randbelow(10**12))
+    created_date: str = field(default_factory=now)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def final(self) -> bool:
+        return self.status in ("success", "decline")
+
+    def document(self, project_id: int) -> dict[str, Any]:
+        """The callback (or status answer) body for the payment's current state, unsigned."""
+        date = now()
+        money = {"amount": self.amount, "currency": self.currency}
+        paid = {"amount": self.paid_amount or self.amount, "currency": self.currency}
+        operation: dict[str, Any] = {
+            "id": self.operation_id,
+            "type": "sale",
+            "status": self.operation_status,
+            "date": date,
+            "created_date": self.created_date,
+            "request_id": self.request_id,
+            "sum_initial": money,
+            "sum_converted": paid if self.final else money,
+        }
+        if self.final:
+            operation["provider"] = {
+                "id": 1154,
+                "payment_id": self.request_id[:12],
+                "auth_code": "",
+            }
+            operation["code"] = self.code or "0"
+            operation["message"] = self.message or "Success"
+        document: dict[str, Any] = {
+            "project_id": project_id,
+            "payment": {
+                "id": self.payment_id,
+                "type": "purchase",
+                "status": self.status,
+                "date": date,
+                "method": METHOD_NAMES[self.method],
+                "sum": paid if self.status == "success" else money,
+                "description": "",
+            },
+            "operation": operation,
+        }
+        if self.customer_id:
+            document["customer"] = {"id": self.customer_id}
+        if self.method == "bank_transfer" and self.status == "success":
+            document["account"] = {
+                "number": "123456789012",
+                "customer_name": "Sandbox Customer",
+                "bank_code": "Vietinbank",
+            }
+        if self.errors:
+            document["errors"] = self.errors
+        if not self.final:
+            document.update(self.action)
+        return document
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "payment_id": self.payment_id,
+            "method": self.method,
+            "flow": self.flow,
+            "status": self.status,
+            "operation_status": self.operation_status,
+            "amount": self.amount,
+            "paid_amount": self.paid_amount,
+            "customer_id": self.customer_id,
+            "bank_id": self.bank_id,
+            "series": self.series,
+            "card": self.card,
+            "code": self.code,
+            "callbacks": self.callbacks,
+        }
+
+
+def redirect_data(url: str) -> dict[str, Any]:
+    return {"redirect_data": {"method": "GET", "body": [], "encrypted": [], "url": url}}
+
+
+def display_data(option: int, amount: int) -> dict[str, Any]:
+    """Transfer instructions in one of the Monetix docs' two title sets."""
+    code = f"B{secrets.randbelow(10**10):010d}"
+    if option == 1:
+        items = [
+            ("bankName", "Wooribank Việt Nam"),
+            ("number", "902014188917"),
+            ("fullName", "PAYME MNTX"),
+            ("branch", "Hà Nội"),
+            ("content", f"TT {code[-4:]}"),
+            ("swiftCode", "HVBKVNVXXXX"),
+        ]
+    else:
+        items = [
+            ("transfer_code", code),
+            ("account_no", "1234123412341"),
+            ("account_name", "John Doe"),
+            ("request_amount", str(amount)),
+            ("code", "MBBANK"),
+            ("bank_name", "Military Bank"),
+            ("bank_abbr", "MB"),
+        ]
+    return {"display_data": [{"type": "add_info", "title": t, "data": d} for t, d in items]}
+
+
+def card_clarification() -> dict[str, Any]:
+    """ASSUMPTION: the clarification callback's format is not documented in our sources; this
+    sandbox asks with a JSON-schema-like object of the missing card fields."""
+    types = {"pan": "string", "card_holder": "string", "year": "integer", "month": "integer"}
+    card = {
+        "type": "object",
+        "properties": {name: {"type": types[name]} for name in CARD_FIELDS},
+        "required": list(CARD_FIELDS),
+    }
+    return {
+        "clarification_fields": {
+            "type": "object",
+            "properties": {"card": card},
+            "required": ["card"],
+        }
+    }

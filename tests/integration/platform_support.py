@@ -1,0 +1,94 @@
+"""Helpers for the ecommpay/Monetix integration tests: create through the handlers, sign and
+replay callbacks (the docs' examples or the sandbox's), read what was stored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local.provision import Provisioned
+from local.sandboxes.platform import PlatformSandbox
+from paygate.providers.platform import signing
+
+from .conftest import DEV_SECRETS, Api, body_of
+
+JSON = {"content-type": "application/json"}
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+SECRETS = {
+    provider: DEV_SECRETS[f"{provider.capitalize()}Secret"]["secret_key"]
+    for provider in ("ecommpay", "monetix")
+}
+CUSTOMER = {
+    "id": "cust-7",
+    "email": "buyer@example.com",
+    "phone": "84438336996",
+    "ip_address": "198.51.100.47",
+    "first_name": "An",
+    "last_name": "Nguyen",
+}
+ATM_ORDER: dict[str, Any] = {
+    "method": "napas_atm",
+    "amount": 100_000,
+    "merchant_reference": "order-atm-1",
+    "customer": CUSTOMER,
+    "bank_id": 135,
+    "return_url": "https://merchant.example/back",
+}
+WALLET_ORDER: dict[str, Any] = {**ATM_ORDER, "method": "nganluong_wallet", "bank_id": None}
+TRANSFER_ORDER: dict[str, Any] = {
+    "method": "bank_transfer",
+    "amount": 300_000,
+    "merchant_reference": "order-bt-1",
+    "customer": CUSTOMER,
+}
+
+
+def create(api: Api, provider: str, order: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    body = {k: v for k, v in {**order, **overrides}.items() if v is not None}
+    response = api.call("POST", f"/v1/{provider}/payments", body, JSON)
+    assert response["statusCode"] == 201, response
+    payment: dict[str, Any] = body_of(response)
+    return payment
+
+
+def get(api: Api, payment_id: str) -> dict[str, Any]:
+    payment: dict[str, Any] = body_of(api.call("GET", f"/v1/payments/{payment_id}"))
+    return payment
+
+
+def signed_body(document: dict[str, Any], provider: str, secret: str | None = None) -> bytes:
+    unsigned = {k: v for k, v in document.items() if k != "signature"}
+    signature = signing.sign(unsigned, secret or SECRETS[provider])
+    return json.dumps({**unsigned, "signature": signature}).encode()
+
+
+def deliver(api: Api, provider: str, body: bytes | dict[str, Any]) -> dict[str, Any]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return api.call("POST", f"/webhooks/{provider}", raw, JSON)
+
+
+def deliver_sandbox_callbacks(
+    api: Api, provider: str, sandbox: PlatformSandbox, payment_id: str, start: int = 0
+) -> int:
+    """Replay the sandbox's callbacks for the payment from index `start`, as signed by it;
+    returns how many there are now."""
+    callbacks = sandbox.callbacks(payment_id)
+    for callback in callbacks[start:]:
+        response = deliver(api, provider, json.dumps(callback).encode())
+        assert response["statusCode"] == 200, response
+    return len(callbacks)
+
+
+def doc_example(relative: str, payment_id: str | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+    if payment_id is not None:
+        document["payment"]["id"] = payment_id
+    return document
+
+
+def items(aws: Provisioned, entity: str) -> list[dict[str, Any]]:
+    found = boto3.client("dynamodb").scan(TableName=aws.refs["PaymentsTable"])["Items"]
+    return [i for i in found if i["entity"]["S"] == entity]
