@@ -35,17 +35,20 @@ class Runtime:
     process: subprocess.Popen[bytes]
     startup_seconds: float
     api_key: str = API_KEY
+    moto_url: str = ""
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.api_url, headers={"x-api-key": self.api_key}, timeout=10)
 
     def wait_for_status(self, payment_id: str, status: str, timeout: float = 10) -> dict[str, Any]:
-        """Poll `GET /v1/payments/{id}` until the payment reaches `status`."""
+        """Poll `GET /v1/payments/{id}` (`/v1/payouts/{id}` for a `po_` id) until the payment
+        reaches `status`."""
         deadline = time.monotonic() + timeout
         payment: dict[str, Any] = {}
+        route = "payouts" if payment_id.startswith("po_") else "payments"
         with self.client() as client:
             while time.monotonic() < deadline:
-                payment = client.get(f"/v1/payments/{payment_id}").json()
+                payment = client.get(f"/v1/{route}/{payment_id}").json()
                 if payment["status"] == status:
                     return payment
                 time.sleep(0.1)
@@ -109,7 +112,8 @@ def start_runtime(ports: Ports, state_dir: Path, api_key: str = API_KEY) -> Runt
             if httpx.get(f"{api_url}/_local/health", timeout=1).status_code == 200:
                 elapsed = time.monotonic() - started
                 paypro_url = f"http://127.0.0.1:{ports.paypro}"
-                return Runtime(api_url, paypro_url, state_dir, process, elapsed, api_key)
+                moto_url = f"http://127.0.0.1:{ports.moto}"
+                return Runtime(api_url, paypro_url, state_dir, process, elapsed, api_key, moto_url)
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()

@@ -1,4 +1,5 @@
-"""GET /v1/payments/{id}: a payment's current state (merchant frontends poll this)."""
+"""GET /v1/payments/{id} and /v1/payouts/{id}: a payment's or payout's current state
+(merchant frontends poll these)."""
 
 from typing import Annotated, Any
 
@@ -8,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
-from paygate.models import PaymentResponse
+from paygate.models import Kind, PaymentResponse, PayoutResponse
 from paygate.observability import logger, metrics, tracer
 from paygate.settings import TableSettings, load_settings
 
@@ -27,7 +28,20 @@ app = create_resolver()
 def get_payment(
     id: Annotated[str, Path(min_length=1, max_length=64, description="Our payment id")],  # noqa: A002
 ) -> PaymentResponse:
-    return PaymentResponse.of(ledger.get(id))
+    return PaymentResponse.of(ledger.get(id, Kind.PAYMENT))
+
+
+@app.get(
+    "/v1/payouts/<id>",
+    summary="Get a payout",
+    responses={**ERROR_RESPONSES},
+    tags=["payouts"],
+)
+@tracer.capture_method(capture_response=False)
+def get_payout(
+    id: Annotated[str, Path(min_length=1, max_length=64, description="Our payout id")],  # noqa: A002
+) -> PayoutResponse:
+    return PayoutResponse.of(ledger.get(id, Kind.PAYOUT))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,7 +1,10 @@
 """Local stand-in for Paypro's Vietnam VietQR payin API, on 127.0.0.1, with Paypro's wire
 format and `sign` (providers.md §3).
 
-Paypro endpoints: ``POST /v1/payproVN/payin`` and ``POST /v1/payproVN/queryPayInResult``.
+Paypro endpoints: ``POST /v1/payproVN/payin``, ``/queryPayInResult``, ``/payout``,
+``/queryPayOutResult`` and ``/queryBalance`` (answering the docs' misspelled
+``availablAmount``). A payout's result waits for ``POST /_sandbox/payouts/<tradeNo>/succeed``
+or ``/fail`` (``00029``) and is notified like a payin's.
 Cashier: ``GET /pay/<platFormTradeNo>`` (HTML) and ``POST /pay/<id>/pay|decline|resend``, which
 send the signed notify to the order's ``notifyUrl`` (delivered = HTTP 200 with body ``OK``;
 retried in the background on ``SandboxConfig.notify_retry_delays``). Test hooks:
@@ -46,6 +49,7 @@ from local.sandboxes.http import (
     serve_until_interrupted,
 )
 from paygate.providers.paypro import signing
+from paygate.providers.paypro.payouts import payout_banks
 
 SUCCESS = "0000"
 PROCESSING = "0015"
@@ -77,6 +81,7 @@ class SandboxConfig:
     app_secret: str = "paypro-local-secret"
     timeout_delay_seconds: float = 30.0  # how long a 'timeout' fault sleeps before answering
     notify_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)  # compressed 2s/5s/10s/... schedule
+    starting_balance: int = 100_000_000  # VND, for queryBalance and payouts
 
 
 def _error(status: int, message: str) -> HttpError:
@@ -117,6 +122,8 @@ class _Order:
     delivered: bool = False
     retrying: bool = False
     gave_up: bool = False
+    kind: str = "payin"  # or "payout"
+    account: dict[str, str] = field(default_factory=dict)
 
     @property
     def desc(self) -> str:
@@ -139,6 +146,8 @@ class _Order:
             "retrying": self.retrying,
             "gaveUp": self.gave_up,
             "deliveries": list(self.attempts),
+            "kind": self.kind,
+            "account": dict(self.account),
         }
 
 
@@ -157,6 +166,23 @@ def _payin_problem(body: dict[str, Any]) -> str | None:
         return f"invalid parameter: amount must be a whole number of at least {MIN_AMOUNT}"
     if body["bankName"] != BANK_NAME:
         return f'invalid parameter: bankName must be "{BANK_NAME}"'
+    return None
+
+
+def _payout_problem(body: dict[str, Any]) -> str | None:
+    """The first invalid payout field, as a message naming it."""
+    names = ("timestamp", "tradeNo", "amount", "accountName", "bankName", "bankNumber", "notifyUrl")
+    for name in names:
+        if body.get(name) in (None, ""):
+            return f"invalid parameter: {name} is required"
+    if not _DIGITS.fullmatch(str(body["amount"])) or int(str(body["amount"])) < MIN_AMOUNT:
+        return f"invalid parameter: amount must be a whole number of at least {MIN_AMOUNT}"
+    if not re.fullmatch(r"[A-Za-z]+( [A-Za-z]+)*", str(body["accountName"])):
+        return "invalid parameter: accountName must be English letters only"
+    if str(body["bankName"]) not in {bank.code for bank in payout_banks()}:
+        return "invalid parameter: bankName is not a supported payout bank"
+    if not _DIGITS.fullmatch(str(body["bankNumber"])):
+        return "invalid parameter: bankNumber must be digits"
     return None
 
 
@@ -342,6 +368,70 @@ class PayproSandbox:
         }
         return _envelope(SUCCESS, "success", data)
 
+    def payout(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
+        """`/v1/payproVN/payout`: accept a bank payout; its result waits for the sandbox hooks
+        ``POST /_sandbox/payouts/<tradeNo>/succeed|fail`` and is notified like a payin."""
+        refusal = self._check_caller(merchant_no, body)
+        if refusal is not None:
+            return refusal
+        problem = _payout_problem(body)
+        if problem is not None:
+            return _envelope(CODE_BAD_PARAMETER, problem)
+        platform_trade_no = "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+        order = _Order(
+            trade_no=str(body["tradeNo"]),
+            platform_trade_no=platform_trade_no,
+            amount=str(body["amount"]),
+            notify_url=str(body["notifyUrl"]),
+            remark=str(body.get("remark") or ""),
+            payment_link="",
+            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            kind="payout",
+            account={k: str(body[k]) for k in ("accountName", "bankName", "bankNumber")},
+        )
+        with self._lock:
+            if order.trade_no in self._orders:
+                return _envelope(CODE_DUPLICATE, "duplicate tradeNo")
+            if int(order.amount) > self.balance_available:
+                return _envelope(CODE_BAD_PARAMETER, "invalid parameter: insufficient balance")
+            self._orders[order.trade_no] = order
+            self._by_platform[platform_trade_no] = order
+        data = {"platFormTradeNo": platform_trade_no, "status": PROCESSING, "desc": "PROCESSING"}
+        return _envelope(SUCCESS, "success", data)
+
+    def balance(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
+        """`/v1/payproVN/queryBalance`, with the docs' misspelled `availablAmount`."""
+        refusal = self._check_caller(merchant_no, body)
+        if refusal is not None:
+            return refusal
+        with self._lock:
+            frozen = sum(
+                int(o.amount) for o in self._orders.values()
+                if o.kind == "payout" and o.status == PROCESSING
+            )  # fmt: skip
+            data = {
+                "availablAmount": str(self.balance_available - frozen),
+                "freezeAmount": str(frozen),
+                "unsettledAmount": "0",
+            }
+        return _envelope(SUCCESS, "success", data)
+
+    @property
+    def balance_available(self) -> int:
+        """Starting balance, plus paid payins, minus paid payouts."""
+        paid = [o for o in self._orders.values() if o.status == SUCCESS]
+        payins = sum(int(o.paid_amount or o.amount) for o in paid if o.kind == "payin")
+        payouts = sum(int(o.amount) for o in paid if o.kind == "payout")
+        return self.config.starting_balance + payins - payouts
+
+    def finish_payout(self, trade_no: str, paid: bool) -> Reply:
+        with self._lock:
+            order = self._orders.get(trade_no)
+            if order is None or order.kind != "payout":
+                raise _error(404, "payout not found")
+            platform_trade_no = order.platform_trade_no
+        return self.finish(platform_trade_no, paid, None)
+
     def query(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
         """`/v1/payproVN/queryPayInResult`: the order's business status and paid amount."""
         refusal = self._check_caller(merchant_no, body)
@@ -522,6 +612,11 @@ class _Handler(RoutedHandler):
             ("DELETE", r"/_sandbox/faults", lambda _: json_reply(200, self._clear_faults())),
             ("POST", r"/v1/payproVN/payin", self._payin),
             ("POST", r"/v1/payproVN/queryPayInResult", self._query),
+            ("POST", r"/v1/payproVN/queryPayOutResult", self._query),
+            ("POST", r"/v1/payproVN/payout", self._payout),
+            ("POST", r"/v1/payproVN/queryBalance", self._balance),
+            ("POST", r"/_sandbox/payouts/([^/]+)/succeed", lambda t: self._payout_result(t, True)),
+            ("POST", r"/_sandbox/payouts/([^/]+)/fail", lambda t: self._payout_result(t, False)),
             ("GET", r"/pay/([^/]+)", self.sandbox.cashier_page),
             ("POST", r"/pay/([^/]+)/pay", lambda pid: self._finish(pid, paid=True)),
             ("POST", r"/pay/([^/]+)/decline", lambda pid: self._finish(pid, paid=False)),
@@ -564,6 +659,20 @@ class _Handler(RoutedHandler):
         if fault is not None:
             return fault
         return self.sandbox.payin(self.headers.get("merchantNo"), self.read_json(raw))
+
+    def _payout(self, _: str) -> Reply:
+        raw = self.read_body()
+        fault = self.sandbox.apply_payin_fault()
+        if fault is not None:
+            return fault
+        return self.sandbox.payout(self.headers.get("merchantNo"), self.read_json(raw))
+
+    def _balance(self, _: str) -> Reply:
+        return self.sandbox.balance(self.headers.get("merchantNo"), self.read_json())
+
+    def _payout_result(self, trade_no: str, paid: bool) -> Reply:
+        self.read_body()
+        return self.sandbox.finish_payout(trade_no, paid)
 
     def _query(self, _: str) -> Reply:
         return self.sandbox.query(self.headers.get("merchantNo"), self.read_json())

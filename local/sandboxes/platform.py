@@ -4,7 +4,10 @@ and secret (providers.md §2; the three provider docs).
 
 Gate (JSON POST, HMAC-SHA512 `general.signature`, `general.project_id` = the project):
 ``/v2/payment/atm/vietnam/sale`` and ``/v2/payment/wallet/nganluong/sale`` (ecommpay),
-``/v2/payment/bank-transfer/vietnam/sale`` (Monetix), ``/v2/payment/clarification``,
+``/v2/payment/bank-transfer/vietnam/sale`` (Monetix), the payouts
+``/v2/payment/atm/vietnam/payout`` and ``/v2/payment/wallet/nganluong/payout`` (ecommpay: the
+result waits for ``POST /_sandbox/payments/<id>/transfer`` (success) or ``/decline`` (3104)),
+``/v2/payment/clarification``,
 ``/v2/payment/status``, ``/v2/info/banks/atm/vietnam/{sale|payout}/list`` (ecommpay). A sale is
 answered ``{"status": "success", "request_id", ...}`` and followed by signed callbacks to the
 project's callback URL: the redirect (``redirect_data`` → ``GET /bank/<payment_id>``), the
@@ -79,6 +82,10 @@ SALES = {
     "/v2/payment/wallet/nganluong/sale": ("ecommpay", "nganluong_wallet"),
     "/v2/payment/bank-transfer/vietnam/sale": ("monetix", "bank_transfer"),
 }
+PAYOUTS = {
+    "/v2/payment/atm/vietnam/payout": ("ecommpay", "napas_atm"),
+    "/v2/payment/wallet/nganluong/payout": ("ecommpay", "nganluong_wallet"),
+}
 REQUIRED = {
     ("napas_atm", 1): ("customer.id", "customer.email", "customer.phone", "customer.ip_address",
                        "account.bank_id", "payment.amount", "payment.currency"),
@@ -90,6 +97,13 @@ REQUIRED = {
     ("bank_transfer", 0): ("customer.id", "customer.first_name", "customer.last_name",
                            "customer.email", "customer.ip_address", "payment.amount",
                            "payment.currency"),
+}  # fmt: skip
+PAYOUT_REQUIRED = {
+    "napas_atm": ("customer.id", "customer.ip_address", "account.bank_id", "account.region_id",
+                  "card.pan", "card.year", "card.month", "card.card_holder", "payment.amount",
+                  "payment.currency"),
+    "nganluong_wallet": ("customer.id", "customer.ip_address", "account.number",
+                         "payment.amount", "payment.currency"),
 }  # fmt: skip
 PAGE_REQUIRED = {
     ("vietnam-atm", 1): ("customer_id", "customer_email", "customer_phone"),
@@ -253,7 +267,8 @@ class PlatformSandbox:
             raise _error(401, "1001", "Invalid signature")
 
     def sale(self, path: str, body: dict[str, Any]) -> Reply:
-        provider, method = SALES[path]
+        payout = path in PAYOUTS
+        provider, method = PAYOUTS[path] if payout else SALES[path]
         if provider != self.config.provider:
             raise _error(404, "404", f"{path} is not served by {self.config.provider}")
         fault = self._apply_fault()
@@ -261,7 +276,8 @@ class PlatformSandbox:
             return fault
         self._verify(body)
         channel = self.config.atm_channel if method == "napas_atm" else 0
-        for name in REQUIRED[(method, channel)]:
+        required = PAYOUT_REQUIRED[method] if payout else REQUIRED[(method, channel)]
+        for name in required:
             if _lookup(body, name) in (None, ""):
                 raise _error(400, "2004", f"Required field not provided: {name}")
         amount, currency = _lookup(body, "payment.amount"), _lookup(body, "payment.currency")
@@ -283,11 +299,15 @@ class PlatformSandbox:
         card = body.get("card")
         if isinstance(card, dict) and card.get("pan"):
             payment.card = masked(str(card["pan"]))
+        if payout:
+            payment.kind = "payout"
+            payment.account_number = payment.card or str(_lookup(body, "account.number"))
         with self._lock:
             if not payment.payment_id or payment.payment_id in self._payments:
                 raise _error(400, "3041", "Payment ID already exists")
             self._payments[payment.payment_id] = payment
-            self._begin(payment, has_card=payment.card is not None)
+            if not payout:  # a payout waits for its result (the hooks below)
+                self._begin(payment, has_card=payment.card is not None)
             return json_reply(200, self._accepted(payment))
 
     def _accepted(self, payment: SandboxPayment) -> dict[str, Any]:
@@ -448,6 +468,10 @@ class PlatformSandbox:
             if paid:
                 payment.paid_amount = amount or payment.amount
                 delivery = self._finish(payment, True)
+            elif payment.kind == "payout":
+                delivery = self._finish(
+                    payment, False, code="3104", message="Payment Constraint Invalid Payout Amount"
+                )
             else:
                 delivery = self._finish(
                     payment, False, code="20102", message="Incorrect account data entered"
@@ -545,11 +569,12 @@ class _Handler(RoutedHandler):
             ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/payments/([^/]+)", self._snapshot),
             ("POST", r"/_sandbox/payments/([^/]+)/transfer", lambda p: self._outcome(p, True)),
+            ("POST", r"/_sandbox/payments/([^/]+)/decline", lambda p: self._outcome(p, False)),
             ("POST", r"/_sandbox/payments/([^/]+)/resend", lambda p: json_reply(200, s.resend(p))),
             ("POST", r"/_sandbox/settings", self._settings),
             ("POST", r"/_sandbox/faults", self._add_faults),
             ("DELETE", r"/_sandbox/faults", self._clear_faults),
-            ("POST", r"(/v2/payment/[a-z-]+/[a-z]+/sale)", self._sale),
+            ("POST", r"(/v2/payment/[a-z-]+/[a-z]+/(?:sale|payout))", self._sale),
             ("POST", r"/v2/payment/clarification", lambda _: s.clarify(self.read_json())),
             ("POST", r"/v2/payment/status", lambda _: s.status(self.read_json())),
             ("POST", r"/v2/info/banks/atm/vietnam/(sale|payout)/list",
@@ -573,7 +598,7 @@ class _Handler(RoutedHandler):
         return json_reply(200, {"cleared": self.sandbox.clear_faults()})
 
     def _sale(self, path: str) -> Reply:
-        if path not in SALES:
+        if path not in SALES and path not in PAYOUTS:
             self.read_body()
             raise _error(404, "404", f"no Gate endpoint {path}")
         return self.sandbox.sale(path, self.read_json())

@@ -36,6 +36,8 @@ class SandboxPayment:
     request_id: str
     flow: str  # "gate" or "page"
     created_at: float
+    kind: str = "purchase"  # or "payout"
+    account_number: str | None = None  # payouts: the wallet, or the masked card
     bank_id: int | None = None
     status: str = "processing"
     operation_status: str = "processing"
@@ -61,7 +63,7 @@ class SandboxPayment:
         paid = {"amount": self.paid_amount or self.amount, "currency": self.currency}
         operation: dict[str, Any] = {
             "id": self.operation_id,
-            "type": "sale",
+            "type": "payout" if self.kind == "payout" else "sale",
             "status": self.operation_status,
             "date": date,
             "created_date": self.created_date,
@@ -81,7 +83,7 @@ class SandboxPayment:
             "project_id": project_id,
             "payment": {
                 "id": self.payment_id,
-                "type": "purchase",
+                "type": self.kind,
                 "status": self.status,
                 "date": date,
                 "method": METHOD_NAMES[self.method],
@@ -92,7 +94,9 @@ class SandboxPayment:
         }
         if self.customer_id:
             document["customer"] = {"id": self.customer_id}
-        if self.method == "bank_transfer" and self.status == "success":
+        if self.kind == "payout":
+            document["account"] = {"number": self.account_number}
+        elif self.method == "bank_transfer" and self.status == "success":
             document["account"] = {
                 "number": "123456789012",
                 "customer_name": "Sandbox Customer",
@@ -108,7 +112,9 @@ class SandboxPayment:
         return {
             "payment_id": self.payment_id,
             "method": self.method,
+            "kind": self.kind,
             "flow": self.flow,
+            "account_number": self.account_number,
             "status": self.status,
             "operation_status": self.operation_status,
             "amount": self.amount,

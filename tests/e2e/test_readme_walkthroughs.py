@@ -86,3 +86,15 @@ def test_monetix_walkthrough_works(runtime: Runtime) -> None:
     assert json.loads(lines[3])["status"] == "succeeded"
     events = [json.loads(line)["status"] for line in lines[4:]]
     assert events == ["created", "pending", "requires_action", "succeeded"]
+
+
+def test_payouts_walkthrough_works(runtime: Runtime) -> None:
+    lines = run_walkthrough(runtime, "walkthrough-payouts")
+    answers = [json.loads(line) for line in lines]
+    created = [a for a in answers if str(a.get("id", "")).startswith("po_") and "version" in a]
+    assert [a["status"] for a in created[:3]] == ["processing"] * 3
+    assert "4242424242424242" not in "".join(lines)
+    assert created[0]["destination"]["card"] == "424242******4242"
+    assert answers[-4]["available"] > 0  # the balance
+    assert [a["status"] for a in answers[-3:]] == ["succeeded", "failed", "succeeded"]
+    assert answers[-2]["failure"]["provider_code"] == "3104"

@@ -477,3 +477,32 @@ def test_stop_is_idempotent() -> None:
     assert httpx.get(f"{box.base_url}/_sandbox/health", trust_env=False).status_code == 200
     box.stop()
     box.stop()
+
+
+def _signed(fields: dict[str, Any]) -> dict[str, Any]:
+    fields = {**fields, "timestamp": "1729153461856"}
+    return {**fields, "sign": signing.sign(fields, SECRET)}
+
+
+def test_payout_balance_and_result_hooks(sandbox: PayproSandbox, receiver: Receiver) -> None:
+    headers = {"merchantNo": MERCHANT_NO}
+    before = httpx.post(f"{sandbox.base_url}/v1/payproVN/queryBalance", json=_signed({}),
+                        headers=headers).json()["data"]  # fmt: skip
+    payout = {"tradeNo": "po_1", "amount": "60000", "accountName": "NGUYEN VAN A",
+              "bankName": "ACB", "bankNumber": "0123", "notifyUrl": receiver.url}  # fmt: skip
+    body = _signed(payout)
+    answer = httpx.post(f"{sandbox.base_url}/v1/payproVN/payout", json=body, headers=headers)
+    assert answer.json()["data"]["status"] == "0015"
+    bad = _signed({**{k: v for k, v in body.items() if k not in ("sign", "timestamp")},
+                   "tradeNo": "po_2", "accountName": "Nguyễn"})  # fmt: skip
+    refused = httpx.post(f"{sandbox.base_url}/v1/payproVN/payout", json=bad, headers=headers)
+    assert refused.json()["code"] == "1003" and "accountName" in refused.json()["msg"]
+    result = httpx.post(f"{sandbox.base_url}/_sandbox/payouts/po_1/succeed").json()
+    assert result["status"] == "0000" and signing.is_valid(result["notify"], [SECRET])
+    after = httpx.post(f"{sandbox.base_url}/v1/payproVN/queryBalance", json=_signed({}),
+                       headers=headers).json()["data"]  # fmt: skip
+    assert int(before["availablAmount"]) - int(after["availablAmount"]) == 60_000
+    query = _signed({"tradeNo": "po_1"})
+    found = httpx.post(f"{sandbox.base_url}/v1/payproVN/queryPayOutResult", json=query,
+                       headers=headers).json()["data"]  # fmt: skip
+    assert found["status"] == "0000"

@@ -249,3 +249,30 @@ def test_callbacks_are_delivered_and_retried() -> None:
     finally:
         sandbox.stop()
         server.shutdown()
+
+
+ATM_PAYOUT = "/v2/payment/atm/vietnam/payout"
+
+
+@pytest.mark.parametrize(("hook", "status", "code"), [("transfer", "success", "0"),
+                                                      ("decline", "decline", "3104")])  # fmt: skip
+def test_atm_payout_waits_for_its_result_and_keeps_the_card_masked(
+    ecommpay: PlatformSandbox, hook: str, status: str, code: str
+) -> None:
+    card = {"pan": PAN, "card_holder": "AN", "year": 2030, "month": 1}
+    answer = sale(ecommpay, ATM_PAYOUT, account={"bank_id": 136, "region_id": 290}, card=card)
+    payout_id = answer.json()["payment_id"]
+    assert ecommpay.callbacks(payout_id) == []  # no intermediate callback for payouts
+    httpx.post(f"{ecommpay.base_url}/_sandbox/payments/{payout_id}/{hook}", json={})
+    (final,) = ecommpay.callbacks(payout_id)
+    assert (final["payment"]["type"], final["operation"]["type"]) == ("payout", "payout")
+    assert (final["payment"]["status"], final["operation"]["code"]) == (status, code)
+    assert final["account"]["number"] == "432143******5432"
+    assert PAN not in json.dumps(ecommpay.payment(payout_id))
+
+
+def test_payout_required_fields(ecommpay: PlatformSandbox) -> None:
+    missing = sale(ecommpay, ATM_PAYOUT, account={"bank_id": 136})
+    assert missing.json()["code"] == "2004" and "account.region_id" in missing.json()["message"]
+    wallet = sale(ecommpay, "/v2/payment/wallet/nganluong/payout")
+    assert "account.number" in wallet.json()["message"]

@@ -31,3 +31,18 @@ def test_erase_masks_nested_sensitive_keys() -> None:
         {"sign": "abc", "card": {"PAN": "4111111111111111", "year": 2030}, "x": [{"cvv": 1}]}
     )
     assert masked == {"sign": ERASED, "card": {"PAN": ERASED, "year": 2030}, "x": [{"cvv": ERASED}]}
+
+
+def test_mask_pan_keeps_first_six_and_last_four() -> None:
+    from paygate.masking import mask_pan
+
+    assert mask_pan("4242424242424242") == "424242******4242"
+    assert mask_pan("9704 1234 5678 9018 123") == "970412*********8123"
+    assert mask_pan("123456789012") == "************"  # too short to show any digit
+
+
+def test_paypro_account_names_without_diacritics() -> None:
+    from paygate.providers.paypro.payouts import without_diacritics
+
+    assert without_diacritics("Nguyễn Văn Đức") == "Nguyen Van Duc"
+    assert without_diacritics("Trần  Thị-Ánh") == "Tran Thi Anh"

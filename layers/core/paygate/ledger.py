@@ -10,6 +10,7 @@ from datetime import datetime
 from paygate.errors import ConcurrentUpdate, PaymentNotFound, ProviderError, ProviderTimeout
 from paygate.models import (
     Failure,
+    Kind,
     Payment,
     Provider,
     ProviderUpdate,
@@ -91,10 +92,13 @@ class Ledger:
     repository: PaymentRepository
     clock: Callable[[], datetime] = field(default=utcnow)
 
-    def get(self, payment_id: str) -> Payment:
+    def get(self, payment_id: str, kind: Kind | None = None) -> Payment:
+        """The payment (or payout) with this id; with `kind`, only one of that kind."""
         payment = self.repository.get(payment_id)
-        if payment is None:
-            raise PaymentNotFound(f"no payment with id {payment_id}", field="id")
+        if payment is None or (kind is not None and payment.kind is not kind):
+            raise PaymentNotFound(
+                f"no {(kind or Kind.PAYMENT).value} with id {payment_id}", field="id"
+            )
         return payment
 
     def start(

@@ -32,3 +32,11 @@ def erase(value: Any) -> Any:
     if isinstance(value, list):
         return [erase(item) for item in value]
     return value
+
+
+def mask_pan(pan: str) -> str:
+    """The most of a card number that may be stored or shown: first 6 and last 4 digits."""
+    digits = "".join(ch for ch in pan if ch.isdigit())
+    if len(digits) < 13:
+        return "*" * len(digits)
+    return f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"

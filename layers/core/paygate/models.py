@@ -120,6 +120,23 @@ class Failure(BaseModel):
     provider_message: str | None = None
 
 
+class PayoutDestination(BaseModel):
+    """Where a payout goes, as stored and returned: a card only as its masked form (first 6
+    and last 4 digits); the full number goes to the provider alone."""
+
+    bank_id: int | None = None
+    region_id: int | None = None
+    card: Annotated[str | None, Field(description="Masked card number, e.g. 432143******5432")] = (
+        None
+    )
+    card_holder: str | None = None
+    account_number: Annotated[
+        str | None, Field(description="Wallet account (Nganluong) or bank account number")
+    ] = None
+    account_name: str | None = None
+    bank_name: str | None = None
+
+
 class Payment(BaseModel):
     """The single source of truth for one payment or payout (the DynamoDB record)."""
 
@@ -141,6 +158,8 @@ class Payment(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)
     # Smart Glocal only: chosen at create; None for providers without a confirmation step.
     confirmation: Confirmation | None = None
+    # Payouts only.
+    destination: PayoutDestination | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -156,6 +175,24 @@ def payment_for(provider: Provider, request: CreatePaymentRequest, **extra: Any)
         merchant_reference=request.merchant_reference,
         description=request.description,
         metadata=request.metadata,
+        **extra,
+    )
+
+
+def payout_for(
+    provider: Provider, request: Any, destination: PayoutDestination, **extra: Any
+) -> Payment:
+    """A new payout record for a merchant's payout request."""
+    return Payment(
+        id=new_payment_id(Kind.PAYOUT),
+        kind=Kind.PAYOUT,
+        provider=provider,
+        method=request.method,
+        amount=request.amount,
+        merchant_reference=request.merchant_reference,
+        description=request.description,
+        metadata=request.metadata,
+        destination=destination,
         **extra,
     )
 
@@ -193,6 +230,16 @@ class PaymentResponse(BaseModel):
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentResponse:
+        return cls.model_validate(payment.model_dump())
+
+
+class PayoutResponse(PaymentResponse):
+    """A payout as the merchant API returns it (`id` starts with `po_`)."""
+
+    destination: PayoutDestination | None = None
+
+    @classmethod
+    def of(cls, payment: Payment) -> PayoutResponse:
         return cls.model_validate(payment.model_dump())
 
 

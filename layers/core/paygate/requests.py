@@ -155,3 +155,55 @@ class ClarificationRequest(BaseModel):
         dict[ClarificationPath, Annotated[str, Field(max_length=255)] | int],
         Field(min_length=1, max_length=30, examples=[{"card.pan": "4321432154325432"}]),
     ]
+
+
+class PayoutCustomer(BaseModel):
+    """The payee as the platform needs it for a payout."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    ip_address: Annotated[str, Field(min_length=1, max_length=45)]
+
+
+class PayoutRequestBase(BaseModel):
+    """Fields every payout route accepts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Amount
+    currency: Annotated[Literal["VND"], Field(description="Only VND")] = "VND"
+    merchant_reference: MerchantReference
+    description: Annotated[str, Field(max_length=255)] | None = None
+    metadata: Annotated[dict[str, Annotated[str, Field(max_length=500)]], Field(max_length=20)] = (
+        Field(default_factory=dict)
+    )
+
+
+class EcommpayPayoutRequest(PayoutRequestBase):
+    """`POST /v1/ecommpay/payouts`: to a NAPAS ATM card (bank, region, card: 100,000 to
+    100,000,000 VND) or a Nganluong wallet (`account_number`, e.g. the wallet's email)."""
+
+    method: Literal[Method.NAPAS_ATM, Method.NGANLUONG_WALLET]
+    customer: PayoutCustomer
+    bank_id: BankId | None = None
+    region_id: (
+        Annotated[int, Field(gt=0, description="Payout region (GET .../banks?operation=payout)")]
+        | None
+    ) = None
+    card: Card | None = None
+    account_number: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class PayproPayoutRequest(PayoutRequestBase):
+    """`POST /v1/paypro/payouts`: a bank payout (at least 50,000 VND)."""
+
+    method: Literal[Method.VIETQR] = Method.VIETQR
+    account_name: Annotated[
+        str,
+        Field(min_length=1, max_length=100, description="English letters and spaces only"),
+    ]
+    bank_name: Annotated[
+        str, Field(min_length=1, max_length=50, description="From GET /v1/paypro/banks")
+    ]
+    bank_number: Annotated[str, Field(pattern=r"^[0-9]{4,30}$")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -13,7 +13,13 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from paygate.errors import ProviderError
 from paygate.providers import http
 from paygate.providers.paypro import signing
-from paygate.providers.paypro.transformers import BANK_NAME_VIETQR, Envelope, PayinData
+from paygate.providers.paypro.transformers import (
+    BANK_NAME_VIETQR,
+    Balance,
+    Envelope,
+    PayinData,
+    PayoutData,
+)
 
 PROVIDER = "paypro"
 
@@ -60,6 +66,21 @@ class PayproClient:
         except ValidationError as exc:
             raise ProviderError("Paypro answered an unreadable payin", definitive=False) from exc
 
+    def payout(self, trade_no: str, amount: int, fields: dict[str, str]) -> PayoutData:
+        """Send a bank payout (`/v1/payproVN/payout`): accountName, bankName, bankNumber,
+        notifyUrl, remark in `fields`."""
+        envelope = self._call(
+            "/v1/payproVN/payout", {"tradeNo": trade_no, "amount": str(amount), **fields}
+        )
+        return _data(PayoutData, envelope, "payout")
+
+    def query_payout(self, trade_no: str) -> PayoutData:
+        envelope = self._call("/v1/payproVN/queryPayOutResult", {"tradeNo": trade_no})
+        return _data(PayoutData, envelope, "payout query")
+
+    def balance(self) -> Balance:
+        return _data(Balance, self._call("/v1/payproVN/queryBalance", {}), "balance")
+
     def _call(self, path: str, fields: dict[str, str]) -> Envelope:
         body_fields: dict[str, Any] = {key: value for key, value in fields.items() if value}
         body_fields["timestamp"] = str(int(time.time() * 1000))
@@ -84,3 +105,13 @@ class PayproClient:
                 provider_message=envelope.msg,
             )
         return envelope
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _data(model: type[M], envelope: Envelope, what: str) -> M:
+    try:
+        return model.model_validate(envelope.data or {})
+    except ValidationError as exc:
+        raise ProviderError(f"Paypro answered an unreadable {what}", definitive=False) from exc

@@ -6,23 +6,57 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from paygate.credentials import load_credentials
 from paygate.errors import MalformedRequest, SignatureInvalid
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
 from paygate.masking import erase
-from paygate.models import Payment, Provider, WebhookOutcome, payment_for
-from paygate.money import Method, Operation, check_amount
+from paygate.models import (
+    Payment,
+    PayoutDestination,
+    Provider,
+    WebhookOutcome,
+    payment_for,
+    payout_for,
+)
+from paygate.money import Method, Operation, check_amount, parse_vnd
 from paygate.observability import metrics
-from paygate.providers.paypro import signing
+from paygate.providers.paypro import payouts, signing
 from paygate.providers.paypro.client import PayproClient, PayproCredentials
-from paygate.providers.paypro.transformers import Notify, update_from_notify, update_from_payin
-from paygate.requests import PayproPaymentRequest
+from paygate.providers.paypro.transformers import (
+    Notify,
+    update_from_notify,
+    update_from_payin,
+    update_from_payout,
+    update_from_query,
+)
+from paygate.requests import PayproPaymentRequest, PayproPayoutRequest
 
 WEBHOOK_PATH = "/webhooks/paypro"
 NOTIFY_ACK = "OK"
+
+
+class BalanceResponse(BaseModel):
+    """`GET /v1/paypro/balance`: the merchant's Paypro balance in VND."""
+
+    currency: str
+    available: int
+    frozen: int
+    unsettled: int
+
+
+class PayoutBankList(BaseModel):
+    """`GET /v1/paypro/banks`: the `bank_name` values a Paypro payout accepts."""
+
+    operation: str = "payout"
+    source: str = "docs"
+    banks: list[payouts.PayoutBank]
+
+
+def payout_bank_list() -> PayoutBankList:
+    return PayoutBankList(banks=list(payouts.payout_banks()))
 
 
 class PayproGateway:
@@ -56,6 +90,53 @@ class PayproGateway:
             return update_from_payin(data)
 
         return self.ledger.start(payment, payin)
+
+    def _checkout_client(self) -> PayproClient:
+        if self.client_factory is None:
+            raise RuntimeError("this function is not configured to call Paypro")
+        return self.client_factory(self.credentials())
+
+    def create_payout(self, request: PayproPayoutRequest, notify_url: str) -> Payment:
+        """Check the amount, account name and bank, record the payout, send it; it is
+        `processing` until Paypro's notify (the same webhook route) or a query says more."""
+        check_amount(Method.VIETQR, Operation.PAYOUT, request.amount)
+        payouts.check_account_name(request.account_name)
+        payouts.check_bank_name(request.bank_name)
+        destination = PayoutDestination(
+            account_name=request.account_name,
+            bank_name=request.bank_name,
+            account_number=request.bank_number,
+        )
+        payout = payout_for(Provider.PAYPRO, request, destination)
+        client = self._checkout_client()
+        fields = {
+            "accountName": request.account_name,
+            "bankName": request.bank_name,
+            "bankNumber": request.bank_number,
+            "notifyUrl": notify_url,
+            "remark": request.merchant_reference,
+        }
+
+        def send(recorded: Payment) -> Any:
+            return update_from_payout(client.payout(recorded.id, recorded.amount, fields))
+
+        return self.ledger.start(payout, send)
+
+    def refresh_payout(self, payout_id: str) -> Payment:
+        """`queryPayOutResult`, mapped like a notify (for the reconciliation job)."""
+        payout = self.ledger.get(payout_id)
+        data = self._checkout_client().query_payout(payout.id)
+        return self.ledger.apply(payout, update_from_query(data))
+
+    def balance(self) -> BalanceResponse:
+        """`queryBalance` (both spellings of the available amount accepted)."""
+        answer = self._checkout_client().balance()
+        return BalanceResponse(
+            currency="VND",
+            available=parse_vnd(answer.available or "0") or 0,
+            frozen=parse_vnd(answer.freezeAmount or "0") or 0,
+            unsettled=parse_vnd(answer.unsettledAmount or "0") or 0,
+        )
 
     def ingest_notify(self, raw_body: str) -> WebhookOutcome:
         """Verify the notify's sign (any active secret), then store and apply it once."""

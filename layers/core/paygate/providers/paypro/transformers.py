@@ -28,6 +28,29 @@ class PayinData(_Wire):
     paymentLink: str | None = None
 
 
+class PayoutData(_Wire):
+    """`data` of a payout answer or a payout/payin query."""
+
+    platFormTradeNo: str | None = None
+    tradeNo: str | None = None
+    amount: str | None = None
+    status: str | None = None
+    desc: str | None = None
+
+
+class Balance(_Wire):
+    """`data` of `queryBalance`; one docs example spells `availablAmount` (accepted too)."""
+
+    availableAmount: str | None = None
+    availablAmount: str | None = None
+    freezeAmount: str | None = None
+    unsettledAmount: str | None = None
+
+    @property
+    def available(self) -> str | None:
+        return self.availableAmount if self.availableAmount is not None else self.availablAmount
+
+
 class Envelope(_Wire):
     """Every Paypro answer: outer `code`/`msg` say whether the call worked."""
 
@@ -111,4 +134,33 @@ def update_from_payin(data: PayinData) -> ProviderUpdate:
         status=PaymentStatus.FAILED,
         provider_reference=data.platFormTradeNo,
         failure=decline_failure(status or "missing", data.desc),
+    )
+
+
+def update_from_payout(data: PayoutData) -> ProviderUpdate:
+    """A payout answer: `0000`/`0015` = accepted, being paid out (ASSUMPTION: the payout
+    answer's `data` beyond the envelope is not readable in the docs; the result comes by
+    notify or query); any other status is a refusal."""
+    status = data.status or ""
+    if status in (SUCCESS, PROCESSING):
+        return ProviderUpdate(
+            status=PaymentStatus.PROCESSING, provider_reference=data.platFormTradeNo
+        )
+    return ProviderUpdate(
+        status=PaymentStatus.FAILED,
+        provider_reference=data.platFormTradeNo,
+        failure=decline_failure(status or "missing", data.desc),
+    )
+
+
+def update_from_query(data: PayoutData) -> ProviderUpdate:
+    """A payin/payout query answer, mapped like a notify."""
+    status = map_status(data.status or "")
+    return ProviderUpdate(
+        status=status,
+        provider_reference=data.platFormTradeNo,
+        amount_received=parse_vnd(data.amount) if data.amount and status.is_terminal else None,
+        failure=decline_failure(data.status or "missing", data.desc)
+        if status is PaymentStatus.FAILED
+        else None,
     )

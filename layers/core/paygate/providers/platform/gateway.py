@@ -25,15 +25,17 @@ from paygate.errors import (
 )
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
-from paygate.masking import erase
+from paygate.masking import erase, mask_pan
 from paygate.models import (
     ClarificationAction,
     Payment,
+    PayoutDestination,
     Provider,
     ProviderUpdate,
     RedirectAction,
     WebhookOutcome,
     payment_for,
+    payout_for,
 )
 from paygate.money import CURRENCY, Method, Operation
 from paygate.observability import logger, metrics
@@ -41,7 +43,12 @@ from paygate.providers.platform import banks, payment_page, rules, signing
 from paygate.providers.platform.banks import BankList, Channel
 from paygate.providers.platform.client import PlatformClient, PlatformCredentials
 from paygate.providers.platform.transformers import Callback, dedupe_key, update_from_callback
-from paygate.requests import ClarificationRequest, Flow, PlatformPaymentRequest
+from paygate.requests import (
+    ClarificationRequest,
+    EcommpayPayoutRequest,
+    Flow,
+    PlatformPaymentRequest,
+)
 from paygate.status import PaymentStatus
 
 WEBHOOK_ACK = {"status": "ok"}
@@ -49,6 +56,10 @@ SALE_PATHS = {
     Method.NAPAS_ATM: "/v2/payment/atm/vietnam/sale",
     Method.NGANLUONG_WALLET: "/v2/payment/wallet/nganluong/sale",
     Method.BANK_TRANSFER: "/v2/payment/bank-transfer/vietnam/sale",
+}
+PAYOUT_PATHS = {
+    Method.NAPAS_ATM: "/v2/payment/atm/vietnam/payout",
+    Method.NGANLUONG_WALLET: "/v2/payment/wallet/nganluong/payout",
 }
 BANK_LIST_PATHS = {
     Operation.SALE: "/v2/info/banks/atm/vietnam/sale/list",
@@ -97,6 +108,22 @@ def _sale_fields(request: PlatformPaymentRequest, payment: Payment) -> dict[str,
         urls.setdefault("return", request.return_url)
     if urls:
         fields["return_url"] = urls
+    return fields
+
+
+def _payout_fields(request: EcommpayPayoutRequest, payout: Payment) -> dict[str, Any]:
+    """The Gate payout body beside `general` (the docs' payout examples)."""
+    fields: dict[str, Any] = {
+        "customer": request.customer.model_dump(),
+        "payment": {"amount": payout.amount, "currency": payout.currency},
+    }
+    if payout.description:
+        fields["payment"]["description"] = payout.description
+    if request.method is Method.NAPAS_ATM:
+        fields["account"] = {"bank_id": request.bank_id, "region_id": request.region_id}
+        fields["card"] = request.card.model_dump() if request.card else {}  # provider only
+    else:
+        fields["account"] = {"number": request.account_number}
     return fields
 
 
@@ -150,6 +177,32 @@ class PlatformGateway:
             )
 
         return self.ledger.start(payment, sale)
+
+    # -- payouts -------------------------------------------------------------------------------
+
+    def create_payout(self, request: EcommpayPayoutRequest) -> Payment:
+        """Check every rule, record the payout (the card only masked), send it to Gate; it is
+        `processing` until the result callback arrives."""
+        rules.check_payout(request, self.config.atm_channel)
+        card = request.card
+        destination = PayoutDestination(
+            bank_id=request.bank_id,
+            region_id=request.region_id,
+            card=mask_pan(card.pan) if card else None,
+            card_holder=card.card_holder if card else None,
+            account_number=request.account_number,
+        )
+        payout = payout_for(self.provider, request, destination)
+        client = self._client()
+        fields = _payout_fields(request, payout)
+
+        def send(recorded: Payment) -> ProviderUpdate:
+            answer = client.sale(PAYOUT_PATHS[recorded.method], recorded.id, fields)
+            return ProviderUpdate(
+                status=PaymentStatus.PROCESSING, provider_reference=answer.request_id
+            )
+
+        return self.ledger.start(payout, send)
 
     # -- callbacks -----------------------------------------------------------------------------
 

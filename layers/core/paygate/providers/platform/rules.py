@@ -10,7 +10,7 @@ from paygate.errors import LimitError, ValidationFailed
 from paygate.money import Method, Operation, check_amount
 from paygate.providers.platform import banks
 from paygate.providers.platform.banks import Channel
-from paygate.requests import Flow, PlatformPaymentRequest
+from paygate.requests import EcommpayPayoutRequest, Flow, PlatformPaymentRequest
 
 VIETCOMBANK_ID = 133
 VIETCOMBANK_MINIMUM = 20_000
@@ -112,3 +112,30 @@ def _check_atm_amount(amount: int, bank_id: int | None, channel: Channel) -> Non
             f"amount must be at most {ATM_CHANNEL2_MAXIMUM} VND for napas_atm on channel 2",
             field="amount",
         )
+
+
+def check_payout(request: EcommpayPayoutRequest, channel: Channel) -> None:
+    """Raise a 422 naming the field for the first payout rule `request` breaks: the amount
+    limits, then per method the destination (ATM: a payout bank of the channel, a region, the
+    card; Nganluong: the wallet account and nothing else)."""
+    method = request.method
+    check_amount(method, Operation.PAYOUT, request.amount)
+    if method is Method.NAPAS_ATM:
+        for name in ("bank_id", "region_id", "card"):
+            if getattr(request, name) is None:
+                raise ValidationFailed(f"{name} is required for napas_atm payouts", field=name)
+        banks.check_bank(method, Operation.PAYOUT, int(request.bank_id or 0), channel)
+        banks.check_region(int(request.region_id or 0))
+        if request.account_number is not None:
+            raise ValidationFailed(
+                "account_number is not used by napas_atm payouts (the card is)",
+                field="account_number",
+            )
+        return
+    if not request.account_number:
+        raise ValidationFailed(
+            "account_number (the Nganluong wallet account) is required", field="account_number"
+        )
+    for name in ("bank_id", "region_id", "card"):
+        if getattr(request, name) is not None:
+            raise ValidationFailed(f"{name} is not used by nganluong_wallet payouts", field=name)

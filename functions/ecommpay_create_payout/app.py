@@ -1,0 +1,48 @@
+"""POST /v1/ecommpay/payouts: pay out to a NAPAS ATM card or a Nganluong wallet through Gate.
+The card goes to ecommpay only; the payout keeps its masked form."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import wiring
+from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.models import PayoutResponse
+from paygate.observability import logger, metrics, tracer
+from paygate.requests import EcommpayPayoutRequest
+from paygate.settings import EcommpaySettings, load_settings
+
+settings = load_settings(EcommpaySettings)
+gateway = wiring.ecommpay(settings)
+app = create_resolver()
+
+
+@app.post(
+    "/v1/ecommpay/payouts",
+    summary="Create a NAPAS ATM card or Nganluong wallet payout (ecommpay)",
+    responses={
+        201: {
+            "description": "Payout accepted (`processing`); the result arrives by callback: "
+            "poll GET /v1/payouts/{id}",
+            "content": {"application/json": {"model": PayoutResponse}},
+        },
+        **ERROR_RESPONSES,
+    },
+    tags=["payouts"],
+)
+@tracer.capture_method(capture_response=False)
+def create_payout(request: EcommpayPayoutRequest) -> Response[PayoutResponse]:
+    payout = gateway.create_payout(request)
+    metrics.add_metric(name="PayoutsCreated", unit=MetricUnit.Count, value=1)
+    logger.info("payout created", extra={"payment_id": payout.id, "status": payout.status})
+    return Response(201, content_types.APPLICATION_JSON, PayoutResponse.of(payout))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

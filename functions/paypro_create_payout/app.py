@@ -1,0 +1,50 @@
+"""POST /v1/paypro/payouts: a bank payout through Paypro; the result comes by notify."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import wiring
+from paygate.api import ERROR_RESPONSES, create_resolver, public_base_url
+from paygate.models import PayoutResponse
+from paygate.observability import logger, metrics, tracer
+from paygate.providers.paypro.gateway import WEBHOOK_PATH
+from paygate.requests import PayproPayoutRequest
+from paygate.settings import PayproCheckoutSettings, load_settings
+
+settings = load_settings(PayproCheckoutSettings)
+gateway = wiring.paypro_checkout(settings)
+app = create_resolver()
+
+
+@app.post(
+    "/v1/paypro/payouts",
+    summary="Create a bank payout (Paypro)",
+    responses={
+        201: {
+            "description": "Payout accepted (`processing`); Paypro's notify brings the result: "
+            "poll GET /v1/payouts/{id}",
+            "content": {"application/json": {"model": PayoutResponse}},
+        },
+        **ERROR_RESPONSES,
+    },
+    tags=["payouts"],
+)
+@tracer.capture_method(capture_response=False)
+def create_payout(request: PayproPayoutRequest) -> Response[PayoutResponse]:
+    context = app.current_event.request_context
+    base_url = public_base_url(context.domain_name, context.stage, settings.webhook_base_url)
+    payout = gateway.create_payout(request, notify_url=base_url + WEBHOOK_PATH)
+    metrics.add_metric(name="PayoutsCreated", unit=MetricUnit.Count, value=1)
+    logger.info("payout created", extra={"payment_id": payout.id, "status": payout.status})
+    return Response(201, content_types.APPLICATION_JSON, PayoutResponse.of(payout))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
