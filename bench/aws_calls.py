@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,7 +59,8 @@ class Flow:
         route, _ = find_route(self.routes, method, path)
         assert route is not None
         raw = json.dumps(body).encode() if body is not None else None
-        event = proxy_event(route, path, method=method, body=raw, headers={})
+        headers = {"Idempotency-Key": uuid.uuid4().hex} if method == "POST" else {}
+        event = proxy_event(route, path, method=method, body=raw, headers=headers)
         handler = self.module(route.function_id).lambda_handler
         return handler(event, FakeLambdaContext(route.function_id))
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _with_idempotency_key(request: httpx.Request) -> None:
+    creates = re.fullmatch(r"/v1/[a-z]+/(payments|payouts)", request.url.path)
+    if request.method == "POST" and creates and "idempotency-key" not in request.headers:
+        request.headers["Idempotency-Key"] = uuid.uuid4().hex
+
+
 @dataclass
 class Runtime:
     api_url: str
@@ -38,7 +46,14 @@ class Runtime:
     moto_url: str = ""
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api_url, headers={"x-api-key": self.api_key}, timeout=10)
+        """A merchant's client: API key on every call, a fresh Idempotency-Key on each create
+        that does not bring its own."""
+        return httpx.Client(
+            base_url=self.api_url,
+            headers={"x-api-key": self.api_key},
+            timeout=10,
+            event_hooks={"request": [_with_idempotency_key]},
+        )
 
     def wait_for_status(self, payment_id: str, status: str, timeout: float = 10) -> dict[str, Any]:
         """Poll `GET /v1/payments/{id}` (`/v1/payouts/{id}` for a `po_` id) until the payment

@@ -89,6 +89,7 @@ paygate is running (local runtime; Ctrl-C stops everything)
 Try it:
   curl -s -X POST {config.api_url}/v1/paypro/payments \\
     -H 'x-api-key: {config.api_key}' -H 'content-type: application/json' \\
+    -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" \\
     -d '{example}'
 """.rstrip()
 

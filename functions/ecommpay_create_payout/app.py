@@ -10,13 +10,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.idempotency import IdempotencyKey, caller_scope
 from paygate.models import PayoutResponse
 from paygate.observability import logger, metrics, tracer
 from paygate.requests import EcommpayPayoutRequest
-from paygate.settings import EcommpaySettings, load_settings
+from paygate.settings import EcommpaySettings, IdempotencySettings, load_settings
 
 settings = load_settings(EcommpaySettings)
 gateway = wiring.ecommpay(settings)
+creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = create_resolver()
 
 
@@ -34,11 +36,15 @@ app = create_resolver()
     tags=["payouts"],
 )
 @tracer.capture_method(capture_response=False)
-def create_payout(request: EcommpayPayoutRequest) -> Response[PayoutResponse]:
-    payout = gateway.create_payout(request)
-    metrics.add_metric(name="PayoutsCreated", unit=MetricUnit.Count, value=1)
-    logger.info("payout created", extra={"payment_id": payout.id, "status": payout.status})
-    return Response(201, content_types.APPLICATION_JSON, PayoutResponse.of(payout))
+def create_payout(request: EcommpayPayoutRequest, idempotency_key: IdempotencyKey) -> Response[str]:
+    def create() -> Response[PayoutResponse]:
+        payout = gateway.create_payout(request)
+        metrics.add_metric(name="PayoutsCreated", unit=MetricUnit.Count, value=1)
+        logger.info("payout created", extra={"payment_id": payout.id, "status": payout.status})
+        return Response(201, content_types.APPLICATION_JSON, PayoutResponse.of(payout))
+
+    scope = caller_scope(app.current_event.request_context)
+    return creates.respond(idempotency_key, scope, request, app.lambda_context, create)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

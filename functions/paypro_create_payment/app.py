@@ -9,14 +9,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver, public_base_url
+from paygate.idempotency import IdempotencyKey, caller_scope
 from paygate.models import PaymentResponse
 from paygate.observability import logger, metrics, tracer
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
 from paygate.requests import PayproPaymentRequest
-from paygate.settings import PayproCheckoutSettings, load_settings
+from paygate.settings import IdempotencySettings, PayproCheckoutSettings, load_settings
 
 settings = load_settings(PayproCheckoutSettings)
 gateway = wiring.paypro_checkout(settings)
+creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = create_resolver()
 
 
@@ -33,13 +35,17 @@ app = create_resolver()
     tags=["payments"],
 )
 @tracer.capture_method(capture_response=False)
-def create_payment(request: PayproPaymentRequest) -> Response[PaymentResponse]:
-    context = app.current_event.request_context
-    base_url = public_base_url(context.domain_name, context.stage, settings.webhook_base_url)
-    payment = gateway.create_payment(request, notify_url=base_url + WEBHOOK_PATH)
-    metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
-    logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
-    return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
+def create_payment(request: PayproPaymentRequest, idempotency_key: IdempotencyKey) -> Response[str]:
+    def create() -> Response[PaymentResponse]:
+        context = app.current_event.request_context
+        base_url = public_base_url(context.domain_name, context.stage, settings.webhook_base_url)
+        payment = gateway.create_payment(request, notify_url=base_url + WEBHOOK_PATH)
+        metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
+        logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
+        return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
+
+    scope = caller_scope(app.current_event.request_context)
+    return creates.respond(idempotency_key, scope, request, app.lambda_context, create)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

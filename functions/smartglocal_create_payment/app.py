@@ -9,13 +9,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.idempotency import IdempotencyKey, caller_scope
 from paygate.models import PaymentResponse
 from paygate.observability import logger, metrics, tracer
 from paygate.requests import SmartglocalPaymentRequest
-from paygate.settings import SmartglocalSettings, load_settings
+from paygate.settings import IdempotencySettings, SmartglocalSettings, load_settings
 
 settings = load_settings(SmartglocalSettings)
 gateway = wiring.smartglocal(settings)
+creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = create_resolver()
 
 
@@ -33,11 +35,17 @@ app = create_resolver()
     tags=["payments"],
 )
 @tracer.capture_method(capture_response=False)
-def create_payment(request: SmartglocalPaymentRequest) -> Response[PaymentResponse]:
-    payment = gateway.create_payment(request)
-    metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
-    logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
-    return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
+def create_payment(
+    request: SmartglocalPaymentRequest, idempotency_key: IdempotencyKey
+) -> Response[str]:
+    def create() -> Response[PaymentResponse]:
+        payment = gateway.create_payment(request)
+        metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
+        logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
+        return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
+
+    scope = caller_scope(app.current_event.request_context)
+    return creates.respond(idempotency_key, scope, request, app.lambda_context, create)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

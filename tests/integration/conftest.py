@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -151,12 +153,22 @@ class Api:
         path: str,
         body: bytes | str | dict[str, Any] | list[Any] | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        auto_idempotency_key: bool = True,
     ) -> dict[str, Any]:
         route, _ = find_route(self.routes, method, path)
         assert route is not None, f"no route {method} {path} in template.yaml"
+        headers = dict(headers or {})
+        creates = re.fullmatch(r"/v1/[a-z]+/(payments|payouts)", path) and method == "POST"
+        given = any(k.lower() == "idempotency-key" for k in headers)
+        if creates and auto_idempotency_key and not given:
+            headers["Idempotency-Key"] = uuid.uuid4().hex  # every create needs one
         raw = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
         raw = raw.encode() if isinstance(raw, str) else raw
-        event = proxy_event(route, path, method=method, body=raw, headers=headers or {})
+        api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
+        event = proxy_event(
+            route, path, method=method, body=raw, headers=headers, api_key=api_key or "test-key"
+        )
         module = self.handlers(self.modules[route.function_id])
         response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext("test"))
         return response
@@ -165,6 +177,17 @@ class Api:
 @pytest.fixture
 def api(handlers: Callable[[str], ModuleType], aws: Provisioned) -> Api:
     return Api(handlers)
+
+
+def header(response: dict[str, Any], name: str) -> str | None:
+    """A response header, from `headers` or `multiValueHeaders` (as Powertools answers)."""
+    for key, value in (response.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        if key.lower() == name.lower() and values:
+            return str(values[0])
+    return None
 
 
 def signed(fields: dict[str, Any], secret: str = PAYPRO_SECRET) -> dict[str, Any]:

@@ -79,3 +79,12 @@ def test_payin_with_failure_status_fails() -> None:
     update = update_from_payin(PayinData(status="00029", desc="rejected"))
     assert update.status is PaymentStatus.FAILED
     assert update.failure is not None and update.failure.provider_code == "00029"
+
+
+def test_balance_reads_both_spellings_of_the_available_amount() -> None:
+    from paygate.providers.paypro.transformers import Balance
+
+    assert Balance.model_validate({"availableAmount": "10"}).available == "10"
+    assert Balance.model_validate({"availablAmount": 20}).available == "20"
+    assert Balance.model_validate({"availableAmount": "1", "availablAmount": "2"}).available == "1"
+    assert Balance.model_validate({}).available is None

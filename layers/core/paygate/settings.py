@@ -76,6 +76,12 @@ class PlatformActionSettings(EcommpaySettings, MonetixSettings):
     """Functions that act on payments of both platform providers (clarification)."""
 
 
+class IdempotencySettings(_Env):
+    """Create functions: where Powertools keeps the idempotency records."""
+
+    idempotency_table: NonEmpty = Field(alias="IDEMPOTENCY_TABLE")
+
+
 class PublisherSettings(_Env):
     status_topic_arn: NonEmpty = Field(alias="STATUS_TOPIC_ARN")
 

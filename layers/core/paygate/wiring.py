@@ -15,6 +15,7 @@ from paygate.repository import PaymentRepository
 if TYPE_CHECKING:
     import httpx
 
+    from paygate.idempotency import IdempotentCreates
     from paygate.providers.paypro.gateway import PayproGateway
     from paygate.providers.platform.gateway import (
         PlatformConfig,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from paygate.publisher import StatusPublisher
     from paygate.settings import (
         EcommpaySettings,
+        IdempotencySettings,
         MonetixSettings,
         PayproCheckoutSettings,
         PayproSettings,
@@ -170,6 +172,12 @@ def platform_gateways(
         Provider.MONETIX: monetix(settings, transport),
     }
     return PlatformGateways(ledger(settings), gateways)
+
+
+def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
+    from paygate.idempotency import IdempotentCreates
+
+    return IdempotentCreates(settings.idempotency_table)
 
 
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:

@@ -1,0 +1,131 @@
+"""Idempotent creates (`Idempotency-Key`), with Powertools idempotency and its DynamoDB
+persistence: the first response for a key is kept 24 hours and answered again, marked
+`Idempotent-Replayed: true`; the same key with another body is a 422; a duplicate arriving
+while the first is still running is a 409 (safe to retry). Keys are scoped to the caller's
+API key. Provider failures (502/504) are kept too: the payment they recorded is the answer,
+so a retry never starts a second one at the provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from paygate.api import ErrorDetail, error_response, from_domain_error
+from paygate.errors import ProviderError
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEPT_SECONDS = 24 * 60 * 60
+MAX_KEY_LENGTH = 255
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="Required. A repeat within 24 hours answers the first response (200, "
+        "`Idempotent-Replayed: true`); the same key with another body is a 422",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a create answered: status and JSON body."""
+
+    status: int
+    body: str
+
+
+def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
+    return {**response, "replayed": True}
+
+
+class IdempotentCreates:
+    """Runs a create once per (API key, Idempotency-Key)."""
+
+    def __init__(self, table_name: str, persistence: DynamoDBPersistenceLayer | None = None):
+        self.persistence = persistence or DynamoDBPersistenceLayer(table_name=table_name)
+        self.config = IdempotencyConfig(
+            event_key_jmespath="key",
+            payload_validation_jmespath="body",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=KEPT_SECONDS,
+            response_hook=_mark_replay,
+        )
+
+    def respond(
+        self,
+        key: str,
+        scope: str,
+        body: BaseModel,
+        context: LambdaContext | None,
+        create: Callable[[], Response[Any]],
+    ) -> Response[str]:
+        """The create's response, run at most once for this key; or the kept one."""
+        if context is not None:
+            self.config.register_lambda_context(context)
+
+        @idempotent_function(  # type: ignore[untyped-decorator]
+            data_keyword_argument="request", persistence_store=self.persistence, config=self.config
+        )
+        def once(request: dict[str, Any]) -> dict[str, Any]:
+            try:
+                response = create()
+            except ProviderError as error:  # recorded at the provider's side: keep it
+                response = from_domain_error(error)
+            return {"status": response.status_code, "body": _text(response.body)}
+
+        try:
+            kept = once(request={"key": f"{scope}#{key}", "body": body.model_dump(mode="json")})
+        except IdempotencyValidationError:
+            detail = ErrorDetail(
+                code="idempotency_key_reused",
+                message=f"this {HEADER} was used with a different request body",
+                field=HEADER,
+            )
+            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, detail)
+        except IdempotencyAlreadyInProgressError:
+            detail = ErrorDetail(
+                code="idempotency_in_progress",
+                message=f"a request with this {HEADER} is still running; retry shortly",
+                field=HEADER,
+            )
+            return error_response(HTTPStatus.CONFLICT, detail)
+        replayed = bool(kept.get("replayed"))
+        status = kept["status"]
+        if replayed and status == HTTPStatus.CREATED:
+            status = HTTPStatus.OK
+        headers_out = {REPLAYED_HEADER: "true"} if replayed else {}
+        return Response(status, content_types.APPLICATION_JSON, kept["body"], headers_out)
+
+
+def _text(body: Any) -> str:
+    if isinstance(body, BaseModel):
+        return body.model_dump_json()
+    return body if isinstance(body, str) else str(body)
+
+
+def caller_scope(request_context: Any) -> str:
+    """Whose keys these are: the API key's id in API Gateway (its value locally)."""
+    identity = getattr(request_context, "identity", None)
+    return str(
+        getattr(identity, "api_key_id", None) or getattr(identity, "api_key", None) or "anonymous"
+    )
