@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import WEBHOOK_ERROR_RESPONSES, create_resolver
+from paygate.json_body import body_bytes
 from paygate.observability import logger, metrics, tracer
 from paygate.providers.paypro.gateway import NOTIFY_ACK, WEBHOOK_PATH
 from paygate.settings import PayproSettings, load_settings
@@ -27,7 +28,8 @@ app = create_resolver()
 @tracer.capture_method(capture_response=False)
 def paypro_notify() -> Response[str]:
     metrics.add_dimension(name="provider", value="paypro")
-    outcome = gateway.ingest_notify(app.current_event.decoded_body or "")
+    event = app.current_event
+    outcome = gateway.ingest_notify(body_bytes(event.body, bool(event.is_base64_encoded)))
     metrics.add_metric(name=f"Webhook_{outcome.value}", unit=MetricUnit.Count, value=1)
     logger.info("paypro notify ingested", extra={"outcome": outcome})
     return Response(200, content_types.TEXT_PLAIN, NOTIFY_ACK)

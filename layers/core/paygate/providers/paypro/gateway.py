@@ -138,7 +138,7 @@ class PayproGateway:
             unsettled=parse_vnd(answer.unsettledAmount or "0") or 0,
         )
 
-    def ingest_notify(self, raw_body: str) -> WebhookOutcome:
+    def ingest_notify(self, raw_body: bytes | str) -> WebhookOutcome:
         """Verify the notify's sign (any active secret), then store and apply it once."""
         fields = json_object(raw_body, numbers_as_text=True)  # sign over the text received
         if not signing.is_valid(fields, self.credentials().verification_secrets()):
