@@ -8,7 +8,7 @@ SAM := $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench
+.PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench redrive
 .PHONY: openapi browser-deps test-browser
 
 help: ## list the targets
@@ -58,6 +58,9 @@ e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 
 bench: $(VENV)/.installed sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
 	$(PY) -m bench.run
+
+redrive: $(VENV)/.run-installed ## publish the status events parked in the local runtime's DLQ (make run must be running)
+	PYTHONPATH=layers/core $(PY) -m ops.redrive --local
 
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the handlers' models
 	$(PY) -m local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json

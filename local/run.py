@@ -4,7 +4,8 @@ resources, the API front door, the stream poller, an event subscriber and the Pa
 Environment: PAYGATE_PORT (3000), PAYGATE_API_KEY (local-dev-key), PAYGATE_MOTO_PORT (4566),
 PAYGATE_PAYPRO_PORT (3101), PAYGATE_SMARTGLOCAL_PORT, PAYGATE_ECOMMPAY_PORT and
 PAYGATE_MONETIX_PORT (any free port), PAYGATE_ECOMMPAY_ATM_CHANNEL (2), PAYGATE_STATE_DIR
-(.paygate). `GET /_local/sandboxes` lists the sandboxes' URLs. Ctrl-C stops everything.
+(.paygate), PAYGATE_SCHEDULE_SECONDS (the template's rate). `GET /_local/sandboxes` lists the
+sandboxes' URLs. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -160,6 +161,24 @@ def _sandbox_environment(urls: dict[str, str], config: LocalConfig) -> dict[str,
     }
 
 
+def _background_workers(template: Any, handlers: dict[str, Any], made: Any) -> list[Any]:
+    """The stream pollers (Lambda's event source mappings) and the schedulers (EventBridge)."""
+    from local.scheduler import Scheduler
+    from local.streams import StreamPoller
+
+    workers: list[Any] = []
+    for source in template.stream_sources():
+        function, handler = handlers[source.function_id]
+        dlq = made.refs.get(source.on_failure_queue_id or "")
+        stream_arn = made.attributes[(source.table_id, "StreamArn")]
+        workers.append(StreamPoller(source, stream_arn, function, handler, dlq))
+    every = os.environ.get("PAYGATE_SCHEDULE_SECONDS")
+    for schedule in template.schedules():
+        handler = handlers[schedule.function_id][1]
+        workers.append(Scheduler(schedule, handler, float(every) if every else None))
+    return workers
+
+
 def main() -> int:
     config = LocalConfig.from_env()
     started = time.monotonic()
@@ -174,7 +193,6 @@ def main() -> int:
     from local.moto_process import MotoProcess
     from local.provision import load_dev_secrets, provision
     from local.sandboxes.paypro import PayproSandbox, SandboxConfig
-    from local.streams import StreamPoller
     from local.subscriber import EventSubscriber
     from local.template import load_template
 
@@ -236,18 +254,13 @@ def main() -> int:
         extra_routes={"/_local/health": health, "/_local/sandboxes": sandboxes},
         site=_local_site(template, config).handle,
     )
-    pollers = []
-    for source in template.stream_sources():
-        function, handler = handlers[source.function_id]
-        dlq = made.refs.get(source.on_failure_queue_id or "")
-        stream_arn = made.attributes[(source.table_id, "StreamArn")]
-        pollers.append(StreamPoller(source, stream_arn, function, handler, dlq))
+    workers = _background_workers(template, handlers, made)
     topic_arn = next(iter(made.refs[t] for t in template.of_type("AWS::SNS::Topic")))
     subscriber = EventSubscriber(topic_arn, config.events_file, console)
 
     door.start()
-    for poller in pollers:
-        poller.start()
+    for worker in workers:
+        worker.start()
     subscriber.start()
     print(_banner(config, sandbox.base_url), file=console, flush=True)
     for name, url in list(sandbox_urls.items())[1:]:
@@ -265,7 +278,7 @@ def main() -> int:
     print("\nstopping...", file=console, flush=True)
     parts: list[_Stoppable] = [
         door,
-        *pollers,
+        *workers,
         subscriber,
         sandbox,
         smartglocal,

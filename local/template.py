@@ -60,6 +60,18 @@ class StreamSource:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """A `Schedule` event: the function runs every `seconds`."""
+
+    function_id: str
+    seconds: int
+
+
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|second|seconds)\)")
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+
+
+@dataclass(frozen=True)
 class FunctionDef:
     logical_id: str
     code_uri: str
@@ -119,6 +131,19 @@ class Template:
                     )
                 )
         return routes
+
+    def schedules(self) -> list[Schedule]:
+        found = []
+        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
+            for event in spec["Properties"].get("Events", {}).values():
+                if event.get("Type") != "Schedule":
+                    continue
+                rate = _RATE.fullmatch(str(event["Properties"]["Schedule"]))
+                if rate is None:
+                    raise ValueError(f"{logical_id}: only rate() schedules run locally")
+                unit = rate.group(2).rstrip("s")
+                found.append(Schedule(logical_id, int(rate.group(1)) * _UNIT_SECONDS[unit]))
+        return found
 
     def stream_sources(self) -> list[StreamSource]:
         sources = []

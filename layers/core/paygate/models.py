@@ -160,6 +160,9 @@ class Payment(BaseModel):
     confirmation: Confirmation | None = None
     # Payouts only.
     destination: PayoutDestination | None = None
+    # Reconciliation (paygate.reconcile): when the provider is next asked, and how often it was.
+    reconcile_at: datetime | None = None
+    reconcile_attempts: int = 0
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -2,7 +2,8 @@
 
 One table, two kinds of item:
 - payment: `pk = PAYMENT#<id>`, `sk = PAYMENT`, `entity = payment`, `provider_ref` for the
-  `by_provider_reference` index. Every change is a conditional write on `version`.
+  `by_provider_reference` index, and while it is not final `reconcile_due`/`reconcile_at`
+  for the sparse `by_reconcile_due` index. Every change is a conditional write on `version`.
 - webhook: `pk = WEBHOOK#<provider>#<dedupe key>`, `sk = WEBHOOK`, `entity = webhook`, the
   masked raw notification and `expires_at` (TTL). Written with `attribute_not_exists(pk)` in
   the same transaction as the state change it caused, so a redelivery changes nothing.
@@ -24,6 +25,9 @@ from paygate.models import Payment, Provider, ProviderUpdate, WebhookRecord
 from paygate.status import PaymentStatus
 
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
+RECONCILE_INDEX = "by_reconcile_due"
+RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
+FIRST_RECONCILE_AFTER = timedelta(seconds=60)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -67,9 +71,18 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def _payment_item(payment: Payment) -> dict[str, Any]:
     document = payment.model_dump(mode="json", exclude_none=True)
     document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
+    if payment.status.is_terminal:
+        document.pop("reconcile_at", None)
+    else:  # in the sparse reconcile index until final
+        due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER
+        document.update(reconcile_due=RECONCILE_DUE, reconcile_at=_timestamp(due))
     if payment.provider_reference:
         document["provider_ref"] = _provider_ref(payment.provider, payment.provider_reference)
     return _to_item(document)
@@ -112,6 +125,42 @@ class PaymentRepository:
         )
         items = answer.get("Items") or []
         return Payment.model_validate(_from_item(items[0])) if items else None
+
+    def due(self, now: datetime, limit: int) -> list[Payment]:
+        """Non-final payments whose next status query is due (the sparse reconcile index)."""
+        answer = self.client.query(
+            TableName=self.table_name,
+            IndexName=RECONCILE_INDEX,
+            KeyConditionExpression="reconcile_due = :due AND reconcile_at <= :now",
+            ExpressionAttributeValues={
+                ":due": {"S": RECONCILE_DUE},
+                ":now": {"S": _timestamp(now)},
+            },
+            Limit=limit,
+        )
+        return [Payment.model_validate(_from_item(i)) for i in answer.get("Items") or []]
+
+    def reschedule(self, payment: Payment, at: datetime, attempts: int) -> bool:
+        """Set the next status query, unless the payment changed meanwhile (then its new state
+        decides). No version bump: nothing the merchant sees changes."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_payment_key(payment.id),
+                UpdateExpression="SET reconcile_at = :at, reconcile_attempts = :attempts",
+                ConditionExpression="#version = :version AND attribute_exists(reconcile_due)",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={
+                    ":at": {"S": _timestamp(at)},
+                    ":attempts": {"N": str(attempts)},
+                    ":version": {"N": str(payment.version)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def save_change(
         self, previous: Payment, updated: Payment, webhook: WebhookRecord | None = None
@@ -227,7 +276,7 @@ class _AdvanceExpression:
         removes: list[str] = []
         self._value(":target", update.status.value)
         self._value(":one", 1)
-        self._value(":now", now.isoformat().replace("+00:00", "Z"))
+        self._value(":now", _timestamp(now))
         keeps_action = update.status is PaymentStatus.REQUIRES_ACTION and update.next_action
         if keeps_action and update.next_action is not None:
             sets.append("next_action = :next_action")
@@ -246,6 +295,8 @@ class _AdvanceExpression:
         if update.amount_received is not None:
             sets.append("amount_received = :received")
             self._value(":received", update.amount_received)
+        if update.status.is_terminal:  # out of the sparse reconcile index
+            removes += ["reconcile_due", "reconcile_at"]
         conditions = ["attribute_exists(pk)", "provider = :provider"]
         self._value(":provider", provider.value)
         statuses = sorted(status.value for status in allowed_from) or ["-"]

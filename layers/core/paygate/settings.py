@@ -82,6 +82,14 @@ class IdempotencySettings(_Env):
     idempotency_table: NonEmpty = Field(alias="IDEMPOTENCY_TABLE")
 
 
+class ReconcileSettings(PayproCheckoutSettings, SmartglocalSettings, PlatformActionSettings):
+    """The reconcile job queries every provider."""
+
+    reconcile_max_attempts: int = Field(default=12, alias="RECONCILE_MAX_ATTEMPTS", ge=1)
+    reconcile_every_seconds: int = Field(default=300, alias="RECONCILE_EVERY_SECONDS", ge=1)
+    reconcile_batch: int = Field(default=100, alias="RECONCILE_BATCH", ge=1, le=1000)
+
+
 class PublisherSettings(_Env):
     status_topic_arn: NonEmpty = Field(alias="STATUS_TOPIC_ARN")
 

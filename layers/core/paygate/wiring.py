@@ -6,6 +6,7 @@ functions alone, not with the layer)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     )
     from paygate.providers.smartglocal.gateway import SmartglocalGateway
     from paygate.publisher import StatusPublisher
+    from paygate.reconcile import Reconciler
     from paygate.settings import (
         EcommpaySettings,
         IdempotencySettings,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
         PlatformActionSettings,
         ProviderCallSettings,
         PublisherSettings,
+        ReconcileSettings,
         SmartglocalSettings,
         TableSettings,
     )
@@ -178,6 +181,33 @@ def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
     from paygate.idempotency import IdempotentCreates
 
     return IdempotentCreates(settings.idempotency_table)
+
+
+def reconciler(
+    settings: ReconcileSettings, transport: httpx.BaseTransport | None = None
+) -> Reconciler:
+    """Every provider's status query behind one scheduled job."""
+    from paygate.models import Payment, Provider
+    from paygate.reconcile import ReconcilePolicy, Reconciler
+
+    paypro = paypro_checkout(settings, transport)
+    sg = smartglocal(settings, transport)
+    platform = platform_gateways(settings, transport).gateways
+
+    def by_id(refresh: Callable[[str], Payment]) -> Callable[[Payment], Payment]:
+        return lambda payment: refresh(payment.id)
+
+    refreshers = {
+        Provider.PAYPRO: by_id(paypro.refresh),
+        Provider.SMARTGLOCAL: by_id(sg.refresh),
+        Provider.ECOMMPAY: by_id(platform[Provider.ECOMMPAY].refresh),
+        Provider.MONETIX: by_id(platform[Provider.MONETIX].refresh),
+    }
+    policy = ReconcilePolicy(
+        every=timedelta(seconds=settings.reconcile_every_seconds),
+        max_attempts=settings.reconcile_max_attempts,
+    )
+    return Reconciler(ledger(settings), refreshers, policy)
 
 
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:

@@ -74,6 +74,10 @@ class PayproClient:
         )
         return _data(PayoutData, envelope, "payout")
 
+    def query_payin(self, trade_no: str) -> PayoutData:
+        envelope = self._call("/v1/payproVN/queryPayInResult", {"tradeNo": trade_no})
+        return _data(PayoutData, envelope, "payin query")
+
     def query_payout(self, trade_no: str) -> PayoutData:
         envelope = self._call("/v1/payproVN/queryPayOutResult", {"tradeNo": trade_no})
         return _data(PayoutData, envelope, "payout query")

@@ -14,6 +14,7 @@ from paygate.json_body import json_object
 from paygate.ledger import Ledger
 from paygate.masking import erase
 from paygate.models import (
+    Kind,
     Payment,
     PayoutDestination,
     Provider,
@@ -124,9 +125,18 @@ class PayproGateway:
 
     def refresh_payout(self, payout_id: str) -> Payment:
         """`queryPayOutResult`, mapped like a notify (for the reconciliation job)."""
-        payout = self.ledger.get(payout_id)
-        data = self._checkout_client().query_payout(payout.id)
-        return self.ledger.apply(payout, update_from_query(data))
+        return self.refresh(payout_id)
+
+    def refresh(self, payment_id: str) -> Payment:
+        """`queryPayInResult` (payments) or `queryPayOutResult` (payouts), mapped like a
+        notify, applied through the state machine (for the reconciliation job)."""
+        payment = self.ledger.get(payment_id)
+        client = self._checkout_client()
+        if payment.kind is Kind.PAYOUT:
+            data = client.query_payout(payment.id)
+        else:
+            data = client.query_payin(payment.id)
+        return self.ledger.apply(payment, update_from_query(data))
 
     def balance(self) -> BalanceResponse:
         """`queryBalance` (both spellings of the available amount accepted)."""
