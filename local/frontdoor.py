@@ -50,7 +50,12 @@ class FrontDoor:
             def do_GET(self) -> None:
                 door.handle(self)
 
-            do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+            def __getattr__(self, name: str) -> Any:
+                # Every method (POST, HEAD, TRACE, any other) reaches the routing, which
+                # answers unknown ones with a 4xx as API Gateway does.
+                if name.startswith("do_"):
+                    return self.do_GET
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 sys.stderr.write(
@@ -146,4 +151,5 @@ class FrontDoor:
             if key.lower() not in ("content-length", "content-type"):
                 request.send_header(key, str(value))
         request.end_headers()
-        request.wfile.write(body)
+        if request.command != "HEAD":
+            request.wfile.write(body)

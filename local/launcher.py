@@ -111,6 +111,10 @@ def start_runtime(ports: Ports, state_dir: Path, api_key: str = API_KEY) -> Runt
         "PAYGATE_API_KEY": api_key,
         "PAYGATE_STATE_DIR": str(state_dir),
         "PYTHONUNBUFFERED": "1",
+        # The reconcile schedule off by default: moto is not safe against two functions
+        # writing at once (its transactions copy and restore the whole table), and the tests
+        # drive reconciliation themselves (tests/integration/test_reconcile.py).
+        "PAYGATE_SCHEDULE_SECONDS": os.environ.get("PAYGATE_SCHEDULE_SECONDS", "86400"),
     }
     for name in ("AWS_ENDPOINT_URL", "PAYPRO_BASE_URL", "WEBHOOK_BASE_URL", "PAYMENTS_TABLE"):
         env.pop(name, None)

@@ -120,10 +120,27 @@ def test_random_unsigned_bodies_never_5xx(
 CREATE_ROUTES = [
     "/v1/paypro/payments", "/v1/smartglocal/payments", "/v1/ecommpay/payments",
     "/v1/monetix/payments", "/v1/ecommpay/payouts", "/v1/paypro/payouts",
+    "/v1/payments/pay_x/clarification", "/v1/payments/pay_x/confirm",
 ]  # fmt: skip
-FIELDS = ["method", "amount", "currency", "merchant_reference", "customer", "bank_id", "card",
-          "flow", "return_urls", "region_id", "account_number", "account_name", "bank_name",
-          "bank_number", "confirmation", "metadata"]  # fmt: skip
+FIELDS = [
+    "fields",
+    "method",
+    "amount",
+    "currency",
+    "merchant_reference",
+    "customer",
+    "bank_id",
+    "card",
+    "flow",
+    "return_urls",
+    "region_id",
+    "account_number",
+    "account_name",
+    "bank_name",
+    "bank_number",
+    "confirmation",
+    "metadata",
+]
 
 
 @HOSTILE
@@ -139,9 +156,38 @@ def test_random_create_bodies_never_5xx(
     assert_handled(api.call("POST", route, body, headers))
 
 
-def test_huge_bodies_are_refused_without_a_5xx(api: Api, aws: Provisioned) -> None:
+def test_oversized_bodies_are_refused_before_anything_reads_them(
+    api: Api, aws: Provisioned
+) -> None:
     huge = json.dumps({"payment": {"id": "x" * 2_000_000}, "signature": "s"}).encode()
     for provider in EXAMPLES:
-        assert_handled(api.call("POST", f"/webhooks/{provider}", huge, dict(JSON)))
-    big_order = {"amount": 50000, "merchant_reference": "o", "description": "d" * 1_000_000}
-    assert_handled(api.call("POST", "/v1/paypro/payments", big_order, dict(JSON)))
+        answer = api.call("POST", f"/webhooks/{provider}", huge, dict(JSON))
+        assert answer["statusCode"] == 413, answer["statusCode"]
+        assert json.loads(answer["body"])["error"]["field"] == "body"
+    big_order = {"amount": 50000, "merchant_reference": "o", "description": "d" * 70_000}
+    assert api.call("POST", "/v1/paypro/payments", big_order, dict(JSON))["statusCode"] == 413
+    assert items_count(aws) == 0
+
+
+def items_count(aws: Provisioned) -> int:
+    import boto3
+
+    return len(boto3.client("dynamodb").scan(TableName=aws.refs["PaymentsTable"])["Items"])
+
+
+def test_bodies_that_are_not_json_are_4xx_naming_why(api: Api, aws: Provisioned) -> None:
+    plain = api.call("POST", "/v1/paypro/payments", b"amount=1", {"content-type": "text/plain"})
+    assert plain["statusCode"] == 415
+    assert json.loads(plain["body"])["error"]["field"] == "Content-Type"
+    form = api.call("POST", "/v1/paypro/payments", b"a", {"content-type": "multipart/form-data"})
+    assert form["statusCode"] == 415
+    binary = api.call("POST", "/v1/paypro/payments", b"\x80\x81", dict(JSON))
+    assert binary["statusCode"] == 400
+    assert json.loads(binary["body"])["error"]["code"] == "malformed_request"
+
+
+def test_an_empty_metadata_key_is_refused(api: Api, aws: Provisioned) -> None:
+    order = {"amount": 50000, "merchant_reference": "o", "metadata": {"": "x"}}
+    answer = api.call("POST", "/v1/paypro/payments", order, dict(JSON))
+    assert answer["statusCode"] == 422
+    assert json.loads(answer["body"])["error"]["field"].startswith("metadata")

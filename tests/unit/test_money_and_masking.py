@@ -46,3 +46,46 @@ def test_paypro_account_names_without_diacritics() -> None:
 
     assert without_diacritics("Nguyễn Văn Đức") == "Nguyen Van Duc"
     assert without_diacritics("Trần  Thị-Ánh") == "Tran Thi Anh"
+
+
+def test_log_lines_are_masked_like_stored_webhooks() -> None:
+    import io
+    import json
+    import logging
+
+    from paygate.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)  # the Logger's own JSON formatter
+    logger.addHandler(handler)
+    try:
+        logger.info(
+            "masked",
+            extra={"card": {"pan": "4242424242424242", "cvv": "123"}, "signature": "abc=",
+                   "document": "012345678901", "payment_id": "pay_1"},
+        )  # fmt: skip
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["card"] == {"pan": "*****", "cvv": "*****"}
+    assert (line["signature"], line["document"], line["payment_id"]) == ("*****", "*****", "pay_1")
+
+
+def test_numbers_dynamodb_cannot_hold_are_stored_as_text() -> None:
+    from decimal import Decimal
+
+    from paygate.repository import _storable
+
+    assert _storable({"a": [1.5, 10**40, 1e200, 7, True]}) == {
+        "a": [Decimal("1.5"), str(10**40), "1e+200", 7, True]
+    }
+
+
+def test_empty_keys_are_renamed_before_storing() -> None:
+    from paygate.repository import EMPTY_KEY, _storable
+
+    assert _storable({"": {"": 1}, "a": [{"": "x"}]}) == {
+        EMPTY_KEY: {EMPTY_KEY: 1},
+        "a": [{EMPTY_KEY: "x"}],
+    }

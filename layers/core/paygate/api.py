@@ -3,12 +3,17 @@ table that maps domain errors to HTTP statuses."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate.errors import (
@@ -96,9 +101,52 @@ def from_domain_error(error: PaygateError) -> Response[str]:
     return error_response(http_status_for(error), detail)
 
 
+def _media_type(app: APIGatewayRestResolver) -> str:
+    headers = app.current_event.headers or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    return str(content_type).split(";")[0].strip().lower()
+
+
+def unsupported_media_type(media_type: str) -> Response[str]:
+    detail = ErrorDetail(
+        code="unsupported_media_type",
+        message=f"send the body as {content_types.APPLICATION_JSON}, not {media_type or 'this'}",
+        field="Content-Type",
+    )
+    return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, detail)
+
+
+MAX_BODY_BYTES = 64 * 1024  # far above any request or provider notification we accept
+
+
+class PaygateResolver(APIGatewayRestResolver):
+    """Refuses an oversized body before anything reads it (413 naming `body`)."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        body = event.get("body") or ""
+        size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+        if size > MAX_BODY_BYTES:
+            detail = ErrorDetail(
+                code="payload_too_large",
+                message=f"the body is larger than {MAX_BODY_BYTES} bytes",
+                field="body",
+            )
+            return {
+                "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value,
+                "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+                "body": ErrorResponse(error=detail).model_dump_json(exclude_none=True),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
 def create_resolver() -> APIGatewayRestResolver:
     """An API Gateway REST resolver with request validation and our error shape."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = PaygateResolver(enable_validation=True)
+
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _media(_: RequestUnsupportedContentType) -> Response[str]:
+        return unsupported_media_type(_media_type(app))
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(error: RequestValidationError) -> Response[str]:
@@ -115,6 +163,12 @@ def create_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[str]:
+        media_type = _media_type(app)
+        if isinstance(error, UnicodeDecodeError):  # the validator could not decode the body
+            detail = ErrorDetail(code="malformed_request", message="body is not UTF-8 JSON")
+            return error_response(HTTPStatus.BAD_REQUEST, detail)
+        if isinstance(error, ValueError) and media_type not in ("", content_types.APPLICATION_JSON):
+            return unsupported_media_type(media_type)  # the validator could not read the body
         logger.exception("unhandled error")
         detail = ErrorDetail(code="internal_error", message="internal error; it has been logged")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, detail)
@@ -138,6 +192,7 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     403: _error_doc("Missing or wrong API key (answered by API Gateway)"),
     404: _error_doc("Unknown payment"),
     409: _error_doc("Not allowed in the payment's status"),
+    415: _error_doc("A body that is not application/json"),
     422: _error_doc("Invalid field or amount outside the method's limits"),
     502: _error_doc("The provider refused or failed; `payment_id` names the recorded payment"),
     504: _error_doc("The provider did not answer in time; the payment is recorded as pending"),

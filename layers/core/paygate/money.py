@@ -9,6 +9,7 @@ from enum import StrEnum
 from paygate.errors import LimitError
 
 CURRENCY = "VND"
+MAX_VND = 10**15  # far above any real amount; bigger ones are read as unreadable
 
 
 class Method(StrEnum):
@@ -60,11 +61,12 @@ def check_amount(method: Method, operation: Operation, amount: int) -> None:
 
 
 def parse_vnd(text: str | int) -> int | None:
-    """Parse a provider's VND amount ("50000", "50000.00", 50000) to int; None if not whole."""
+    """Parse a provider's VND amount ("50000", "50000.00", 50000) to int; None if it is not a
+    whole number of VND (or beyond `MAX_VND`)."""
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         return None
-    if not value.is_finite() or value != value.to_integral_value():
+    if not value.is_finite() or value != value.to_integral_value() or abs(value) > MAX_VND:
         return None
     return int(value)

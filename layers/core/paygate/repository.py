@@ -28,6 +28,7 @@ PROVIDER_REFERENCE_INDEX = "by_provider_reference"
 RECONCILE_INDEX = "by_reconcile_due"
 RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
 FIRST_RECONCILE_AFTER = timedelta(seconds=60)
+EMPTY_KEY = "<empty key>"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -53,11 +54,19 @@ def _provider_ref(provider: Provider, reference: str) -> str:
 
 
 def _storable(value: Any) -> Any:
-    """DynamoDB takes no floats: store them as exact decimals."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {key: _storable(item) for key, item in value.items()}
+    """DynamoDB takes no floats (stored as exact decimals) and numbers of at most 38 digits
+    (magnitude 1e-130 to 1e126): a number it cannot hold is kept as its text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        number = Decimal(str(value))
+        digits = len(number.as_tuple().digits)
+        exponent = number.adjusted() if number else 0
+        if digits > 38 or not -130 <= exponent <= 125:
+            return str(value)
+        return number if isinstance(value, float) else value
+    if isinstance(value, dict):  # an empty key breaks stream readers: it is renamed
+        return {(key or EMPTY_KEY): _storable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_storable(item) for item in value]
     return value

@@ -13,6 +13,7 @@ from paygate.money import Method
 Amount = Annotated[
     int, Field(strict=True, gt=0, description="Amount in VND major units (VND has no minor unit)")
 ]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
 MerchantReference = Annotated[
     str,
     Field(min_length=1, max_length=64, description="The merchant's order id", examples=["order-1"]),
@@ -48,9 +49,9 @@ class CreatePaymentRequest(BaseModel):
     customer: Customer | None = None
     return_url: Annotated[str, Field(max_length=2048)] | None = None
     description: Annotated[str, Field(max_length=255)] | None = None
-    metadata: Annotated[dict[str, Annotated[str, Field(max_length=500)]], Field(max_length=20)] = (
-        Field(default_factory=dict)
-    )
+    metadata: Annotated[
+        dict[MetadataKey, Annotated[str, Field(max_length=500)]], Field(max_length=20)
+    ] = Field(default_factory=dict)
 
 
 class PayproPaymentRequest(CreatePaymentRequest):
@@ -175,9 +176,9 @@ class PayoutRequestBase(BaseModel):
     currency: Annotated[Literal["VND"], Field(description="Only VND")] = "VND"
     merchant_reference: MerchantReference
     description: Annotated[str, Field(max_length=255)] | None = None
-    metadata: Annotated[dict[str, Annotated[str, Field(max_length=500)]], Field(max_length=20)] = (
-        Field(default_factory=dict)
-    )
+    metadata: Annotated[
+        dict[MetadataKey, Annotated[str, Field(max_length=500)]], Field(max_length=20)
+    ] = Field(default_factory=dict)
 
 
 class EcommpayPayoutRequest(PayoutRequestBase):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paygate.models import Failure, ProviderUpdate, QrAction
 from paygate.money import parse_vnd
@@ -75,6 +75,13 @@ class Notify(_Wire):
     successTime: str | None = None
     timestamp: str | None = None
     sign: str = Field(min_length=1)
+
+    @field_validator("amount")
+    @classmethod
+    def _readable_amount(cls, value: str | None) -> str | None:
+        if value not in (None, "") and parse_vnd(value) is None:
+            raise ValueError("amount must be a whole number of VND")  # never ignored
+        return value
 
     def dedupe_key(self) -> str:
         """Same trade, status and amount = same fact, however often it is re-sent."""

@@ -1,0 +1,86 @@
+"""Runs last in the e2e session (its name): after every e2e flow that used the shared local
+runtime — plus a card payment and a card payout of its own, so it means something alone —
+no card number, card security code, provider secret or private key appears in any DynamoDB
+item, the handlers' log, the runtime's output or the published events, and every stored
+provider signature is erased."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import httpx
+
+from .conftest import ROOT, Runtime
+
+PANS = ("4321432154325432", "9704123456789018", "4242424242424242", "4111111111111111")
+CARD = {"pan": "4111111111111111", "card_holder": "NGUYEN AN", "year": 2031, "month": 1}
+CUSTOMER = {"id": "leak-check", "email": "a@example.com", "ip_address": "198.51.100.9"}
+
+
+def card_flows(runtime: Runtime) -> None:
+    with runtime.client() as client:
+        payment = client.post("/v1/ecommpay/payments", json={
+            "method": "napas_atm", "amount": 100_000, "merchant_reference": "leak-1",
+            "customer": CUSTOMER, "bank_id": 136, "card": CARD,
+        })  # fmt: skip
+        payout = client.post("/v1/ecommpay/payouts", json={
+            "method": "napas_atm", "amount": 100_000, "merchant_reference": "leak-2",
+            "customer": {"id": "leak-check", "ip_address": "198.51.100.9"}, "bank_id": 136,
+            "region_id": 290, "card": CARD,
+        })  # fmt: skip
+    assert payment.status_code == payout.status_code == 201, (payment.text, payout.text)
+    sandbox = runtime.sandbox_url("ecommpay")
+    url = f"{sandbox}/_sandbox/payments/{payout.json()['id']}/transfer"
+    assert httpx.post(url, json={}, timeout=30).status_code == 200
+    runtime.wait_for_status(payout.json()["id"], "succeeded")
+
+
+def secrets() -> list[str]:
+    dev = json.loads((ROOT / "local/dev_secrets.json").read_text())
+    values = [v for secret in dev.values() for v in secret.values() if isinstance(v, str)]
+    return [v for v in values if len(v) >= 8 and v != "local-project"]
+
+
+def stored_items(runtime: Runtime) -> list[dict[str, Any]]:
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=runtime.moto_url, region_name="ap-southeast-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )  # fmt: skip
+    items: list[dict[str, Any]] = []
+    for table in dynamodb.list_tables()["TableNames"]:
+        items += dynamodb.scan(TableName=table)["Items"]
+    return items
+
+
+def signature_values(document: Any) -> list[Any]:
+    if isinstance(document, dict):
+        found = [v for k, v in document.items() if k in ("signature", "sign")]
+        return found + [x for v in document.values() for x in signature_values(v)]
+    if isinstance(document, list):
+        return [x for v in document for x in signature_values(v)]
+    return []
+
+
+def test_no_card_data_secret_or_signature_is_left_anywhere(runtime: Runtime) -> None:
+    card_flows(runtime)
+    items = stored_items(runtime)
+    webhooks = [i for i in items if i.get("entity", {}).get("S") == "webhook"]
+    assert len(items) > 5 and webhooks
+    texts = {
+        "items": json.dumps(items),
+        "logs": (runtime.state_dir / "lambda.log").read_text(errors="replace"),
+        "runtime output": (runtime.state_dir / "runtime.out").read_text(errors="replace"),
+        "events": (runtime.state_dir / "events.jsonl").read_text(errors="replace"),
+    }
+    for where, text in texts.items():
+        for pan in PANS:
+            assert pan not in text, f"a card number is in the {where}"
+        assert '"cvv"' not in text.replace('"cvv": {"S": "*****"}', "")
+        for secret in secrets():
+            assert secret not in text, f"a provider secret is in the {where}"
+        assert "PRIVATE KEY" not in text, f"a private key is in the {where}"
+    for webhook in webhooks:
+        for value in signature_values(webhook):
+            assert value == {"S": "*****"}, webhook
