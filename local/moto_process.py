@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 STARTUP_TIMEOUT_SECONDS = 20
 
@@ -57,6 +58,22 @@ def _exit_with_parent(parent: int) -> None:
         time.sleep(1)
 
 
+def _serialize_requests() -> None:
+    """One AWS call at a time, as DynamoDB itself would never show: moto's transactions
+    deep-copy the whole table and restore it when cancelled, which races with a concurrent
+    call from another function ("dictionary changed size during iteration", lost writes)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lock = threading.Lock()
+    call = DomainDispatcherApplication.__call__
+
+    def serialized(self: Any, environ: Any, start_response: Any) -> Any:
+        with lock:
+            return call(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = serialized  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -70,6 +87,7 @@ def main() -> None:
     # Werkzeug writes headers and body separately; without TCP_NODELAY every boto3 call
     # waits for a delayed ACK (~40 ms).
     MotoRequestHandler.disable_nagle_algorithm = True
+    _serialize_requests()
     threading.Thread(target=_exit_with_parent, args=(arguments.parent,), daemon=True).start()
     server = ThreadedMotoServer(ip_address=arguments.host, port=arguments.port, verbose=False)
     server.start()

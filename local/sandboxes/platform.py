@@ -1,42 +1,89 @@
 """Local stand-in for the ecommpay payment platform (Gate API, Payment Page, callbacks), which
-ecommpay and Monetix both run: one class, one instance per provider with its own project id
-and secret (providers.md §2; the three provider docs).
+ecommpay and Monetix both run with the same formats: one class, one instance per provider with
+its own project id and secret (providers.md §2; the three provider docs in
+/work/shared/provider-docs).
 
-Gate (JSON POST, HMAC-SHA512 `general.signature`, `general.project_id` = the project):
-``/v2/payment/atm/vietnam/sale`` and ``/v2/payment/wallet/nganluong/sale`` (ecommpay),
-``/v2/payment/bank-transfer/vietnam/sale`` (Monetix), the payouts
-``/v2/payment/atm/vietnam/payout`` and ``/v2/payment/wallet/nganluong/payout`` (ecommpay: the
-result waits for ``POST /_sandbox/payments/<id>/transfer`` (success) or ``/decline`` (3104)),
-``/v2/payment/clarification``,
-``/v2/payment/status``, ``/v2/info/banks/atm/vietnam/{sale|payout}/list`` (ecommpay). A sale is
-answered ``{"status": "success", "request_id", ...}`` and followed by signed callbacks to the
-project's callback URL: the redirect (``redirect_data`` → ``GET /bank/<payment_id>``), the
-transfer instructions (Monetix ``display_data``, Option 1 or 2) or a card clarification (ATM
-channel 2, banks in ``card_required_banks``: the docs' example bank 135), then the final one.
+Gate (JSON POST; HMAC-SHA512 signature in ``general.signature`` over the whole body,
+``general.project_id`` = the configured project):
 
-Customer side: ``GET /bank/<id>`` with ``POST /bank/<id>/pay`` (optional ``amount`` actually
-paid) and ``/decline``; the Payment Page ``GET /payment?<signed params>`` with
-``POST /payment/<id>/pay|decline``; ``POST /_sandbox/payments/<id>/transfer`` (the customer's
-bank transfer, optional ``{"amount": n}``). JSON callers get JSON, browsers a 303 back.
+- ``POST /v2/payment/atm/vietnam/sale`` and ``/v2/payment/wallet/nganluong/sale`` (ecommpay),
+  ``POST /v2/payment/bank-transfer/vietnam/sale`` (Monetix); the other provider's paths answer
+  404. Accepted: ``{"status": "success", "request_id", "project_id", "payment_id"}``, then the
+  signed callbacks: the redirect (``redirect_data`` → ``GET /bank/<payment_id>``; ATM, Nganluong,
+  Monetix "redirect" scenario), the transfer instructions (Monetix "instructions" scenario:
+  ``display_data`` in Option 1 or 2) or a card clarification (ATM channel 2, a bank in
+  ``card_required_banks`` and no ``card``: the docs' bank 135 example), then the final one.
+- ``POST /v2/payment/atm/vietnam/payout`` and ``/v2/payment/wallet/nganluong/payout``
+  (ecommpay): no intermediate callback; the result waits for
+  ``POST /_sandbox/payments/<id>/transfer`` (success) or ``/decline`` (3104).
+- ``POST /v2/payment/clarification`` (``general`` + the requested ``card`` fields), then the
+  redirect callback.
+- ``POST /v2/payment/status``: the platform's view, signed at the root
+  (``payment``, ``operations: [last]``, ``errors``, plus ``redirect_data`` / ``display_data`` /
+  ``clarification_fields`` while waiting).
+- ``POST /v2/info/banks/atm/vietnam/sale/list`` and ``.../payout/list`` (ecommpay): the docs'
+  table of the configured ATM channel (``paygate.providers.platform.banks``).
 
-Monetix test behaviour (docs' "Testing"): amounts 400 and 404 are declined (20000); a purchase
-with the same customer id and amount as a non-final one of the last 30 minutes joins its series
-and gets the same redirect/instructions; when one of a series is final, the others are
-declined with 3613. (The "three different amounts" rule is not modelled.)
+Customer side (HTML, Vietnamese with English in ``lang="en"`` spans): ``GET /bank/<id>`` (the
+"bank website") with ``POST /bank/<id>/pay`` (optional form or JSON ``amount`` actually paid)
+and ``/decline`` (20102, the docs' decline example); the Payment Page
+``GET /payment?<params>&signature=...`` (registers the payment), ``GET /payment/<id>`` and
+``POST /payment/<id>/pay|decline``. JSON callers (JSON body, Content-Type or Accept) get
+``{"payment_id", "status", "delivered"}`` after waiting up to 5 s for the delivery attempt;
+browsers get a 303 back to the page, which shows the outcome. A final payment answers 409.
 
-ASSUMPTIONS (not in our sources): a bad signature or wrong project is HTTP 401 with code
-``1001``; missing fields 400 ``2004`` naming the field; other validation 400 ``502``; unknown
-payment 404 ``3061``; the clarification callback carries a JSON-schema-like
-``clarification_fields``; bank lists answer a bare array of ``{id, name}``; the first callback's
-payment status is ``processing`` (operation ``awaiting redirect result`` /
-``awaiting customer action`` / ``awaiting clarification``).
+Monetix test behaviour (docs' "Testing" and "Restrictions"): amounts 400 and 404 are declined
+(20000 "General decline") right after the first callback (Payment Page: when paid); a purchase
+with the same customer id and amount as a non-final one of the last ``series_window_seconds``
+joins its series and gets the first purchase's redirect/instructions; when one purchase of a
+series is final, the others are declined with 3613 "Duplicate operation". The "more than three
+different amounts" rule is NOT modelled.
 
-Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/payments/<id>``,
-``POST /_sandbox/settings`` (``atm_channel``, ``bank_transfer_scenario``, ``display_option``),
-``POST /_sandbox/payments/<id>/resend``, ``POST|DELETE /_sandbox/faults`` (``{"kind":
-"timeout"|"server_error"|"reject", "count": n}``, applied to the next sales).
+Callbacks: POSTed as signed JSON to ``callback_url`` by one background worker (so each
+payment's callbacks keep their order); delivered = HTTP 200; otherwise retried after each of
+``callback_retry_delays`` (the real schedule, providers.md §2.6, compressed). With
+``callback_url=None`` they are only kept (``PlatformSandbox.callbacks``).
 
-Standalone: ``python -m local.sandboxes.platform --provider monetix --port 3104``.
+Test hooks: ``GET /_sandbox/health``; ``GET /_sandbox/payments/<id>`` (status, amounts, the
+callbacks with their delivery attempts, series, masked card); ``POST /_sandbox/settings``
+(partial ``{"atm_channel", "bank_transfer_scenario", "display_option"}``, answers the current
+settings); ``POST /_sandbox/payments/<id>/transfer`` (the customer's transfer, optional
+``{"amount": n}``) and ``/decline``; ``POST /_sandbox/payments/<id>/resend`` (the last callback
+again, byte for byte); ``POST|DELETE /_sandbox/faults`` (``{"kind": "timeout"|"server_error"|
+"reject", "count": n}`` for the next Gate sale/payout calls: sleep ``timeout_delay_seconds``
+then answer normally, HTTP 503, or HTTP 400 code 100 "General decline").
+
+Card numbers are never kept or logged: a PAN is masked (first 6, last 4) on arrival.
+
+ASSUMPTIONS (not in our sources; this sandbox's own choices):
+- a bad or missing signature, and a wrong ``project_id``, are HTTP 401 code ``1001``
+  "Invalid signature" (the platform's real answer is unknown);
+- HTTP statuses of refusals (the codes come from providers.md §2.8 unless noted): missing field
+  400 ``2004`` "Required field not provided: <path>"; other validation 400 ``502``
+  "Validation error: ..."; duplicate ``payment_id`` 400 ``3041`` (SECONDARY); unknown payment
+  404 ``3061``; clarification when none is awaited 400 ``3060``; finishing a final payment
+  409 ``3060``; the other provider's or an unknown path 404 with code ``404`` (own code);
+  the ``server_error`` fault's 503 with code ``503`` (own code);
+- the clarification callback's ``clarification_fields`` is a JSON-schema-like object (the real
+  format is UNKNOWN), and the clarification request carries the fields at the top level
+  (``card{pan, card_holder, year, month}``);
+- the first callback's ``payment.status`` is ``processing`` (``awaiting clarification`` for a
+  clarification), ``operation.status`` ``awaiting redirect result`` /
+  ``awaiting customer action`` / ``awaiting clarification``;
+- bank lists answer a bare JSON array of ``{"id", "name"}`` (the real format is UNKNOWN);
+- an unknown ATM ``bank_id`` is accepted then declined by callback with 2801 and ``errors``
+  inside ``operation`` (the docs' example); a non-integer ``bank_id`` counts as unknown;
+- final callbacks: ``provider.id`` 1154 (the docs' ATM example), ``provider.payment_id`` from
+  the request id, no ``provider.date``; Monetix ones carry the docs' sample ``account`` on
+  success and decline; ``customer{id}`` when the request had one; operation ids are random;
+- the Payment Page needs ``force_payment_method`` (one of the provider's: ``vietnam-atm``,
+  ``nganluong-wallet`` / ``bank-transfer-vietnam``); its payments send no intermediate
+  callback and their status is plain ``processing`` until paid (Monetix instructions are shown
+  on the page only); a mismatched ``project_id`` in a correctly signed URL is a 400 naming it;
+- paying a payment that awaits clarification is refused (409 ``3060``); declining it is not.
+
+Standalone: ``python -m local.sandboxes.platform --provider ecommpay --port 3103
+--project-id 603 --secret ecommpay-local-secret --callback-url http://...`` (Ctrl-C stops it).
 """
 
 from __future__ import annotations
@@ -44,14 +91,16 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import re
 import secrets
 import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
@@ -66,73 +115,47 @@ from local.sandboxes.http import (
     redirect,
     serve_until_interrupted,
 )
-from local.sandboxes.platform_pages import customer_page, error_page
+from local.sandboxes.platform_pages import PAGE_METHODS, customer_page, error_page, page_problem
 from local.sandboxes.platform_wire import (
-    CARD_FIELDS,
+    PAYOUT_REQUIRED,
+    PAYOUTS,
+    REQUIRED,
+    SALES,
+    Provider,
     SandboxPayment,
     card_clarification,
     display_data,
+    first_missing,
+    lookup,
     masked,
     redirect_data,
+    requested_fields,
 )
 from paygate.providers.platform import banks, signing
 
-SALES = {
-    "/v2/payment/atm/vietnam/sale": ("ecommpay", "napas_atm"),
-    "/v2/payment/wallet/nganluong/sale": ("ecommpay", "nganluong_wallet"),
-    "/v2/payment/bank-transfer/vietnam/sale": ("monetix", "bank_transfer"),
-}
-PAYOUTS = {
-    "/v2/payment/atm/vietnam/payout": ("ecommpay", "napas_atm"),
-    "/v2/payment/wallet/nganluong/payout": ("ecommpay", "nganluong_wallet"),
-}
-REQUIRED = {
-    ("napas_atm", 1): ("customer.id", "customer.email", "customer.phone", "customer.ip_address",
-                       "account.bank_id", "payment.amount", "payment.currency"),
-    ("napas_atm", 2): ("customer.email", "customer.ip_address", "account.bank_id",
-                       "payment.amount", "payment.currency"),
-    ("nganluong_wallet", 0): ("customer.id", "customer.email", "customer.ip_address",
-                              "return_url.success", "return_url.decline", "payment.amount",
-                              "payment.currency"),
-    ("bank_transfer", 0): ("customer.id", "customer.first_name", "customer.last_name",
-                           "customer.email", "customer.ip_address", "payment.amount",
-                           "payment.currency"),
-}  # fmt: skip
-PAYOUT_REQUIRED = {
-    "napas_atm": ("customer.id", "customer.ip_address", "account.bank_id", "account.region_id",
-                  "card.pan", "card.year", "card.month", "card.card_holder", "payment.amount",
-                  "payment.currency"),
-    "nganluong_wallet": ("customer.id", "customer.ip_address", "account.number",
-                         "payment.amount", "payment.currency"),
-}  # fmt: skip
-PAGE_REQUIRED = {
-    ("vietnam-atm", 1): ("customer_id", "customer_email", "customer_phone"),
-    ("vietnam-atm", 2): (),
-    ("nganluong-wallet", 0): ("customer_id", "customer_email", "customer_phone"),
-    ("bank-transfer-vietnam", 0): ("customer_id", "customer_first_name", "customer_last_name",
-                                   "customer_email"),
-}  # fmt: skip
-PAGE_METHODS = {
-    "vietnam-atm": "napas_atm",
-    "nganluong-wallet": "nganluong_wallet",
-    "bank-transfer-vietnam": "bank_transfer",
+SETTINGS: dict[str, tuple[Any, ...]] = {
+    "atm_channel": (1, 2),
+    "bank_transfer_scenario": ("redirect", "instructions"),
+    "display_option": (1, 2),
 }
 TEST_DECLINE_AMOUNTS = (400, 404)
 FAULT_KINDS = ("timeout", "server_error", "reject")
-CALLBACK_TIMEOUT_SECONDS = 5.0
+CALLBACK_TIMEOUT_SECONDS = 5.0  # per delivery attempt, and how long JSON callers wait for one
+HTML = "text/html; charset=utf-8"
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass
 class PlatformSandboxConfig:
-    provider: Literal["ecommpay", "monetix"]
+    provider: Provider
     project_id: int
     secret_key: str
-    callback_url: str | None = None  # None: keep callbacks, send nothing
-    atm_channel: Literal[1, 2] = 1
-    bank_transfer_scenario: Literal["redirect", "instructions"] = "instructions"
-    display_option: Literal[1, 2] = 2
-    card_required_banks: frozenset[int] = frozenset({135})
-    series_window_seconds: float = 1800.0
+    callback_url: str | None = None  # the project's callback URL; None: keep callbacks only
+    atm_channel: Literal[1, 2] = 1  # ecommpay ATM purchase channel of the project
+    bank_transfer_scenario: Literal["redirect", "instructions"] = "instructions"  # Monetix
+    display_option: Literal[1, 2] = 2  # Monetix display_data title set
+    card_required_banks: frozenset[int] = frozenset({135})  # ATM channel 2: need card data
+    series_window_seconds: float = 1800.0  # Monetix 3613 series window
     callback_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
     timeout_delay_seconds: float = 30.0
 
@@ -141,18 +164,29 @@ def _error(status: int, code: str, message: str) -> HttpError:
     return HttpError(json_reply(status, {"status": "error", "code": code, "message": message}))
 
 
-def _lookup(document: dict[str, Any], path: str) -> Any:
-    value: Any = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
+def _require(document: dict[str, Any], paths: tuple[str, ...] | list[str]) -> None:
+    """400 2004 naming the first path without a value."""
+    missing = first_missing(document, paths)
+    if missing is not None:
+        raise _error(400, "2004", f"Required field not provided: {missing}")
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _page_url(payment_id: str) -> str:
+    return f"/payment/{quote(payment_id, safe='')}"
+
+
+def _bank_url(payment_id: str) -> str:
+    return f"/bank/{quote(payment_id, safe='')}"
 
 
 @dataclass
 class _Delivery:
     payment_id: str
-    body: bytes
-    attempts: list[dict[str, Any]] = field(default_factory=list)
+    record: dict[str, Any]  # the callback's entry in SandboxPayment.callbacks
     done: threading.Event = field(default_factory=threading.Event)
     delivered: bool = False
 
@@ -177,10 +211,11 @@ class PlatformSandbox:
 
     @property
     def base_url(self) -> str:
+        """The Gate base URL; the Payment Page is at `{base_url}/payment`."""
         return f"http://{self._host}:{self._port}"
 
     def start(self) -> None:
-        if self._threads:
+        if self._threads or self._stopped:
             return
         serve = threading.Thread(
             target=self._server.serve_forever,
@@ -210,28 +245,30 @@ class PlatformSandbox:
     # -- read side -----------------------------------------------------------------------------
 
     def callbacks(self, payment_id: str) -> list[dict[str, Any]]:
+        """The signed callback documents produced for the payment, in order."""
         with self._lock:
             payment = self._payments.get(payment_id)
-            return [dict(c["document"]) for c in payment.callbacks] if payment else []
+            bodies = [record["body"] for record in payment.callbacks] if payment else []
+        return [json.loads(body) for body in bodies]
 
     def payment(self, payment_id: str) -> dict[str, Any] | None:
         with self._lock:
             payment = self._payments.get(payment_id)
-            return json.loads(json.dumps(payment.snapshot())) if payment else None
+            snapshot = compact(payment.snapshot()) if payment else None
+        return json.loads(snapshot) if snapshot is not None else None
 
     def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
-        allowed = {
-            "atm_channel": (1, 2),
-            "bank_transfer_scenario": ("redirect", "instructions"),
-            "display_option": (1, 2),
-        }
+        """Apply a validated partial update; the current settings."""
         for name, value in changes.items():
-            if name not in allowed or value not in allowed[name]:
-                raise _error(400, "502", f"{name} must be one of {allowed.get(name, ())}")
+            allowed = SETTINGS.get(name)
+            if allowed is None:
+                raise _error(400, "502", f"unknown setting {name}; known: {', '.join(SETTINGS)}")
+            if isinstance(value, bool) or value not in allowed:
+                raise _error(400, "502", f"{name} must be one of {list(allowed)}")
         with self._lock:
             for name, value in changes.items():
                 setattr(self.config, name, value)
-            return {name: getattr(self.config, name) for name in allowed}
+            return {name: getattr(self.config, name) for name in SETTINGS}
 
     # -- faults --------------------------------------------------------------------------------
 
@@ -249,10 +286,12 @@ class PlatformSandbox:
     def _apply_fault(self) -> Reply | None:
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
-        if fault == "timeout":
+        if fault == "timeout":  # slow, then answers normally (the caller has given up)
             self._stopping.wait(self.config.timeout_delay_seconds)
         elif fault == "server_error":
-            return json_reply(503, {"status": "error", "code": "503", "message": "unavailable"})
+            return json_reply(
+                503, {"status": "error", "code": "503", "message": "Service unavailable"}
+            )
         elif fault == "reject":
             return json_reply(400, {"status": "error", "code": "100", "message": "General decline"})
         return None
@@ -260,13 +299,13 @@ class PlatformSandbox:
     # -- Gate ----------------------------------------------------------------------------------
 
     def _verify(self, body: dict[str, Any]) -> None:
-        project = _lookup(body, "general.project_id")
-        if not signing.is_valid(body, [self.config.secret_key]) or str(project) != str(
-            self.config.project_id
-        ):
+        project = lookup(body, "general.project_id")
+        signed = signing.is_valid(body, [self.config.secret_key])
+        if not signed or str(project) != str(self.config.project_id):
             raise _error(401, "1001", "Invalid signature")
 
     def sale(self, path: str, body: dict[str, Any]) -> Reply:
+        """A purchase (or an ecommpay payout) request."""
         payout = path in PAYOUTS
         provider, method = PAYOUTS[path] if payout else SALES[path]
         if provider != self.config.provider:
@@ -277,63 +316,60 @@ class PlatformSandbox:
         self._verify(body)
         channel = self.config.atm_channel if method == "napas_atm" else 0
         required = PAYOUT_REQUIRED[method] if payout else REQUIRED[(method, channel)]
-        for name in required:
-            if _lookup(body, name) in (None, ""):
-                raise _error(400, "2004", f"Required field not provided: {name}")
-        amount, currency = _lookup(body, "payment.amount"), _lookup(body, "payment.currency")
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        _require(body, ("general.payment_id", *required))
+        amount, currency = lookup(body, "payment.amount"), lookup(body, "payment.currency")
+        if not _positive_int(amount):
             raise _error(400, "502", "Validation error: payment.amount must be a positive integer")
         if currency != "VND":
             raise _error(400, "502", "Validation error: currency must be VND")
+        bank_id, customer_id = lookup(body, "account.bank_id"), lookup(body, "customer.id")
         payment = SandboxPayment(
-            payment_id=str(_lookup(body, "general.payment_id") or ""),
+            payment_id=str(lookup(body, "general.payment_id")),
             method=method,
             amount=amount,
-            currency=currency,
-            customer_id=_lookup(body, "customer.id"),
+            currency="VND",
+            customer_id=None if customer_id in (None, "") else str(customer_id),
             request_id=secrets.token_hex(14),
             flow="gate",
             created_at=time.monotonic(),
-            bank_id=_lookup(body, "account.bank_id"),
+            bank_id=bank_id if _positive_int(bank_id) else None,
         )
         card = body.get("card")
         if isinstance(card, dict) and card.get("pan"):
-            payment.card = masked(str(card["pan"]))
+            payment.card = masked(str(card["pan"]))  # the PAN itself is never kept
         if payout:
             payment.kind = "payout"
-            payment.account_number = payment.card or str(_lookup(body, "account.number"))
+            payment.account_number = payment.card or str(lookup(body, "account.number"))
         with self._lock:
-            if not payment.payment_id or payment.payment_id in self._payments:
+            if payment.payment_id in self._payments:
                 raise _error(400, "3041", "Payment ID already exists")
             self._payments[payment.payment_id] = payment
-            if not payout:  # a payout waits for its result (the hooks below)
+            if not payout:  # a payout waits for its result (the /_sandbox hooks)
                 self._begin(payment, has_card=payment.card is not None)
-            return json_reply(200, self._accepted(payment))
+        return json_reply(200, self._accepted(payment.payment_id, payment.request_id))
 
-    def _accepted(self, payment: SandboxPayment) -> dict[str, Any]:
+    def _accepted(self, payment_id: str, request_id: str) -> dict[str, Any]:
         return {
             "status": "success",
-            "request_id": payment.request_id,
+            "request_id": request_id,
             "project_id": self.config.project_id,
-            "payment_id": payment.payment_id,
+            "payment_id": payment_id,
         }
 
     def _begin(self, payment: SandboxPayment, has_card: bool) -> None:
-        """The first callback of a Gate purchase (and, for test amounts, the decline)."""
+        """The first callback of a Gate purchase (and, for some, the decline right after)."""
         if payment.method == "bank_transfer":
             self._begin_transfer(payment)
             return
         if payment.method == "napas_atm":
-            listed = {b.id for b in banks.banks_for_channel(self.config.atm_channel)}
-            if payment.bank_id not in listed:
+            channel = self.config.atm_channel
+            purchase_ids = {b.id for b in banks.atm_banks(channel) if b.purchase}
+            if payment.bank_id not in purchase_ids:
                 error = {"code": "2801", "message": "Bank ID not found",
                          "description": "Gate. Bank ID was not found in request"}  # fmt: skip
-                self._finish(payment, False, code="2801", message="Bank ID not found",
-                             errors=[error])  # fmt: skip
+                self._finish(payment, False, "2801", "Bank ID not found", [error])
                 return
-            needs_card = self.config.atm_channel == 2 and payment.bank_id in (
-                self.config.card_required_banks
-            )
+            needs_card = channel == 2 and payment.bank_id in self.config.card_required_banks
             if needs_card and not has_card:
                 payment.status = payment.operation_status = "awaiting clarification"
                 payment.action = card_clarification()
@@ -343,117 +379,119 @@ class PlatformSandbox:
 
     def _await_redirect(self, payment: SandboxPayment) -> None:
         payment.status, payment.operation_status = "processing", "awaiting redirect result"
-        payment.action = redirect_data(f"{self.base_url}/bank/{payment.payment_id}")
+        payment.action = redirect_data(f"{self.base_url}{_bank_url(payment.payment_id)}")
         self._emit(payment)
 
     def _begin_transfer(self, payment: SandboxPayment) -> None:
         leader = self._series_leader(payment)
         payment.status = "processing"
-        if leader is not None:
+        if leader is not None:  # only the first purchase's data goes to the provider
             payment.series = leader.series
-            payment.action = dict(leader.action)
+            payment.action = json.loads(json.dumps(leader.action))
             payment.operation_status = leader.operation_status
         else:
             payment.series = payment.payment_id
             if self.config.bank_transfer_scenario == "redirect":
                 payment.operation_status = "awaiting redirect result"
-                payment.action = redirect_data(f"{self.base_url}/bank/{payment.payment_id}")
+                payment.action = redirect_data(f"{self.base_url}{_bank_url(payment.payment_id)}")
             else:
                 payment.operation_status = "awaiting customer action"
                 payment.action = display_data(self.config.display_option, payment.amount)
         self._emit(payment)
         if payment.amount in TEST_DECLINE_AMOUNTS:
-            self._finish(payment, False, code="20000", message="General decline")
+            self._finish(payment, False, "20000", "General decline")
 
     def _series_leader(self, payment: SandboxPayment) -> SandboxPayment | None:
+        """The first non-final purchase of the window with the same customer and amount."""
         window = self.config.series_window_seconds
         for other in self._payments.values():
             same = (other.customer_id, other.amount) == (payment.customer_id, payment.amount)
             recent = payment.created_at - other.created_at <= window
-            if other is not payment and same and recent and not other.final and other.series:
+            if other is not payment and other.series and same and recent and not other.final:
                 return other
         return None
 
     def clarify(self, body: dict[str, Any]) -> Reply:
+        """`/v2/payment/clarification`: the requested fields, then the redirect callback."""
         self._verify(body)
+        _require(body, ("general.payment_id",))
         with self._lock:
-            payment = self._payments.get(str(_lookup(body, "general.payment_id")))
+            payment = self._payments.get(str(lookup(body, "general.payment_id")))
             if payment is None:
                 raise _error(404, "3061", "Transaction not found")
             if payment.status != "awaiting clarification":
                 raise _error(400, "3060", "Current payment status does not allow this action")
-            for name in CARD_FIELDS:
-                if _lookup(body, f"card.{name}") in (None, ""):
-                    raise _error(400, "2004", f"Required field not provided: card.{name}")
-            payment.card = masked(str(_lookup(body, "card.pan")))
+            _require(body, requested_fields(payment.action["clarification_fields"]))
+            payment.card = masked(str(lookup(body, "card.pan")))
             self._await_redirect(payment)
-            return json_reply(200, self._accepted(payment))
+            payment_id = payment.payment_id
+        return json_reply(
+            200,
+            {"status": "success", "request_id": secrets.token_hex(14), "payment_id": payment_id},
+        )
 
     def status(self, body: dict[str, Any]) -> Reply:
+        """`/v2/payment/status`: the current view, signed at the root."""
         self._verify(body)
+        _require(body, ("general.payment_id",))
         with self._lock:
-            payment = self._payments.get(str(_lookup(body, "general.payment_id")))
+            payment = self._payments.get(str(lookup(body, "general.payment_id")))
             if payment is None:
                 raise _error(404, "3061", "Transaction not found")
             document = payment.document(self.config.project_id)
         operation = document.pop("operation")
-        answer = {**document, "operations": [operation], "errors": document.pop("errors", [])}
-        return json_reply(
-            200, {**answer, "signature": signing.sign(answer, self.config.secret_key)}
-        )
+        answer = {**document, "operations": [operation], "errors": operation.get("errors", [])}
+        answer["signature"] = signing.sign(answer, self.config.secret_key)
+        return json_reply(200, answer)
 
     def bank_list(self, operation: str, body: dict[str, Any]) -> Reply:
         if self.config.provider != "ecommpay":
             raise _error(404, "404", "bank lists are served by ecommpay")
         self._verify(body)
         wanted = "payout" if operation == "payout" else "purchase"
-        rows = banks.banks_for_channel(self.config.atm_channel)
+        rows = banks.atm_banks(self.config.atm_channel)
         return json_reply(200, [{"id": b.id, "name": b.name} for b in rows if getattr(b, wanted)])
 
     # -- Payment Page --------------------------------------------------------------------------
 
     def open_page(self, query: str) -> Reply:
+        """`GET /payment?<params>&signature=...`: check, register (once), show."""
         params = dict(parse_qsl(query, keep_blank_values=True))
-        if not signing.is_valid(params, [self.config.secret_key]) or params.get(
-            "project_id"
-        ) != str(self.config.project_id):
-            return Reply(401, error_page("Invalid signature"), "text/html; charset=utf-8")
-        forced = params.get("force_payment_method", "")
-        channel = self.config.atm_channel if forced == "vietnam-atm" else 0
-        required = ("payment_id", "payment_amount", "payment_currency")
-        for name in required + PAGE_REQUIRED.get((forced, channel), ()):
-            if not params.get(name):
-                return Reply(
-                    400, error_page(f"Missing parameter {name}"), "text/html; charset=utf-8"
-                )
-        if params["payment_currency"] != "VND" or not params["payment_amount"].isdigit():
-            return Reply(
-                400, error_page("payment_amount/currency invalid"), "text/html; charset=utf-8"
-            )
+        if not signing.is_valid(params, [self.config.secret_key]):
+            return Reply(401, error_page("Invalid signature"), HTML)
+        config = self.config
+        problem = page_problem(params, config.provider, config.project_id, config.atm_channel)
+        if problem is not None:
+            return Reply(400, error_page(problem), HTML)
+        provider_method = PAGE_METHODS[params["force_payment_method"]][1]
         with self._lock:
-            payment = self._payments.setdefault(
-                params["payment_id"],
-                SandboxPayment(
+            payment = self._payments.get(params["payment_id"])
+            if payment is None:
+                payment = SandboxPayment(
                     payment_id=params["payment_id"],
-                    method=PAGE_METHODS.get(forced, "napas_atm"),
+                    method=provider_method,
                     amount=int(params["payment_amount"]),
                     currency="VND",
-                    customer_id=params.get("customer_id"),
+                    customer_id=params.get("customer_id") or None,
                     request_id=secrets.token_hex(14),
                     flow="page",
                     created_at=time.monotonic(),
-                ),
-            )
-            page = customer_page(payment, f"/payment/{payment.payment_id}")
-        return Reply(200, page, "text/html; charset=utf-8")
+                )
+                if provider_method == "bank_transfer":  # shown on the page, not sent
+                    option = self.config.display_option
+                    payment.page_instructions = display_data(option, payment.amount)
+                self._payments[payment.payment_id] = payment
+            page = customer_page(payment, _page_url(payment.payment_id))
+        return Reply(200, page, HTML, (("Cache-Control", "no-store"),))
 
-    def bank_page(self, payment_id: str) -> Reply:
+    def customer_page(self, payment_id: str, flow: Literal["bank", "page"]) -> Reply:
         with self._lock:
             payment = self._payments.get(payment_id)
             if payment is None:
-                return Reply(404, error_page("Payment not found"), "text/html; charset=utf-8")
-            page = customer_page(payment, f"/bank/{payment_id}")
-        return Reply(200, page, "text/html; charset=utf-8")
+                return Reply(404, error_page("Payment not found"), HTML)
+            base = _bank_url(payment_id) if flow == "bank" else _page_url(payment_id)
+            page = customer_page(payment, base)
+        return Reply(200, page, HTML, (("Cache-Control", "no-store"),))
 
     # -- the customer's outcome ----------------------------------------------------------------
 
@@ -464,96 +502,136 @@ class PlatformSandbox:
             if payment is None:
                 raise _error(404, "3061", "Transaction not found")
             if payment.final:
-                raise _error(409, "3060", f"payment is already {payment.status}")
-            if paid:
+                raise _error(409, "3060", f"Payment is already final ({payment.status})")
+            if paid and payment.status == "awaiting clarification":
+                raise _error(409, "3060", "Payment awaits clarification")
+            test_decline = payment.method == "bank_transfer" and (
+                payment.amount in TEST_DECLINE_AMOUNTS
+            )
+            if paid and test_decline:  # Monetix test amounts (Payment Page)
+                delivery = self._finish(payment, False, "20000", "General decline")
+            elif paid:
                 payment.paid_amount = amount or payment.amount
-                delivery = self._finish(payment, True)
+                delivery = self._finish(payment, True, "0", "Success")
             elif payment.kind == "payout":
-                delivery = self._finish(
-                    payment, False, code="3104", message="Payment Constraint Invalid Payout Amount"
-                )
+                message = "Payment Constraint Invalid Payout Amount"
+                delivery = self._finish(payment, False, "3104", message)
             else:
-                delivery = self._finish(
-                    payment, False, code="20102", message="Incorrect account data entered"
-                )
-        delivered = delivery.done.wait(CALLBACK_TIMEOUT_SECONDS) and delivery.delivered
-        if self.config.callback_url is None:
-            delivered = False
-        return {"payment_id": payment_id, "status": payment.status, "delivered": delivered}
+                delivery = self._finish(payment, False, "20102", "Incorrect account data entered")
+            status = payment.status
+        return {"payment_id": payment_id, "status": status, "delivered": self._wait(delivery)}
 
-    def _finish(self, payment: SandboxPayment, paid: bool, **outcome: Any) -> _Delivery:
+    def _finish(
+        self,
+        payment: SandboxPayment,
+        paid: bool,
+        code: str,
+        message: str,
+        errors: list[dict[str, str]] | None = None,
+    ) -> _Delivery:
+        """Make the payment final, send its callback, and decline the rest of its series."""
         payment.status = payment.operation_status = "success" if paid else "decline"
-        payment.code = outcome.get("code", "0")
-        payment.message = outcome.get("message", "Success")
-        payment.errors = outcome.get("errors")
+        payment.code, payment.message, payment.errors = code, message, errors
         delivery = self._emit(payment)
         if payment.series:
             for other in list(self._payments.values()):
                 if other is not payment and other.series == payment.series and not other.final:
-                    self._finish(other, False, code="3613", message="Duplicate operation")
+                    self._finish(other, False, "3613", "Duplicate operation")
         return delivery
 
     def resend(self, payment_id: str) -> dict[str, Any]:
+        """The payment's last callback again, byte for byte."""
         with self._lock:
             payment = self._payments.get(payment_id)
             if payment is None or not payment.callbacks:
-                raise _error(404, "3061", "no callback for this payment")
-            delivery = _Delivery(payment_id, payment.callbacks[-1]["body"].encode())
-            self._outbox.put(delivery)
-        return {"payment_id": payment_id, "resent": True}
+                raise _error(404, "3061", "Transaction not found or no callback yet")
+            delivery = self._queue(payment_id, payment.callbacks[-1])
+        return {"payment_id": payment_id, "resent": True, "delivered": self._wait(delivery)}
 
     # -- callback delivery ---------------------------------------------------------------------
 
     def _emit(self, payment: SandboxPayment) -> _Delivery:
-        """Sign the payment's current state as a callback and queue it (in order)."""
+        """Sign the payment's current state as a callback, keep it, and queue its delivery."""
         document = payment.document(self.config.project_id)
         document["signature"] = signing.sign(document, self.config.secret_key)
-        body = compact(document)
-        payment.callbacks.append({"document": document, "body": body.decode(), "attempts": []})
-        delivery = _Delivery(payment.payment_id, body)
-        if self.config.callback_url is None:
-            delivery.done.set()
+        record: dict[str, Any] = {
+            "document": document,
+            "body": compact(document).decode(),
+            "attempts": [],
+            "delivered": False,
+        }
+        payment.callbacks.append(record)
+        return self._queue(payment.payment_id, record)
+
+    def _queue(self, payment_id: str, record: dict[str, Any]) -> _Delivery:
+        delivery = _Delivery(payment_id, record)
+        if self.config.callback_url is None or self._stopping.is_set():
+            delivery.done.set()  # kept only
         else:
             self._outbox.put(delivery)
         return delivery
 
+    def _wait(self, delivery: _Delivery) -> bool:
+        """Whether the delivery's first attempts succeeded (waits up to 5 s)."""
+        if self.config.callback_url is None:
+            return False
+        return delivery.done.wait(CALLBACK_TIMEOUT_SECONDS) and delivery.delivered
+
     def _deliver_forever(self) -> None:
+        """The one worker: deliveries in queue order, each retried before the next."""
         while True:
             delivery = self._outbox.get()
             if delivery is None:
                 return
-            delays = (0.0, *self.config.callback_retry_delays)
-            for delay in delays:
-                if self._stopping.wait(delay) or self._attempt(delivery):
-                    break
-            delivery.done.set()
+            try:
+                for delay in (0.0, *self.config.callback_retry_delays):
+                    if self._stopping.wait(delay) or self._attempt(delivery):
+                        break
+            finally:
+                delivery.done.set()
 
     def _attempt(self, delivery: _Delivery) -> bool:
-        record: dict[str, Any] = {"at": time.time()}
+        url = self.config.callback_url
+        if url is None:
+            return False
+        with self._lock:
+            body = delivery.record["body"].encode()
+            number = len(delivery.record["attempts"]) + 1
+        attempt: dict[str, Any] = {"attempt": number, "at": datetime.now(UTC).isoformat()}
         try:
             response = httpx.post(
-                str(self.config.callback_url),
-                content=delivery.body,
+                url,
+                content=body,
                 headers={"Content-Type": "application/json"},
                 timeout=CALLBACK_TIMEOUT_SECONDS,
                 trust_env=False,
             )
-            record["status_code"] = response.status_code
+            attempt.update(status_code=response.status_code, error=None)
             delivery.delivered = response.status_code == 200
-        except httpx.HTTPError as exc:
-            record["error"] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # any failure to reach the merchant is a failed attempt
+            attempt.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
+        attempt["delivered"] = delivery.delivered
         with self._lock:
-            payment = self._payments.get(delivery.payment_id)
-            for callback in payment.callbacks if payment else []:
-                if callback["body"].encode() == delivery.body:
-                    callback["attempts"].append(record)
-        _log(f"{self.config.provider} callback {delivery.payment_id} -> {record}")
+            delivery.record["attempts"].append(attempt)
+            delivery.record["delivered"] = delivery.record["delivered"] or delivery.delivered
+        outcome = attempt["status_code"] or attempt["error"]
+        _log(f"{self.config.provider} callback {delivery.payment_id} #{number} -> {outcome}")
         return delivery.delivered
 
 
 def _log(line: str) -> None:
     sys.stderr.write(f"[platform] {line}\n")
     sys.stderr.flush()
+
+
+def _paid_amount(value: Any) -> int | None:
+    """The optional `amount` the customer actually paid."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if isinstance(value, bool) or not _DIGITS.fullmatch(text) or int(text) <= 0:
+        raise _error(400, "502", "Validation error: amount must be a positive whole number")
+    return int(text)
 
 
 class _Handler(RoutedHandler):
@@ -570,7 +648,7 @@ class _Handler(RoutedHandler):
             ("GET", r"/_sandbox/payments/([^/]+)", self._snapshot),
             ("POST", r"/_sandbox/payments/([^/]+)/transfer", lambda p: self._outcome(p, True)),
             ("POST", r"/_sandbox/payments/([^/]+)/decline", lambda p: self._outcome(p, False)),
-            ("POST", r"/_sandbox/payments/([^/]+)/resend", lambda p: json_reply(200, s.resend(p))),
+            ("POST", r"/_sandbox/payments/([^/]+)/resend", self._resend),
             ("POST", r"/_sandbox/settings", self._settings),
             ("POST", r"/_sandbox/faults", self._add_faults),
             ("DELETE", r"/_sandbox/faults", self._clear_faults),
@@ -580,22 +658,22 @@ class _Handler(RoutedHandler):
             ("POST", r"/v2/info/banks/atm/vietnam/(sale|payout)/list",
              lambda op: s.bank_list(op, self.read_json())),
             ("GET", r"/payment", lambda _: s.open_page(urlsplit(self.path).query)),
-            ("POST", r"/payment/([^/]+)/pay", lambda p: self._outcome(p, True)),
-            ("POST", r"/payment/([^/]+)/decline", lambda p: self._outcome(p, False)),
-            ("GET", r"/bank/([^/]+)", s.bank_page),
-            ("POST", r"/bank/([^/]+)/pay", lambda p: self._outcome(p, True)),
-            ("POST", r"/bank/([^/]+)/decline", lambda p: self._outcome(p, False)),
+            ("GET", r"/payment/([^/]+)", lambda p: s.customer_page(p, "page")),
+            ("POST", r"/payment/([^/]+)/pay", lambda p: self._outcome(p, True, _page_url(p))),
+            ("POST", r"/payment/([^/]+)/decline", lambda p: self._outcome(p, False, _page_url(p))),
+            ("GET", r"/bank/([^/]+)", lambda p: s.customer_page(p, "bank")),
+            ("POST", r"/bank/([^/]+)/pay", lambda p: self._outcome(p, True, _bank_url(p))),
+            ("POST", r"/bank/([^/]+)/decline", lambda p: self._outcome(p, False, _bank_url(p))),
         ]  # fmt: skip
 
     def error(self, status: int, message: str) -> HttpError:
         return _error(status, str(status), message)
 
-    def _settings(self, _: str) -> Reply:
-        return json_reply(200, self.sandbox.settings(self.read_json()))
+    def dispatch(self) -> None:
+        self._started = time.monotonic()
+        super().dispatch()
 
-    def _clear_faults(self, _: str) -> Reply:
-        self.read_body()
-        return json_reply(200, {"cleared": self.sandbox.clear_faults()})
+    # -- routes --------------------------------------------------------------------------------
 
     def _sale(self, path: str) -> Reply:
         if path not in SALES and path not in PAYOUTS:
@@ -609,6 +687,13 @@ class _Handler(RoutedHandler):
             raise _error(404, "3061", "Transaction not found")
         return json_reply(200, snapshot)
 
+    def _settings(self, _: str) -> Reply:
+        return json_reply(200, self.sandbox.settings(self.read_json()))
+
+    def _resend(self, payment_id: str) -> Reply:
+        self.read_body()
+        return json_reply(200, self.sandbox.resend(payment_id))
+
     def _add_faults(self, _: str) -> Reply:
         body = self.read_json()
         kind, count = body.get("kind"), body.get("count", 1)
@@ -618,22 +703,31 @@ class _Handler(RoutedHandler):
             raise _error(400, "502", "count must be an integer from 1 to 1000")
         return json_reply(200, {"queued": self.sandbox.add_faults(str(kind), count)})
 
-    def _outcome(self, payment_id: str, paid: bool) -> Reply:
+    def _clear_faults(self, _: str) -> Reply:
+        self.read_body()
+        return json_reply(200, {"cleared": self.sandbox.clear_faults()})
+
+    def _outcome(self, payment_id: str, paid: bool, back: str | None = None) -> Reply:
+        """Pay/decline from a form (303 back to `back`) or from a script (JSON)."""
         raw = self.read_body()
         content_type = (self.headers.get("Content-Type") or "").lower()
         is_json = "json" in content_type or raw.lstrip().startswith(b"{")
-        fields = self.read_json(raw) if is_json and raw.strip() else dict(parse_qsl(raw.decode()))
-        amount = fields.get("amount")
-        if amount in (None, ""):
-            amount = None
-        elif isinstance(amount, bool) or not str(amount).isdigit() or int(str(amount)) <= 0:
-            raise _error(400, "502", "amount must be a positive whole number of VND")
-        result = self.sandbox.customer_outcome(
-            payment_id, paid, int(str(amount)) if amount else None
-        )
-        if is_json or "json" in (self.headers.get("Accept") or ""):
+        if is_json:
+            fields = self.read_json(raw)
+        else:
+            fields = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
+        amount = _paid_amount(fields.get("amount")) if paid else None
+        result = self.sandbox.customer_outcome(payment_id, paid, amount)
+        if back is None or is_json or "json" in (self.headers.get("Accept") or "").lower():
             return json_reply(200, result)
-        return redirect(f"/bank/{payment_id}")  # shows the outcome
+        return redirect(back)
+
+    # -- logging (paths only: queries carry customer data) ------------------------------------
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        elapsed = (time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000
+        path = urlsplit(self.path).path if hasattr(self, "path") else "?"
+        _log(f"{self.command} {path} -> {code} ({elapsed:.0f} ms)")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         _log(format % args)
@@ -649,6 +743,10 @@ def main() -> None:
     parser.add_argument("--secret", default="ecommpay-local-secret")
     parser.add_argument("--callback-url", default=None)
     parser.add_argument("--atm-channel", type=int, choices=(1, 2), default=2)
+    parser.add_argument(
+        "--bank-transfer-scenario", choices=("redirect", "instructions"), default="instructions"
+    )
+    parser.add_argument("--display-option", type=int, choices=(1, 2), default=2)
     args = parser.parse_args()
     config = PlatformSandboxConfig(
         provider=args.provider,
@@ -656,9 +754,12 @@ def main() -> None:
         secret_key=args.secret,
         callback_url=args.callback_url,
         atm_channel=args.atm_channel,
+        bank_transfer_scenario=args.bank_transfer_scenario,
+        display_option=args.display_option,
     )
     sandbox = PlatformSandbox(config, host=args.host, port=args.port)
-    _log(f"{args.provider} sandbox on {sandbox.base_url}; Ctrl-C stops it")
+    where = args.callback_url or "kept in memory"
+    _log(f"{args.provider} sandbox on {sandbox.base_url} (callbacks: {where}); Ctrl-C stops it")
     serve_until_interrupted(sandbox)
 
 

@@ -1,12 +1,69 @@
-"""The platform sandbox's wire documents: callbacks, status answers, redirect/display/
-clarification data, shaped like the three provider docs' examples."""
+"""The platform sandbox's wire rules and documents: the Gate paths and required fields,
+callbacks, status answers, redirect/display/clarification data, shaped like the three provider
+docs' examples."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+Provider = Literal["ecommpay", "monetix"]
+SALES: dict[str, tuple[Provider, str]] = {
+    "/v2/payment/atm/vietnam/sale": ("ecommpay", "napas_atm"),
+    "/v2/payment/wallet/nganluong/sale": ("ecommpay", "nganluong_wallet"),
+    "/v2/payment/bank-transfer/vietnam/sale": ("monetix", "bank_transfer"),
+}
+PAYOUTS: dict[str, tuple[Provider, str]] = {
+    "/v2/payment/atm/vietnam/payout": ("ecommpay", "napas_atm"),
+    "/v2/payment/wallet/nganluong/payout": ("ecommpay", "nganluong_wallet"),
+}
+# Required fields per method (and ATM channel; 0 = any), in the order they are reported.
+REQUIRED = {
+    ("napas_atm", 1): ("customer.id", "customer.email", "customer.phone", "customer.ip_address",
+                       "account.bank_id", "payment.amount", "payment.currency"),
+    ("napas_atm", 2): ("customer.email", "customer.ip_address", "account.bank_id",
+                       "payment.amount", "payment.currency"),
+    ("nganluong_wallet", 0): ("customer.id", "customer.email", "customer.ip_address",
+                              "return_url.success", "return_url.decline", "payment.amount",
+                              "payment.currency"),
+    ("bank_transfer", 0): ("customer.id", "customer.first_name", "customer.last_name",
+                           "customer.email", "customer.ip_address", "payment.amount",
+                           "payment.currency"),
+}  # fmt: skip
+PAYOUT_REQUIRED = {
+    "napas_atm": ("customer.id", "customer.ip_address", "account.bank_id", "account.region_id",
+                  "card.pan", "card.year", "card.month", "card.card_holder", "payment.amount",
+                  "payment.currency"),
+    "nganluong_wallet": ("customer.id", "customer.ip_address", "account.number",
+                         "payment.amount", "payment.currency"),
+}  # fmt: skip
+
+
+def lookup(document: dict[str, Any], path: str) -> Any:
+    value: Any = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def first_missing(document: dict[str, Any], paths: tuple[str, ...] | list[str]) -> str | None:
+    """The first dotted path without a value."""
+    for path in paths:
+        if lookup(document, path) in (None, ""):
+            return path
+    return None
+
+
+def requested_fields(schema: dict[str, Any]) -> list[str]:
+    """`card.pan`, ... from a `clarification_fields` schema."""
+    paths: list[str] = []
+    for name in schema.get("required", []):
+        nested = schema.get("properties", {}).get(name, {})
+        paths += [f"{name}.{inner}" for inner in nested.get("required", [])] or [name]
+    return paths
+
 
 METHOD_NAMES = {
     "napas_atm": "ATM Vietnam banking",
@@ -14,6 +71,7 @@ METHOD_NAMES = {
     "bank_transfer": "Vietnam bank transfer",
 }
 CARD_FIELDS = ("pan", "card_holder", "year", "month")
+MONETIX_ACCOUNT = {"number": "123456789012", "customer_name": "John Doe", "bank_code": "Vietinbank"}
 
 
 def now() -> str:
@@ -41,7 +99,8 @@ class SandboxPayment:
     bank_id: int | None = None
     status: str = "processing"
     operation_status: str = "processing"
-    action: dict[str, Any] = field(default_factory=dict)
+    action: dict[str, Any] = field(default_factory=dict)  # redirect/display/clarification data
+    page_instructions: dict[str, Any] = field(default_factory=dict)  # shown on the Payment Page
     series: str | None = None
     card: str | None = None  # masked
     paid_amount: int | None = None
@@ -77,6 +136,8 @@ class SandboxPayment:
                 "payment_id": self.request_id[:12],
                 "auth_code": "",
             }
+            if self.errors:  # inside the operation, as in the ATM docs' 2801 example
+                operation["errors"] = [dict(error) for error in self.errors]
             operation["code"] = self.code or "0"
             operation["message"] = self.message or "Success"
         document: dict[str, Any] = {
@@ -96,14 +157,8 @@ class SandboxPayment:
             document["customer"] = {"id": self.customer_id}
         if self.kind == "payout":
             document["account"] = {"number": self.account_number}
-        elif self.method == "bank_transfer" and self.status == "success":
-            document["account"] = {
-                "number": "123456789012",
-                "customer_name": "Sandbox Customer",
-                "bank_code": "Vietinbank",
-            }
-        if self.errors:
-            document["errors"] = self.errors
+        elif self.method == "bank_transfer" and self.final:
+            document["account"] = dict(MONETIX_ACCOUNT)  # the docs' sample, on both outcomes
         if not self.final:
             document.update(self.action)
         return document
@@ -124,6 +179,8 @@ class SandboxPayment:
             "series": self.series,
             "card": self.card,
             "code": self.code,
+            "message": self.message,
+            "request_id": self.request_id,
             "callbacks": self.callbacks,
         }
 
@@ -134,7 +191,7 @@ def redirect_data(url: str) -> dict[str, Any]:
 
 def display_data(option: int, amount: int) -> dict[str, Any]:
     """Transfer instructions in one of the Monetix docs' two title sets."""
-    code = f"B{secrets.randbelow(10**10):010d}"
+    code = f"B{secrets.randbelow(10**10):010d}"  # per payment, like the docs' "B1234567890"
     if option == 1:
         items = [
             ("bankName", "Wooribank Việt Nam"),
