@@ -49,7 +49,7 @@ from local.sandboxes.http import (
     serve_until_interrupted,
 )
 from paygate.providers.paypro import signing
-from paygate.providers.paypro.payouts import payout_banks
+from paygate.providers.paypro.payouts import ACCEPTED_NAME, payout_banks
 
 SUCCESS = "0000"
 PROCESSING = "0015"
@@ -177,7 +177,7 @@ def _payout_problem(body: dict[str, Any]) -> str | None:
             return f"invalid parameter: {name} is required"
     if not _DIGITS.fullmatch(str(body["amount"])) or int(str(body["amount"])) < MIN_AMOUNT:
         return f"invalid parameter: amount must be a whole number of at least {MIN_AMOUNT}"
-    if not re.fullmatch(r"[A-Za-z]+( [A-Za-z]+)*", str(body["accountName"])):
+    if not ACCEPTED_NAME.fullmatch(str(body["accountName"])):
         return "invalid parameter: accountName must be English letters only"
     if str(body["bankName"]) not in {bank.code for bank in payout_banks()}:
         return "invalid parameter: bankName is not a supported payout bank"

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from paygate.masking import mask_pan
+
 Provider = Literal["ecommpay", "monetix"]
 SALES: dict[str, tuple[Provider, str]] = {
     "/v2/payment/atm/vietnam/sale": ("ecommpay", "napas_atm"),
@@ -79,7 +81,8 @@ def now() -> str:
 
 
 def masked(pan: str) -> str:
-    return f"{pan[:6]}{'*' * max(len(pan) - 10, 0)}{pan[-4:]}" if len(pan) > 10 else "*" * len(pan)
+    """The gateway's own masking (first 6 + last 4): the sandbox keeps no more than we do."""
+    return mask_pan(pan)
 
 
 @dataclass
