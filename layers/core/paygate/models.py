@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from paygate import clock
 from paygate.money import CURRENCY, Method
 from paygate.status import PaymentStatus
 
@@ -19,7 +20,8 @@ SCHEMA_VERSION = 1
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the gateway's clock (`paygate.clock`)."""
+    return clock.now()
 
 
 class Provider(StrEnum):
