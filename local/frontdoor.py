@@ -19,6 +19,8 @@ from local.template import ApiRoute, FunctionDef
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 FORBIDDEN = {"error": {"code": "forbidden", "message": "Forbidden"}}
 Extra = dict[str, Any]
+# (method, body) → (status, content type, body): local-only routes such as /_local/clock
+LocalRoute = Callable[[str, bytes], tuple[int, str, bytes]]
 # (method, path, query, body, headers) → (status, content type, body, headers), or None
 SiteHandler = Callable[
     [str, str, str, bytes, dict[str, str]], tuple[int, str, bytes, dict[str, str]] | None
@@ -35,11 +37,13 @@ class FrontDoor:
         port: int,
         extra_routes: dict[str, Any] | None = None,
         site: SiteHandler | None = None,
+        local_routes: dict[str, LocalRoute] | None = None,
     ) -> None:
         self.routes = routes
         self.functions = functions
         self.api_key = api_key
-        self.extra_routes = extra_routes or {}
+        self.extra_routes = extra_routes or {}  # GET only, no body
+        self.local_routes = local_routes or {}  # any method, with the body
         self.site = site  # non-API paths (checkout page, merchant proxy, docs): local/site.py
         door = self
 
@@ -91,6 +95,10 @@ class FrontDoor:
             if served is not None:
                 self._send_raw(request, *served)
                 return
+        local = self.local_routes.get(url.path)
+        if local is not None:
+            self._send_raw(request, *local(request.command, body))
+            return
         extra = self.extra_routes.get(url.path)
         if extra is not None and request.command == "GET":
             status, content_type, payload = extra()

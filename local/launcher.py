@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "e2e-key"
 STARTUP_TIMEOUT_SECONDS = 60
+ADVANCE_TIMEOUT_SECONDS = 600  # real seconds one advance may take (an 11-day one takes a few)
 
 
 def free_port() -> int:
@@ -69,6 +71,23 @@ class Runtime:
                 time.sleep(0.1)
         raise AssertionError(f"{payment_id} never reached {status}: {payment}")
 
+    def now(self) -> datetime:
+        """The local clock's time (`GET /_local/clock`), timezone-aware UTC."""
+        answer = httpx.get(f"{self.api_url}/_local/clock", timeout=10)
+        answer.raise_for_status()
+        return datetime.fromisoformat(answer.json()["now"])
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the local clock forward (`POST /_local/clock`); returns once everything that
+        fell due (schedules, sandbox retries and lifetimes) has run: the new time."""
+        answer = httpx.post(
+            f"{self.api_url}/_local/clock",
+            json={"advance_seconds": seconds},
+            timeout=ADVANCE_TIMEOUT_SECONDS,
+        )
+        answer.raise_for_status()
+        return datetime.fromisoformat(answer.json()["now"])
+
     def sandbox_url(self, name: str) -> str:
         """A provider sandbox's base URL (`GET /_local/sandboxes`)."""
         return str(httpx.get(f"{self.api_url}/_local/sandboxes", timeout=5).json()[name])
@@ -101,8 +120,15 @@ class Ports:
         return cls(free_port(), free_port(), free_port())
 
 
-def start_runtime(ports: Ports, state_dir: Path, api_key: str = API_KEY) -> Runtime:
-    """`python -m local.run` (what `make run` runs) on `ports`; returns once it answers."""
+def start_runtime(
+    ports: Ports,
+    state_dir: Path,
+    api_key: str = API_KEY,
+    extra_env: dict[str, str] | None = None,
+) -> Runtime:
+    """`python -m local.run` (what `make run` runs) on `ports`, on the manual clock (time
+    moves only by `Runtime.advance`; the reconcile schedule runs at the template's rate on it);
+    returns once it answers. `extra_env` overrides the runtime's environment."""
     env = {
         **os.environ,
         "PAYGATE_PORT": str(ports.api),
@@ -111,9 +137,9 @@ def start_runtime(ports: Ports, state_dir: Path, api_key: str = API_KEY) -> Runt
         "PAYGATE_API_KEY": api_key,
         "PAYGATE_STATE_DIR": str(state_dir),
         "PYTHONUNBUFFERED": "1",
-        # The reconcile schedule off by default: the tests drive reconciliation themselves
-        # (tests/integration/test_reconcile.py) and a job firing mid-test changes timings.
-        "PAYGATE_SCHEDULE_SECONDS": os.environ.get("PAYGATE_SCHEDULE_SECONDS", "86400"),
+        # Simulated time: nothing falls due unless a test advances the clock.
+        "PAYGATE_CLOCK": os.environ.get("PAYGATE_CLOCK", "manual"),
+        **(extra_env or {}),
     }
     for name in ("AWS_ENDPOINT_URL", "PAYPRO_BASE_URL", "WEBHOOK_BASE_URL", "PAYMENTS_TABLE"):
         env.pop(name, None)

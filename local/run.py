@@ -4,8 +4,11 @@ resources, the API front door, the stream poller, an event subscriber and the Pa
 Environment: PAYGATE_PORT (3000), PAYGATE_API_KEY (local-dev-key), PAYGATE_MOTO_PORT (4566),
 PAYGATE_PAYPRO_PORT (3101), PAYGATE_SMARTGLOCAL_PORT, PAYGATE_ECOMMPAY_PORT and
 PAYGATE_MONETIX_PORT (any free port), PAYGATE_ECOMMPAY_ATM_CHANNEL (2), PAYGATE_STATE_DIR
-(.paygate), PAYGATE_SCHEDULE_SECONDS (the template's rate). `GET /_local/sandboxes` lists the
-sandboxes' URLs. Ctrl-C stops everything.
+(.paygate), PAYGATE_SCHEDULE_SECONDS (the template's rate), PAYGATE_CLOCK (``real``, the
+default: the local clock follows real time; ``manual``: time moves only by
+``POST /_local/clock``, what the e2e tests use). `GET /_local/sandboxes` lists the sandboxes'
+URLs; `GET|POST /_local/clock` reads and advances the one clock the functions, the schedules
+and the sandboxes share (local/clock.py). Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
+
+from local.clock import LocalClock, clock_route, mode_from_env
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +79,7 @@ def aws_environment(config: LocalConfig) -> dict[str, str]:
     }
 
 
-def _banner(config: LocalConfig, sandbox_url: str) -> str:
+def _banner(config: LocalConfig, sandbox_url: str, clock_mode: str = "real") -> str:
     example = json.dumps({"amount": 50000, "currency": "VND", "merchant_reference": "order-1001"})
     return f"""
 paygate is running (local runtime; Ctrl-C stops everything)
@@ -86,6 +91,7 @@ paygate is running (local runtime; Ctrl-C stops everything)
   Paypro sandbox  {sandbox_url}
   Events          {config.events_file}   (one JSON event per line)
   Handler logs    {config.log_file}
+  Clock           {config.api_url}/_local/clock   ({clock_mode}; POST {{"advance_seconds": N}})
 
 Try it:
   curl -s -X POST {config.api_url}/v1/paypro/payments \\
@@ -124,7 +130,9 @@ def _atm_channel() -> int:
     return 1 if os.environ.get("PAYGATE_ECOMMPAY_ATM_CHANNEL", "2") == "1" else 2
 
 
-def _platform_sandboxes(secrets: dict[str, Any], config: LocalConfig) -> dict[str, Any]:
+def _platform_sandboxes(
+    secrets: dict[str, Any], config: LocalConfig, clock: LocalClock
+) -> dict[str, Any]:
     """The ecommpay and Monetix platform sandboxes, each with its project's secret and the
     gateway's callback route as the project's callback URL."""
     from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
@@ -141,7 +149,9 @@ def _platform_sandboxes(secrets: dict[str, Any], config: LocalConfig) -> dict[st
             atm_channel=channel,  # type: ignore[arg-type]
         )
         port = int(os.environ.get(f"PAYGATE_{provider.upper()}_PORT", "0"))
-        sandboxes[provider] = PlatformSandbox(sandbox_config, HOST, port)
+        sandboxes[provider] = PlatformSandbox(
+            sandbox_config, HOST, port, now=clock.now, timers=clock
+        )
     return sandboxes
 
 
@@ -161,7 +171,9 @@ def _sandbox_environment(urls: dict[str, str], config: LocalConfig) -> dict[str,
     }
 
 
-def _background_workers(template: Any, handlers: dict[str, Any], made: Any) -> list[Any]:
+def _background_workers(
+    template: Any, handlers: dict[str, Any], made: Any, clock: LocalClock
+) -> list[Any]:
     """The stream pollers (Lambda's event source mappings) and the schedulers (EventBridge)."""
     from local.scheduler import Scheduler
     from local.streams import StreamPoller
@@ -175,7 +187,7 @@ def _background_workers(template: Any, handlers: dict[str, Any], made: Any) -> l
     every = os.environ.get("PAYGATE_SCHEDULE_SECONDS")
     for schedule in template.schedules():
         handler = handlers[schedule.function_id][1]
-        workers.append(Scheduler(schedule, handler, float(every) if every else None))
+        workers.append(Scheduler(schedule, handler, clock, float(every) if every else None))
     return workers
 
 
@@ -187,6 +199,11 @@ def main() -> int:
     config.state_dir.mkdir(parents=True, exist_ok=True)
     config.events_file.write_text("", encoding="utf-8")  # moto starts empty, so do the events
     os.environ.update(aws_environment(config))
+    clock = LocalClock(mode_from_env(os.environ.get("PAYGATE_CLOCK")))
+    import paygate.clock
+
+    paygate.clock.use(clock.now)  # the functions run in this process: they see the local clock
+    clock.start()
 
     from local.apigw import load_handler
     from local.frontdoor import FrontDoor
@@ -209,6 +226,8 @@ def main() -> int:
         HOST,
         int(os.environ.get("PAYGATE_SMARTGLOCAL_PORT", "0")),  # 0: any free port
         webhook_url=f"{config.api_url}/webhooks/smartglocal",
+        now=clock.now,
+        timers=clock,
     )
     smartglocal.start()
     made = provision(template, secrets)
@@ -220,9 +239,11 @@ def main() -> int:
         ),
         host=HOST,
         port=config.paypro_port,
+        now=clock.now,
+        timers=clock,
     )
     sandbox.start()
-    platform = _platform_sandboxes(secrets, config)
+    platform = _platform_sandboxes(secrets, config, clock)
     for platform_sandbox in platform.values():
         platform_sandbox.start()
 
@@ -253,8 +274,9 @@ def main() -> int:
         config.port,
         extra_routes={"/_local/health": health, "/_local/sandboxes": sandboxes},
         site=_local_site(template, config).handle,
+        local_routes={"/_local/clock": clock_route(clock)},
     )
-    workers = _background_workers(template, handlers, made)
+    workers = _background_workers(template, handlers, made, clock)
     topic_arn = next(iter(made.refs[t] for t in template.of_type("AWS::SNS::Topic")))
     subscriber = EventSubscriber(topic_arn, config.events_file, console)
 
@@ -262,7 +284,7 @@ def main() -> int:
     for worker in workers:
         worker.start()
     subscriber.start()
-    print(_banner(config, sandbox.base_url), file=console, flush=True)
+    print(_banner(config, sandbox.base_url, clock.mode), file=console, flush=True)
     for name, url in list(sandbox_urls.items())[1:]:
         print(f"  {name} sandbox {url}", file=console, flush=True)
     print(f"\nready in {time.monotonic() - started:.1f}s", file=console, flush=True)
@@ -283,6 +305,7 @@ def main() -> int:
         sandbox,
         smartglocal,
         *platform.values(),
+        clock,
         moto,
     ]
     for part in parts:

@@ -34,6 +34,11 @@ class HttpError(Exception):
         self.reply = reply
 
 
+class DropConnection(Exception):
+    """Close the connection without any answer (an accepted request whose answer never
+    arrives)."""
+
+
 def compact(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -95,6 +100,9 @@ class RoutedHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         try:
             reply = self.route(path)
+        except DropConnection:
+            self.close_connection = True
+            return
         except HttpError as exc:
             reply = exc.reply
         except Exception:

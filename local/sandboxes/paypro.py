@@ -6,9 +6,31 @@ Paypro endpoints: ``POST /v1/payproVN/payin``, ``/queryPayInResult``, ``/payout`
 ``availablAmount``). A payout's result waits for ``POST /_sandbox/payouts/<tradeNo>/succeed``
 or ``/fail`` (``00029``) and is notified like a payin's.
 Cashier: ``GET /pay/<platFormTradeNo>`` (HTML) and ``POST /pay/<id>/pay|decline|resend``, which
-send the signed notify to the order's ``notifyUrl`` (delivered = HTTP 200 with body ``OK``;
-retried in the background on ``SandboxConfig.notify_retry_delays``). Test hooks:
-``GET /_sandbox/health``, ``GET /_sandbox/orders/<tradeNo>``, ``POST|DELETE /_sandbox/faults``.
+send the signed notify to the order's ``notifyUrl`` (delivered = HTTP 200 with body ``OK``).
+
+Time (local/clock.py, local/sandboxes/outbox.py): the sandbox reads the injected `now` and
+sets its retries on the injected `timers` (the local runtime's one clock). The first notify
+goes at once; when it is not delivered it is retried on Paypro's documented schedule
+(``SandboxConfig.notify_retry_delays``: 2 s, 5 s, 10 s, 30 s, 1 h, 3 h, 3 h, 3 h after each
+attempt; then nothing, the merchant uses the queries). Paypro's VietQR link lifetime is
+UNKNOWN in the docs: an open order stays payable and its query answers ``0015`` ("in
+progress") for ever, unless the ``link_lifetime_seconds`` setting (default none) is set: then
+the cashier refuses payment after it (409; the query still answers ``0015``: what Paypro
+reports for an expired link is unknown too).
+
+Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/orders/<tradeNo>`` (state and every
+notify attempt), ``POST|DELETE /_sandbox/faults`` ``{"payin": kind, "count": n}`` for the next
+payin/payout creates: ``timeout`` (sleeps ``timeout_delay_seconds``, real time, then goes on
+normally), ``server_error`` (HTTP 503, no order; ``count: 1`` = a 5xx then success),
+``reject`` (outer ``8000``, no order), ``code_5000`` (the order IS created, the answer is outer
+``5000`` "system error"), ``accepted_timeout`` (the order IS created, the answer never arrives:
+the connection is closed without one after ``timeout_delay_seconds``, real time).
+``POST /_sandbox/settings`` (partial; answers the current settings): ``callbacks``
+(``deliver`` | ``lost``: notifies made meanwhile are never sent | ``unreachable``: attempts
+fail and are retried on the schedule), ``status_query`` (``normal`` | ``in_progress``: every
+query answers ``0015`` whatever the order's state, as long as the order exists | ``silent``:
+queries answer HTTP 503 with no envelope), ``link_lifetime_seconds`` (null or > 0),
+``timeout_delay_seconds`` (>= 0).
 
 ASSUMPTION: Paypro's Vietnam error-code table is not published (providers.md §3.5), so the
 outer failure codes are this sandbox's own: ``1001`` wrong/missing merchantNo, ``1002`` bad sign,
@@ -30,6 +52,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
@@ -37,7 +60,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from local.clock import Timers
 from local.sandboxes.http import (
+    DropConnection,
     HttpError,
     Reply,
     Route,
@@ -47,6 +72,13 @@ from local.sandboxes.http import (
     json_reply,
     redirect,
     serve_until_interrupted,
+)
+from local.sandboxes.outbox import (
+    CALLBACK_MODES,
+    PAYPRO_NOTIFY_DELAYS,
+    Delivery,
+    Outbox,
+    delays,
 )
 from paygate.providers.paypro import signing
 from paygate.providers.paypro.payouts import ACCEPTED_NAME, payout_banks
@@ -65,7 +97,9 @@ CODE_DUPLICATE = "1004"
 CODE_NOT_FOUND = "1005"
 CODE_SYSTEM_ERROR = "8000"
 
-FAULT_KINDS = ("timeout", "server_error", "reject")
+FAULT_KINDS = ("timeout", "server_error", "reject", "code_5000", "accepted_timeout")
+CODE_SYSTEM_ERROR_5000 = "5000"
+STATUS_QUERY_MODES = ("normal", "in_progress", "silent")
 NOTIFY_ACK = "OK"
 NOTIFY_TIMEOUT_SECONDS = 5.0
 VIETNAM_TZ = timezone(timedelta(hours=7))
@@ -80,7 +114,8 @@ class SandboxConfig:
     merchant_no: str = "1573818477"  # the docs' sandbox merchant number
     app_secret: str = "paypro-local-secret"
     timeout_delay_seconds: float = 30.0  # how long a 'timeout' fault sleeps before answering
-    notify_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)  # compressed 2s/5s/10s/... schedule
+    notify_retry_delays: tuple[float, ...] = PAYPRO_NOTIFY_DELAYS  # seconds, after each attempt
+    link_lifetime_seconds: float | None = None  # UNKNOWN in the docs: payable for ever
     starting_balance: int = 100_000_000  # VND, for queryBalance and payouts
 
 
@@ -88,16 +123,26 @@ def _error(status: int, message: str) -> HttpError:
     return HttpError(json_reply(status, {"error": message}))
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _now_ms(now: Callable[[], datetime] | None = None) -> int:
+    return int((now() if now else datetime.now(UTC)).timestamp() * 1000)
 
 
-def _envelope(code: str, msg: str, data: dict[str, Any] | None = None) -> Reply:
+def _envelope(
+    code: str,
+    msg: str,
+    data: dict[str, Any] | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Reply:
     """Paypro's answer envelope; failures are HTTP 200 with `success: false`."""
     ok = code == SUCCESS
+    stamp = _now_ms(now)
     return json_reply(
-        200, {"msg": msg, "code": code, "timestamp": _now_ms(), "success": ok, "data": data}
+        200, {"msg": msg, "code": code, "timestamp": stamp, "success": ok, "data": data}
     )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
 def _vnd(amount: str) -> str:
@@ -122,8 +167,10 @@ class _Order:
     delivered: bool = False
     retrying: bool = False
     gave_up: bool = False
+    lost: bool = False
     kind: str = "payin"  # or "payout"
     account: dict[str, str] = field(default_factory=dict)
+    created: datetime | None = None
 
     @property
     def desc(self) -> str:
@@ -145,6 +192,7 @@ class _Order:
             "delivered": self.delivered,
             "retrying": self.retrying,
             "gaveUp": self.gave_up,
+            "lost": self.lost,
             "deliveries": list(self.attempts),
             "kind": self.kind,
             "account": dict(self.account),
@@ -254,14 +302,23 @@ def _not_found_page() -> bytes:
 class PayproSandbox:
     """The sandbox server: orders in memory, one background serving thread."""
 
-    def __init__(self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        now: Callable[[], datetime] | None = None,
+        timers: Timers | None = None,
+    ) -> None:
         self.config = config
         self._lock = threading.Lock()
         self._orders: dict[str, _Order] = {}  # by tradeNo
         self._by_platform: dict[str, _Order] = {}
         self._faults: deque[str] = deque()
         self._stopping = threading.Event()
-        self._retry_threads: set[threading.Thread] = set()
+        self.status_query = "normal"
+        self._outbox = Outbox("paypro", self._retry_after, now, timers)
+        self._now = self._outbox.now
         self._server = SandboxServer((host, port), _Handler, self)
         self._host = host
         self._port: int = self._server.socket.getsockname()[1]
@@ -283,6 +340,7 @@ class PayproSandbox:
                 daemon=True,
             )
             self._thread.start()
+            self._outbox.start()
 
     def stop(self) -> None:
         """Stop serving and retrying; idempotent."""
@@ -290,14 +348,49 @@ class PayproSandbox:
             return
         self._stopped = True
         self._stopping.set()
+        self._outbox.stop()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
+
+    def _envelope(self, code: str, msg: str, data: dict[str, Any] | None = None) -> Reply:
+        return _envelope(code, msg, data, self._now)
+
+    def _retry_after(self, attempts: int, elapsed: float) -> float | None:
+        return delays(self.config.notify_retry_delays)(attempts, elapsed)
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply a validated partial update (see the module docstring); the current settings."""
+        checks: dict[str, Callable[[Any], bool]] = {
+            "callbacks": lambda v: v in CALLBACK_MODES,
+            "status_query": lambda v: v in STATUS_QUERY_MODES,
+            "link_lifetime_seconds": lambda v: v is None or (_number(v) and v > 0),
+            "timeout_delay_seconds": lambda v: _number(v) and 0 <= v <= 600,
+        }
+        for name, value in changes.items():
+            check = checks.get(name)
+            if check is None:
+                raise _error(400, f"unknown setting {name}; known: {', '.join(checks)}")
+            if not check(value):
+                raise _error(400, f"invalid value for {name}: {value!r}")
         with self._lock:
-            retries = list(self._retry_threads)
-        for thread in retries:
-            thread.join(timeout=NOTIFY_TIMEOUT_SECONDS + 1)
+            for name, value in changes.items():
+                if name == "callbacks":
+                    self._outbox.set_callbacks(value)
+                elif name == "status_query":
+                    self.status_query = value
+                else:
+                    setattr(self.config, name, None if value is None else float(value))
+            return {
+                "callbacks": self._outbox.callbacks,
+                "status_query": self.status_query,
+                "link_lifetime_seconds": self.config.link_lifetime_seconds,
+                "timeout_delay_seconds": self.config.timeout_delay_seconds,
+                "notify_retry_delays": list(self.config.notify_retry_delays),
+            }
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -324,16 +417,25 @@ class PayproSandbox:
         elif fault == "server_error":
             return json_reply(503, {"error": "service unavailable (sandbox fault)"})
         elif fault == "reject":
-            return _envelope(CODE_SYSTEM_ERROR, "system error")
+            return self._envelope(CODE_SYSTEM_ERROR, "system error")
+        elif fault in ("code_5000", "accepted_timeout"):
+            return Reply(0, fault.encode())  # marker: create the order, then fault the answer
         return None
+
+    def after_create(self, fault: Reply, created: Reply) -> Reply:
+        """The `code_5000` / `accepted_timeout` faults, once the create has run."""
+        if fault.body == b"code_5000":
+            return self._envelope(CODE_SYSTEM_ERROR_5000, "system error")
+        self._stopping.wait(self.config.timeout_delay_seconds)
+        raise DropConnection
 
     # -- Paypro API ----------------------------------------------------------------------------
 
     def _check_caller(self, merchant_no: str | None, body: dict[str, Any]) -> Reply | None:
         if merchant_no != self.config.merchant_no:
-            return _envelope(CODE_BAD_MERCHANT, "invalid merchantNo")
+            return self._envelope(CODE_BAD_MERCHANT, "invalid merchantNo")
         if not signing.is_valid(body, [self.config.app_secret]):
-            return _envelope(CODE_BAD_SIGN, "invalid sign")
+            return self._envelope(CODE_BAD_SIGN, "invalid sign")
         return None
 
     def payin(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
@@ -343,7 +445,7 @@ class PayproSandbox:
             return refusal
         problem = _payin_problem(body)
         if problem is not None:
-            return _envelope(CODE_BAD_PARAMETER, problem)
+            return self._envelope(CODE_BAD_PARAMETER, problem)
         platform_trade_no = "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
         order = _Order(
             trade_no=body["tradeNo"],
@@ -352,11 +454,12 @@ class PayproSandbox:
             notify_url=body["notifyUrl"],
             remark=body.get("remark") or "",
             payment_link=f"{self.base_url}/pay/{platform_trade_no}",
-            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            created_at=self._now().isoformat(timespec="milliseconds"),
+            created=self._now(),
         )
         with self._lock:
             if order.trade_no in self._orders:
-                return _envelope(CODE_DUPLICATE, "duplicate tradeNo")
+                return self._envelope(CODE_DUPLICATE, "duplicate tradeNo")
             self._orders[order.trade_no] = order
             self._by_platform[platform_trade_no] = order
         data = {
@@ -366,7 +469,7 @@ class PayproSandbox:
             "remark": order.remark,
             "paymentLink": order.payment_link,
         }
-        return _envelope(SUCCESS, "success", data)
+        return self._envelope(SUCCESS, "success", data)
 
     def payout(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
         """`/v1/payproVN/payout`: accept a bank payout; its result waits for the sandbox hooks
@@ -376,7 +479,7 @@ class PayproSandbox:
             return refusal
         problem = _payout_problem(body)
         if problem is not None:
-            return _envelope(CODE_BAD_PARAMETER, problem)
+            return self._envelope(CODE_BAD_PARAMETER, problem)
         platform_trade_no = "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
         order = _Order(
             trade_no=str(body["tradeNo"]),
@@ -385,19 +488,20 @@ class PayproSandbox:
             notify_url=str(body["notifyUrl"]),
             remark=str(body.get("remark") or ""),
             payment_link="",
-            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            created_at=self._now().isoformat(timespec="milliseconds"),
+            created=self._now(),
             kind="payout",
             account={k: str(body[k]) for k in ("accountName", "bankName", "bankNumber")},
         )
         with self._lock:
             if order.trade_no in self._orders:
-                return _envelope(CODE_DUPLICATE, "duplicate tradeNo")
+                return self._envelope(CODE_DUPLICATE, "duplicate tradeNo")
             if int(order.amount) > self.balance_available:
-                return _envelope(CODE_BAD_PARAMETER, "invalid parameter: insufficient balance")
+                return self._envelope(CODE_BAD_PARAMETER, "invalid parameter: insufficient balance")
             self._orders[order.trade_no] = order
             self._by_platform[platform_trade_no] = order
         data = {"platFormTradeNo": platform_trade_no, "status": PROCESSING, "desc": "PROCESSING"}
-        return _envelope(SUCCESS, "success", data)
+        return self._envelope(SUCCESS, "success", data)
 
     def balance(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
         """`/v1/payproVN/queryBalance`, with the docs' misspelled `availablAmount`."""
@@ -414,7 +518,7 @@ class PayproSandbox:
                 "freezeAmount": str(frozen),
                 "unsettledAmount": "0",
             }
-        return _envelope(SUCCESS, "success", data)
+        return self._envelope(SUCCESS, "success", data)
 
     @property
     def balance_available(self) -> int:
@@ -439,11 +543,13 @@ class PayproSandbox:
             return refusal
         for name in ("tradeNo", "timestamp"):
             if body.get(name) in (None, ""):
-                return _envelope(CODE_BAD_PARAMETER, f"invalid parameter: {name} is required")
+                return self._envelope(CODE_BAD_PARAMETER, f"invalid parameter: {name} is required")
+        if self.status_query == "silent":
+            return json_reply(503, {"error": "service unavailable (sandbox fault)"})
         with self._lock:
             order = self._orders.get(str(body["tradeNo"]))
             if order is None:
-                return _envelope(CODE_NOT_FOUND, "order not found")
+                return self._envelope(CODE_NOT_FOUND, "order not found")
             data = {
                 "platFormTradeNo": order.platform_trade_no,
                 "tradeNo": order.trade_no,
@@ -451,7 +557,9 @@ class PayproSandbox:
                 "status": order.status,
                 "desc": order.desc,
             }
-        return _envelope(SUCCESS, "success", data)
+            if self.status_query == "in_progress":
+                data.update(amount=order.amount, status=PROCESSING, desc="CREATED")
+        return self._envelope(SUCCESS, "success", data)
 
     # -- cashier -------------------------------------------------------------------------------
 
@@ -476,6 +584,8 @@ class PayproSandbox:
                 raise _error(404, "order not found")
             if order.status != PROCESSING:
                 raise _error(409, "order already final")
+            if order.kind == "payin" and self.link_expired(order):
+                raise _error(409, "payment link expired")
             fields = {
                 "status": SUCCESS if paid else DECLINED,
                 "message": "success" if paid else DECLINE_MESSAGE,
@@ -484,9 +594,10 @@ class PayproSandbox:
                 "amount": (paid_amount or order.amount) if paid else order.amount,
             }
             if paid:
-                fields["successTime"] = datetime.now(VIETNAM_TZ).strftime("%Y-%m-%d %H:%M:%S")
+                success_time = self._now().astimezone(VIETNAM_TZ)
+                fields["successTime"] = success_time.strftime("%Y-%m-%d %H:%M:%S")
                 order.paid_amount = fields["amount"]
-            fields["timestamp"] = str(_now_ms())
+            fields["timestamp"] = str(_now_ms(self._now))
             fields["sign"] = signing.sign(fields, self.config.app_secret)
             order.status = fields["status"]
             order.notify = fields
@@ -503,7 +614,15 @@ class PayproSandbox:
                 raise _error(409, "order has no notify yet")
             order.delivered = False
             order.gave_up = False
+            order.lost = False
         return self._delivery_reply(order, self._deliver(order))
+
+    def link_expired(self, order: _Order) -> bool:
+        """Past the `link_lifetime_seconds` setting (none by default: UNKNOWN in the docs)."""
+        lifetime = self.config.link_lifetime_seconds
+        if lifetime is None or order.created is None:
+            return False
+        return (self._now() - order.created).total_seconds() > lifetime
 
     def _delivery_reply(self, order: _Order, delivered: bool) -> Reply:
         with self._lock:
@@ -521,44 +640,32 @@ class PayproSandbox:
     # -- notify delivery -----------------------------------------------------------------------
 
     def _deliver(self, order: _Order) -> bool:
-        """One attempt now; when it fails, retry in a background daemon thread."""
-        if self._attempt(order):
-            return True
+        """Queue the notify on the outbox (first attempt at once, retries on the schedule);
+        whether the first attempt delivered (waits for it, up to the attempt's timeout)."""
         with self._lock:
-            if order.retrying or self._stopping.is_set():
-                return False
-            if not self.config.notify_retry_delays:
-                order.gave_up = True
-                return False
             order.retrying = True
-            thread = threading.Thread(
-                target=self._retry, args=(order,), name="paypro-notify-retry", daemon=True
-            )
-            self._retry_threads.add(thread)
-        thread.start()
-        return False
+        delivery = Delivery(
+            f"notify tradeNo={order.trade_no}",
+            lambda unreachable: self._attempt(order, unreachable),
+            on_done=lambda finished: self._delivery_done(order, finished),
+        )
+        self._outbox.submit(delivery)
+        return delivery.wait_first(NOTIFY_TIMEOUT_SECONDS + 1)
 
-    def _retry(self, order: _Order) -> None:
-        try:
-            for delay in self.config.notify_retry_delays:
-                if self._stopping.wait(delay):
-                    return
-                if self._attempt(order):
-                    return
-            with self._lock:
-                order.gave_up = True
-            _log(f"notify tradeNo={order.trade_no} gave up after {len(order.attempts)} attempts")
-        finally:
-            with self._lock:
-                order.retrying = False
-                self._retry_threads.discard(threading.current_thread())
+    def _delivery_done(self, order: _Order, delivery: Delivery) -> None:
+        with self._lock:
+            order.retrying = False
+            order.gave_up = delivery.gave_up
+            order.lost = delivery.lost
 
-    def _attempt(self, order: _Order) -> bool:
+    def _attempt(self, order: _Order, unreachable: bool = False) -> bool:
         with self._lock:
             url, body, number = order.notify_url, order.notify_body, len(order.attempts) + 1
-        record: dict[str, Any] = {"attempt": number, "at": datetime.now(UTC).isoformat()}
+        record: dict[str, Any] = {"attempt": number, "at": self._now().isoformat()}
         delivered = False
         try:
+            if unreachable:
+                raise httpx.ConnectError("gateway unreachable (sandbox fault)")
             response = httpx.post(
                 url,
                 content=body,
@@ -610,6 +717,7 @@ class _Handler(RoutedHandler):
             ("GET", r"/_sandbox/orders/([^/]+)", self._order_state),
             ("POST", r"/_sandbox/faults", self._add_faults),
             ("DELETE", r"/_sandbox/faults", lambda _: json_reply(200, self._clear_faults())),
+            ("POST", r"/_sandbox/settings", lambda _: self._settings()),
             ("POST", r"/v1/payproVN/payin", self._payin),
             ("POST", r"/v1/payproVN/queryPayInResult", self._query),
             ("POST", r"/v1/payproVN/queryPayOutResult", self._query),
@@ -653,19 +761,24 @@ class _Handler(RoutedHandler):
         self.read_body()
         return {"cleared": self.sandbox.clear_faults()}
 
+    def _settings(self) -> Reply:
+        return json_reply(200, self.sandbox.settings(self.read_json()))
+
     def _payin(self, _: str) -> Reply:
-        raw = self.read_body()
-        fault = self.sandbox.apply_payin_fault()
-        if fault is not None:
-            return fault
-        return self.sandbox.payin(self.headers.get("merchantNo"), self.read_json(raw))
+        return self._create(self.sandbox.payin)
 
     def _payout(self, _: str) -> Reply:
+        return self._create(self.sandbox.payout)
+
+    def _create(self, create: Callable[[str | None, dict[str, Any]], Reply]) -> Reply:
         raw = self.read_body()
         fault = self.sandbox.apply_payin_fault()
-        if fault is not None:
+        if fault is not None and fault.status != 0:
             return fault
-        return self.sandbox.payout(self.headers.get("merchantNo"), self.read_json(raw))
+        created = create(self.headers.get("merchantNo"), self.read_json(raw))
+        if fault is not None:  # code_5000 / accepted_timeout: the order exists now
+            return self.sandbox.after_create(fault, created)
+        return created
 
     def _balance(self, _: str) -> Reply:
         return self.sandbox.balance(self.headers.get("merchantNo"), self.read_json())

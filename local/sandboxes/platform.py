@@ -39,10 +39,23 @@ joins its series and gets the first purchase's redirect/instructions; when one p
 series is final, the others are declined with 3613 "Duplicate operation". The "more than three
 different amounts" rule is NOT modelled.
 
-Callbacks: POSTed as signed JSON to ``callback_url`` by one background worker (so each
-payment's callbacks keep their order); delivered = HTTP 200; otherwise retried after each of
-``callback_retry_delays`` (the real schedule, providers.md §2.6, compressed). With
-``callback_url=None`` they are only kept (``PlatformSandbox.callbacks``).
+Callbacks: POSTed as signed JSON to ``callback_url`` from the sandbox's one outbox on the
+injected clock (`now`, `timers`; local/clock.py, local/sandboxes/outbox.py): the first attempt
+at once, attempts one at a time in time order; delivered = HTTP 200; otherwise retried on the
+platform's documented schedule (providers.md §2.6): attempts 1-6 10 s apart, then attempt n
+after 70 + 10·1.12^(n-4) s while that is at most 4 h, then every 4 h, at most 120 attempts
+within 11 days of the first (``callback_retry_delays`` = a tuple of intervals overrides it;
+``()``: no retries). With ``callback_url=None`` they are only kept
+(``PlatformSandbox.callbacks``).
+
+Lifetimes on the clock: a payment awaiting clarification gets ``clarification_wait_seconds``
+(30 minutes, the docs) for the data, then it is declined (ASSUMPTION: code ``20000`` "General
+decline"; the docs do not say what the platform reports) with its callback. A Payment Page
+opened with ``best_before`` (ISO date-time, UTC when it has no offset) stops accepting payment
+after it: opening the page later is an error page (400, nothing registered), paying is
+refused (409 ``3060``), and an unpaid registered payment becomes ``expired`` (payment and
+operation status: the platform's documented status names; ASSUMPTION: code ``20000``, a
+callback is sent, and queries answer it; our docs do not say what the platform reports).
 
 Test hooks: ``GET /_sandbox/health``; ``GET /_sandbox/payments/<id>`` (status, amounts, the
 callbacks with their delivery attempts, series, masked card); ``POST /_sandbox/settings``
@@ -52,6 +65,10 @@ settings); ``POST /_sandbox/payments/<id>/transfer`` (the customer's transfer, o
 again, byte for byte); ``POST|DELETE /_sandbox/faults`` (``{"kind": "timeout"|"server_error"|
 "reject", "count": n}`` for the next Gate sale/payout calls: sleep ``timeout_delay_seconds``
 then answer normally, HTTP 503, or HTTP 400 code 100 "General decline").
+``POST /_sandbox/settings`` also takes ``callbacks`` (``deliver`` | ``lost``: callbacks made
+meanwhile are never sent, no attempts | ``unreachable``: attempts fail and are retried on the
+schedule) and ``status_query`` (``normal`` | ``in_progress``: ``/v2/payment/status`` answers
+the payment as ``processing`` with no result, whatever its state | ``silent``: HTTP 503).
 
 Card numbers are never kept or logged: a PAN is masked (first 6, last 4) on arrival.
 
@@ -90,20 +107,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import queue
 import re
 import secrets
 import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
+from local.clock import Timers
 from local.sandboxes.http import (
     HttpError,
     Reply,
@@ -114,6 +132,13 @@ from local.sandboxes.http import (
     json_reply,
     redirect,
     serve_until_interrupted,
+)
+from local.sandboxes.outbox import (
+    CALLBACK_MODES,
+    Delivery,
+    Outbox,
+    delays,
+    platform_retry_after,
 )
 from local.sandboxes.platform_pages import PAGE_METHODS, customer_page, error_page, page_problem
 from local.sandboxes.platform_wire import (
@@ -131,13 +156,17 @@ from local.sandboxes.platform_wire import (
     redirect_data,
     requested_fields,
 )
+from local.sandboxes.platform_wire import now as wire_now
 from paygate.providers.platform import banks, signing
 
 SETTINGS: dict[str, tuple[Any, ...]] = {
     "atm_channel": (1, 2),
     "bank_transfer_scenario": ("redirect", "instructions"),
     "display_option": (1, 2),
+    "callbacks": CALLBACK_MODES,
+    "status_query": ("normal", "in_progress", "silent"),
 }
+CONFIG_SETTINGS = ("atm_channel", "bank_transfer_scenario", "display_option")
 TEST_DECLINE_AMOUNTS = (400, 404)
 FAULT_KINDS = ("timeout", "server_error", "reject")
 CALLBACK_TIMEOUT_SECONDS = 5.0  # per delivery attempt, and how long JSON callers wait for one
@@ -156,8 +185,9 @@ class PlatformSandboxConfig:
     display_option: Literal[1, 2] = 2  # Monetix display_data title set
     card_required_banks: frozenset[int] = frozenset({135})  # ATM channel 2: need card data
     series_window_seconds: float = 1800.0  # Monetix 3613 series window
-    callback_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
+    callback_retry_delays: tuple[float, ...] | None = None  # None: the documented schedule
     timeout_delay_seconds: float = 30.0
+    clarification_wait_seconds: float = 1800.0  # the docs: the platform waits 30 minutes
 
 
 def _error(status: int, code: str, message: str) -> HttpError:
@@ -183,25 +213,25 @@ def _bank_url(payment_id: str) -> str:
     return f"/bank/{quote(payment_id, safe='')}"
 
 
-@dataclass
-class _Delivery:
-    payment_id: str
-    record: dict[str, Any]  # the callback's entry in SandboxPayment.callbacks
-    done: threading.Event = field(default_factory=threading.Event)
-    delivered: bool = False
-
-
 class PlatformSandbox:
     """Payments in memory; one serving thread and one callback worker (per-payment order)."""
 
     def __init__(
-        self, config: PlatformSandboxConfig, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: PlatformSandboxConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        now: Callable[[], datetime] | None = None,
+        timers: Timers | None = None,
     ) -> None:
         self.config = config
         self._lock = threading.RLock()
         self._payments: dict[str, SandboxPayment] = {}
         self._faults: deque[str] = deque()
-        self._outbox: queue.Queue[_Delivery | None] = queue.Queue()
+        self.status_query = "normal"
+        self._outbox = Outbox(config.provider, self._retry_after, now, timers)
+        self._now = self._outbox.now
+        self._timers = self._outbox.timers
         self._stopping = threading.Event()
         self._server = SandboxServer((host, port), _Handler, self)
         self._host = host
@@ -223,19 +253,17 @@ class PlatformSandbox:
             name=f"{self.config.provider}-sandbox",
             daemon=True,
         )
-        worker = threading.Thread(
-            target=self._deliver_forever, name=f"{self.config.provider}-callbacks", daemon=True
-        )
-        self._threads = [serve, worker]
+        self._threads = [serve]
         for thread in self._threads:
             thread.start()
+        self._outbox.start()
 
     def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
         self._stopping.set()
-        self._outbox.put(None)
+        self._outbox.stop()
         if self._threads:
             self._server.shutdown()
             for thread in self._threads:
@@ -267,8 +295,24 @@ class PlatformSandbox:
                 raise _error(400, "502", f"{name} must be one of {list(allowed)}")
         with self._lock:
             for name, value in changes.items():
-                setattr(self.config, name, value)
-            return {name: getattr(self.config, name) for name in SETTINGS}
+                if name == "callbacks":
+                    self._outbox.set_callbacks(value)
+                elif name == "status_query":
+                    self.status_query = value
+                else:
+                    setattr(self.config, name, value)
+            current = {name: getattr(self.config, name) for name in CONFIG_SETTINGS}
+            return {
+                **current,
+                "callbacks": self._outbox.callbacks,
+                "status_query": self.status_query,
+            }
+
+    def _retry_after(self, attempts: int, elapsed: float) -> float | None:
+        fixed = self.config.callback_retry_delays
+        if fixed is not None:
+            return delays(fixed)(attempts, elapsed)
+        return platform_retry_after(attempts, elapsed)
 
     # -- faults --------------------------------------------------------------------------------
 
@@ -331,7 +375,8 @@ class PlatformSandbox:
             customer_id=None if customer_id in (None, "") else str(customer_id),
             request_id=secrets.token_hex(14),
             flow="gate",
-            created_at=time.monotonic(),
+            created_at=self._now().timestamp(),
+            created_date=wire_now(self._now()),
             bank_id=bank_id if _positive_int(bank_id) else None,
         )
         card = body.get("card")
@@ -374,6 +419,10 @@ class PlatformSandbox:
                 payment.status = payment.operation_status = "awaiting clarification"
                 payment.action = card_clarification()
                 self._emit(payment)
+                wait = timedelta(seconds=self.config.clarification_wait_seconds)
+                self._timers.call_at(
+                    self._now() + wait, lambda: self._clarification_timeout(payment)
+                )
                 return
         self._await_redirect(payment)
 
@@ -411,6 +460,25 @@ class PlatformSandbox:
                 return other
         return None
 
+    def _clarification_timeout(self, payment: SandboxPayment) -> None:
+        """30 minutes without the clarification: declined (ASSUMPTION: 20000)."""
+        with self._lock:
+            if payment.status == "awaiting clarification":
+                _log(f"{self.config.provider} {payment.payment_id}: clarification timed out")
+                self._finish(payment, False, "20000", "General decline")
+
+    def _expire_at(self, when: datetime, payment: SandboxPayment) -> None:
+        self._timers.call_at(when, lambda: self._expire_page(payment))
+
+    def _expire_page(self, payment: SandboxPayment) -> None:
+        """`best_before` passed unpaid: expired (ASSUMPTION: 20000, with its callback)."""
+        with self._lock:
+            if not payment.final:
+                _log(f"{self.config.provider} {payment.payment_id}: Payment Page expired")
+                payment.status = payment.operation_status = "expired"
+                payment.code, payment.message = "20000", "General decline"
+                self._emit(payment)
+
     def clarify(self, body: dict[str, Any]) -> Reply:
         """`/v2/payment/clarification`: the requested fields, then the redirect callback."""
         self._verify(body)
@@ -434,11 +502,24 @@ class PlatformSandbox:
         """`/v2/payment/status`: the current view, signed at the root."""
         self._verify(body)
         _require(body, ("general.payment_id",))
+        if self.status_query == "silent":
+            raise _error(503, "503", "Service unavailable (sandbox fault)")
         with self._lock:
             payment = self._payments.get(str(lookup(body, "general.payment_id")))
             if payment is None:
                 raise _error(404, "3061", "Transaction not found")
-            document = payment.document(self.config.project_id)
+            if self.status_query == "in_progress":  # nothing new, whatever the truth
+                payment = replace(
+                    payment,
+                    status="processing",
+                    operation_status="processing",
+                    action={},
+                    code=None,
+                    message=None,
+                    errors=None,
+                    paid_amount=None,
+                )
+            document = payment.document(self.config.project_id, self._now())
         operation = document.pop("operation")
         answer = {**document, "operations": [operation], "errors": operation.get("errors", [])}
         answer["signature"] = signing.sign(answer, self.config.secret_key)
@@ -464,8 +545,13 @@ class PlatformSandbox:
         if problem is not None:
             return Reply(400, error_page(problem), HTML)
         provider_method = PAGE_METHODS[params["force_payment_method"]][1]
+        best_before = _best_before(params.get("best_before"))
+        if best_before == "invalid":
+            return Reply(400, error_page("Invalid parameter best_before: an ISO date-time"), HTML)
         with self._lock:
             payment = self._payments.get(params["payment_id"])
+            if payment is None and best_before is not None and self._now() > best_before:
+                return Reply(400, error_page("Payment Page expired (best_before)"), HTML)
             if payment is None:
                 payment = SandboxPayment(
                     payment_id=params["payment_id"],
@@ -475,8 +561,12 @@ class PlatformSandbox:
                     customer_id=params.get("customer_id") or None,
                     request_id=secrets.token_hex(14),
                     flow="page",
-                    created_at=time.monotonic(),
+                    created_at=self._now().timestamp(),
+                    created_date=wire_now(self._now()),
+                    best_before=best_before,
                 )
+                if best_before is not None:
+                    self._expire_at(best_before, payment)
                 if provider_method == "bank_transfer":  # shown on the page, not sent
                     option = self.config.display_option
                     payment.page_instructions = display_data(option, payment.amount)
@@ -505,6 +595,8 @@ class PlatformSandbox:
                 raise _error(409, "3060", f"Payment is already final ({payment.status})")
             if paid and payment.status == "awaiting clarification":
                 raise _error(409, "3060", "Payment awaits clarification")
+            if payment.best_before is not None and self._now() > payment.best_before:
+                raise _error(409, "3060", "Payment Page expired (best_before)")
             test_decline = payment.method == "bank_transfer" and (
                 payment.amount in TEST_DECLINE_AMOUNTS
             )
@@ -528,7 +620,7 @@ class PlatformSandbox:
         code: str,
         message: str,
         errors: list[dict[str, str]] | None = None,
-    ) -> _Delivery:
+    ) -> Delivery:
         """Make the payment final, send its callback, and decline the rest of its series."""
         payment.status = payment.operation_status = "success" if paid else "decline"
         payment.code, payment.message, payment.errors = code, message, errors
@@ -550,55 +642,53 @@ class PlatformSandbox:
 
     # -- callback delivery ---------------------------------------------------------------------
 
-    def _emit(self, payment: SandboxPayment) -> _Delivery:
+    def _emit(self, payment: SandboxPayment) -> Delivery:
         """Sign the payment's current state as a callback, keep it, and queue its delivery."""
-        document = payment.document(self.config.project_id)
+        document = payment.document(self.config.project_id, self._now())
         document["signature"] = signing.sign(document, self.config.secret_key)
         record: dict[str, Any] = {
             "document": document,
             "body": compact(document).decode(),
             "attempts": [],
             "delivered": False,
+            "lost": False,
         }
         payment.callbacks.append(record)
         return self._queue(payment.payment_id, record)
 
-    def _queue(self, payment_id: str, record: dict[str, Any]) -> _Delivery:
-        delivery = _Delivery(payment_id, record)
+    def _queue(self, payment_id: str, record: dict[str, Any]) -> Delivery:
+        delivery = Delivery(
+            f"{self.config.provider} callback {payment_id}",
+            lambda unreachable: self._attempt(payment_id, record, unreachable),
+        )
         if self.config.callback_url is None or self._stopping.is_set():
-            delivery.done.set()  # kept only
-        else:
-            self._outbox.put(delivery)
+            delivery.first.set()  # kept only
+            delivery.done.set()
+            return delivery
+        self._outbox.submit(delivery)
+        if delivery.lost:
+            with self._lock:
+                record["lost"] = True
         return delivery
 
-    def _wait(self, delivery: _Delivery) -> bool:
-        """Whether the delivery's first attempts succeeded (waits up to 5 s)."""
+    def _wait(self, delivery: Delivery) -> bool:
+        """Whether the delivery's first attempt succeeded (waits up to 5 s)."""
         if self.config.callback_url is None:
             return False
-        return delivery.done.wait(CALLBACK_TIMEOUT_SECONDS) and delivery.delivered
+        return delivery.wait_first(CALLBACK_TIMEOUT_SECONDS)
 
-    def _deliver_forever(self) -> None:
-        """The one worker: deliveries in queue order, each retried before the next."""
-        while True:
-            delivery = self._outbox.get()
-            if delivery is None:
-                return
-            try:
-                for delay in (0.0, *self.config.callback_retry_delays):
-                    if self._stopping.wait(delay) or self._attempt(delivery):
-                        break
-            finally:
-                delivery.done.set()
-
-    def _attempt(self, delivery: _Delivery) -> bool:
+    def _attempt(self, payment_id: str, record: dict[str, Any], unreachable: bool) -> bool:
         url = self.config.callback_url
         if url is None:
             return False
         with self._lock:
-            body = delivery.record["body"].encode()
-            number = len(delivery.record["attempts"]) + 1
-        attempt: dict[str, Any] = {"attempt": number, "at": datetime.now(UTC).isoformat()}
+            body = record["body"].encode()
+            number = len(record["attempts"]) + 1
+        attempt: dict[str, Any] = {"attempt": number, "at": self._now().isoformat()}
+        delivered = False
         try:
+            if unreachable:
+                raise httpx.ConnectError("gateway unreachable (sandbox fault)")
             response = httpx.post(
                 url,
                 content=body,
@@ -607,16 +697,27 @@ class PlatformSandbox:
                 trust_env=False,
             )
             attempt.update(status_code=response.status_code, error=None)
-            delivery.delivered = response.status_code == 200
+            delivered = response.status_code == 200
         except Exception as exc:  # any failure to reach the merchant is a failed attempt
             attempt.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
-        attempt["delivered"] = delivery.delivered
+        attempt["delivered"] = delivered
         with self._lock:
-            delivery.record["attempts"].append(attempt)
-            delivery.record["delivered"] = delivery.record["delivered"] or delivery.delivered
+            record["attempts"].append(attempt)
+            record["delivered"] = record["delivered"] or delivered
         outcome = attempt["status_code"] or attempt["error"]
-        _log(f"{self.config.provider} callback {delivery.payment_id} #{number} -> {outcome}")
-        return delivery.delivered
+        _log(f"{self.config.provider} callback {payment_id} #{number} -> {outcome}")
+        return delivered
+
+
+def _best_before(value: str | None) -> datetime | Literal["invalid"] | None:
+    """The Payment Page's `best_before` (UTC when it has no offset)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return "invalid"
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _log(line: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from paygate.masking import mask_pan
 
 Provider = Literal["ecommpay", "monetix"]
+FINAL_STATUSES = ("success", "decline", "expired")
 SALES: dict[str, tuple[Provider, str]] = {
     "/v2/payment/atm/vietnam/sale": ("ecommpay", "napas_atm"),
     "/v2/payment/wallet/nganluong/sale": ("ecommpay", "nganluong_wallet"),
@@ -76,8 +77,9 @@ CARD_FIELDS = ("pan", "card_holder", "year", "month")
 MONETIX_ACCOUNT = {"number": "123456789012", "customer_name": "John Doe", "bank_code": "Vietinbank"}
 
 
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+def now(moment: datetime | None = None) -> str:
+    """The platform's date format, of `moment` (default: the system time)."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def masked(pan: str) -> str:
@@ -113,14 +115,15 @@ class SandboxPayment:
     operation_id: int = field(default_factory=lambda: secrets.randbelow(10**12))
     created_date: str = field(default_factory=now)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    best_before: datetime | None = None  # Payment Page: no payment after it
 
     @property
     def final(self) -> bool:
-        return self.status in ("success", "decline")
+        return self.status in FINAL_STATUSES
 
-    def document(self, project_id: int) -> dict[str, Any]:
+    def document(self, project_id: int, at: datetime | None = None) -> dict[str, Any]:
         """The callback (or status answer) body for the payment's current state, unsigned."""
-        date = now()
+        date = now(at)
         money = {"amount": self.amount, "currency": self.currency}
         paid = {"amount": self.paid_amount or self.amount, "currency": self.currency}
         operation: dict[str, Any] = {
@@ -184,6 +187,7 @@ class SandboxPayment:
             "code": self.code,
             "message": self.message,
             "request_id": self.request_id,
+            "best_before": self.best_before.isoformat() if self.best_before else None,
             "callbacks": self.callbacks,
         }
 

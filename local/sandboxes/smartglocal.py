@@ -7,8 +7,13 @@ API (every call verified with the partner's public key: ``X-PARTNER-PROJECT`` an
 ``/session/status``. Answers are signed with the sandbox's own key (generated at start unless
 one is configured), sessions are ``ps_…`` and payments ``pm_…``.
 
-Webhooks (signed, POSTed in order by one background worker to ``SandboxConfig.webhook_url``;
-kept in memory only when it is None): after the payment starts, ``ready_to_confirm`` (the
+Webhooks (signed, POSTed to ``SandboxConfig.webhook_url`` from the sandbox's one outbox on the
+injected clock (`now`, `timers`; local/clock.py, local/sandboxes/outbox.py); kept in memory
+only when it is None): the first attempt at once (after ``webhook_delay_seconds`` of real time,
+so the gateway has stored the answer that caused it); delivered = HTTP 200; otherwise resent
+"at increasing intervals (up to 15 minutes apart)" and "resending stops after 30 minutes"
+(the docs; the intervals are this sandbox's ASSUMPTION: ``webhook_retry_delays`` = 1, 2, 4, 8,
+15 minutes, 6 attempts). After the payment starts, ``ready_to_confirm`` (the
 session's ``next_action`` is ``confirm``); after ``session/confirm``, ``action_required`` whose
 ``customer_interaction.redirect.url`` is the deeplink to this sandbox's QR page
 ``GET /qr/<session id>``; paying or failing there (``POST /qr/<id>/pay`` or ``/fail``, form or
@@ -16,6 +21,11 @@ JSON: scripts may POST directly) sends ``payment_finished``. For a project with
 auto-confirmation (``SandboxConfig.auto_confirm_projects``) ``ready_to_confirm`` is skipped, as
 the docs say. ``session/cancel`` (only while waiting for confirmation) answers the cancelled
 session and sends ``payment_finished`` with session ``cancelled``.
+
+Lifetimes on the clock (the docs): a session left waiting for ``session/confirm`` after
+``ready_to_confirm`` is cancelled after 240 minutes, one left in ``action_required`` (the QR
+not paid) after 60 minutes; both send ``payment_finished`` with session ``cancelled`` and
+(ASSUMPTION) payment ``failed`` with error ``{"code": "timeout"}``.
 
 ASSUMPTIONS (Smart Glocal does not document them): errors are HTTP 400 (401 for a bad
 signature, 404 for an unknown session) with ``{"status": "error", "error": {code,
@@ -26,7 +36,11 @@ Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/sessions/<id>`` (state, we
 confirm calls), ``POST /_sandbox/sessions/<id>/resend`` ``{"type": "ready_to_confirm"}`` (the
 last webhook of that type again, byte for byte), ``POST /_sandbox/projects/<project>``
 ``{"auto_confirm": true}``, ``POST /_sandbox/faults`` ``{"method": "confirm", "count": 1}``
-(the next calls of that method answer an error).
+(the next calls of that method answer an error), ``POST /_sandbox/settings`` (partial;
+answers the current settings): ``callbacks`` (``deliver`` | ``lost``: webhooks made meanwhile
+are never sent, no attempts | ``unreachable``: attempts fail and are retried on the schedule),
+``status_query`` (``normal`` | ``in_progress``: ``session/status`` answers the session and its
+payment ``in_progress`` with nothing pending, whatever their state | ``silent``: HTTP 503).
 
 Standalone: ``python -m local.sandboxes.smartglocal --port 3102 --partner-public-key our.pem``.
 """
@@ -37,17 +51,17 @@ import argparse
 import html
 import itertools
 import json
-import queue
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import httpx
 
+from local.clock import Timers
 from local.sandboxes.http import (
     HttpError,
     Reply,
@@ -59,11 +73,20 @@ from local.sandboxes.http import (
     redirect,
     serve_until_interrupted,
 )
+from local.sandboxes.outbox import (
+    CALLBACK_MODES,
+    SMARTGLOCAL_RESEND_WINDOW_SECONDS,
+    SMARTGLOCAL_WEBHOOK_DELAYS,
+    Delivery,
+    Outbox,
+    delays,
+)
 from paygate.providers.smartglocal import signing
 
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 SESSION_METHODS = ("init/payment", "create", "start/payment", "confirm", "cancel", "status")
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_already_exists"
+STATUS_QUERY_MODES = ("normal", "in_progress", "silent")
 
 
 @dataclass
@@ -75,12 +98,14 @@ class SandboxConfig:
     private_key_pem: str = ""  # the sandbox's own key; empty = generate one at start
     webhook_url: str | None = None  # None: webhooks are kept in memory, not sent
     auto_confirm_projects: frozenset[str] = frozenset()
-    webhook_delay_seconds: float = 0.05  # after the answer that caused a webhook
-    webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
+    webhook_delay_seconds: float = 0.05  # real time, after the answer that caused a webhook
+    webhook_retry_delays: tuple[float, ...] = SMARTGLOCAL_WEBHOOK_DELAYS
+    ready_to_confirm_seconds: float = 240 * 60.0  # the docs: then cancelled
+    action_required_seconds: float = 60 * 60.0  # the docs: then cancelled
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -90,7 +115,17 @@ class _Webhook:
     sign: str
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     delivered: threading.Event = field(default_factory=threading.Event)
-    done: threading.Event = field(default_factory=threading.Event)
+    first: threading.Event = field(default_factory=threading.Event)  # first attempt made
+    done: threading.Event = field(default_factory=threading.Event)  # delivered/gave up/lost
+    lost: bool = False
+
+    def wait_first(self, timeout: float) -> None:
+        """Until the first attempt was made (or there is none to make)."""
+        self.first.wait(timeout)
+
+    def finished(self) -> None:
+        self.first.set()
+        self.done.set()
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -98,6 +133,7 @@ class _Webhook:
             "body": self.body.decode(),
             "sign": self.sign,
             "delivered": self.delivered.is_set(),
+            "lost": self.lost,
             "deliveries": list(self.deliveries),
         }
 
@@ -132,8 +168,8 @@ class _Session:
             session["actions"] = dict(self.actions)
         return session
 
-    def touch(self) -> None:
-        self.updated_at = _now()
+    def touch(self, stamp: str) -> None:
+        self.updated_at = stamp
 
 
 def _problem(body: dict[str, Any]) -> str | None:
@@ -177,8 +213,19 @@ def _problem(body: dict[str, Any]) -> str | None:
 class SmartglocalSandbox:
     """The sandbox server: sessions in memory, one serving thread, one webhook worker."""
 
-    def __init__(self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        now: Callable[[], datetime] | None = None,
+        timers: Timers | None = None,
+    ) -> None:
         self.config = config
+        self.status_query = "normal"
+        self._outbox = Outbox("smartglocal", self._retry_after, now, timers)
+        self._now = self._outbox.now
+        self._timers = self._outbox.timers
         if not config.private_key_pem:
             config.private_key_pem = signing.generate_private_key_pem()
         self.public_key_pem = signing.public_pem_of(config.private_key_pem)
@@ -188,7 +235,6 @@ class SmartglocalSandbox:
         self._idempotency: dict[tuple[str, str], str] = {}
         self._faults: dict[str, int] = {}
         self._ids = itertools.count(5666)
-        self._outbox: queue.Queue[tuple[float, _Webhook] | None] = queue.Queue()
         self._stopping = threading.Event()
         self._server = SandboxServer((host, port), _Handler, self)
         self._host = host
@@ -210,26 +256,47 @@ class SmartglocalSandbox:
                 name="smartglocal-sandbox",
                 daemon=True,
             ),
-            threading.Thread(
-                target=self._deliver_forever, name="smartglocal-webhooks", daemon=True
-            ),
         ]
         for thread in self._threads:
             thread.start()
+        self._outbox.start()
 
     def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
         self._stopping.set()
-        self._outbox.put(None)
+        self._outbox.stop()
         if self._threads:
             self._server.shutdown()
         self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=WEBHOOK_TIMEOUT_SECONDS + 1)
 
+    def _stamp(self) -> str:
+        return _stamp(self._now())
+
+    def _retry_after(self, attempts: int, elapsed: float) -> float | None:
+        retry = delays(self.config.webhook_retry_delays, SMARTGLOCAL_RESEND_WINDOW_SECONDS)
+        return retry(attempts, elapsed)
+
     # -- test hooks ----------------------------------------------------------------------------
+
+    def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply a validated partial update (see the module docstring); the current settings."""
+        allowed = {"callbacks": CALLBACK_MODES, "status_query": STATUS_QUERY_MODES}
+        for name, value in changes.items():
+            if name not in allowed:
+                raise _error(400, "invalid_request", f"unknown setting {name}")
+            if value not in allowed[name]:
+                choices = ", ".join(allowed[name])
+                raise _error(400, "invalid_request", f"{name} must be one of {choices}")
+        with self._lock:
+            if "callbacks" in changes:
+                self._outbox.set_callbacks(str(changes["callbacks"]))
+            if "status_query" in changes:
+                self.status_query = str(changes["status_query"])
+            return {"callbacks": self._outbox.callbacks, "status_query": self.status_query}
 
     def session(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -271,7 +338,7 @@ class SmartglocalSandbox:
             if not sent:
                 raise _error(409, "no_webhook", f"no {webhook_type} webhook was sent")
             again = _Webhook(webhook_type, sent[-1].body, sent[-1].sign)
-        self._outbox.put((0.0, again))
+        self._send(again, real_delay=0.0)
         return again
 
     # -- the session API -----------------------------------------------------------------------
@@ -325,7 +392,7 @@ class SmartglocalSandbox:
             raise _error(409, IDEMPOTENCY_KEY_REUSED, "this idempotency key was used before")
 
     def _new_session(self, project: str, metadata: Any) -> _Session:
-        session = _Session(f"ps_{next(self._ids)}", project, _now(), metadata=metadata)
+        session = _Session(f"ps_{next(self._ids)}", project, self._stamp(), metadata=metadata)
         self._sessions[session.id] = session
         return session
 
@@ -369,7 +436,7 @@ class SmartglocalSandbox:
     def _begin_payment(self, session: _Session, body: dict[str, Any]) -> None:
         """Start the payment (both in_progress, as the docs' answer shows)."""
         session.status = "in_progress"
-        session.touch()
+        session.touch(self._stamp())
         session.payment = {
             "id": f"pm_{next(self._ids)}",
             "status": "in_progress",
@@ -393,6 +460,7 @@ class SmartglocalSandbox:
         session.next_action = "confirm"
         session.payment["status"] = "pending"
         self._queue(session, "ready_to_confirm")
+        self._time_out(session, "confirm", self.config.ready_to_confirm_seconds)
 
     def _require_action(self, session: _Session) -> None:
         assert session.payment is not None
@@ -402,8 +470,33 @@ class SmartglocalSandbox:
             "type": "redirect",
             "redirect": {"url": url, "base_url": url, "method": "GET", "params": {}},
         }
-        session.touch()
+        session.touch(self._stamp())
         self._queue(session, "action_required")
+        self._time_out(session, "action", self.config.action_required_seconds)
+
+    def _time_out(self, session: _Session, waiting_for: str, seconds: float) -> None:
+        """Cancel the session if it still waits for `waiting_for` after `seconds`."""
+        when = self._now() + timedelta(seconds=seconds)
+        self._timers.call_at(when, lambda: self._expire(session, waiting_for))
+
+    def _expire(self, session: _Session, waiting_for: str) -> None:
+        with self._lock:
+            payment = session.payment
+            if session.status != "in_progress" or payment is None:
+                return
+            if waiting_for == "confirm" and session.next_action != "confirm":
+                return
+            if waiting_for == "action" and "customer_interaction" not in payment:
+                return
+            _log(f"session {session.id}: no {waiting_for} in time, cancelled")
+            session.next_action = None
+            session.status = "cancelled"
+            session.touch(self._stamp())
+            payment["status"] = "failed"
+            payment["finished_at"] = session.updated_at
+            payment.pop("customer_interaction", None)
+            payment["error"] = {"code": "timeout", "description": f"no {waiting_for} in time"}
+            self._queue(session, "payment_finished")
 
     def _owned(self, project: str, session_id: Any) -> _Session:
         session = self._sessions.get(str(session_id or ""))
@@ -417,7 +510,7 @@ class SmartglocalSandbox:
             if session.next_action != "confirm":
                 raise _error(400, "invalid_session_status", "session is not waiting for confirm")
             session.next_action = None
-            session.actions["confirm"] = _now()
+            session.actions["confirm"] = self._stamp()
             assert session.payment is not None
             session.payment["status"] = "in_progress"
             reply = self._answer(session)  # then the QR deeplink, by action_required
@@ -431,13 +524,27 @@ class SmartglocalSandbox:
                 raise _error(400, "invalid_session_status", "session is not waiting for confirm")
             session.next_action = None
             session.status = "cancelled"
-            session.touch()
+            session.touch(self._stamp())
             self._queue(session, "payment_finished")
             return self._answer(session)
 
     def _status(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
+        if self.status_query == "silent":
+            raise _error(503, "service_unavailable", "sandbox fault: no answer")
         with self._lock:
-            return self._answer(self._owned(project, body.get("session_id")))
+            session = self._owned(project, body.get("session_id"))
+            if self.status_query != "in_progress":
+                return self._answer(session)
+            document = session.document()  # nothing new, whatever the truth
+            document.update(status="in_progress")
+            document.pop("next_action", None)
+            for payment in document["acquiring_payments"]:
+                payment["status"] = "in_progress"
+                for name in ("customer_interaction", "finished_at", "error"):
+                    payment.pop(name, None)
+            answer = compact({"status": "ok", "session": document})
+            sign = signing.sign(answer, self.config.private_key_pem)
+            return Reply(200, answer, headers=((signing.SIGN_HEADER, sign),))
 
     # -- the QR page ---------------------------------------------------------------------------
 
@@ -458,7 +565,7 @@ class SmartglocalSandbox:
             interaction = session.payment.get("customer_interaction")
             if session.status != "in_progress" or interaction is None:
                 raise _error(409, "invalid_session_status", "nothing to pay in this session")
-            session.touch()
+            session.touch(self._stamp())
             session.status = "accepted" if paid else "cancelled"
             session.payment["status"] = "succeeded" if paid else "failed"
             session.payment["finished_at"] = session.updated_at
@@ -475,50 +582,51 @@ class SmartglocalSandbox:
     # -- webhooks ------------------------------------------------------------------------------
 
     def _queue(self, session: _Session, webhook_type: str) -> _Webhook:
-        """Sign the webhook now (the state as it is) and queue it; call with the lock held."""
+        """Sign the webhook now (the state as it is) and send it; call with the lock held."""
         body = compact({"type": webhook_type, "status": "ok", "session": session.document()})
         webhook = _Webhook(webhook_type, body, signing.sign(body, self.config.private_key_pem))
         session.webhooks.append(webhook)
-        self._outbox.put((self.config.webhook_delay_seconds, webhook))
+        self._send(webhook, real_delay=self.config.webhook_delay_seconds)
         return webhook
 
-    def _deliver_forever(self) -> None:
-        while True:
-            item = self._outbox.get()
-            if item is None or self._stopping.is_set():
-                return
-            delay, webhook = item
-            if self._stopping.wait(delay):
-                return
-            try:
-                self._deliver(webhook)
-            finally:
-                webhook.done.set()
+    def _send(self, webhook: _Webhook, real_delay: float) -> None:
+        if not self.config.webhook_url or self._stopping.is_set():
+            webhook.finished()  # kept only
+            return
+        delivery = Delivery(
+            f"webhook {webhook.type}",
+            lambda unreachable: self._attempt(webhook, unreachable),
+            first_real_delay=real_delay,
+            on_done=lambda _: webhook.finished(),
+        )
+        self._outbox.submit(delivery)
+        webhook.lost = delivery.lost
 
-    def _deliver(self, webhook: _Webhook) -> None:
+    def _attempt(self, webhook: _Webhook, unreachable: bool) -> bool:
         url = self.config.webhook_url
         if not url:
-            return
-        for wait in (0.0, *self.config.webhook_retry_delays):
-            if self._stopping.wait(wait):
-                return
-            record: dict[str, Any] = {"at": _now()}
-            try:
-                response = httpx.post(
-                    url,
-                    content=webhook.body,
-                    headers={"Content-Type": "application/json", signing.SIGN_HEADER: webhook.sign},
-                    timeout=WEBHOOK_TIMEOUT_SECONDS,
-                    trust_env=False,
-                )
-                record.update(status_code=response.status_code, body=response.text[:500])
-            except httpx.HTTPError as exc:
-                record.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
-            webhook.deliveries.append(record)
-            _log(f"webhook {webhook.type} -> {record.get('status_code') or record.get('error')}")
-            if record.get("status_code") == 200:
-                webhook.delivered.set()
-                return
+            return False
+        record: dict[str, Any] = {"at": self._stamp()}
+        try:
+            if unreachable:
+                raise httpx.ConnectError("gateway unreachable (sandbox fault)")
+            response = httpx.post(
+                url,
+                content=webhook.body,
+                headers={"Content-Type": "application/json", signing.SIGN_HEADER: webhook.sign},
+                timeout=WEBHOOK_TIMEOUT_SECONDS,
+                trust_env=False,
+            )
+            record.update(status_code=response.status_code, body=response.text[:500])
+        except httpx.HTTPError as exc:
+            record.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
+        webhook.deliveries.append(record)
+        webhook.first.set()
+        _log(f"webhook {webhook.type} -> {record.get('status_code') or record.get('error')}")
+        if record.get("status_code") == 200:
+            webhook.delivered.set()
+            return True
+        return False
 
 
 def _qr_page(session: _Session) -> bytes:
@@ -579,6 +687,7 @@ class _Handler(RoutedHandler):
             ("POST", r"/_sandbox/sessions/([^/]+)/resend", self._resend),
             ("POST", r"/_sandbox/projects/([^/]+)", self._project),
             ("POST", r"/_sandbox/faults", self._fault),
+            ("POST", r"/_sandbox/settings", lambda _: self._settings()),
             ("POST", r"/api/v1/session/(.+)", self._session_call),
             ("GET", r"/qr/([^/]+)", sandbox.qr_page),
             ("POST", r"/qr/([^/]+)/pay", lambda sid: self._finish(sid, paid=True)),
@@ -608,7 +717,7 @@ class _Handler(RoutedHandler):
     def _resend(self, session_id: str) -> Reply:
         webhook_type = str(self.read_json().get("type") or "")
         webhook = self.sandbox.resend(session_id, webhook_type)
-        webhook.done.wait(WEBHOOK_TIMEOUT_SECONDS * 2)
+        webhook.wait_first(WEBHOOK_TIMEOUT_SECONDS * 2)
         return json_reply(200, webhook.snapshot())
 
     def _project(self, project: str) -> Reply:
@@ -617,6 +726,9 @@ class _Handler(RoutedHandler):
             raise _error(400, "invalid_request", "auto_confirm must be true or false")
         self.sandbox.set_auto_confirm(project, enabled)
         return json_reply(200, {"project": project, "auto_confirm": enabled})
+
+    def _settings(self) -> Reply:
+        return json_reply(200, self.sandbox.settings(self.read_json()))
 
     def _fault(self, _: str) -> Reply:
         body = self.read_json()
@@ -635,7 +747,7 @@ class _Handler(RoutedHandler):
         wants_html = "text/html" in (self.headers.get("Accept") or "")
         if wants_html:
             return redirect(f"/qr/{session_id}")
-        webhook.done.wait(WEBHOOK_TIMEOUT_SECONDS * 2)
+        webhook.wait_first(WEBHOOK_TIMEOUT_SECONDS * 2)
         return json_reply(200, webhook.snapshot())
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -648,6 +760,8 @@ def seeded_sandbox(
     port: int = 0,
     webhook_url: str | None = None,
     sandbox_private_key_pem: str = "",
+    now: Callable[[], datetime] | None = None,
+    timers: Timers | None = None,
 ) -> SmartglocalSandbox:
     """A sandbox wired to the dev `SmartglocalSecret` entry of `secrets` (changed in place,
     before `provision()` writes it): our private key is generated when the entry has none, the
@@ -663,7 +777,7 @@ def seeded_sandbox(
         private_key_pem=sandbox_private_key_pem,
         webhook_url=webhook_url,
     )
-    sandbox = SmartglocalSandbox(config, host=host, port=port)
+    sandbox = SmartglocalSandbox(config, host=host, port=port, now=now, timers=timers)
     entry["provider_public_key_pem"] = sandbox.public_key_pem
     entry.setdefault("provider_public_key_previous_pem", "")
     return sandbox

@@ -1,4 +1,6 @@
-"""The local Paypro sandbox over HTTP: payin, query, cashier, signed notifies, faults."""
+"""The local Paypro sandbox over HTTP: payin, query, cashier, signed notifies retried on Paypro's
+documented schedule (on a manual local clock: time passes only by advancing it), faults,
+settings."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from local.clock import LocalClock
+from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 from paygate.providers.paypro import signing
 
 MERCHANT_NO = "1573818477"
 SECRET = "test-app-secret"
-RETRY_DELAYS = (0.05, 0.1, 0.2)
 
 
 @dataclass
@@ -94,14 +97,18 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[PayproSandbox]:
-    config = SandboxConfig(
-        merchant_no=MERCHANT_NO,
-        app_secret=SECRET,
-        timeout_delay_seconds=0.3,
-        notify_retry_delays=RETRY_DELAYS,
-    )
-    box = PayproSandbox(config, port=0)
+def clock() -> Iterator[LocalClock]:
+    """Manual: due work (a first notify) runs at once, retries only when the test advances."""
+    local = LocalClock("manual")
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def sandbox(clock: LocalClock) -> Iterator[PayproSandbox]:
+    config = SandboxConfig(merchant_no=MERCHANT_NO, app_secret=SECRET, timeout_delay_seconds=0.3)
+    box = PayproSandbox(config, port=0, now=clock.now, timers=clock)
     box.start()
     yield box
     box.stop()
@@ -316,7 +323,10 @@ def test_browser_form_post_redirects_to_the_cashier(
 
 
 def test_final_orders_refuse_a_second_outcome(
-    client: httpx.Client, receiver: Receiver, order: Callable[..., dict[str, Any]]
+    client: httpx.Client,
+    receiver: Receiver,
+    order: Callable[..., dict[str, Any]],
+    clock: LocalClock,
 ) -> None:
     pid = order()["platFormTradeNo"]
     assert act(client, pid, "pay").status_code == 200
@@ -324,7 +334,7 @@ def test_final_orders_refuse_a_second_outcome(
         again = act(client, pid, action)
         assert again.status_code == 409
         assert again.json() == {"error": "order already final"}
-    time.sleep(0.05)
+    clock.advance(24 * 3600)
     assert len(receiver.requests) == 1
 
 
@@ -339,35 +349,128 @@ def test_resend_delivers_identical_bytes(
     assert first.body == second.body
 
 
-def test_a_failed_notify_is_retried(
-    client: httpx.Client, receiver: Receiver, order: Callable[..., dict[str, Any]]
+def test_a_failed_notify_is_retried_2_s_later(
+    client: httpx.Client,
+    receiver: Receiver,
+    order: Callable[..., dict[str, Any]],
+    clock: LocalClock,
 ) -> None:
     receiver.fail_first = 1
     created = order()
     assert act(client, created["platFormTradeNo"], "pay").json()["delivered"] is False
+    clock.advance(1.9)
+    assert len(receiver.requests) == 1
+    clock.advance(0.1)
     first, second = receiver.wait_for(2)
     assert first.body == second.body
-    deadline = time.monotonic() + 2
-    while (state := client.get(f"/_sandbox/orders/{created['tradeNo']}").json())["retrying"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    state = client.get(f"/_sandbox/orders/{created['tradeNo']}").json()
     assert [d["statusCode"] for d in state["deliveries"]] == [500, 200]
-    assert state["delivered"] is True and state["gaveUp"] is False
+    assert state["delivered"] is True and state["gaveUp"] is False and not state["retrying"]
+    clock.advance(24 * 3600)
+    assert len(receiver.requests) == 2
 
 
-def test_notify_gives_up_after_the_schedule(
-    client: httpx.Client, receiver: Receiver, order: Callable[..., dict[str, Any]]
+def test_notify_follows_the_documented_schedule_then_gives_up(
+    client: httpx.Client,
+    receiver: Receiver,
+    order: Callable[..., dict[str, Any]],
+    clock: LocalClock,
 ) -> None:
     receiver.always_fail = True
     created = order()
     act(client, created["platFormTradeNo"], "pay")
-    receiver.wait_for(1 + len(RETRY_DELAYS))
-    deadline = time.monotonic() + 2
-    while not (state := client.get(f"/_sandbox/orders/{created['tradeNo']}").json())["gaveUp"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    assert len(state["deliveries"]) == 1 + len(RETRY_DELAYS)
-    assert state["delivered"] is False
+    assert len(receiver.requests) == 1
+    for number, delay in enumerate(PAYPRO_NOTIFY_DELAYS, start=2):  # 2 s, 5 s, ... 3 h
+        clock.advance(delay - 0.5)
+        assert len(receiver.requests) == number - 1
+        clock.advance(0.5)
+        assert len(receiver.requests) == number
+    state = client.get(f"/_sandbox/orders/{created['tradeNo']}").json()
+    assert len(state["deliveries"]) == 9 and state["gaveUp"] is True
+    assert state["delivered"] is False and not state["retrying"]
+    clock.advance(7 * 86_400)
+    assert len(receiver.requests) == 9  # then nothing: the merchant uses the queries
+
+
+def settings(client: httpx.Client, **changes: Any) -> dict[str, Any]:
+    answer = client.post("/_sandbox/settings", json=changes)
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_lost_notifies_are_never_attempted(
+    client: httpx.Client,
+    receiver: Receiver,
+    order: Callable[..., dict[str, Any]],
+    clock: LocalClock,
+) -> None:
+    assert settings(client, callbacks="lost")["callbacks"] == "lost"
+    created = order()
+    assert act(client, created["platFormTradeNo"], "pay").json()["delivered"] is False
+    clock.advance(86_400)
+    state = client.get(f"/_sandbox/orders/{created['tradeNo']}").json()
+    assert state["deliveries"] == [] and state["lost"] is True and state["delivered"] is False
+    assert receiver.requests == []
+    assert query(client, created["tradeNo"])["data"]["status"] == "0000"  # queries tell
+
+
+def test_an_unreachable_gateway_gets_the_retries(
+    client: httpx.Client,
+    receiver: Receiver,
+    order: Callable[..., dict[str, Any]],
+    clock: LocalClock,
+) -> None:
+    settings(client, callbacks="unreachable")
+    created = order()
+    act(client, created["platFormTradeNo"], "pay")
+    clock.advance(2 + 5)
+    settings(client, callbacks="deliver")
+    clock.advance(10)
+    state = client.get(f"/_sandbox/orders/{created['tradeNo']}").json()
+    assert [d["statusCode"] for d in state["deliveries"]] == [None, None, None, 200]
+    assert "unreachable" in state["deliveries"][0]["error"]
+    assert len(receiver.requests) == 1
+
+
+def test_status_query_faults(client: httpx.Client, order: Callable[..., dict[str, Any]]) -> None:
+    created = order()
+    act(client, created["platFormTradeNo"], "pay")
+    settings(client, status_query="in_progress")
+    answer = query(client, created["tradeNo"])
+    assert (answer["code"], answer["data"]["status"]) == ("0000", "0015")
+    assert_failure(query(client, "no-such-trade"), "1005")
+    settings(client, status_query="silent")
+    silent = client.post(
+        "/v1/payproVN/queryPayInResult",
+        json=signed({"tradeNo": created["tradeNo"], "timestamp": "1"}),
+        headers={"merchantNo": MERCHANT_NO},
+    )
+    assert silent.status_code == 503
+    settings(client, status_query="normal")
+    assert query(client, created["tradeNo"])["data"]["status"] == "0000"
+
+
+def test_an_open_order_stays_payable_unless_a_link_lifetime_is_set(
+    client: httpx.Client, order: Callable[..., dict[str, Any]], clock: LocalClock
+) -> None:
+    assert settings(client)["link_lifetime_seconds"] is None
+    forever = order()
+    clock.advance(30 * 86_400)
+    assert query(client, forever["tradeNo"])["data"]["status"] == "0015"
+    assert act(client, forever["platFormTradeNo"], "pay").status_code == 200
+
+    settings(client, link_lifetime_seconds=1800)
+    short = order()
+    clock.advance(1800)
+    inside = order()
+    clock.advance(1)
+    refused = act(client, short["platFormTradeNo"], "pay")
+    assert refused.status_code == 409 and refused.json() == {"error": "payment link expired"}
+    assert query(client, short["tradeNo"])["data"]["status"] == "0015"
+    assert act(client, inside["platFormTradeNo"], "pay").status_code == 200
+    for bad in ({"link_lifetime_seconds": 0}, {"callbacks": "sometimes"}, {"colour": "red"}):
+        assert client.post("/_sandbox/settings", json=bad).status_code == 400
 
 
 # -- query -------------------------------------------------------------------------------------
@@ -437,6 +540,30 @@ def test_timeout_fault_outlasts_the_caller_then_creates_the_order(
     while client.get(f"/_sandbox/orders/{body['tradeNo']}").status_code == 404:
         assert time.monotonic() < deadline
         time.sleep(0.02)
+    assert_failure(payin(client, body), "1004")
+
+
+def test_code_5000_fault_creates_the_order_but_answers_5000(
+    client: httpx.Client, receiver: Receiver
+) -> None:
+    client.post("/_sandbox/faults", json={"payin": "code_5000"})
+    body = payin_body(receiver.url)
+    answer = payin(client, body)
+    assert_failure(answer, "5000")
+    assert client.get(f"/_sandbox/orders/{body['tradeNo']}").status_code == 200
+    assert query(client, body["tradeNo"])["data"]["status"] == "0015"
+    assert_failure(payin(client, body), "1004")  # our retry: the order exists
+
+
+def test_accepted_timeout_fault_creates_the_order_and_never_answers(
+    client: httpx.Client, receiver: Receiver
+) -> None:
+    settings(client, timeout_delay_seconds=0)
+    client.post("/_sandbox/faults", json={"payin": "accepted_timeout"})
+    body = payin_body(receiver.url)
+    with pytest.raises(httpx.TransportError):
+        client.post("/v1/payproVN/payin", json=body, headers={"merchantNo": MERCHANT_NO})
+    assert client.get(f"/_sandbox/orders/{body['tradeNo']}").status_code == 200
     assert_failure(payin(client, body), "1004")
 
 

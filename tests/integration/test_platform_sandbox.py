@@ -1,7 +1,8 @@
 """The ecommpay/Monetix platform sandbox over real HTTP: signatures and projects, required
 fields, the callback sequences (redirect, instructions, clarification), Monetix test amounts and
-series, status, bank lists, the Payment Page, hooks, faults, delivery with retries, and that a
-card number is never kept."""
+series, status, bank lists, the Payment Page, hooks, faults, delivery with retries on the
+documented schedule (on a manual local clock: time passes only by advancing it), lifetimes, and
+that a card number is never kept."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from local.clock import LocalClock
 from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
 from paygate.providers.platform import banks, signing
 
@@ -34,18 +38,28 @@ TRANSFER = "/v2/payment/bank-transfer/vietnam/sale"
 ATM_PAYOUT = "/v2/payment/atm/vietnam/payout"
 
 
-def start(provider: str, **settings: Any) -> PlatformSandbox:
+def start(provider: str, clock: LocalClock | None = None, **settings: Any) -> PlatformSandbox:
+    """A sandbox on `clock` (default: its own real-time clock), with the documented retry
+    schedule unless `callback_retry_delays` is given."""
     config = PlatformSandboxConfig(
         provider=provider,  # type: ignore[arg-type]
         project_id=PROJECT,
         secret_key=SECRET,
-        callback_retry_delays=(0.05, 0.05),
         timeout_delay_seconds=0.3,
         **settings,
     )
-    sandbox = PlatformSandbox(config)
+    if clock is None:
+        sandbox = PlatformSandbox(config)
+    else:
+        sandbox = PlatformSandbox(config, now=clock.now, timers=clock)
     sandbox.start()
     return sandbox
+
+
+def manual_clock() -> LocalClock:
+    clock = LocalClock("manual")
+    clock.start()  # due work (a first attempt) runs at once
+    return clock
 
 
 @pytest.fixture
@@ -511,17 +525,20 @@ def test_monetix_series_share_instructions_and_3613(monetix: PlatformSandbox) ->
 
 
 def test_monetix_series_window() -> None:
-    sandbox = start("monetix", series_window_seconds=0.0)
+    clock = manual_clock()
+    sandbox = start("monetix", clock, series_window_seconds=1800.0)
     try:
         first = accepted(sandbox, TRANSFER)
-        time.sleep(0.01)
-        second = accepted(sandbox, TRANSFER)
-        assert (
-            sandbox.callbacks(first)[0]["display_data"]
-            != sandbox.callbacks(second)[0]["display_data"]
-        )
+        clock.advance(1800)
+        joined = accepted(sandbox, TRANSFER)  # at the window's edge: the same series
+        clock.advance(1801)
+        second = accepted(sandbox, TRANSFER)  # past the window of both: a new series
+        shared = sandbox.callbacks(first)[0]["display_data"]
+        assert sandbox.callbacks(joined)[0]["display_data"] == shared
+        assert sandbox.callbacks(second)[0]["display_data"] != shared
     finally:
         sandbox.stop()
+        clock.stop()
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -684,7 +701,8 @@ def test_monetix_payment_page_shows_the_instructions(monetix: PlatformSandbox) -
 def test_settings_hook(ecommpay: PlatformSandbox) -> None:
     current = settings(ecommpay).json()
     assert current == {"atm_channel": 1, "bank_transfer_scenario": "instructions",
-                       "display_option": 2}  # fmt: skip
+                       "display_option": 2, "callbacks": "deliver",
+                       "status_query": "normal"}  # fmt: skip
     changed = settings(ecommpay, atm_channel=2, bank_transfer_scenario="redirect")
     assert changed.json() == {**current, "atm_channel": 2, "bank_transfer_scenario": "redirect"}
     assert ecommpay.config.atm_channel == 2
@@ -767,19 +785,25 @@ class Receiver:
         return list(self.received)
 
 
-def test_callbacks_are_delivered_in_order_and_retried() -> None:
+def test_callbacks_are_delivered_in_time_order_and_retried() -> None:
     receiver = Receiver([500])
-    sandbox = start("ecommpay", callback_url=receiver.url)
+    clock = manual_clock()
+    sandbox = start("ecommpay", clock, callback_url=receiver.url)
     try:
         payment_id = accepted(sandbox, WALLET)
+        assert len(receiver.wait_for(1)) == 1  # the redirect's first attempt: 500
         url = sandbox.callbacks(payment_id)[0]["redirect_data"]["url"]
         paid = HTTP.post(f"{url}/pay", json={}).json()
-        assert paid["delivered"] is True
+        assert paid["delivered"] is True  # the success goes at once
+        assert len(receiver.wait_for(2)) == 2
+        clock.advance(9)
+        assert len(receiver.received) == 2  # the redirect's retry is due 10 s after
+        clock.advance(1)
         received = receiver.wait_for(3)
-        assert len(received) == 3  # the redirect (500, then retried), the success
-        assert received[0] == received[1]
+        assert len(received) == 3
+        assert received[0] == received[2]
         assert [json.loads(r)["payment"]["status"] for r in received] == [
-            "processing", "processing", "success",
+            "processing", "success", "processing",
         ]  # fmt: skip
         assert set(receiver.headers) == {"application/json"}
         assert all(signing.is_valid(json.loads(r), [SECRET]) for r in received)
@@ -791,27 +815,84 @@ def test_callbacks_are_delivered_in_order_and_retried() -> None:
 
         resent = hook(sandbox, payment_id, "resend").json()
         assert resent["delivered"] is True
-        assert receiver.wait_for(4)[3] == received[2]  # byte for byte
+        assert receiver.wait_for(4)[3] == received[1]  # byte for byte
     finally:
         sandbox.stop()
+        clock.stop()
         receiver.server.shutdown()
 
 
-def test_undeliverable_callbacks_give_up_after_the_schedule() -> None:
-    receiver = Receiver([503] * 10)
-    sandbox = start("ecommpay", callback_url=receiver.url)
+def test_undeliverable_callbacks_follow_the_documented_schedule_then_give_up() -> None:
+    receiver = Receiver([503] * 200)
+    clock = manual_clock()
+    began = clock.now()
+    sandbox = start("ecommpay", clock, callback_url=receiver.url)
     try:
         payment_id = accepted(sandbox, WALLET)
-        received = receiver.wait_for(3)
-        assert len(received) == 3  # the first attempt and the two retries
-        time.sleep(0.1)
+        assert len(receiver.wait_for(1)) == 1
+        clock.advance(50)
+        assert len(receiver.received) == 6  # 6 attempts, 10 s apart
+        clock.advance(11 * 86_400)
         snapshot = sandbox.payment(payment_id)
         assert snapshot is not None
-        assert len(snapshot["callbacks"][0]["attempts"]) == 3
+        attempts = snapshot["callbacks"][0]["attempts"]
+        assert len(attempts) == len(receiver.received) == 120
         assert snapshot["callbacks"][0]["delivered"] is False
+        times = [datetime.fromisoformat(a["at"]) for a in attempts]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
+        assert gaps[:5] == [10.0] * 5
+        assert gaps[5] == pytest.approx(70 + 10 * 1.12**3, abs=0.01)  # attempt 7
+        assert max(gaps) == 4 * 3600
+        assert (times[-1] - began).total_seconds() <= 11 * 86_400
     finally:
         sandbox.stop()
+        clock.stop()
         receiver.server.shutdown()
+
+
+def test_lost_and_unreachable_callbacks() -> None:
+    receiver = Receiver([])
+    clock = manual_clock()
+    sandbox = start("ecommpay", clock, callback_url=receiver.url)
+    try:
+        assert settings(sandbox, callbacks="lost").json()["callbacks"] == "lost"
+        lost = accepted(sandbox, WALLET)
+        clock.advance(11 * 86_400)
+        snapshot = sandbox.payment(lost)
+        assert snapshot is not None
+        assert snapshot["callbacks"][0]["attempts"] == [] and snapshot["callbacks"][0]["lost"]
+        assert receiver.received == []
+
+        settings(sandbox, callbacks="unreachable")
+        retried = accepted(sandbox, WALLET)
+        clock.advance(30)
+        settings(sandbox, callbacks="deliver")
+        clock.advance(10)
+        snapshot = sandbox.payment(retried)
+        assert snapshot is not None
+        attempts = snapshot["callbacks"][0]["attempts"]
+        assert [a["status_code"] for a in attempts] == [None, None, None, None, 200]
+        assert "unreachable" in attempts[0]["error"]
+        assert len(receiver.wait_for(1)) == 1
+    finally:
+        sandbox.stop()
+        clock.stop()
+        receiver.server.shutdown()
+
+
+def test_status_query_faults(ecommpay: PlatformSandbox) -> None:
+    payment_id = accepted(ecommpay, WALLET)
+    hook(ecommpay, payment_id, "transfer")
+    settings(ecommpay, status_query="in_progress")
+    status = post(ecommpay, "/v2/payment/status", general(payment_id)).json()
+    assert status["payment"]["status"] == "processing"
+    assert status["operations"][0]["status"] == "processing"
+    assert signing.is_valid(status, [SECRET])
+    settings(ecommpay, status_query="silent")
+    assert post(ecommpay, "/v2/payment/status", general(payment_id)).status_code == 503
+    settings(ecommpay, status_query="normal")
+    status = post(ecommpay, "/v2/payment/status", general(payment_id)).json()
+    assert status["payment"]["status"] == "success"
 
 
 # -- payouts (ecommpay) ----------------------------------------------------------------------
@@ -840,3 +921,64 @@ def test_payout_required_fields(ecommpay: PlatformSandbox) -> None:
     assert missing.json() == error("2004", "Required field not provided: account.region_id")
     wallet = sale(ecommpay, "/v2/payment/wallet/nganluong/payout")
     assert wallet.json() == error("2004", "Required field not provided: account.number")
+
+
+# -- lifetimes on the clock ------------------------------------------------------------------
+
+
+def test_clarification_waits_30_minutes_then_the_payment_is_declined() -> None:
+    clock = manual_clock()
+    sandbox = start("ecommpay", clock, atm_channel=2)
+    try:
+        lean = {"email": "a@example.com", "ip_address": "198.51.100.1"}
+        payment_id = accepted(sandbox, ATM, customer=lean, account={"bank_id": 135})
+        clock.advance(30 * 60 - 1)
+        assert sandbox.callbacks(payment_id)[-1]["payment"]["status"] == "awaiting clarification"
+        clock.advance(1)
+        final = sandbox.callbacks(payment_id)[-1]
+        assert final["payment"]["status"] == "decline"
+        assert final["operation"]["code"] == "20000"
+        status = post(sandbox, "/v2/payment/status", general(payment_id)).json()
+        assert status["payment"]["status"] == "decline"
+    finally:
+        sandbox.stop()
+        clock.stop()
+
+
+def test_a_payment_page_stops_accepting_payment_after_best_before() -> None:
+    clock = manual_clock()
+    sandbox = start("ecommpay", clock)
+    try:
+        deadline = (clock.now() + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S")
+        url, payment_id = page_url(sandbox, best_before=deadline)
+        assert HTTP.get(url).status_code == 200  # registered
+        late_url, late_id = page_url(sandbox, best_before=deadline)
+        clock.advance(31 * 60)
+        (expired,) = sandbox.callbacks(payment_id)
+        assert expired["payment"]["status"] == expired["operation"]["status"] == "expired"
+        status = post(sandbox, "/v2/payment/status", general(payment_id)).json()
+        assert status["payment"]["status"] == "expired"
+        paid = HTTP.post(f"{sandbox.base_url}/payment/{payment_id}/pay", json={})
+        assert paid.status_code == 409
+        assert HTTP.get(late_url).status_code == 400  # opened too late: nothing registered
+        assert sandbox.payment(late_id) is None
+    finally:
+        sandbox.stop()
+        clock.stop()
+
+
+def test_a_payment_page_paid_before_best_before_succeeds() -> None:
+    clock = manual_clock()
+    sandbox = start("ecommpay", clock)
+    try:
+        deadline = (clock.now() + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S")
+        url, payment_id = page_url(sandbox, best_before=deadline)
+        assert HTTP.get(url).status_code == 200
+        clock.advance(29 * 60)
+        paid = HTTP.post(f"{sandbox.base_url}/payment/{payment_id}/pay", json={})
+        assert paid.json()["status"] == "success"
+        clock.advance(3600)
+        assert [c["payment"]["status"] for c in sandbox.callbacks(payment_id)] == ["success"]
+    finally:
+        sandbox.stop()
+        clock.stop()
