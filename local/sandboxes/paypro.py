@@ -18,10 +18,11 @@ progress") for ever, unless the ``link_lifetime_seconds`` setting (default none)
 the cashier refuses payment after it (409; the query still answers ``0015``: what Paypro
 reports for an expired link is unknown too).
 
-Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/orders/<tradeNo>`` (state and every
-notify attempt), ``POST|DELETE /_sandbox/faults`` ``{"payin": kind, "count": n}`` for the next
-payin/payout creates: ``timeout`` (sleeps ``timeout_delay_seconds``, real time, then goes on
-normally), ``server_error`` (HTTP 503, no order; ``count: 1`` = a 5xx then success),
+Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/orders/<tradeNo>`` (state, every
+notify attempt, ``queries`` answered), ``POST|DELETE /_sandbox/faults``
+``{"payin": kind, "count": n}`` for the next payin/payout creates: ``timeout`` (sleeps
+``timeout_delay_seconds``, real time, then goes on normally), ``server_error`` (HTTP 503,
+no order; ``count: 1`` = a 5xx then success),
 ``reject`` (outer ``8000``, no order), ``code_5000`` (the order IS created, the answer is outer
 ``5000`` "system error"), ``accepted_timeout`` (the order IS created, the answer never arrives:
 the connection is closed without one after ``timeout_delay_seconds``, real time).
@@ -171,6 +172,7 @@ class _Order:
     kind: str = "payin"  # or "payout"
     account: dict[str, str] = field(default_factory=dict)
     created: datetime | None = None
+    queries: int = 0  # status queries answered for it
 
     @property
     def desc(self) -> str:
@@ -193,6 +195,7 @@ class _Order:
             "retrying": self.retrying,
             "gaveUp": self.gave_up,
             "lost": self.lost,
+            "queries": self.queries,
             "deliveries": list(self.attempts),
             "kind": self.kind,
             "account": dict(self.account),
@@ -550,6 +553,7 @@ class PayproSandbox:
             order = self._orders.get(str(body["tradeNo"]))
             if order is None:
                 return self._envelope(CODE_NOT_FOUND, "order not found")
+            order.queries += 1
             data = {
                 "platFormTradeNo": order.platform_trade_no,
                 "tradeNo": order.trade_no,

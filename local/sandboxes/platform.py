@@ -58,10 +58,11 @@ operation status: the platform's documented status names; ASSUMPTION: code ``200
 callback is sent, and queries answer it; our docs do not say what the platform reports).
 
 Test hooks: ``GET /_sandbox/health``; ``GET /_sandbox/payments/<id>`` (status, amounts, the
-callbacks with their delivery attempts, series, masked card); ``POST /_sandbox/settings``
-(partial ``{"atm_channel", "bank_transfer_scenario", "display_option"}``, answers the current
-settings); ``POST /_sandbox/payments/<id>/transfer`` (the customer's transfer, optional
-``{"amount": n}``) and ``/decline``; ``POST /_sandbox/payments/<id>/resend`` (the last callback
+callbacks with their delivery attempts, series, masked card, ``status_queries``);
+``POST /_sandbox/settings`` (partial ``{"atm_channel", "bank_transfer_scenario",
+"display_option"}``, answers the current settings);
+``POST /_sandbox/payments/<id>/transfer`` (the customer's transfer, optional ``{"amount": n}``)
+and ``/decline``; ``POST /_sandbox/payments/<id>/resend`` (the last callback
 again, byte for byte); ``POST|DELETE /_sandbox/faults`` (``{"kind": "timeout"|"server_error"|
 "reject", "count": n}`` for the next Gate sale/payout calls: sleep ``timeout_delay_seconds``
 then answer normally, HTTP 503, or HTTP 400 code 100 "General decline").
@@ -508,6 +509,7 @@ class PlatformSandbox:
             payment = self._payments.get(str(lookup(body, "general.payment_id")))
             if payment is None:
                 raise _error(404, "3061", "Transaction not found")
+            payment.status_queries += 1
             if self.status_query == "in_progress":  # nothing new, whatever the truth
                 payment = replace(
                     payment,

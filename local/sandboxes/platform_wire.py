@@ -116,6 +116,7 @@ class SandboxPayment:
     created_date: str = field(default_factory=now)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     best_before: datetime | None = None  # Payment Page: no payment after it
+    status_queries: int = 0
 
     @property
     def final(self) -> bool:
@@ -188,6 +189,7 @@ class SandboxPayment:
             "message": self.message,
             "request_id": self.request_id,
             "best_before": self.best_before.isoformat() if self.best_before else None,
+            "status_queries": self.status_queries,
             "callbacks": self.callbacks,
         }
 

@@ -32,9 +32,10 @@ signature, 404 for an unknown session) with ``{"status": "error", "error": {code
 description}}``; codes are this sandbox's own except ``idempotency_key_already_exists``
 (Bank 131 SDK). A failed payment finishes with session ``cancelled`` and payment ``failed``.
 
-Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/sessions/<id>`` (state, webhooks sent,
-confirm calls), ``POST /_sandbox/sessions/<id>/resend`` ``{"type": "ready_to_confirm"}`` (the
-last webhook of that type again, byte for byte), ``POST /_sandbox/projects/<project>``
+Test hooks: ``GET /_sandbox/health``, ``GET /_sandbox/sessions/<id>`` (state, webhooks
+sent with their delivery attempts, ``confirm_calls``, ``status_calls``),
+``POST /_sandbox/sessions/<id>/resend`` ``{"type": "ready_to_confirm"}`` (the last webhook of
+that type again, byte for byte), ``POST /_sandbox/projects/<project>``
 ``{"auto_confirm": true}``, ``POST /_sandbox/faults`` ``{"method": "confirm", "count": 1}``
 (the next calls of that method answer an error), ``POST /_sandbox/settings`` (partial;
 answers the current settings): ``callbacks`` (``deliver`` | ``lost``: webhooks made meanwhile
@@ -150,6 +151,7 @@ class _Session:
     payment: dict[str, Any] | None = None
     actions: dict[str, str] = field(default_factory=dict)
     confirm_calls: int = 0
+    status_calls: int = 0
     webhooks: list[_Webhook] = field(default_factory=list)
 
     def document(self) -> dict[str, Any]:
@@ -307,6 +309,7 @@ class SmartglocalSandbox:
                 **session.document(),
                 "project": session.project,
                 "confirm_calls": session.confirm_calls,
+                "status_calls": session.status_calls,
                 "webhooks": [w.snapshot() for w in session.webhooks],
             }
 
@@ -533,6 +536,7 @@ class SmartglocalSandbox:
             raise _error(503, "service_unavailable", "sandbox fault: no answer")
         with self._lock:
             session = self._owned(project, body.get("session_id"))
+            session.status_calls += 1
             if self.status_query != "in_progress":
                 return self._answer(session)
             document = session.document()  # nothing new, whatever the truth
