@@ -1,12 +1,14 @@
 """Scheduled (EventBridge): query the providers about payments and payouts that are due for a
-status check (sparse index), apply what they say, expire what nobody will finish."""
+status check (sparse index), apply what they say, settle the rest by the lifecycle policy
+(docs/lifecycle.md). Returns the report, with `next_due_at` (the local runtime uses it to skip
+idle ticks when it moves its clock; EventBridge ignores it)."""
 
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paygate import wiring
+from paygate import deadline, wiring
 from paygate.observability import logger, metrics, tracer
 from paygate.settings import ReconcileSettings, load_settings
 
@@ -18,8 +20,10 @@ reconciler = wiring.reconciler(settings)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deadline.start(context)
     report = reconciler.run(settings.reconcile_batch)
     metrics.add_metric(name="ReconcileChecked", unit=MetricUnit.Count, value=report.checked)
     metrics.add_metric(name="ReconcileExpired", unit=MetricUnit.Count, value=report.expired)
+    metrics.add_metric(name="ProviderSilent", unit=MetricUnit.Count, value=report.silent)
     metrics.add_metric(name="ReconcileErrors", unit=MetricUnit.Count, value=len(report.errors))
     return dict(report.__dict__)

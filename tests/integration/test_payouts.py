@@ -186,7 +186,7 @@ def test_paypro_payout_query(api: Api, aws: Provisioned, paypro_sandbox: PayproS
     payout = create(api, "paypro", PAYPRO_PAYOUT)
     httpx.post(f"{paypro_sandbox.base_url}/_sandbox/payouts/{payout['id']}/succeed")
     gateway = wiring.paypro_checkout(load_settings(PayproCheckoutSettings))
-    assert gateway.refresh_payout(payout["id"]).status == "succeeded"
+    assert gateway.refresh(payout["id"]).status == "succeeded"
 
 
 @pytest.mark.parametrize(

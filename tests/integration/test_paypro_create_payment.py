@@ -94,9 +94,11 @@ def test_amount_below_the_minimum_names_the_limit(api: Api) -> None:
     assert "50000" in error["message"]
 
 
-def test_provider_refusal_is_a_502_and_the_payment_is_recorded_failed(
+def test_an_outer_error_code_is_a_502_and_the_payment_stays_pending(
     api: Api, aws: Any, paypro_sandbox: PayproSandbox
 ) -> None:
+    """The outer code only describes the request: `8000` says nothing about the order, so the
+    payment is never failed by it; reconciliation settles it by query."""
     fault(paypro_sandbox, "reject")
     response = create(api)
     assert response["statusCode"] == 502
@@ -104,7 +106,8 @@ def test_provider_refusal_is_a_502_and_the_payment_is_recorded_failed(
     assert error["provider_code"] == "8000"
     recorded = api.call("GET", f"/v1/payments/{error['payment_id']}")
     payment = body_of(recorded)
-    assert payment["status"] == "failed"
+    assert payment["status"] == "pending"
+    assert payment["failure"]["code"] == "provider_unavailable"
     assert payment["failure"]["provider_code"] == "8000"
 
 

@@ -58,7 +58,8 @@ def webhook_items(aws: Provisioned) -> list[dict[str, Any]]:
     ("example", "status"),
     [
         ("notify-success", "succeeded"),
-        ("notify-processing", "processing"),
+        # `0015` on a payin: the order is open, nobody paid yet; the QR stays (lifecycle rule 1)
+        ("notify-processing", "requires_action"),
         ("notify-declined", "failed"),
     ],
 )

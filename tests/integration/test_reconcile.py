@@ -1,19 +1,23 @@
-"""Scheduled reconciliation: the sparse index, a provider timeout resolved by a status query,
-a provider that never calls back, payments expiring when retries or the provider's window run
-out; through the real reconcile handler's wiring, moto and the sandboxes."""
+"""Scheduled reconciliation through the real reconcile handler's wiring, moto and the
+sandboxes, on a moved gateway clock: the sparse index, a provider timeout resolved by a status
+query, a provider that never calls back, in-progress answers that keep the customer's next
+action, expiry at the method's window, a late payment after expiry, a payout in motion."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import httpx
+import pytest
 
 from local.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
+from paygate import clock as gateway_clock
 from paygate import wiring
 from paygate.models import ClarificationAction, Payment, Provider, utcnow
 from paygate.money import Method
@@ -28,10 +32,30 @@ JSON = {"content-type": "application/json"}
 PAYIN = {"amount": 50000, "currency": "VND", "merchant_reference": "order-reconcile"}
 
 
-def reconciler(minutes_later: float, **policy: Any) -> Reconciler:
+class GatewayTime:
+    """The gateway's clock (`paygate.clock`), moved by the test: payments are stamped and
+    reconciled on it, as the local runtime's `POST /_local/clock` does."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def later() -> Iterator[GatewayTime]:
+    moved = GatewayTime()
+    gateway_clock.use(moved)
+    yield moved
+    gateway_clock.use(None)
+
+
+def reconciler(minutes_later: float = 0) -> Reconciler:
     job = wiring.reconciler(load_settings(ReconcileSettings))
-    if policy:
-        job.policy = type(job.policy)(**{**job.policy.__dict__, **policy})
     job.clock = lambda: utcnow() + timedelta(minutes=minutes_later)
     return job
 
@@ -88,21 +112,77 @@ def test_a_provider_that_never_calls_back_is_reconciled(
     assert body_of(api.call("GET", f"/v1/payments/{payment['id']}"))["status"] == "succeeded"
 
 
-def test_retries_run_out_and_the_payment_expires_once(
-    api: Api, aws: Provisioned, monetix_sandbox: PlatformSandbox
+def test_an_unpaid_transfer_keeps_its_instructions_until_the_window_then_expires_once(
+    api: Api, aws: Provisioned, monetix_sandbox: PlatformSandbox, later: GatewayTime
 ) -> None:
     payment = create(api, "monetix", TRANSFER_ORDER)  # nobody pays
-    first = reconciler(2, max_attempts=2).run()
+    later.advance(minutes=2)
+    first = reconciler().run()
     assert (first.checked, first.rescheduled, first.expired) == (1, 1, 0)
     waiting = body_of(api.call("GET", f"/v1/payments/{payment['id']}"))
     assert waiting["status"] == "requires_action"  # the status query brought the instructions
-    assert reconciler(4, max_attempts=2).run().checked == 0  # next query is 5 minutes later
-    second = reconciler(8, max_attempts=2).run()
-    assert (second.checked, second.expired) == (1, 1)
+    assert waiting["next_action"]["type"] == "bank_transfer_instructions"
+    later.advance(seconds=30)
+    assert reconciler().run().checked == 0  # a new status: asked again 60 s after it
+    for minutes in (0.5, 2, 4, 8):  # then 2, 4, 8 minutes; in-progress answers change nothing
+        later.advance(minutes=minutes)
+        assert reconciler().run().checked == 1
+        again = body_of(api.call("GET", f"/v1/payments/{payment['id']}"))
+        assert again["next_action"] == waiting["next_action"]
+        assert again["version"] == waiting["version"]
+    later.advance(minutes=16)  # 31 minutes after the instructions came (window: 30)
+    final_run = reconciler().run()
+    assert final_run.expired == 1
     final = body_of(api.call("GET", f"/v1/payments/{payment['id']}"))
     assert (final["status"], final["failure"]["code"]) == ("expired", "expired")
     assert final["version"] == waiting["version"] + 1  # one change, one event
-    assert reconciler(30, max_attempts=2).run().checked == 0
+    later.advance(days=1)
+    assert reconciler().run().checked == 0
+
+
+def test_a_vietqr_payin_keeps_its_qr_while_paypro_says_in_progress(
+    api: Api, aws: Provisioned, paypro_sandbox: PayproSandbox, later: GatewayTime
+) -> None:
+    payment = body_of(api.call("POST", "/v1/paypro/payments", PAYIN, JSON))
+    assert payment["status"] == "requires_action"
+    for minutes in (1, 2, 4, 8, 14):  # Paypro answers 0015 for an open order
+        later.advance(minutes=minutes)
+        reconciler().run()
+        seen = body_of(api.call("GET", f"/v1/payments/{payment['id']}"))
+        assert (seen["status"], seen["next_action"]) == ("requires_action", payment["next_action"])
+    later.advance(minutes=2)
+    assert reconciler().run().expired == 1
+    from .test_paypro_webhook import deliver, notify
+
+    # The customer pays after the gateway ended the payment: never dropped.
+    assert deliver(api, notify("notify-success", payment))["statusCode"] == 200
+    assert deliver(api, notify("notify-success", payment))["statusCode"] == 200  # redelivered
+    final = body_of(api.call("GET", f"/v1/payments/{payment['id']}"))
+    assert (final["status"], final["failure"]["code"]) == ("needs_review", "paid_after_expiry")
+    assert final["version"] == payment["version"] + 2  # expired, then needs_review: 2 events
+
+
+def test_a_payout_in_motion_never_expires_and_needs_review_after_11_days(
+    api: Api, aws: Provisioned, ecommpay_sandbox: PlatformSandbox, later: GatewayTime
+) -> None:
+    from .test_payouts import WALLET_PAYOUT
+
+    response = api.call("POST", "/v1/ecommpay/payouts", WALLET_PAYOUT, JSON)
+    payout = body_of(response)
+    assert payout["status"] == "processing"
+    elapsed = timedelta()
+    step = timedelta(hours=6)
+    while elapsed < timedelta(days=11) - step:
+        later.advance(seconds=step.total_seconds())
+        elapsed += step
+        reconciler().run()
+        assert body_of(api.call("GET", f"/v1/payouts/{payout['id']}"))["status"] == "processing"
+    later.advance(hours=7)
+    report = reconciler().run()
+    assert report.silent == 1
+    final = body_of(api.call("GET", f"/v1/payouts/{payout['id']}"))
+    assert (final["status"], final["failure"]["code"]) == ("needs_review", "provider_silent")
+    assert final["version"] == payout["version"] + 1
 
 
 def test_a_clarification_past_the_platform_window_expires(api: Api, aws: Provisioned) -> None:
@@ -113,7 +193,7 @@ def test_a_clarification_past_the_platform_window_expires(api: Api, aws: Provisi
         next_action=ClarificationAction(fields=["card.pan"]), created_at=old, updated_at=old,
     )  # fmt: skip
     wiring.ledger(load_settings(ReconcileSettings)).repository.create(waiting)
-    report = reconciler(0).run()  # the platform never registered it: it says nothing new
+    report = reconciler().run()  # the platform never registered it: it says nothing new
     assert report.expired == 1
     final = body_of(api.call("GET", "/v1/payments/pay_clarify_old"))
     assert final["status"] == "expired"
@@ -126,4 +206,7 @@ def test_the_scheduled_handler_reports(handlers: Any, aws: Provisioned, api: Api
     answer = handlers("reconcile").lambda_handler(
         scheduled_event("ReconcileFunction"), FakeLambdaContext("reconcile")
     )
-    assert answer == {"checked": 0, "changed": 0, "expired": 0, "rescheduled": 0, "errors": []}
+    assert answer == {
+        "checked": 0, "changed": 0, "expired": 0, "silent": 0, "rescheduled": 0, "deferred": 0,
+        "errors": [], "next_due_at": None,
+    }  # fmt: skip

@@ -89,3 +89,17 @@ def test_empty_keys_are_renamed_before_storing() -> None:
         EMPTY_KEY: {EMPTY_KEY: 1},
         "a": [{EMPTY_KEY: "x"}],
     }
+
+
+def test_the_gateway_wide_maximum_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from paygate.errors import LimitError
+    from paygate.money import Method, Operation, check_amount
+
+    check_amount(Method.EWALLET, Operation.SALE, 20_000_000_000)
+    with pytest.raises(LimitError, match="at most 20000000000 VND"):
+        check_amount(Method.EWALLET, Operation.SALE, 20_000_000_001)
+    monkeypatch.setenv("MAX_AMOUNT_VND", "1000000")
+    with pytest.raises(LimitError, match="at most 1000000 VND") as refused:
+        check_amount(Method.VIETQR, Operation.PAYOUT, 1_000_001)
+    assert refused.value.field == "amount"
+    check_amount(Method.VIETQR, Operation.PAYOUT, 1_000_000)

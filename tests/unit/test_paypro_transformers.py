@@ -5,32 +5,61 @@ from __future__ import annotations
 
 import pytest
 
-from paygate.models import QrAction
+from paygate.models import Kind, QrAction
 from paygate.providers.paypro.transformers import (
     Notify,
     PayinData,
+    PayoutData,
     map_status,
     update_from_notify,
     update_from_payin,
+    update_from_payout,
+    update_from_query,
 )
 from paygate.status import PaymentStatus
 
+S = PaymentStatus
+# (code, payin status, payout status): every documented code plus an unknown one.
 CASES = [
-    ("0000", PaymentStatus.SUCCEEDED),
-    ("0015", PaymentStatus.PROCESSING),
-    ("0001", PaymentStatus.FAILED),
-    ("00029", PaymentStatus.FAILED),
-    ("00032", PaymentStatus.FAILED),
-    ("0100019", PaymentStatus.FAILED),
-    ("5000", PaymentStatus.FAILED),
-    ("8000", PaymentStatus.FAILED),
-    ("never-seen", PaymentStatus.FAILED),
+    ("0000", S.SUCCEEDED, S.SUCCEEDED),
+    ("0015", S.PENDING, S.PROCESSING),  # payin: order open, nobody paid; payout: on its way
+    ("0001", S.NEEDS_REVIEW, S.NEEDS_REVIEW),  # partial payment: money moved, not as asked
+    ("00029", S.FAILED, S.FAILED),
+    ("00032", S.PENDING, S.PENDING),  # unknown error: no news
+    ("0100019", S.FAILED, S.FAILED),
+    ("5000", S.PENDING, S.PENDING),  # system errors: no news, settled by query
+    ("8000", S.PENDING, S.PENDING),
+    ("never-seen", S.FAILED, S.FAILED),
 ]
 
 
-@pytest.mark.parametrize(("code", "status"), CASES)
-def test_map_status(code: str, status: PaymentStatus) -> None:
-    assert map_status(code) is status
+@pytest.mark.parametrize(("code", "payin", "payout"), CASES)
+def test_map_status(code: str, payin: PaymentStatus, payout: PaymentStatus) -> None:
+    assert map_status(code) is payin
+    assert map_status(code, Kind.PAYOUT) is payout
+
+
+def test_in_progress_query_keeps_a_waiting_payin_and_its_link() -> None:
+    update = update_from_query(PayoutData(status="0015", tradeNo="pay_1"))
+    assert update.status is S.PENDING and update.failure is None
+
+
+def test_payout_answer_without_a_status_is_accepted_not_failed() -> None:
+    assert update_from_payout(PayoutData()).status is S.PROCESSING
+    assert update_from_payout(PayoutData(status="5000")).status is S.PROCESSING
+    assert update_from_payout(PayoutData(status="00029")).status is S.FAILED
+
+
+def test_payin_answer_with_a_system_code_is_pending() -> None:
+    assert update_from_payin(PayinData(status="8000")).status is S.PENDING
+    assert update_from_payin(PayinData()).status is S.PENDING
+
+
+@pytest.mark.parametrize("amount", ["1" * 41, "12.5", "abc", "1e400"])
+def test_success_with_an_unreadable_amount_needs_review(amount: str) -> None:
+    update = update_from_notify(_notify(amount=amount))
+    assert update.status is S.NEEDS_REVIEW
+    assert update.failure is not None and update.failure.code == "amount_unreadable"
 
 
 def _notify(**overrides: str) -> Notify:

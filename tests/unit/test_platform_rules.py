@@ -88,6 +88,8 @@ def test_one_return_url_stands_in_for_success_and_decline() -> None:
         (1_999, 135, 1, "at least 2000"),
         (19_999, 133, 1, "at least 20000 VND for napas_atm with Vietcombank"),
         (20_000_000_001, 135, 2, "at most 20000000000"),
+        (20_000_000_001, 135, 1, "MAX_AMOUNT_VND"),  # no channel 1 maximum: the gateway's own
+        (10**40, 135, 1, "at most 20000000000 VND (the gateway's MAX_AMOUNT_VND)"),
     ],
 )
 def test_atm_limits(amount: int, bank_id: int, channel: int, message: str) -> None:
@@ -97,7 +99,7 @@ def test_atm_limits(amount: int, bank_id: int, channel: int, message: str) -> No
 
 @pytest.mark.parametrize(("amount", "bank_id", "channel"), [(2_000, 135, 1), (20_000, 133, 1),
                                                             (20_000_000_000, 135, 2),
-                                                            (20_000_000_001, 135, 1)])  # fmt: skip
+                                                            (20_000_000_000, 135, 1)])  # fmt: skip
 def test_atm_amounts_inside_the_limits(amount: int, bank_id: int, channel: int) -> None:
     rules.check_request(request("napas_atm", amount=amount, bank_id=bank_id), channel)  # type: ignore[arg-type]
 

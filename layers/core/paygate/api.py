@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from paygate import deadline
 from paygate.errors import (
     ConcurrentUpdate,
     InvalidState,
@@ -25,6 +26,7 @@ from paygate.errors import (
     ProviderError,
     ProviderTimeout,
     SignatureInvalid,
+    StorageBusy,
     ValidationFailed,
 )
 from paygate.observability import logger
@@ -36,6 +38,7 @@ HTTP_STATUS_BY_ERROR: tuple[tuple[type[PaygateError], HTTPStatus], ...] = (
     (PaymentNotFound, HTTPStatus.NOT_FOUND),
     (InvalidState, HTTPStatus.CONFLICT),
     (ConcurrentUpdate, HTTPStatus.CONFLICT),
+    (StorageBusy, HTTPStatus.SERVICE_UNAVAILABLE),
     (ValidationFailed, HTTPStatus.UNPROCESSABLE_ENTITY),
     (ProviderTimeout, HTTPStatus.GATEWAY_TIMEOUT),
     (ProviderError, HTTPStatus.BAD_GATEWAY),
@@ -63,9 +66,13 @@ def http_status_for(error: PaygateError) -> HTTPStatus:
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
-def error_response(status: HTTPStatus, detail: ErrorDetail) -> Response[str]:
+def error_response(
+    status: HTTPStatus, detail: ErrorDetail, headers: dict[str, str] | None = None
+) -> Response[str]:
     body = ErrorResponse(error=detail).model_dump_json(exclude_none=True)
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
 
 
 def _field_of(location: tuple[Any, ...]) -> str | None:
@@ -98,7 +105,10 @@ def from_domain_error(error: PaygateError) -> Response[str]:
     if isinstance(error, ProviderError):
         detail.payment_id = error.payment_id
         detail.provider_code = error.provider_code
-    return error_response(http_status_for(error), detail)
+    headers = None
+    if isinstance(error, StorageBusy):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+    return error_response(http_status_for(error), detail, headers)
 
 
 def _media_type(app: APIGatewayRestResolver) -> str:
@@ -123,6 +133,7 @@ class PaygateResolver(APIGatewayRestResolver):
     """Refuses an oversized body before anything reads it (413 naming `body`)."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        deadline.start(context)  # every provider call of this invocation shares one budget
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
         if size > MAX_BODY_BYTES:
@@ -195,9 +206,11 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     415: _error_doc("A body that is not application/json"),
     422: _error_doc("Invalid field or amount outside the method's limits"),
     502: _error_doc("The provider refused or failed; `payment_id` names the recorded payment"),
+    503: _error_doc("Storage busy (a concurrent change or throttling); retry after Retry-After"),
     504: _error_doc("The provider did not answer in time; the payment is recorded as pending"),
 }
 WEBHOOK_ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: _error_doc("Malformed notification"),
     401: _error_doc("Missing or invalid signature; nothing changed"),
+    503: _error_doc("Storage busy; nothing changed, the provider retries (Retry-After)"),
 }

@@ -72,3 +72,15 @@ class ProviderTimeout(ProviderError):
 
 class ConcurrentUpdate(PaygateError):
     code = "conflict"
+
+
+class StorageBusy(PaygateError):
+    """DynamoDB refused the write for now (a transaction conflict with a concurrent change,
+    or throttling) and the retries inside the deadline ran out: nothing was written; the
+    caller may retry after `retry_after_seconds` (providers retry webhooks on their own)."""
+
+    code = "storage_busy"
+
+    def __init__(self, message: str, *, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -20,7 +20,15 @@ from paygate.models import (
 )
 from paygate.observability import logger
 from paygate.repository import ChangeRefused, DuplicateWebhook, PaymentRepository
-from paygate.status import PaymentStatus, allowed_predecessors, can_transition
+from paygate.status import (
+    PaymentStatus,
+    allowed_predecessors,
+    can_transition,
+    late_result_target,
+)
+
+PAID_AFTER_EXPIRY = "paid_after_expiry"
+LATE_RESULT = "late_result"
 
 MAX_WRITE_ATTEMPTS = 5
 
@@ -32,6 +40,8 @@ def advance(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment 
     `succeeded`."""
     target, failure = update.status, update.failure
     received = update.amount_received
+    if late_result_target(payment.status, target):
+        return _late_result(payment, update, now)
     if target is PaymentStatus.SUCCEEDED:
         wrong_amount = received is not None and received != payment.amount
         wrong_currency = update.currency is not None and update.currency != payment.currency
@@ -55,6 +65,38 @@ def advance(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment 
             "provider_reference": update.provider_reference or payment.provider_reference,
             "amount_received": received if received is not None else payment.amount_received,
             "next_action": update.next_action if target is PaymentStatus.REQUIRES_ACTION else None,
+            "failure": failure,
+        }
+    )
+
+
+def _late_result(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment:
+    """A provider reports money moved on a payment that had ended without money: never
+    dropped, never silently reversed; a merchant decides (docs/lifecycle.md, the one way out
+    of a terminal status)."""
+    expired = payment.status is PaymentStatus.EXPIRED
+    code = PAID_AFTER_EXPIRY if expired else LATE_RESULT
+    reported = update.status.value
+    if update.failure is not None and update.status is PaymentStatus.NEEDS_REVIEW:
+        reported = f"{reported} ({update.failure.code})"
+    failure = Failure(
+        code=code,
+        message=(
+            f"{payment.provider.value} reported the payment {reported} after the gateway had "
+            f"ended it as {payment.status.value}; check with the provider and decide"
+        ),
+        provider_code=update.failure.provider_code if update.failure else None,
+        provider_message=update.failure.provider_message if update.failure else None,
+    )
+    received = update.amount_received
+    return payment.model_copy(
+        update={
+            "status": PaymentStatus.NEEDS_REVIEW,
+            "version": payment.version + 1,
+            "updated_at": now,
+            "provider_reference": update.provider_reference or payment.provider_reference,
+            "amount_received": received if received is not None else payment.amount_received,
+            "next_action": None,
             "failure": failure,
         }
     )

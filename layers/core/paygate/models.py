@@ -44,6 +44,11 @@ def new_payment_id(kind: Kind = Kind.PAYMENT) -> str:
     return f"{prefix}_{stamp}{secrets.token_hex(5)}"
 
 
+def kind_of(payment_id: str) -> Kind:
+    """Payout or payment, from our id's prefix (`po_` / `pay_`)."""
+    return Kind.PAYOUT if payment_id.startswith("po_") else Kind.PAYMENT
+
+
 class Confirmation(StrEnum):
     """Who confirms a payment the provider holds for confirmation (Smart Glocal
     `ready_to_confirm`): the gateway at once (`auto`) or the merchant's API call (`manual`)."""
@@ -165,6 +170,9 @@ class Payment(BaseModel):
     # Reconciliation (paygate.reconcile): when the provider is next asked, and how often it was.
     reconcile_at: datetime | None = None
     reconcile_attempts: int = 0
+    # Since when every status query answered "not found" (a payout fails only after that
+    # spans the provider's whole window).
+    reconcile_not_found_since: datetime | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -203,9 +211,14 @@ def payout_for(
 
 
 class ProviderUpdate(BaseModel):
-    """What a provider told us (create answer, webhook or status query), already mapped."""
+    """What a provider told us (create answer, webhook or status query), already mapped.
+
+    `provider_working`: the provider says it is acting on the payment (e.g. the platform's
+    `processing`) although our status class is still a waiting one: money may be moving, so
+    the payment never expires by time (docs/lifecycle.md)."""
 
     status: PaymentStatus
+    provider_working: bool = False
     provider_reference: str | None = None
     amount_received: int | None = None
     currency: str | None = None

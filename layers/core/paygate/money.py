@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -9,7 +10,20 @@ from enum import StrEnum
 from paygate.errors import LimitError
 
 CURRENCY = "VND"
-MAX_VND = 10**15  # far above any real amount; bigger ones are read as unreadable
+MAX_VND = 10**15  # far above any real amount; bigger reported ones are read as unreadable
+# The gateway-wide upper bound of every request amount (setting `MAX_AMOUNT_VND`): the largest
+# documented per-method maximum (ATM purchases on channel 2).
+DEFAULT_MAX_AMOUNT_VND = 20_000_000_000
+
+
+def max_amount_vnd() -> int:
+    """`MAX_AMOUNT_VND` from the environment (default 20,000,000,000; at most `MAX_VND`)."""
+    text = os.environ.get("MAX_AMOUNT_VND", "")
+    try:
+        value = int(text) if text else DEFAULT_MAX_AMOUNT_VND
+    except ValueError:
+        value = DEFAULT_MAX_AMOUNT_VND
+    return min(max(value, 1), MAX_VND)
 
 
 class Method(StrEnum):
@@ -46,7 +60,13 @@ LIMITS: dict[tuple[Method, Operation], AmountLimit] = {
 
 
 def check_amount(method: Method, operation: Operation, amount: int) -> None:
-    """Raise `LimitError` naming the limit when `amount` is outside the method's bounds."""
+    """Raise `LimitError` naming the limit when `amount` is outside the method's bounds or the
+    gateway-wide `MAX_AMOUNT_VND`."""
+    ceiling = max_amount_vnd()
+    if amount > ceiling:
+        raise LimitError(
+            f"amount must be at most {ceiling} VND (the gateway's MAX_AMOUNT_VND)", field="amount"
+        )
     limit = LIMITS.get((method, operation), AmountLimit(minimum=1))
     if limit.minimum is not None and amount < limit.minimum:
         raise LimitError(

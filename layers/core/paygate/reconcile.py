@@ -1,13 +1,18 @@
-"""Scheduled reconciliation: payments and payouts that are still not final are queried at
-their provider (the same mapping as webhooks, through the same state machine and outbox) on
-a backoff schedule, and expire when the provider's window or the retry budget runs out.
+"""Scheduled reconciliation: every payment and payout that is not final is queried at its
+provider (the same mapping as webhooks, through the same state machine and outbox) on a
+backoff schedule, and settled by the lifecycle policy (`paygate.lifecycle`, docs/lifecycle.md):
 
-Which payments are due comes from a sparse index: a payment carries `reconcile_at` only while
-it is not terminal (`PaymentRepository.due`), so the job never scans the table.
-Schedule (Hyperswitch's PSync defaults): first query 60 s after create, then every 5 minutes,
-at most `max_attempts` queries; provider windows (providers.md): Smart Glocal holds a payment
-for its customer action 60 minutes and for confirmation 240 minutes, the ecommpay platform
-waits 30 minutes for a clarification."""
+- a payment waiting for its customer expires only after its method's window, right after one
+  more query, and after cancelling at the provider where it can (Smart Glocal);
+- money in motion (`processing`, every payout, a waiting payment the provider says it is
+  working on, or one the provider would not cancel) never expires and never fails by time:
+  after the provider's whole window it becomes `needs_review` (`provider_silent`); a payout
+  fails by time only when every query over that window answered "not found";
+- a query that fails (timeout, 5xx, unreadable) changes nothing: the next run asks again.
+
+Which payments are due comes from a sparse index (`PaymentRepository.due`), so the job never
+scans the table; the run stops early when the invocation's deadline is near (the rest stay due).
+"""
 
 from __future__ import annotations
 
@@ -15,36 +20,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from paygate.errors import PaygateError
+from paygate import deadline
+from paygate.errors import PaygateError, ProviderError
 from paygate.ledger import Ledger
-from paygate.models import ClarificationAction, Failure, Payment, Provider, ProviderUpdate, utcnow
+from paygate.lifecycle import (
+    EXPIRED,
+    PROVIDER_NOT_FOUND,
+    PROVIDER_SILENT,
+    LifecyclePolicy,
+    Observation,
+    in_motion,
+)
+from paygate.models import Failure, Kind, Payment, Provider, ProviderUpdate, utcnow
 from paygate.observability import logger
 from paygate.status import PaymentStatus
 
-FIRST_AFTER = timedelta(seconds=60)
-EVERY = timedelta(minutes=5)
-
-Refresh = Callable[[Payment], Payment]
+# Time a payment's settling may need; a run stops starting new ones below it.
+SECONDS_PER_PAYMENT = 2.0
 
 
-@dataclass(frozen=True)
-class ReconcilePolicy:
-    """How often and how long a payment is queried before it expires."""
-
-    every: timedelta = EVERY
-    max_attempts: int = 12
-
-    def window(self, payment: Payment) -> timedelta | None:
-        """The provider's own window for the payment's current wait, if it has one."""
-        status = payment.status
-        if payment.provider is Provider.SMARTGLOCAL:
-            if status is PaymentStatus.REQUIRES_CONFIRMATION:
-                return timedelta(minutes=240)
-            if status is PaymentStatus.REQUIRES_ACTION:
-                return timedelta(minutes=60)
-        if isinstance(payment.next_action, ClarificationAction):
-            return timedelta(minutes=30)
-        return None
+Observe = Callable[[Payment], Observation]
+# Cancel at the provider before expiring: the provider's answer, mapped (not applied).
+Cancel = Callable[[Payment], ProviderUpdate]
 
 
 @dataclass
@@ -52,69 +49,184 @@ class ReconcileReport:
     checked: int = 0
     changed: int = 0
     expired: int = 0
+    silent: int = 0
     rescheduled: int = 0
+    deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    next_due_at: str | None = None
 
 
 class Reconciler:
-    """Queries due payments at their providers; expires the ones nobody will finish."""
+    """Queries due payments at their providers and settles them by the lifecycle policy."""
 
     def __init__(
         self,
         ledger: Ledger,
-        refreshers: Mapping[Provider, Refresh],
-        policy: ReconcilePolicy | None = None,
+        observers: Mapping[Provider, Observe],
+        policy: LifecyclePolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        cancellers: Mapping[Provider, Cancel] | None = None,
     ) -> None:
         self.ledger = ledger
-        self.refreshers = refreshers
-        self.policy = policy or ReconcilePolicy()
+        self.observers = observers
+        self.policy = policy or LifecyclePolicy()
         self.clock = clock
+        self.cancellers = cancellers or {}
 
     def run(self, limit: int = 100) -> ReconcileReport:
         report = ReconcileReport()
         now = self.clock()
         for payment in self.ledger.repository.due(now, limit):
+            if not deadline.allows(SECONDS_PER_PAYMENT):
+                report.deferred += 1
+                continue
             report.checked += 1
-            current = self._refresh(payment, report)
-            if current.version != payment.version:
-                report.changed += 1
-            if current.status.is_terminal:
-                continue
-            attempts = payment.reconcile_attempts + 1
-            if attempts >= self.policy.max_attempts or self._past_window(current, now):
-                self.ledger.apply(current, _expiry(current, attempts))
-                report.expired += 1
-                continue
-            self.ledger.repository.reschedule(current, now + self.policy.every, attempts)
-            report.rescheduled += 1
+            try:
+                self._settle(payment, now, report)
+            except PaygateError as error:  # e.g. storage busy: it stays due, the next run retries
+                report.errors.append(f"{payment.id}: {error.message}")
+                logger.warning("reconcile failed", extra={"payment_id": payment.id})
+        due = self.ledger.repository.next_due()
+        report.next_due_at = due.isoformat().replace("+00:00", "Z") if due else None
         logger.info("reconciled", extra={"report": report.__dict__})
         return report
 
-    def _refresh(self, payment: Payment, report: ReconcileReport) -> Payment:
-        refresh = self.refreshers.get(payment.provider)
-        if refresh is None:
-            return payment
+    # -- one payment -----------------------------------------------------------------------
+
+    def _settle(self, payment: Payment, now: datetime, report: ReconcileReport) -> None:
+        observation = self._observe(payment, report)
+        current = observation.payment if observation else self.ledger.get(payment.id)
+        changed = current.version != payment.version
+        report.changed += changed
+        if current.status.is_terminal:
+            return
+        attempts = 0 if changed else payment.reconcile_attempts + 1
+        missing_since = None
+        if observation is not None and observation.not_found:
+            missing_since = payment.reconcile_not_found_since or now
+        working = bool(observation and observation.update and observation.update.provider_working)
+        if not (in_motion(current) or working):
+            ends = self.policy.wait_ends(current)
+            if now < ends:
+                at = min(now + self.policy.query_interval(attempts), ends)
+                self._next(current, at, report, attempts)
+                return
+            if observation is None:  # the last query failed: ask again before deciding
+                self._next(current, now + self.policy.first_query_after, report, attempts)
+                return
+            if self._end_wait(current, report):
+                return
+            # The provider would not cancel: it may be taking the payment now. Follow it as
+            # money in motion from here on.
+        ends = self.policy.motion_ends(current)
+        if now >= ends:
+            self._end_motion(current, missing_since, now, report)
+            return
+        at = min(now + self.policy.query_interval(attempts), ends)
+        self._next(current, at, report, attempts, missing_since)
+
+    def _observe(self, payment: Payment, report: ReconcileReport) -> Observation | None:
+        observe = self.observers.get(payment.provider)
+        if observe is None:
+            return Observation(payment)
         try:
-            return refresh(payment)
+            return observe(payment)
         except PaygateError as error:  # the provider could not tell: try again later
             report.errors.append(f"{payment.id}: {error.message}")
             logger.warning("status query failed", extra={"payment_id": payment.id})
-            return self.ledger.get(payment.id)
+            return None
 
-    def _past_window(self, payment: Payment, now: datetime) -> bool:
-        window = self.policy.window(payment)
-        return window is not None and now - payment.updated_at >= window
-
-
-def _expiry(payment: Payment, attempts: int) -> ProviderUpdate:
-    return ProviderUpdate(
-        status=PaymentStatus.EXPIRED,
-        failure=Failure(
-            code="expired",
-            message=(
-                f"no final answer from {payment.provider.value} after {attempts} status "
-                f"queries (the payment was {payment.status.value})"
+    def _end_wait(self, payment: Payment, report: ReconcileReport) -> bool:
+        """The wait is over: cancel at the provider where it can, then expire. False when the
+        provider would not cancel (the payment is then followed as money in motion)."""
+        cancel = self.cancellers.get(payment.provider)
+        note = ""
+        if cancel is not None:
+            try:
+                answer = cancel(payment)
+            except ProviderError as error:
+                report.errors.append(f"{payment.id}: cancel failed: {error.message}")
+                if not error.definitive:  # unknown: ask again soon
+                    self._next(payment, self.clock() + self.policy.first_query_after, report)
+                    return True
+                return False
+            if answer.status not in (PaymentStatus.CANCELLED, PaymentStatus.EXPIRED):
+                settled = self.ledger.apply(payment, answer)  # e.g. it was paid meanwhile
+                return settled.status.is_terminal
+            note = f"; cancelled at {payment.provider.value}"
+        window = self.policy.waits.for_payment(payment)
+        minutes = int(window.total_seconds() // 60)
+        expiry = ProviderUpdate(
+            status=PaymentStatus.EXPIRED,
+            failure=Failure(
+                code=EXPIRED,
+                message=(
+                    f"the customer did not complete the payment within {minutes} minutes "
+                    f"(it was {payment.status.value}){note}"
+                ),
             ),
-        ),
-    )
+        )
+        self.ledger.apply(payment, expiry)
+        report.expired += 1
+        return True
+
+    def _end_motion(
+        self,
+        payment: Payment,
+        missing_since: datetime | None,
+        now: datetime,
+        report: ReconcileReport,
+    ) -> None:
+        window = self.policy.motion.for_provider(payment.provider)
+        # "Not found" from the first query (within its schedule's slack) to the window's end,
+        # and never identified by the provider: the payout was never sent.
+        spans = missing_since is not None and (
+            now - missing_since >= window - 2 * self.policy.first_query_after
+        )
+        never_seen = payment.kind is Kind.PAYOUT and payment.provider_reference is None
+        if never_seen and spans:
+            outcome = ProviderUpdate(
+                status=PaymentStatus.FAILED,
+                failure=Failure(
+                    code=PROVIDER_NOT_FOUND,
+                    message=(
+                        f"{payment.provider.value} answered every status query over "
+                        f"{_days(window)} that it does not know this payout: it was never sent"
+                    ),
+                ),
+            )
+        else:
+            outcome = ProviderUpdate(
+                status=PaymentStatus.NEEDS_REVIEW,
+                failure=Failure(
+                    code=PROVIDER_SILENT,
+                    message=(
+                        f"{payment.provider.value} gave no final answer within its {_days(window)}"
+                        f" window (the {payment.kind.value} is {payment.status.value}); money "
+                        "may have moved: check with the provider and decide"
+                    ),
+                ),
+            )
+        self.ledger.apply(payment, outcome)
+        report.silent += outcome.status is PaymentStatus.NEEDS_REVIEW
+
+    def _next(
+        self,
+        payment: Payment,
+        at: datetime,
+        report: ReconcileReport,
+        attempts: int | None = None,
+        missing_since: datetime | None = None,
+    ) -> None:
+        count = payment.reconcile_attempts + 1 if attempts is None else attempts
+        self.ledger.repository.reschedule(payment, at, count, missing_since)
+        report.rescheduled += 1
+
+
+def _days(window: timedelta) -> str:
+    seconds = int(window.total_seconds())
+    if seconds >= 86_400:
+        return f"{seconds // 86_400} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} hours"
+    return f"{seconds // 60} minutes"

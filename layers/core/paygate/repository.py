@@ -11,6 +11,8 @@ One table, two kinds of item:
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -20,7 +22,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from paygate.errors import ConcurrentUpdate
+from paygate import deadline
+from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.models import Payment, Provider, ProviderUpdate, WebhookRecord
 from paygate.status import PaymentStatus
 
@@ -29,6 +32,23 @@ RECONCILE_INDEX = "by_reconcile_due"
 RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
 FIRST_RECONCILE_AFTER = timedelta(seconds=60)
 EMPTY_KEY = "<empty key>"
+# DynamoDB's "not now" answers: retried with jittered backoff inside the deadline, then
+# `StorageBusy` (503 with Retry-After). Real DynamoDB cancels a transaction with reason
+# `TransactionConflict` when another request changes the same item at the same moment.
+BUSY_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+BUSY_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+STORAGE_ATTEMPTS = 4
+STORAGE_BACKOFF_SECONDS = 0.05
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -43,6 +63,17 @@ class ChangeRefused(Exception):
     def __init__(self, current: Payment | None) -> None:
         super().__init__("the payment does not accept this change as it is")
         self.current = current
+
+
+def _busy(exc: ClientError) -> bool:
+    """A refusal that says "not now" rather than "no": conflicts and throttling."""
+    code = exc.response.get("Error", {}).get("Code")
+    if code in BUSY_ERRORS:
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = {r.get("Code") for r in exc.response.get("CancellationReasons", [])}
+    return bool(reasons & BUSY_REASONS) and "ConditionalCheckFailed" not in reasons
 
 
 def _payment_key(payment_id: str) -> dict[str, Any]:
@@ -88,7 +119,8 @@ def _payment_item(payment: Payment) -> dict[str, Any]:
     document = payment.model_dump(mode="json", exclude_none=True)
     document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
     if payment.status.is_terminal:
-        document.pop("reconcile_at", None)
+        for name in ("reconcile_at", "reconcile_attempts", "reconcile_not_found_since"):
+            document.pop(name, None)
     else:  # in the sparse reconcile index until final
         due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER
         document.update(reconcile_due=RECONCILE_DUE, reconcile_at=_timestamp(due))
@@ -109,23 +141,43 @@ class PaymentRepository:
     def client(self) -> Any:
         return self._client or boto3.client("dynamodb")
 
+    def _call(self, operation: str, **request: Any) -> Any:
+        """One DynamoDB call; conflicts and throttling are retried with jittered backoff while
+        the invocation's deadline allows, then raised as `StorageBusy`."""
+        for attempt in range(STORAGE_ATTEMPTS):
+            try:
+                return getattr(self.client, operation)(**request)
+            except ClientError as exc:
+                if not _busy(exc):
+                    raise
+                pause = random.uniform(0, STORAGE_BACKOFF_SECONDS * 2**attempt)  # noqa: S311
+                if attempt == STORAGE_ATTEMPTS - 1 or not deadline.allows(pause + 0.1):
+                    code = exc.response.get("Error", {}).get("Code")
+                    raise StorageBusy(
+                        f"the payments table is busy ({code}); nothing was written, retry"
+                    ) from exc
+                time.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def create(self, payment: Payment) -> None:
         """Insert a new payment; its id must not exist."""
-        self.client.put_item(
+        self._call(
+            "put_item",
             TableName=self.table_name,
             Item=_payment_item(payment),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
     def get(self, payment_id: str) -> Payment | None:
-        answer = self.client.get_item(
-            TableName=self.table_name, Key=_payment_key(payment_id), ConsistentRead=True
+        answer = self._call(
+            "get_item", TableName=self.table_name, Key=_payment_key(payment_id), ConsistentRead=True
         )
         item = answer.get("Item")
         return Payment.model_validate(_from_item(item)) if item else None
 
     def find_by_provider_reference(self, provider: Provider, reference: str) -> Payment | None:
-        answer = self.client.query(
+        answer = self._call(
+            "query",
             TableName=self.table_name,
             IndexName=PROVIDER_REFERENCE_INDEX,
             KeyConditionExpression="provider_ref = :ref",
@@ -137,7 +189,8 @@ class PaymentRepository:
 
     def due(self, now: datetime, limit: int) -> list[Payment]:
         """Non-final payments whose next status query is due (the sparse reconcile index)."""
-        answer = self.client.query(
+        answer = self._call(
+            "query",
             TableName=self.table_name,
             IndexName=RECONCILE_INDEX,
             KeyConditionExpression="reconcile_due = :due AND reconcile_at <= :now",
@@ -149,21 +202,53 @@ class PaymentRepository:
         )
         return [Payment.model_validate(_from_item(i)) for i in answer.get("Items") or []]
 
-    def reschedule(self, payment: Payment, at: datetime, attempts: int) -> bool:
-        """Set the next status query, unless the payment changed meanwhile (then its new state
-        decides). No version bump: nothing the merchant sees changes."""
+    def next_due(self) -> datetime | None:
+        """When the earliest non-final payment is next due for a status query (None: none)."""
+        answer = self._call(
+            "query",
+            TableName=self.table_name,
+            IndexName=RECONCILE_INDEX,
+            KeyConditionExpression="reconcile_due = :due",
+            ExpressionAttributeValues={":due": {"S": RECONCILE_DUE}},
+            ProjectionExpression="reconcile_at",
+            ScanIndexForward=True,
+            Limit=1,
+        )
+        items = answer.get("Items") or []
+        if not items or "reconcile_at" not in items[0]:
+            return None
+        return datetime.fromisoformat(str(items[0]["reconcile_at"]["S"]).replace("Z", "+00:00"))
+
+    def reschedule(
+        self,
+        payment: Payment,
+        at: datetime,
+        attempts: int,
+        not_found_since: datetime | None = None,
+    ) -> bool:
+        """Set the next status query (and since when the provider has not known the payment),
+        unless the payment changed meanwhile (then its new state decides). No version bump:
+        nothing the merchant sees changes."""
+        values: dict[str, Any] = {
+            ":at": {"S": _timestamp(at)},
+            ":attempts": {"N": str(attempts)},
+            ":version": {"N": str(payment.version)},
+        }
+        expression = "SET reconcile_at = :at, reconcile_attempts = :attempts"
+        if not_found_since is None:
+            expression += " REMOVE reconcile_not_found_since"
+        else:
+            expression += ", reconcile_not_found_since = :missing"
+            values[":missing"] = {"S": _timestamp(not_found_since)}
         try:
-            self.client.update_item(
+            self._call(
+                "update_item",
                 TableName=self.table_name,
                 Key=_payment_key(payment.id),
-                UpdateExpression="SET reconcile_at = :at, reconcile_attempts = :attempts",
+                UpdateExpression=expression,
                 ConditionExpression="#version = :version AND attribute_exists(reconcile_due)",
                 ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={
-                    ":at": {"S": _timestamp(at)},
-                    ":attempts": {"N": str(attempts)},
-                    ":version": {"N": str(payment.version)},
-                },
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -187,7 +272,7 @@ class PaymentRepository:
         }
         if webhook is None:
             try:
-                self.client.put_item(**payment_put["Put"])
+                self._call("put_item", **payment_put["Put"])
             except ClientError as exc:
                 if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                     raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile") from exc
@@ -195,7 +280,7 @@ class PaymentRepository:
             return
         items = [payment_put, {"Put": self._webhook_put(webhook)}]
         try:
-            self.client.transact_write_items(TransactItems=items)
+            self._call("transact_write_items", TransactItems=items)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
@@ -230,7 +315,7 @@ class PaymentRepository:
         }
         items = [payment_update, {"Put": self._webhook_put(webhook)}]
         try:
-            self.client.transact_write_items(TransactItems=items)
+            self._call("transact_write_items", TransactItems=items)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
@@ -246,7 +331,7 @@ class PaymentRepository:
     def record_webhook(self, webhook: WebhookRecord) -> None:
         """Store a notification that changes no payment. Raises `DuplicateWebhook`."""
         try:
-            self.client.put_item(**self._webhook_put(webhook))
+            self._call("put_item", **self._webhook_put(webhook))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise DuplicateWebhook(webhook.dedupe_key) from exc
@@ -305,7 +390,7 @@ class _AdvanceExpression:
             sets.append("amount_received = :received")
             self._value(":received", update.amount_received)
         if update.status.is_terminal:  # out of the sparse reconcile index
-            removes += ["reconcile_due", "reconcile_at"]
+            removes += ["reconcile_due", "reconcile_at", "reconcile_not_found_since"]
         conditions = ["attribute_exists(pk)", "provider = :provider"]
         self._value(":provider", provider.value)
         statuses = sorted(status.value for status in allowed_from) or ["-"]

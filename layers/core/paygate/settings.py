@@ -30,6 +30,39 @@ class ProviderCallSettings(_Env):
     provider_retries: int = Field(default=2, alias="PROVIDER_RETRIES", ge=0, le=5)
 
 
+class WindowSettings(_Env):
+    """How long each method waits for its customer, in minutes (paygate.lifecycle; the defaults
+    and the assumptions behind them are in docs/lifecycle.md)."""
+
+    window_smartglocal_action_minutes: float = Field(
+        default=60, alias="WINDOW_SMARTGLOCAL_ACTION_MINUTES", gt=0
+    )
+    window_smartglocal_confirmation_minutes: float = Field(
+        default=240, alias="WINDOW_SMARTGLOCAL_CONFIRMATION_MINUTES", gt=0
+    )
+    window_platform_clarification_minutes: float = Field(
+        default=30, alias="WINDOW_PLATFORM_CLARIFICATION_MINUTES", gt=0
+    )
+    window_ecommpay_customer_minutes: float = Field(
+        default=30, alias="WINDOW_ECOMMPAY_CUSTOMER_MINUTES", gt=0
+    )
+    window_monetix_customer_minutes: float = Field(
+        default=30, alias="WINDOW_MONETIX_CUSTOMER_MINUTES", gt=0
+    )
+    window_paypro_vietqr_minutes: float = Field(
+        default=30, alias="WINDOW_PAYPRO_VIETQR_MINUTES", gt=0
+    )
+
+
+class MotionSettings(_Env):
+    """How long money in motion is queried before it needs review, in hours (each provider's
+    whole retry window; docs/lifecycle.md)."""
+
+    motion_platform_hours: float = Field(default=264, alias="MOTION_PLATFORM_HOURS", gt=0)
+    motion_paypro_hours: float = Field(default=192, alias="MOTION_PAYPRO_HOURS", gt=0)
+    motion_smartglocal_hours: float = Field(default=4.5, alias="MOTION_SMARTGLOCAL_HOURS", gt=0)
+
+
 class PayproSettings(TableSettings):
     paypro_secret_id: NonEmpty = Field(alias="PAYPRO_SECRET_ID")
 
@@ -54,7 +87,11 @@ class SmartglocalSettings(TableSettings, ProviderCallSettings):
     smartglocal_amount_factor: int = Field(default=1, alias="SMARTGLOCAL_AMOUNT_FACTOR", ge=1)
 
 
-class EcommpaySettings(TableSettings, ProviderCallSettings):
+class PlatformSettings(TableSettings, ProviderCallSettings, WindowSettings):
+    """What both platform providers' functions share (the Payment Page's window among it)."""
+
+
+class EcommpaySettings(PlatformSettings):
     """ecommpay (NAPAS ATM, Nganluong): Gate and Payment Page hosts, secret, ATM channel."""
 
     ecommpay_secret_id: NonEmpty = Field(alias="ECOMMPAY_SECRET_ID")
@@ -64,7 +101,7 @@ class EcommpaySettings(TableSettings, ProviderCallSettings):
     ecommpay_atm_channel: int = Field(default=1, alias="ECOMMPAY_ATM_CHANNEL", ge=1, le=2)
 
 
-class MonetixSettings(TableSettings, ProviderCallSettings):
+class MonetixSettings(PlatformSettings):
     """Monetix (Vietnam bank transfers) on the same platform: its own hosts and secret."""
 
     monetix_secret_id: NonEmpty = Field(alias="MONETIX_SECRET_ID")
@@ -82,11 +119,11 @@ class IdempotencySettings(_Env):
     idempotency_table: NonEmpty = Field(alias="IDEMPOTENCY_TABLE")
 
 
-class ReconcileSettings(PayproCheckoutSettings, SmartglocalSettings, PlatformActionSettings):
-    """The reconcile job queries every provider."""
+class ReconcileSettings(
+    PayproCheckoutSettings, SmartglocalSettings, PlatformActionSettings, MotionSettings
+):
+    """The reconcile job queries every provider and applies every window."""
 
-    reconcile_max_attempts: int = Field(default=12, alias="RECONCILE_MAX_ATTEMPTS", ge=1)
-    reconcile_every_seconds: int = Field(default=300, alias="RECONCILE_EVERY_SECONDS", ge=1)
     reconcile_batch: int = Field(default=100, alias="RECONCILE_BATCH", ge=1, le=1000)
 
 

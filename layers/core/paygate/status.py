@@ -2,7 +2,10 @@
 
 `created → pending → requires_confirmation → requires_action → processing → terminal`, where
 terminal is one of `succeeded | failed | cancelled | expired | needs_review`. A status only
-moves forward in that order; a terminal status never changes (DESIGN.md "Statuses").
+moves forward in that order; a terminal status never changes, with one documented exception
+(docs/lifecycle.md): a provider report that money moved (`succeeded`, `processing` or a
+provider's own `needs_review`) on a payment that ended without money (`expired`, `cancelled`,
+`failed`) becomes `needs_review` (`late_result_target`), so a late result is never dropped.
 """
 
 from __future__ import annotations
@@ -54,6 +57,32 @@ _ORDER = (
 _RANK = {status: index for index, status in enumerate(_ORDER)} | {
     status: len(_ORDER) for status in TERMINAL_STATUSES
 }
+
+
+# Waiting for the customer (or for the provider to hand the customer something): only these
+# expire, after the method's window (paygate.lifecycle).
+WAITING_STATUSES = frozenset(
+    {
+        PaymentStatus.CREATED,
+        PaymentStatus.PENDING,
+        PaymentStatus.REQUIRES_CONFIRMATION,
+        PaymentStatus.REQUIRES_ACTION,
+    }
+)
+# Ended without money moving: a later provider report that money moved reopens them once.
+ENDED_WITHOUT_MONEY = frozenset(
+    {PaymentStatus.EXPIRED, PaymentStatus.CANCELLED, PaymentStatus.FAILED}
+)
+# What a provider reports when money moved (or may be moving).
+MONEY_MOVED = frozenset(
+    {PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING, PaymentStatus.NEEDS_REVIEW}
+)
+
+
+def late_result_target(current: PaymentStatus, reported: PaymentStatus) -> bool:
+    """True when `reported` is a late result that turns the ended `current` into
+    `needs_review`: the one way out of a terminal status."""
+    return current in ENDED_WITHOUT_MONEY and reported in MONEY_MOVED
 
 
 def can_transition(current: PaymentStatus, target: PaymentStatus) -> bool:

@@ -6,7 +6,6 @@ functions alone, not with the layer)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from paygate.idempotency import IdempotentCreates
+    from paygate.lifecycle import WaitWindows
     from paygate.providers.paypro.gateway import PayproGateway
     from paygate.providers.platform.gateway import (
         PlatformConfig,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         ReconcileSettings,
         SmartglocalSettings,
         TableSettings,
+        WindowSettings,
     )
 
 
@@ -143,6 +144,7 @@ def ecommpay(
         gate_url=settings.ecommpay_gate_url,
         payment_page_url=settings.ecommpay_payment_page_url,
         atm_channel=1 if settings.ecommpay_atm_channel == 1 else 2,
+        customer_window=timedelta(minutes=settings.window_ecommpay_customer_minutes),
     )
     return _platform(settings, settings, config, transport)
 
@@ -159,6 +161,7 @@ def monetix(
         secret_id=settings.monetix_secret_id,
         gate_url=settings.monetix_gate_url,
         payment_page_url=settings.monetix_payment_page_url,
+        customer_window=timedelta(minutes=settings.window_monetix_customer_minutes),
     )
     return _platform(settings, settings, config, transport)
 
@@ -183,31 +186,46 @@ def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
     return IdempotentCreates(settings.idempotency_table)
 
 
+def wait_windows(settings: WindowSettings) -> WaitWindows:
+    from paygate.lifecycle import WaitWindows
+
+    return WaitWindows(
+        smartglocal_action=timedelta(minutes=settings.window_smartglocal_action_minutes),
+        smartglocal_confirmation=timedelta(
+            minutes=settings.window_smartglocal_confirmation_minutes
+        ),
+        platform_clarification=timedelta(minutes=settings.window_platform_clarification_minutes),
+        ecommpay_customer=timedelta(minutes=settings.window_ecommpay_customer_minutes),
+        monetix_customer=timedelta(minutes=settings.window_monetix_customer_minutes),
+        paypro_vietqr=timedelta(minutes=settings.window_paypro_vietqr_minutes),
+    )
+
+
 def reconciler(
     settings: ReconcileSettings, transport: httpx.BaseTransport | None = None
 ) -> Reconciler:
-    """Every provider's status query behind one scheduled job."""
-    from paygate.models import Payment, Provider
-    from paygate.reconcile import ReconcilePolicy, Reconciler
+    """Every provider's status query behind one scheduled job, with the lifecycle windows."""
+    from paygate.lifecycle import LifecyclePolicy, MotionWindows
+    from paygate.models import Provider
+    from paygate.reconcile import Reconciler
 
     paypro = paypro_checkout(settings, transport)
     sg = smartglocal(settings, transport)
     platform = platform_gateways(settings, transport).gateways
-
-    def by_id(refresh: Callable[[str], Payment]) -> Callable[[Payment], Payment]:
-        return lambda payment: refresh(payment.id)
-
-    refreshers = {
-        Provider.PAYPRO: by_id(paypro.refresh),
-        Provider.SMARTGLOCAL: by_id(sg.refresh),
-        Provider.ECOMMPAY: by_id(platform[Provider.ECOMMPAY].refresh),
-        Provider.MONETIX: by_id(platform[Provider.MONETIX].refresh),
+    observers = {
+        Provider.PAYPRO: paypro.observe,
+        Provider.SMARTGLOCAL: sg.observe,
+        Provider.ECOMMPAY: platform[Provider.ECOMMPAY].observe,
+        Provider.MONETIX: platform[Provider.MONETIX].observe,
     }
-    policy = ReconcilePolicy(
-        every=timedelta(seconds=settings.reconcile_every_seconds),
-        max_attempts=settings.reconcile_max_attempts,
+    motion = MotionWindows(
+        platform=timedelta(hours=settings.motion_platform_hours),
+        paypro=timedelta(hours=settings.motion_paypro_hours),
+        smartglocal=timedelta(hours=settings.motion_smartglocal_hours),
     )
-    return Reconciler(ledger(settings), refreshers, policy)
+    policy = LifecyclePolicy(waits=wait_windows(settings), motion=motion)
+    cancellers = {Provider.SMARTGLOCAL: sg.cancel_at_provider}
+    return Reconciler(ledger(settings), observers, policy, cancellers=cancellers)
 
 
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:

@@ -1,8 +1,12 @@
-"""Outbound HTTP to providers: explicit timeouts, bounded retries on connection errors and
-5xx only (never on read timeouts: the provider may have acted), mapped to domain errors."""
+"""Outbound HTTP to providers: explicit timeouts, bounded retries with jitter on connection
+errors and 5xx only (never on read timeouts: the provider may have acted), all inside the
+invocation's budget (`paygate.deadline`), mapped to domain errors. Every failure that leaves the
+outcome unknown (timeout, connection error, 5xx) is a non-definitive `ProviderError`: the
+payment stays pending and reconciliation settles it by query."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Mapping
 from typing import TypeVar
@@ -10,21 +14,46 @@ from typing import TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from paygate import deadline
 from paygate.errors import ProviderError, ProviderTimeout
 from paygate.observability import logger
 
 RETRY_BACKOFF_SECONDS = 0.2
+# An attempt needs at least this much of the budget, or it is not started.
+MIN_ATTEMPT_SECONDS = 0.5
 M = TypeVar("M", bound=BaseModel)
 
 
 def build_client(
     connect_timeout: float, read_timeout: float, retries: int, transport: httpx.BaseTransport | None
 ) -> httpx.Client:
-    """An httpx client whose transport itself retries failed connections `retries` times."""
+    """An httpx client with the function's timeouts; retries are `post`'s (within the budget),
+    so the transport itself does not retry."""
+    del retries  # bounded by `post`, which knows the deadline
     timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-    return httpx.Client(
-        timeout=timeout, transport=transport or httpx.HTTPTransport(retries=retries)
-    )
+    return httpx.Client(timeout=timeout, transport=transport or httpx.HTTPTransport(retries=0))
+
+
+def _attempt_timeout(client: httpx.Client, provider: str) -> httpx.Timeout:
+    """The client's timeouts, cut to what is left of the budget."""
+    configured = client.timeout
+    left = deadline.remaining()
+    if left is None:
+        return configured
+    if left < MIN_ATTEMPT_SECONDS:
+        raise ProviderTimeout(f"no time left to wait for {provider} within the function's deadline")
+    read = min(configured.read or left, left)
+    connect = min(configured.connect or left, left)
+    return httpx.Timeout(read, connect=connect, write=read, pool=connect)
+
+
+def _backoff(attempt: int) -> bool:
+    """Sleep a jittered backoff before retry `attempt + 1` when the budget allows it."""
+    pause = random.uniform(0, RETRY_BACKOFF_SECONDS * 2**attempt)  # noqa: S311 (jitter)
+    if not deadline.allows(pause + MIN_ATTEMPT_SECONDS):
+        return False
+    time.sleep(pause)
+    return True
 
 
 def post(
@@ -36,13 +65,20 @@ def post(
     provider: str,
     retries: int,
 ) -> httpx.Response:
-    """POST exactly `body`; retry 5xx answers up to `retries` times with a short backoff."""
+    """POST exactly `body`; retry connection errors and 5xx answers up to `retries` times with
+    jittered backoff while the invocation's budget allows."""
+    failure: ProviderError | None = None
     for attempt in range(retries + 1):
+        if attempt and not _backoff(attempt - 1):
+            break
+        timeout = _attempt_timeout(client, provider)
         try:
-            response = client.post(url, content=body, headers=dict(headers))
+            response = client.post(url, content=body, headers=dict(headers), timeout=timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            # The request never left: the provider certainly did nothing.
-            raise ProviderError(f"{provider} is unreachable", definitive=True) from exc
+            failure = ProviderError(f"{provider} is unreachable", definitive=False)
+            failure.__cause__ = exc
+            logger.warning("provider unreachable", extra={"provider": provider, "attempt": attempt})
+            continue
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(f"{provider} did not answer in time") from exc
         except httpx.TransportError as exc:
@@ -53,13 +89,14 @@ def post(
             "provider answered 5xx",
             extra={"provider": provider, "status_code": response.status_code, "attempt": attempt},
         )
-        if attempt < retries:
-            time.sleep(RETRY_BACKOFF_SECONDS * 2**attempt)
-    raise ProviderError(
-        f"{provider} failed with HTTP {response.status_code}",
-        provider_code=str(response.status_code),
-        definitive=False,
-    )
+        failure = ProviderError(
+            f"{provider} failed with HTTP {response.status_code}",
+            provider_code=str(response.status_code),
+            definitive=False,
+        )
+    if failure is None:  # the budget ran out before any attempt could start
+        raise ProviderTimeout(f"no time left to call {provider} within the function's deadline")
+    raise failure
 
 
 def post_and_read(

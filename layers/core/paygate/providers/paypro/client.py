@@ -103,10 +103,15 @@ class PayproClient:
             retries=self.retries,
         )
         if not envelope.ok:
+            # The outer code only says whether the call worked (Paypro's overview page): a
+            # system error (`5000`, `8000`), a duplicate trade number after our own retry or
+            # any other code leaves the order's fate unknown. Never final: the payment stays
+            # pending and reconciliation asks `queryPayInResult`/`queryPayOutResult`.
             raise ProviderError(
-                f"Paypro refused the request (code {envelope.code}: {envelope.msg})",
+                f"Paypro could not complete the request (code {envelope.code}: {envelope.msg})",
                 provider_code=envelope.code,
                 provider_message=envelope.msg,
+                definitive=False,
             )
         return envelope
 

@@ -12,6 +12,7 @@ from paygate.credentials import load_credentials
 from paygate.errors import MalformedRequest, SignatureInvalid
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
+from paygate.lifecycle import Observation
 from paygate.masking import erase
 from paygate.models import (
     Kind,
@@ -19,6 +20,7 @@ from paygate.models import (
     PayoutDestination,
     Provider,
     WebhookOutcome,
+    kind_of,
     payment_for,
     payout_for,
 )
@@ -123,20 +125,20 @@ class PayproGateway:
 
         return self.ledger.start(payout, send)
 
-    def refresh_payout(self, payout_id: str) -> Payment:
-        """`queryPayOutResult`, mapped like a notify (for the reconciliation job)."""
-        return self.refresh(payout_id)
-
     def refresh(self, payment_id: str) -> Payment:
+        """Query the payment or payout and apply the answer (see `observe`)."""
+        return self.observe(self.ledger.get(payment_id)).payment
+
+    def observe(self, payment: Payment) -> Observation:
         """`queryPayInResult` (payments) or `queryPayOutResult` (payouts), mapped like a
         notify, applied through the state machine (for the reconciliation job)."""
-        payment = self.ledger.get(payment_id)
         client = self._checkout_client()
         if payment.kind is Kind.PAYOUT:
             data = client.query_payout(payment.id)
         else:
             data = client.query_payin(payment.id)
-        return self.ledger.apply(payment, update_from_query(data))
+        update = update_from_query(data, payment.kind)
+        return Observation(self.ledger.apply(payment, update), update)
 
     def balance(self) -> BalanceResponse:
         """`queryBalance` (both spellings of the available amount accepted)."""
@@ -165,6 +167,6 @@ class PayproGateway:
             Provider.PAYPRO,
             notify.dedupe_key(),
             erase(fields),
-            update_from_notify(notify),
+            update_from_notify(notify, kind_of(notify.tradeNo)),
             payment_id=notify.tradeNo,  # our payment id: no lookup by platFormTradeNo needed
         )

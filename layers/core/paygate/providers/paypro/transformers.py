@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from paygate.models import Failure, ProviderUpdate, QrAction
+from paygate.models import Failure, Kind, ProviderUpdate, QrAction
 from paygate.money import parse_vnd
 from paygate.status import PaymentStatus
 
 SUCCESS = "0000"
 PROCESSING = "0015"
+PARTIALLY_PAID = "0001"
+# System errors and "unknown error" (Paypro's error-code pages of other corridors): they say
+# nothing about the order, so they are never final (docs/lifecycle.md, rule 5).
+SYSTEM_CODES = frozenset({"5000", "8000", "00032"})
 BANK_NAME_VIETQR = "VietQR"
 
 
@@ -76,29 +80,28 @@ class Notify(_Wire):
     timestamp: str | None = None
     sign: str = Field(min_length=1)
 
-    @field_validator("amount")
-    @classmethod
-    def _readable_amount(cls, value: str | None) -> str | None:
-        if value not in (None, "") and parse_vnd(value) is None:
-            raise ValueError("amount must be a whole number of VND")  # never ignored
-        return value
-
     def dedupe_key(self) -> str:
         """Same trade, status and amount = same fact, however often it is re-sent."""
         fact = "|".join((self.tradeNo, self.status, self.amount or "", self.platFormTradeNo or ""))
         return hashlib.sha256(fact.encode()).hexdigest()[:40]
 
 
-def map_status(code: str) -> PaymentStatus:
-    """Paypro business status → ours: only `0000` succeeds, `0015` is in progress, every other
-    code is a failure code (providers.md §3.5)."""
-    match code:
-        case "0000":
-            return PaymentStatus.SUCCEEDED
-        case "0015":
-            return PaymentStatus.PROCESSING
-        case _:
-            return PaymentStatus.FAILED
+def map_status(code: str, kind: Kind = Kind.PAYMENT) -> PaymentStatus:
+    """Paypro business status → ours (Paypro's status codes): `0000` succeeds; `0015` "in
+    progress" means, for a payin, that the order is open and nobody has paid yet, so the payment
+    keeps waiting for its customer (`pending` never moves a `requires_action` payment back: its
+    QR link stays), and for a payout that the money is on its way (`processing`); `0001`
+    (partial payment) moved money, but not as asked (`needs_review`); system errors are no
+    news (`pending`); every other code is a failure."""
+    if code == SUCCESS:
+        return PaymentStatus.SUCCEEDED
+    if code == PROCESSING:
+        return PaymentStatus.PROCESSING if kind is Kind.PAYOUT else PaymentStatus.PENDING
+    if code == PARTIALLY_PAID:
+        return PaymentStatus.NEEDS_REVIEW
+    if code in SYSTEM_CODES:
+        return PaymentStatus.PENDING
+    return PaymentStatus.FAILED
 
 
 def decline_failure(code: str, message: str | None) -> Failure:
@@ -110,23 +113,61 @@ def decline_failure(code: str, message: str | None) -> Failure:
     )
 
 
-def update_from_notify(notify: Notify) -> ProviderUpdate:
-    status = map_status(notify.status)
+_MONEY_MOVED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.NEEDS_REVIEW})
+
+
+def _reported(
+    status: PaymentStatus, code: str, message: str | None, amount: str | None, reference: str | None
+) -> ProviderUpdate:
+    """A notify's or query's result. A reported amount that is not a whole number of VND
+    DynamoDB can hold is never ignored and never trusted: the payment goes `needs_review`
+    (the raw notify keeps the text)."""
+    failure = decline_failure(code, message) if status is PaymentStatus.FAILED else None
+    if status is PaymentStatus.NEEDS_REVIEW:
+        failure = Failure(
+            code="provider_reported_partially_paid",
+            message=f"Paypro reported a partial payment (code {code}): a merchant must look",
+            provider_code=code,
+            provider_message=message,
+        )
+    received = parse_vnd(amount) if amount not in (None, "") else None
+    if amount not in (None, "") and received is None and status is PaymentStatus.SUCCEEDED:
+        return ProviderUpdate(
+            status=PaymentStatus.NEEDS_REVIEW,
+            provider_reference=reference,
+            failure=Failure(
+                code="amount_unreadable",
+                message=f"Paypro reported success with an amount we cannot read: {amount!r:.80}",
+                provider_code=code,
+                provider_message=message,
+            ),
+        )
     return ProviderUpdate(
         status=status,
-        provider_reference=notify.platFormTradeNo,
-        amount_received=parse_vnd(notify.amount) if notify.amount is not None else None,
-        failure=decline_failure(notify.status, notify.message)
-        if status is PaymentStatus.FAILED
-        else None,
+        provider_reference=reference,
+        amount_received=received if status in _MONEY_MOVED else None,
+        failure=failure,
+    )
+
+
+def update_from_notify(notify: Notify, kind: Kind = Kind.PAYMENT) -> ProviderUpdate:
+    return _reported(
+        map_status(notify.status, kind),
+        notify.status,
+        notify.message,
+        notify.amount,
+        notify.platFormTradeNo,
     )
 
 
 def update_from_payin(data: PayinData) -> ProviderUpdate:
     """A created payin (`0000` or `0015`, assumed both to mean "order created") waits for the
     customer to pay through the payment link; any other status is a refusal (providers.md §3.3:
-    the payin answer's `data.status` values beyond the docs' example are INFERRED)."""
+    the payin answer's `data.status` values beyond the docs' example are INFERRED). A missing
+    status or a system code says nothing final: `pending`, settled by query."""
     status = data.status or ""
+    if not status or status in SYSTEM_CODES:
+        return ProviderUpdate(status=PaymentStatus.PENDING, provider_reference=data.platFormTradeNo)
     if status in (SUCCESS, PROCESSING):
         if not data.paymentLink:  # accepted, but nothing to show: wait for the notify
             return ProviderUpdate(
@@ -147,9 +188,11 @@ def update_from_payin(data: PayinData) -> ProviderUpdate:
 def update_from_payout(data: PayoutData) -> ProviderUpdate:
     """A payout answer: `0000`/`0015` = accepted, being paid out (ASSUMPTION: the payout
     answer's `data` beyond the envelope is not readable in the docs; the result comes by
-    notify or query); any other status is a refusal."""
+    notify or query). The outer code already said the call worked, so an answer without a
+    status (or with a system code) is accepted too: a payout is never failed without an
+    explicit decline. Any other status is a refusal."""
     status = data.status or ""
-    if status in (SUCCESS, PROCESSING):
+    if not status or status in SYSTEM_CODES or status in (SUCCESS, PROCESSING):
         return ProviderUpdate(
             status=PaymentStatus.PROCESSING, provider_reference=data.platFormTradeNo
         )
@@ -160,14 +203,10 @@ def update_from_payout(data: PayoutData) -> ProviderUpdate:
     )
 
 
-def update_from_query(data: PayoutData) -> ProviderUpdate:
-    """A payin/payout query answer, mapped like a notify."""
-    status = map_status(data.status or "")
-    return ProviderUpdate(
-        status=status,
-        provider_reference=data.platFormTradeNo,
-        amount_received=parse_vnd(data.amount) if data.amount and status.is_terminal else None,
-        failure=decline_failure(data.status or "missing", data.desc)
-        if status is PaymentStatus.FAILED
-        else None,
-    )
+def update_from_query(data: PayoutData, kind: Kind = Kind.PAYMENT) -> ProviderUpdate:
+    """A payin/payout query answer, mapped like a notify; an answer without a status says
+    nothing (`pending` moves nothing forward)."""
+    if not data.status:
+        return ProviderUpdate(status=PaymentStatus.PENDING, provider_reference=data.platFormTradeNo)
+    code = data.status
+    return _reported(map_status(code, kind), code, data.desc, data.amount, data.platFormTradeNo)

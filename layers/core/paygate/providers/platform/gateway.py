@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,6 +26,7 @@ from paygate.errors import (
 )
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
+from paygate.lifecycle import Observation
 from paygate.masking import erase, mask_pan
 from paygate.models import (
     ClarificationAction,
@@ -80,6 +82,8 @@ class PlatformConfig:
     gate_url: str
     payment_page_url: str
     atm_channel: Channel = 1
+    # How long the customer has (the Payment Page's `best_before`; paygate.lifecycle).
+    customer_window: timedelta = timedelta(minutes=30)
 
 
 def _sale_fields(request: PlatformPaymentRequest, payment: Payment) -> dict[str, Any]:
@@ -159,7 +163,8 @@ class PlatformGateway:
         payment = payment_for(self.provider, request)
         credentials = self.credentials()
         if request.flow is Flow.PAYMENT_PAGE:
-            params = payment_page.page_params(payment, request, credentials.project_id)
+            best_before = payment.created_at + self.config.customer_window
+            params = payment_page.page_params(payment, request, credentials.project_id, best_before)
             url = payment_page.signed_url(
                 self.config.payment_page_url, params, credentials.secret_key.get_secret_value()
             )
@@ -256,10 +261,13 @@ class PlatformGateway:
     # -- status query --------------------------------------------------------------------------
 
     def refresh(self, payment_id: str) -> Payment:
+        """Query the payment and apply the answer (see `observe`)."""
+        return self.observe(self.ledger.get(payment_id)).payment
+
+    def observe(self, payment: Payment) -> Observation:
         """`/v2/payment/status`, mapped by the same code as callbacks, applied through the state
-        machine (for the reconciliation job). A payment the platform never registered stays
-        as it is."""
-        payment = self.ledger.get(payment_id)
+        machine (for the reconciliation job). A payment the platform never registered (3061)
+        stays as it is and is reported `not_found`."""
         if payment.provider is not self.provider:
             raise InvalidState(f"payment {payment.id} is not a {self.provider} payment", field="id")
         try:
@@ -267,9 +275,10 @@ class PlatformGateway:
         except ProviderError as error:
             if error.provider_code == TRANSACTION_NOT_FOUND:
                 logger.info("payment unknown to the platform", extra={"payment_id": payment.id})
-                return payment
+                return Observation(payment, not_found=True)
             raise
-        return self.ledger.apply(payment, update_from_callback(answer.as_callback()))
+        update = update_from_callback(answer.as_callback())
+        return Observation(self.ledger.apply(payment, update), update)
 
     # -- bank lists ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ last."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from urllib.parse import quote_plus, urlencode
 
 from paygate.models import Payment
@@ -23,9 +24,13 @@ LANGUAGE = "vi"
 
 
 def page_params(
-    payment: Payment, request: PlatformPaymentRequest, project_id: int
+    payment: Payment,
+    request: PlatformPaymentRequest,
+    project_id: int,
+    best_before: datetime | None = None,
 ) -> dict[str, str]:
-    """The Payment Page parameters for `payment` (empty values left out)."""
+    """The Payment Page parameters for `payment` (empty values left out). `best_before` (UTC)
+    is when the page stops taking the payment: the end of the gateway's window for it."""
     customer = request.customer
     urls = request.return_urls
     params = {
@@ -43,6 +48,9 @@ def page_params(
         "customer_last_name": customer.last_name if customer and customer.last_name else "",
         "merchant_success_url": (urls.success if urls else None) or request.return_url or "",
         "merchant_fail_url": (urls.decline if urls else None) or request.return_url or "",
+        "best_before": best_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        if best_before
+        else "",
     }
     if payment.method is Method.NAPAS_ATM and request.bank_id is not None:
         # Preselect the bank: with force_payment_method the customer goes straight to it.

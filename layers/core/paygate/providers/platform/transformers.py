@@ -84,6 +84,20 @@ STATUS_MAP: dict[str, PaymentStatus] = {
     "awaiting retry": S.PENDING,
     "unknown": S.PENDING,
 }
+# Pending-class statuses in which the platform itself is acting (not waiting for the
+# customer): money may be moving, so such a payment never expires by time.
+WORKING_STATUSES = frozenset(
+    {
+        "processing",
+        "external processing",
+        "awaiting approval",
+        "awaiting merchant auth",
+        "awaiting confirmation",
+        "scheduled recurring processing",
+        "awaiting retry",
+        "awaiting finalization",
+    }
+)
 CLARIFICATION_STATUSES = frozenset({"awaiting clarification", "awaiting clarify data"})
 UNKNOWN_STATUS = "unknown"
 DUPLICATE_SERIES = "3613"
@@ -275,7 +289,10 @@ def update_from_callback(callback: Callback) -> ProviderUpdate:
         status = PaymentStatus.REQUIRES_ACTION
     elif status is PaymentStatus.REQUIRES_ACTION:
         status = PaymentStatus.PENDING  # nothing to show yet: wait for the callback that says
-    return ProviderUpdate(status=status, provider_reference=reference, next_action=action)
+    working = action is None and deciding in WORKING_STATUSES
+    return ProviderUpdate(
+        status=status, provider_reference=reference, next_action=action, provider_working=working
+    )
 
 
 def _next_action(callback: Callback) -> Action | None:

@@ -26,6 +26,7 @@ from paygate.credentials import load_credentials
 from paygate.errors import InvalidState, MalformedRequest, ProviderError, SignatureInvalid
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
+from paygate.lifecycle import Observation
 from paygate.masking import erase
 from paygate.models import (
     Confirmation,
@@ -286,16 +287,30 @@ class SmartglocalGateway:
     # -- status query --------------------------------------------------------------------------
 
     def refresh(self, payment_id: str) -> Payment:
-        """`session/status`, mapped like the webhooks; an `auto` payment still waiting for
-        confirmation (lost webhook, failed auto-confirm) is confirmed now."""
-        payment = self.ledger.get(payment_id)
-        if payment.provider is not Provider.SMARTGLOCAL or not payment.provider_reference:
-            raise InvalidState(f"payment {payment.id} has no Smart Glocal session", field="id")
+        """Query the session and apply the answer (see `observe`)."""
+        return self.observe(self.ledger.get(payment_id)).payment
+
+    def observe(self, payment: Payment) -> Observation:
+        """`session/status`, mapped like the webhooks (for the reconciliation job); an `auto`
+        payment still waiting for confirmation (lost webhook, failed auto-confirm) is
+        confirmed now. A payment without a session is `not_found`."""
+        if payment.provider is not Provider.SMARTGLOCAL:
+            raise InvalidState(f"payment {payment.id} is not a Smart Glocal payment", field="id")
+        if not payment.provider_reference:
+            return Observation(payment, not_found=True)
         session = self._client().status(payment.provider_reference)
         update = update_from_session(session, None, self._factor)
         waiting = update.status is PaymentStatus.REQUIRES_CONFIRMATION
         if waiting and payment.confirmation is Confirmation.AUTO:
             if payment.status in _AUTO_CONFIRMABLE:
                 self._auto_confirm(payment, payment.provider_reference)
-            return self.ledger.get(payment.id)
-        return self.ledger.apply(payment, update)
+            return Observation(self.ledger.get(payment.id), update)
+        return Observation(self.ledger.apply(payment, update), update)
+
+    def cancel_at_provider(self, payment: Payment) -> ProviderUpdate:
+        """`session/cancel` when the gateway's window for the payment ran out (Smart Glocal
+        would cancel it itself soon after): the answer, mapped, for the caller to apply."""
+        if not payment.provider_reference:
+            return ProviderUpdate(status=PaymentStatus.CANCELLED)
+        session = self._client().cancel(payment.provider_reference)
+        return update_from_session(session, None, self._factor)

@@ -1,0 +1,150 @@
+"""An in-memory stand-in for `PaymentRepository` (same methods, same conditional-write
+semantics: version checks, store-once webhooks, refused in-place advances), so the lifecycle
+can be driven through thousands of simulated histories per run. The DynamoDB expressions
+themselves are covered by the integration tier against moto."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from paygate.errors import ConcurrentUpdate
+from paygate.ledger import advance
+from paygate.lifecycle import FIRST_QUERY_AFTER
+from paygate.models import Payment, Provider, ProviderUpdate, WebhookRecord
+from paygate.repository import ChangeRefused, DuplicateWebhook
+from paygate.status import PaymentStatus
+
+
+class MemoryRepository:
+    """Payments and webhooks in dictionaries; `calls` counts every operation."""
+
+    def __init__(self) -> None:
+        self.payments: dict[str, Payment] = {}
+        self.webhooks: dict[tuple[str, str], WebhookRecord] = {}
+        self.changes: list[tuple[str, PaymentStatus | None, PaymentStatus, int]] = []
+        self.calls = 0
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, payment_id: str) -> Payment | None:
+        self.calls += 1
+        return self.payments.get(payment_id)
+
+    def find_by_provider_reference(self, provider: Provider, reference: str) -> Payment | None:
+        self.calls += 1
+        for payment in self.payments.values():
+            if payment.provider is provider and payment.provider_reference == reference:
+                return payment
+        return None
+
+    def _due_at(self, payment: Payment) -> datetime:
+        return payment.reconcile_at or payment.created_at + FIRST_QUERY_AFTER
+
+    def due(self, now: datetime, limit: int) -> list[Payment]:
+        self.calls += 1
+        waiting = [p for p in self.payments.values() if not p.status.is_terminal]
+        ready = sorted((p for p in waiting if self._due_at(p) <= now), key=self._due_at)
+        return ready[:limit]
+
+    def next_due(self) -> datetime | None:
+        self.calls += 1
+        times = [self._due_at(p) for p in self.payments.values() if not p.status.is_terminal]
+        return min(times) if times else None
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(self, payment: Payment) -> None:
+        self.calls += 1
+        assert payment.id not in self.payments
+        self.payments[payment.id] = payment
+        self.changes.append((payment.id, None, payment.status, payment.version))
+
+    def reschedule(
+        self,
+        payment: Payment,
+        at: datetime,
+        attempts: int,
+        not_found_since: datetime | None = None,
+    ) -> bool:
+        self.calls += 1
+        current = self.payments.get(payment.id)
+        if current is None or current.version != payment.version or current.status.is_terminal:
+            return False
+        self.payments[payment.id] = current.model_copy(
+            update={
+                "reconcile_at": at,
+                "reconcile_attempts": attempts,
+                "reconcile_not_found_since": not_found_since,
+            }
+        )
+        return True
+
+    def _store(self, previous: Payment, updated: Payment) -> None:
+        if updated.status.is_terminal:
+            updated = updated.model_copy(
+                update={
+                    "reconcile_at": None,
+                    "reconcile_attempts": 0,
+                    "reconcile_not_found_since": None,
+                }
+            )
+        self.payments[updated.id] = updated
+        self.changes.append((updated.id, previous.status, updated.status, updated.version))
+
+    def save_change(
+        self, previous: Payment, updated: Payment, webhook: WebhookRecord | None = None
+    ) -> None:
+        self.calls += 1
+        current = self.payments.get(previous.id)
+        if webhook is not None and (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
+            raise DuplicateWebhook(webhook.dedupe_key)
+        if current is None or current.version != previous.version:
+            raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
+        if webhook is not None:
+            self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
+        self._store(current, updated)
+
+    def advance_in_place(
+        self,
+        payment_id: str,
+        provider: Provider,
+        update: ProviderUpdate,
+        allowed_from: frozenset[PaymentStatus],
+        now: datetime,
+        webhook: WebhookRecord,
+    ) -> None:
+        self.calls += 1
+        if (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
+            raise DuplicateWebhook(webhook.dedupe_key)
+        current = self.payments.get(payment_id)
+        if current is None or current.provider is not provider:
+            raise ChangeRefused(current)
+        success = update.status is PaymentStatus.SUCCEEDED
+        wrong_amount = success and update.amount_received not in (None, current.amount)
+        wrong_currency = success and update.currency not in (None, current.currency)
+        if current.status not in allowed_from or wrong_amount or wrong_currency:
+            raise ChangeRefused(current)
+        changed = advance(current, update, now)
+        assert changed is not None
+        self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
+        self._store(current, changed)
+
+    def record_webhook(self, webhook: WebhookRecord) -> None:
+        self.calls += 1
+        if (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
+            raise DuplicateWebhook(webhook.dedupe_key)
+        self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
+
+
+class ManualClock:
+    """Time that moves only when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
