@@ -625,12 +625,12 @@ class SmartglocalSandbox:
         except httpx.HTTPError as exc:
             record.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
         webhook.deliveries.append(record)
-        webhook.first.set()
-        _log(f"webhook {webhook.type} -> {record.get('status_code') or record.get('error')}")
-        if record.get("status_code") == 200:
+        delivered = record.get("status_code") == 200
+        if delivered:
             webhook.delivered.set()
-            return True
-        return False
+        webhook.first.set()  # after `delivered`: a waiting caller reads both
+        _log(f"webhook {webhook.type} -> {record.get('status_code') or record.get('error')}")
+        return delivered
 
 
 def _qr_page(session: _Session) -> bytes:

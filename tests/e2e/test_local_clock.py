@@ -207,3 +207,51 @@ def test_an_11_day_advance_completes_with_every_attempt_the_platform_makes(
     assert first["delivered"] is False
     last = datetime.fromisoformat(first["attempts"][-1]["at"])
     assert last - datetime.fromisoformat(first["attempts"][0]["at"]) <= timedelta(days=11)
+
+
+SG_ORDER = {
+    "amount": 100000,
+    "currency": "VND",
+    "merchant_reference": "e2e-clock-sg",
+    "customer": {
+        "email": "buyer@example.com",
+        "full_name": "Nguyen Van A",
+        "document": "012345678901",
+    },
+}
+
+
+def sg_session(runtime: Runtime, session_id: str) -> dict[str, Any]:
+    url = f"{runtime.sandbox_url('smartglocal')}/_sandbox/sessions/{session_id}"
+    session: dict[str, Any] = httpx.get(url, timeout=10).json()
+    return session
+
+
+def test_smart_glocal_cancels_an_unpaid_qr_after_60_minutes(runtime: Runtime) -> None:
+    payment = create(runtime, "smartglocal", SG_ORDER)
+    ready = runtime.wait_for_status(payment["id"], "requires_action")
+    session_id = ready["provider_reference"]
+    runtime.advance(59 * 60)
+    assert sg_session(runtime, session_id)["status"] == "in_progress"
+    runtime.advance(60)
+    session = sg_session(runtime, session_id)
+    assert session["status"] == "cancelled"
+    assert session["acquiring_payments"][0]["status"] == "failed"
+    finished = session["webhooks"][-1]
+    assert finished["type"] == "payment_finished" and finished["delivered"] is True
+
+
+def test_smart_glocal_ends_a_session_left_unconfirmed_within_240_minutes(
+    runtime: Runtime,
+) -> None:
+    payment = create(
+        runtime,
+        "smartglocal",
+        {**SG_ORDER, "confirmation": "manual", "merchant_reference": "e2e-clock-sg-confirm"},
+    )
+    waiting = runtime.wait_for_status(payment["id"], "requires_confirmation")
+    session_id = waiting["provider_reference"]
+    runtime.advance(240 * 60)
+    session = sg_session(runtime, session_id)
+    assert session["status"] == "cancelled"  # by the gateway's own window, or Smart Glocal's
+    assert [w["type"] for w in session["webhooks"]][-1] == "payment_finished"
