@@ -64,12 +64,15 @@ callbacks with their delivery attempts, series, masked card, ``status_queries``)
 ``POST /_sandbox/payments/<id>/transfer`` (the customer's transfer, optional ``{"amount": n}``)
 and ``/decline``; ``POST /_sandbox/payments/<id>/resend`` (the last callback
 again, byte for byte); ``POST|DELETE /_sandbox/faults`` (``{"kind": "timeout"|"server_error"|
-"reject", "count": n}`` for the next Gate sale/payout calls: sleep ``timeout_delay_seconds``
-then answer normally, HTTP 503, or HTTP 400 code 100 "General decline").
+"reject"|"accepted_timeout", "count": n}`` for the next Gate sale/payout calls: sleep
+``timeout_delay_seconds`` then answer normally, HTTP 503, HTTP 400 code 100 "General
+decline", or accept the request (the payment exists, its callbacks follow) and close the
+connection without an answer after ``timeout_delay_seconds``, real time).
 ``POST /_sandbox/settings`` also takes ``callbacks`` (``deliver`` | ``lost``: callbacks made
 meanwhile are never sent, no attempts | ``unreachable``: attempts fail and are retried on the
-schedule) and ``status_query`` (``normal`` | ``in_progress``: ``/v2/payment/status`` answers
-the payment as ``processing`` with no result, whatever its state | ``silent``: HTTP 503).
+schedule), ``timeout_delay_seconds`` (0 to 600) and ``status_query`` (``normal`` |
+``in_progress``: ``/v2/payment/status`` answers the payment as ``processing`` with no result,
+whatever its state | ``silent``: HTTP 503).
 
 Card numbers are never kept or logged: a PAN is masked (first 6, last 4) on arrival.
 
@@ -124,6 +127,7 @@ import httpx
 
 from local.clock import Timers
 from local.sandboxes.http import (
+    DropConnection,
     HttpError,
     Reply,
     Route,
@@ -166,10 +170,11 @@ SETTINGS: dict[str, tuple[Any, ...]] = {
     "display_option": (1, 2),
     "callbacks": CALLBACK_MODES,
     "status_query": ("normal", "in_progress", "silent"),
+    "timeout_delay_seconds": (),  # a number from 0 to 600
 }
 CONFIG_SETTINGS = ("atm_channel", "bank_transfer_scenario", "display_option")
 TEST_DECLINE_AMOUNTS = (400, 404)
-FAULT_KINDS = ("timeout", "server_error", "reject")
+FAULT_KINDS = ("timeout", "server_error", "reject", "accepted_timeout")
 CALLBACK_TIMEOUT_SECONDS = 5.0  # per delivery attempt, and how long JSON callers wait for one
 HTML = "text/html; charset=utf-8"
 _DIGITS = re.compile(r"[0-9]+")
@@ -292,7 +297,11 @@ class PlatformSandbox:
             allowed = SETTINGS.get(name)
             if allowed is None:
                 raise _error(400, "502", f"unknown setting {name}; known: {', '.join(SETTINGS)}")
-            if isinstance(value, bool) or value not in allowed:
+            if name == "timeout_delay_seconds":
+                number = isinstance(value, int | float) and not isinstance(value, bool)
+                if not number or not 0 <= value <= 600:
+                    raise _error(400, "502", f"{name} must be a number from 0 to 600")
+            elif isinstance(value, bool) or value not in allowed:
                 raise _error(400, "502", f"{name} must be one of {list(allowed)}")
         with self._lock:
             for name, value in changes.items():
@@ -307,6 +316,7 @@ class PlatformSandbox:
                 **current,
                 "callbacks": self._outbox.callbacks,
                 "status_query": self.status_query,
+                "timeout_delay_seconds": self.config.timeout_delay_seconds,
             }
 
     def _retry_after(self, attempts: int, elapsed: float) -> float | None:
@@ -339,6 +349,8 @@ class PlatformSandbox:
             )
         elif fault == "reject":
             return json_reply(400, {"status": "error", "code": "100", "message": "General decline"})
+        elif fault == "accepted_timeout":
+            return Reply(0, b"accepted_timeout")  # marker: accept, then drop the connection
         return None
 
     # -- Gate ----------------------------------------------------------------------------------
@@ -356,8 +368,15 @@ class PlatformSandbox:
         if provider != self.config.provider:
             raise _error(404, "404", f"{path} is not served by {self.config.provider}")
         fault = self._apply_fault()
-        if fault is not None:
+        if fault is not None and fault.status != 0:
             return fault
+        accepted = self._accept(body, payout, method)
+        if fault is not None:  # accepted_timeout: the payment exists, the answer never arrives
+            self._stopping.wait(self.config.timeout_delay_seconds)
+            raise DropConnection
+        return accepted
+
+    def _accept(self, body: dict[str, Any], payout: bool, method: str) -> Reply:
         self._verify(body)
         channel = self.config.atm_channel if method == "napas_atm" else 0
         required = PAYOUT_REQUIRED[method] if payout else REQUIRED[(method, channel)]

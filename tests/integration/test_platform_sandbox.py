@@ -702,7 +702,7 @@ def test_settings_hook(ecommpay: PlatformSandbox) -> None:
     current = settings(ecommpay).json()
     assert current == {"atm_channel": 1, "bank_transfer_scenario": "instructions",
                        "display_option": 2, "callbacks": "deliver",
-                       "status_query": "normal"}  # fmt: skip
+                       "status_query": "normal", "timeout_delay_seconds": 0.3}  # fmt: skip
     changed = settings(ecommpay, atm_channel=2, bank_transfer_scenario="redirect")
     assert changed.json() == {**current, "atm_channel": 2, "bank_transfer_scenario": "redirect"}
     assert ecommpay.config.atm_channel == 2
@@ -878,6 +878,21 @@ def test_lost_and_unreachable_callbacks() -> None:
         sandbox.stop()
         clock.stop()
         receiver.server.shutdown()
+
+
+def test_accepted_timeout_fault_keeps_the_payment_and_never_answers(
+    ecommpay: PlatformSandbox,
+) -> None:
+    assert settings(ecommpay, timeout_delay_seconds=0).json()["timeout_delay_seconds"] == 0
+    HTTP.post(f"{ecommpay.base_url}/_sandbox/faults", json={"kind": "accepted_timeout"})
+    body = body_for()
+    with pytest.raises(httpx.TransportError):
+        post(ecommpay, WALLET, signing.with_signature(body, SECRET))
+    payment_id = body["general"]["payment_id"]
+    assert ecommpay.payment(payment_id) is not None  # accepted: the callbacks follow
+    again = post(ecommpay, WALLET, signing.with_signature(body, SECRET))
+    assert again.status_code == 400 and again.json()["code"] == "3041"
+    assert settings(ecommpay, timeout_delay_seconds=-1).status_code == 400
 
 
 def test_status_query_faults(ecommpay: PlatformSandbox) -> None:
