@@ -246,8 +246,21 @@ def test_a_failing_query_at_the_window_end_never_expires_the_payment(world: Worl
     world.run_for(hours=5)
     assert world.get(payment).status is S.REQUIRES_ACTION
     world.provider.answer[payment.id] = ProviderUpdate(status=S.PENDING)
-    world.run_for(minutes=2)
+    world.run_for(hours=7)  # the backoff is at most 6 hours apart
     assert world.get(payment).status is S.EXPIRED
+
+
+def test_a_provider_silent_for_its_whole_window_needs_review_never_expires(
+    world: World,
+) -> None:
+    payment = world.add(S.REQUIRES_ACTION, next_action=QR)
+    world.provider.answer[payment.id] = ProviderError("503", definitive=False)
+    world.run_for(days=7, hours=23)
+    assert world.get(payment).status is S.REQUIRES_ACTION
+    world.run_for(hours=2)
+    final = world.get(payment)
+    assert final.status is S.NEEDS_REVIEW and final.failure is not None
+    assert final.failure.code == "provider_silent"
 
 
 def test_a_provider_working_at_the_window_end_is_followed_as_money_in_motion(
@@ -290,6 +303,6 @@ def test_a_status_change_restarts_the_backoff(world: World) -> None:
     world.provider.answer[payment.id] = ProviderUpdate(status=S.PROCESSING)
     before = len(world.provider.queries[payment.id])
     world.run_for(minutes=16)
-    after = world.provider.queries[payment.id][before - 1 :]
+    after = world.provider.queries[payment.id][before:]
     gaps = [b - a for a, b in itertools.pairwise(after)]
     assert gaps[:3] == [timedelta(minutes=n) for n in (1, 2, 4)]

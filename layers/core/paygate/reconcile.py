@@ -8,7 +8,8 @@ backoff schedule, and settled by the lifecycle policy (`paygate.lifecycle`, docs
   working on, or one the provider would not cancel) never expires and never fails by time:
   after the provider's whole window it becomes `needs_review` (`provider_silent`); a payout
   fails by time only when every query over that window answered "not found";
-- a query that fails (timeout, 5xx, unreadable) changes nothing: the next run asks again.
+- a query that fails (timeout, 5xx, unreadable) changes nothing and decides nothing: the next
+  run asks again (on the backoff; a provider silent for its whole window → `needs_review`).
 
 Which payments are due comes from a sparse index (`PaymentRepository.due`), so the job never
 scans the table; the run stops early when the invocation's deadline is near (the rest stay due).
@@ -111,13 +112,11 @@ class Reconciler:
                 at = min(now + self.policy.query_interval(attempts), ends)
                 self._next(current, at, report, attempts)
                 return
-            if observation is None:  # the last query failed: ask again before deciding
-                self._next(current, now + self.policy.first_query_after, report, attempts)
+            if observation is not None and self._end_wait(current, report):
                 return
-            if self._end_wait(current, report):
-                return
-            # The provider would not cancel: it may be taking the payment now. Follow it as
-            # money in motion from here on.
+            # The last query failed (the provider could not tell), or the provider would not
+            # cancel (it may be taking the payment now): nothing is decided by time. Follow it
+            # as money in motion from here on; a later clear answer still ends the wait.
         ends = self.policy.motion_ends(current)
         if now >= ends:
             self._end_motion(current, missing_since, now, report)
