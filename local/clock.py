@@ -11,11 +11,14 @@ timers on it.
   made, frozen, so time moves only by `advance()`.
 
 In both modes a timer that is already due when it is set (a sandbox's first callback attempt
-after a customer pays) runs at once on the background thread. `advance(seconds)` moves the
-clock forward and returns only after every timer that fell due has run, in time order (ties in
-the order they were set): the clock steps to each timer's time and runs it synchronously, then
-the next, including timers those timers set; then it stands at the target. Timers run one at a
-time, never concurrently with each other or with an advance.
+after a customer pays) runs at once in the background. Each timer has a lane (each sandbox
+its own, the schedules the default one): in the background a lane's timers run one at a time
+in time order on the lane's thread, lanes side by side (as each provider sends on its own).
+`advance(seconds)` first lets the lanes finish what they were given, then moves the clock
+forward and returns only after every timer that fell due has run, in time order (ties in the
+order they were set), one at a time on the advancing thread: the clock steps to each timer's
+time and runs it, then the next, including timers those timers set; then it stands at the
+target.
 
 `POST /_local/clock` ``{"advance_seconds": N}`` and `GET /_local/clock` (local/run.py) answer
 ``{"now": "<ISO-8601>"}`` through `clock_route`.
@@ -27,6 +30,7 @@ import heapq
 import itertools
 import json
 import math
+import queue
 import sys
 import threading
 import traceback
@@ -47,7 +51,9 @@ class Cancellable(Protocol):
 class Timers(Protocol):
     """What a sandbox needs from a clock to schedule work (LocalClock provides it)."""
 
-    def call_at(self, when: datetime, fn: Callable[[], object]) -> Cancellable: ...
+    def call_at(
+        self, when: datetime, fn: Callable[[], object], *, lane: str = ""
+    ) -> Cancellable: ...
 
 
 @dataclass(order=True)
@@ -59,6 +65,7 @@ class Timer:
     fn: Callable[[], object] = field(compare=False)
     name: str = field(default="", compare=False)
     quiet: bool = field(default=False, compare=False)
+    lane: str = field(default="", compare=False)
     cancelled: bool = field(default=False, compare=False)
 
     def cancel(self) -> None:
@@ -97,6 +104,7 @@ class LocalClock:
         self._activity = 0  # timers run that were not quiet (see `activity`)
         self._ran = 0
         self._thread: threading.Thread | None = None
+        self._lanes: dict[str, _Lane] = {}
         self._stopping = False
 
     # -- reading -------------------------------------------------------------------------------
@@ -136,22 +144,32 @@ class LocalClock:
     # -- timers --------------------------------------------------------------------------------
 
     def call_at(
-        self, when: datetime, fn: Callable[[], object], name: str = "", quiet: bool = False
+        self,
+        when: datetime,
+        fn: Callable[[], object],
+        name: str = "",
+        quiet: bool = False,
+        lane: str = "",
     ) -> Timer:
-        """Run `fn` once the clock reaches `when` (at once, on the background thread, when it
-        already has). `quiet` timers do not count as `activity`."""
+        """Run `fn` once the clock reaches `when` (at once, in the background, when it already
+        has), on `lane`. `quiet` timers do not count as `activity`."""
         if when.tzinfo is None:
             raise ValueError("when must be timezone-aware")
         with self._cond:
-            timer = Timer(when.astimezone(UTC), next(self._seq), fn, name or _name(fn), quiet)
+            timer = Timer(when.astimezone(UTC), next(self._seq), fn, name or _name(fn), quiet, lane)
             heapq.heappush(self._timers, timer)
             self._cond.notify_all()
         return timer
 
     def call_later(
-        self, seconds: float, fn: Callable[[], object], name: str = "", quiet: bool = False
+        self,
+        seconds: float,
+        fn: Callable[[], object],
+        name: str = "",
+        quiet: bool = False,
+        lane: str = "",
     ) -> Timer:
-        return self.call_at(self.now() + timedelta(seconds=seconds), fn, name, quiet)
+        return self.call_at(self.now() + timedelta(seconds=seconds), fn, name, quiet, lane)
 
     def every(
         self,
@@ -175,8 +193,12 @@ class LocalClock:
             raise ValueError("seconds must be a finite number >= 0")
         with self._run:
             with self._cond:
+                self._advancing = next(self._advances)  # the background gives out no more
+                lanes = list(self._lanes.values())
+            for lane in lanes:
+                lane.drain()  # what the lanes were given runs first: it fell due earlier
+            with self._cond:
                 target = self._now() + timedelta(seconds=seconds)
-                self._advancing = next(self._advances)
             try:
                 while True:
                     with self._cond:
@@ -235,11 +257,15 @@ class LocalClock:
         with self._cond:
             self._stopping = True
             thread, self._thread = self._thread, None
+            lanes, self._lanes = list(self._lanes.values()), {}
             self._cond.notify_all()
+        for lane in lanes:
+            lane.stop()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10)
 
     def _loop(self) -> None:
+        """Hand each due timer to its lane (none while an advance runs)."""
         while True:
             with self._cond:
                 while not self._stopping:
@@ -252,11 +278,13 @@ class LocalClock:
                     self._cond.wait(wait)
                 if self._stopping:
                     return
-            with self._run:
-                with self._cond:
-                    timer = self._pop_due(self._now())
-                if timer is not None:
-                    self._execute(timer)
+                timer = self._pop_due(self._now())
+                if timer is None:
+                    continue
+                lane = self._lanes.get(timer.lane)
+                if lane is None:
+                    lane = self._lanes[timer.lane] = _Lane(self, timer.lane)
+                lane.give(timer)  # under the lock: an advance starting now drains it first
 
     def _head(self) -> Timer | None:
         while self._timers and self._timers[0].cancelled:
@@ -275,6 +303,41 @@ class LocalClock:
                     return count
                 self._execute(timer)
                 count += 1
+
+
+class _Lane:
+    """One background thread running its timers one at a time, in the order given."""
+
+    def __init__(self, clock: LocalClock, name: str) -> None:
+        self._clock = clock
+        self._queue: queue.Queue[Timer | None] = queue.Queue()
+        self._thread = threading.Thread(
+            target=self._work, name=f"local-clock-{name or 'default'}", daemon=True
+        )
+        self._thread.start()
+
+    def give(self, timer: Timer) -> None:
+        self._queue.put(timer)
+
+    def drain(self) -> None:
+        """Until every timer given so far has run."""
+        self._queue.join()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def _work(self) -> None:
+        while True:
+            timer = self._queue.get()
+            try:
+                if timer is None:
+                    return
+                if not timer.cancelled:
+                    self._clock._execute(timer)
+            finally:
+                self._queue.task_done()
 
 
 class _Recurring:

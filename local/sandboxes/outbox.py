@@ -166,7 +166,7 @@ class Outbox:
         with self._lock:
             self._pending.add(id(delivery))
             self._deliveries[id(delivery)] = delivery
-        delivery.timer = self.timers.call_at(delivery.started_at, lambda: self._run(delivery))
+        delivery.timer = self.call_at(delivery.started_at, lambda: self._run(delivery))
         return delivery
 
     def _run(self, delivery: Delivery) -> None:
@@ -192,7 +192,11 @@ class Outbox:
             self._finish(delivery)
             return
         when = attempted_at + timedelta(seconds=wait)
-        delivery.timer = self.timers.call_at(when, lambda: self._run(delivery))
+        delivery.timer = self.call_at(when, lambda: self._run(delivery))
+
+    def call_at(self, when: datetime, fn: Callable[[], object]) -> Cancellable:
+        """A timer on the sandbox's own lane of the clock (its callbacks and lifetimes)."""
+        return self.timers.call_at(when, fn, lane=self.label)
 
     def _finish(self, delivery: Delivery) -> None:
         with self._lock:

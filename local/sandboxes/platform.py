@@ -237,7 +237,6 @@ class PlatformSandbox:
         self.status_query = "normal"
         self._outbox = Outbox(config.provider, self._retry_after, now, timers)
         self._now = self._outbox.now
-        self._timers = self._outbox.timers
         self._stopping = threading.Event()
         self._server = SandboxServer((host, port), _Handler, self)
         self._host = host
@@ -440,7 +439,7 @@ class PlatformSandbox:
                 payment.action = card_clarification()
                 self._emit(payment)
                 wait = timedelta(seconds=self.config.clarification_wait_seconds)
-                self._timers.call_at(
+                self._outbox.call_at(
                     self._now() + wait, lambda: self._clarification_timeout(payment)
                 )
                 return
@@ -488,7 +487,7 @@ class PlatformSandbox:
                 self._finish(payment, False, "20000", "General decline")
 
     def _expire_at(self, when: datetime, payment: SandboxPayment) -> None:
-        self._timers.call_at(when, lambda: self._expire_page(payment))
+        self._outbox.call_at(when, lambda: self._expire_page(payment))
 
     def _expire_page(self, payment: SandboxPayment) -> None:
         """`best_before` passed unpaid: expired (ASSUMPTION: 20000, with its callback)."""

@@ -227,7 +227,6 @@ class SmartglocalSandbox:
         self.status_query = "normal"
         self._outbox = Outbox("smartglocal", self._retry_after, now, timers)
         self._now = self._outbox.now
-        self._timers = self._outbox.timers
         if not config.private_key_pem:
             config.private_key_pem = signing.generate_private_key_pem()
         self.public_key_pem = signing.public_pem_of(config.private_key_pem)
@@ -480,7 +479,7 @@ class SmartglocalSandbox:
     def _time_out(self, session: _Session, waiting_for: str, seconds: float) -> None:
         """Cancel the session if it still waits for `waiting_for` after `seconds`."""
         when = self._now() + timedelta(seconds=seconds)
-        self._timers.call_at(when, lambda: self._expire(session, waiting_for))
+        self._outbox.call_at(when, lambda: self._expire(session, waiting_for))
 
     def _expire(self, session: _Session, waiting_for: str) -> None:
         with self._lock:

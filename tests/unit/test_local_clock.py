@@ -328,3 +328,24 @@ def test_the_platform_schedule() -> None:
         attempts += 1
     assert attempts == 120
     assert elapsed <= 11 * 86_400
+
+
+def test_lanes_run_side_by_side_in_the_background_and_an_advance_waits_for_them() -> None:
+    clock = manual()
+    clock.start()
+    try:
+        release = threading.Event()
+        order: list[str] = []
+        clock.call_at(clock.now(), lambda: (release.wait(5), order.append("slow")), lane="a")
+        fast = threading.Event()
+        clock.call_at(clock.now(), lambda: (order.append("fast"), fast.set()), lane="b")
+        assert fast.wait(5)  # lane b did not wait for lane a's slow timer
+        clock.call_later(1, lambda: order.append("due in 1 s"), lane="b")
+        advancing = threading.Thread(target=clock.advance, args=(1,))
+        advancing.start()
+        assert order == ["fast"]  # the advance waits for lane a's given timer
+        release.set()
+        advancing.join(5)
+        assert order == ["fast", "slow", "due in 1 s"]
+    finally:
+        clock.stop()
