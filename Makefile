@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench redrive
-.PHONY: openapi browser-deps test-browser
+.PHONY: openapi browser-deps test-browser test-soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,8 @@ run: $(VENV)/.run-installed ## start the local gateway on 127.0.0.1 (Ctrl-C stop
 	$(PY) -m local.run
 
 test: browser-deps lint typecheck cfn-lint sam-build ## everything CI runs: lint, types, template, build, all test tiers
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests/unit tests/integration -n 2
+	$(PY) -m pytest tests/e2e tests/browser
 
 lint: $(VENV)/.installed ## ruff lint + format check
 	$(VENV)/bin/ruff check .
@@ -52,6 +53,9 @@ unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
 
 integration: $(VENV)/.installed ## integration tier (handlers + moto)
 	$(PY) -m pytest tests/integration
+
+test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 simulated histories (~5 min)
+	PAYGATE_SOAK=1 $(PY) -m pytest tests/unit/test_lifecycle_model.py -k random_histories -s
 
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 	$(PY) -m pytest tests/e2e

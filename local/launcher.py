@@ -139,6 +139,9 @@ def start_runtime(
         "PYTHONUNBUFFERED": "1",
         # Simulated time: nothing falls due unless a test advances the clock.
         "PAYGATE_CLOCK": os.environ.get("PAYGATE_CLOCK", "manual"),
+        # Simulated days make many retried status queries; their real backoff sleeps are
+        # shortened (the retry logic is the same).
+        "PROVIDER_RETRY_BACKOFF_SECONDS": os.environ.get("PROVIDER_RETRY_BACKOFF_SECONDS", "0.01"),
         **(extra_env or {}),
     }
     for name in ("AWS_ENDPOINT_URL", "PAYPRO_BASE_URL", "WEBHOOK_BASE_URL", "PAYMENTS_TABLE"):

@@ -112,7 +112,12 @@ class Reconciler:
                 at = min(now + self.policy.query_interval(attempts), ends)
                 self._next(current, at, report, attempts)
                 return
-            if observation is not None and self._end_wait(current, report):
+            # "Not found" for an order the provider acknowledged (it gave a reference) cannot
+            # tell whether the customer paid: like a failed query, it decides nothing.
+            clear = observation is not None and not (
+                observation.not_found and current.provider_reference
+            )
+            if clear and self._end_wait(current, report):
                 return
             # The last query failed (the provider could not tell), or the provider would not
             # cancel (it may be taking the payment now): nothing is decided by time. Follow it

@@ -28,6 +28,11 @@ class ProviderCallSettings(_Env):
     provider_connect_timeout: float = Field(default=3.0, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
     provider_read_timeout: float = Field(default=10.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
     provider_retries: int = Field(default=2, alias="PROVIDER_RETRIES", ge=0, le=5)
+    # The first retry's jitter ceiling (doubling after): 0.2 s in AWS; the local runtime's
+    # tests shorten it, since their simulated days make many retried queries.
+    provider_retry_backoff_seconds: float = Field(
+        default=0.2, alias="PROVIDER_RETRY_BACKOFF_SECONDS", ge=0, le=5
+    )
 
 
 class WindowSettings(_Env):

@@ -51,8 +51,10 @@ def http_client(
     settings: ProviderCallSettings, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
     """One pooled client per container, with the function's timeouts and retries."""
+    from paygate.providers import http
     from paygate.providers.http import build_client
 
+    http.RETRY_BACKOFF_SECONDS = settings.provider_retry_backoff_seconds
     return build_client(
         settings.provider_connect_timeout,
         settings.provider_read_timeout,
