@@ -86,12 +86,15 @@ def test_only_payments_that_are_not_final_are_in_the_due_index(api: Api, aws: Pr
 def test_a_provider_timeout_is_resolved_by_a_status_query(
     api: Api, aws: Provisioned, paypro_sandbox: PayproSandbox
 ) -> None:
+    sandbox_settings = f"{paypro_sandbox.base_url}/_sandbox/settings"
+    httpx.post(sandbox_settings, json={"timeout_delay_seconds": 1})
     httpx.post(f"{paypro_sandbox.base_url}/_sandbox/faults", json={"payin": "timeout", "count": 1})
     answer = api.call("POST", "/v1/paypro/payments", PAYIN, JSON)
+    httpx.post(sandbox_settings, json={"timeout_delay_seconds": 30})
     assert answer["statusCode"] == 504
     payment_id = body_of(answer)["error"]["payment_id"]
     order: dict[str, Any] = {}
-    for _ in range(40):  # the sandbox takes the order once its fault delay is over
+    for _ in range(100):  # the sandbox takes the order once its fault delay (1 s) is over
         order = httpx.get(f"{paypro_sandbox.base_url}/_sandbox/orders/{payment_id}").json()
         if "platFormTradeNo" in order:
             break
