@@ -187,3 +187,28 @@ def test_n_changes_cost_ceil_n_over_10_sns_calls(publish: ModuleType, aws: Provi
         events.unregister("before-call.sns", count)
     assert calls == ["PublishBatch"] * 3
     assert len(received(queue)) == 27
+
+
+def test_the_stream_filter_passes_ledger_changes_and_drops_schedule_writes(
+    aws: Provisioned,
+) -> None:
+    """The template's filter (what Lambda applies before invoking `publish_status`): a
+    reschedule by the reconcile job changes nothing a merchant sees and costs no invocation."""
+    from local.template import load_template, matches_filter
+
+    (source,) = load_template().stream_sources()
+    repository = PaymentRepository(aws.refs["PaymentsTable"], timedelta(days=1))
+    payment = Payment(
+        id=new_payment_id(), provider=Provider.PAYPRO, method=Method.VIETQR, amount=50000,
+        merchant_reference="order-filter",
+    )  # fmt: skip
+    repository.create(payment)
+    assert repository.reschedule(payment, payment.created_at + timedelta(minutes=5), 1)
+    changed = Ledger(repository).apply(payment, ProviderUpdate(status=PaymentStatus.PENDING))
+    assert changed.version == 2
+    passes = [
+        any(matches_filter(pattern, record) for pattern in source.filter_patterns)
+        for record in stream_records(aws)
+        if record["dynamodb"]["NewImage"]["entity"]["S"] == "payment"
+    ]
+    assert passes == [True, False, True]  # create, reschedule, change

@@ -30,6 +30,12 @@ from paygate.status import PaymentStatus
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
 RECONCILE_INDEX = "by_reconcile_due"
 RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
+# Who wrote a payment item last: the ledger (a change the merchant sees: its stream record is
+# published) or the reconcile schedule (no version bump: the stream filter drops it, so no
+# `publish_status` invocation is spent on it).
+WRITTEN_BY = "written_by"
+BY_LEDGER = "ledger"
+BY_SCHEDULE = "schedule"
 FIRST_RECONCILE_AFTER = timedelta(seconds=60)
 EMPTY_KEY = "<empty key>"
 # DynamoDB's "not now" answers: retried with jittered backoff inside the deadline, then
@@ -118,6 +124,7 @@ def _timestamp(moment: datetime) -> str:
 def _payment_item(payment: Payment) -> dict[str, Any]:
     document = payment.model_dump(mode="json", exclude_none=True)
     document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
+    document[WRITTEN_BY] = BY_LEDGER
     if payment.status.is_terminal:
         for name in ("reconcile_at", "reconcile_attempts", "reconcile_not_found_since"):
             document.pop(name, None)
@@ -234,7 +241,8 @@ class PaymentRepository:
             ":attempts": {"N": str(attempts)},
             ":version": {"N": str(payment.version)},
         }
-        expression = "SET reconcile_at = :at, reconcile_attempts = :attempts"
+        expression = "SET reconcile_at = :at, reconcile_attempts = :attempts, #by = :by"
+        values[":by"] = {"S": BY_SCHEDULE}
         if not_found_since is None:
             expression += " REMOVE reconcile_not_found_since"
         else:
@@ -247,7 +255,7 @@ class PaymentRepository:
                 Key=_payment_key(payment.id),
                 UpdateExpression=expression,
                 ConditionExpression="#version = :version AND attribute_exists(reconcile_due)",
-                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeNames={"#version": "version", "#by": WRITTEN_BY},
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
@@ -364,9 +372,10 @@ class _AdvanceExpression:
         allowed_from: frozenset[PaymentStatus],
         now: datetime,
     ) -> None:
-        self.names: dict[str, str] = {"#status": "status", "#version": "version"}
+        self.names: dict[str, str] = {"#status": "status", "#version": "version", "#by": WRITTEN_BY}
         self.values: dict[str, Any] = {}
-        sets = ["#status = :target", "#version = #version + :one", "updated_at = :now"]
+        sets = ["#status = :target", "#version = #version + :one", "updated_at = :now", "#by = :by"]
+        self._value(":by", BY_LEDGER)
         removes: list[str] = []
         self._value(":target", update.status.value)
         self._value(":one", 1)
