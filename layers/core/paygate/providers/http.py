@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -14,7 +13,6 @@ from paygate.errors import ProviderError, ProviderTimeout
 from paygate.observability import logger
 
 RETRY_BACKOFF_SECONDS = 0.2
-M = TypeVar("M", bound=BaseModel)
 
 
 def build_client(
@@ -62,7 +60,7 @@ def post(
     )
 
 
-def post_and_read(
+def post_and_read[M: BaseModel](
     model: type[M],
     client: httpx.Client,
     url: str,
