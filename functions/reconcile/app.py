@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.settings import ReconcileSettings, load_settings
 
 settings = load_settings(ReconcileSettings)
@@ -16,7 +16,6 @@ reconciler = wiring.reconciler(settings)
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = reconciler.run(settings.reconcile_batch)
     metrics.add_metric(name="ReconcileChecked", unit=MetricUnit.Count, value=report.checked)

@@ -6,10 +6,12 @@ functions alone, not with the layer)."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from paygate import snapstart
 from paygate.ledger import Ledger
 from paygate.repository import PaymentRepository
 
@@ -43,15 +45,25 @@ if TYPE_CHECKING:
 
 def ledger(settings: TableSettings) -> Ledger:
     retention = timedelta(days=settings.webhook_retention_days)
-    return Ledger(PaymentRepository(settings.payments_table, retention))
+    repository = PaymentRepository(settings.payments_table, retention)
+    snapstart.forget_on_restore(repository, "client")
+    return Ledger(repository)
 
 
 def http_client(
     settings: ProviderCallSettings, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
-    """One pooled client per container, with the function's timeouts and retries."""
+    """One pooled client per container, with the function's timeouts and retries; its pool
+    is renewed after a SnapStart restore."""
+    import httpx
+
     from paygate.providers.http import build_client
 
+    if transport is None:
+        retries = settings.provider_retries
+        transport = snapstart.restorable_http_transport(
+            lambda: httpx.HTTPTransport(retries=retries)
+        )
     return build_client(
         settings.provider_connect_timeout,
         settings.provider_read_timeout,
@@ -180,7 +192,16 @@ def platform_gateways(
 def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
     from paygate.idempotency import IdempotentCreates
 
-    return IdempotentCreates(settings.idempotency_table)
+    creates = IdempotentCreates(settings.idempotency_table)
+    persistence = weakref.ref(creates.persistence)
+
+    @snapstart.on_restore
+    def fresh_client() -> None:
+        layer = persistence()
+        if layer is not None:
+            layer.client = snapstart.fresh_boto3_client(layer.client)
+
+    return creates
 
 
 def reconciler(
@@ -213,4 +234,6 @@ def reconciler(
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:
     from paygate.publisher import StatusPublisher
 
-    return StatusPublisher(settings.status_topic_arn)
+    publisher = StatusPublisher(settings.status_topic_arn)
+    snapstart.forget_on_restore(publisher, "client")
+    return publisher
