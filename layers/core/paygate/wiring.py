@@ -19,12 +19,17 @@ if TYPE_CHECKING:
     import httpx
 
     from paygate.idempotency import IdempotentCreates
+    from paygate.providers.paypro.client import PayproClient
+    from paygate.providers.paypro.credentials import PayproCredentials
     from paygate.providers.paypro.gateway import PayproGateway
+    from paygate.providers.platform.client import PlatformClient
+    from paygate.providers.platform.credentials import PlatformCredentials
     from paygate.providers.platform.gateway import (
         PlatformConfig,
         PlatformGateway,
         PlatformGateways,
     )
+    from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
     from paygate.providers.smartglocal.gateway import SmartglocalGateway
     from paygate.publisher import StatusPublisher
     from paygate.reconcile import Reconciler
@@ -72,6 +77,21 @@ def http_client(
     )
 
 
+def _lazy_http_client(
+    settings: ProviderCallSettings, transport: httpx.BaseTransport | None
+) -> Callable[[], httpx.Client]:
+    """The container's pooled client, built (and httpx imported) on the first outbound call:
+    a function whose invocation never calls the provider (a webhook) never loads httpx."""
+    made: list[httpx.Client] = []
+
+    def client() -> httpx.Client:
+        if not made:
+            made.append(http_client(settings, transport))
+        return made[0]
+
+    return client
+
+
 def paypro_notifications(settings: PayproSettings) -> PayproGateway:
     """For the webhook: verifies and ingests notifies; makes no outbound calls."""
     from paygate.providers.paypro.gateway import PayproGateway
@@ -83,14 +103,15 @@ def paypro_checkout(
     settings: PayproCheckoutSettings, transport: httpx.BaseTransport | None = None
 ) -> PayproGateway:
     """For create-payment."""
-    from paygate.providers.paypro.client import PayproClient, PayproCredentials
     from paygate.providers.paypro.gateway import PayproGateway
 
-    client = http_client(settings, transport)
+    client = _lazy_http_client(settings, transport)
 
     def client_factory(credentials: PayproCredentials) -> PayproClient:
+        from paygate.providers.paypro.client import PayproClient  # first outbound call
+
         return PayproClient(
-            settings.paypro_base_url, credentials, client, settings.provider_retries
+            settings.paypro_base_url, credentials, client(), settings.provider_retries
         )
 
     return PayproGateway(ledger(settings), settings.paypro_secret_id, client_factory)
@@ -100,14 +121,15 @@ def smartglocal(
     settings: SmartglocalSettings, transport: httpx.BaseTransport | None = None
 ) -> SmartglocalGateway:
     """For every Smart Glocal function (create, webhook, confirm/cancel)."""
-    from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
     from paygate.providers.smartglocal.gateway import SmartglocalGateway, SmartglocalOptions
 
-    client = http_client(settings, transport)
+    client = _lazy_http_client(settings, transport)
 
     def client_factory(credentials: SmartglocalCredentials) -> SmartglocalClient:
+        from paygate.providers.smartglocal.client import SmartglocalClient  # first outbound call
+
         return SmartglocalClient(
-            settings.smartglocal_base_url, credentials, client, settings.provider_retries
+            settings.smartglocal_base_url, credentials, client(), settings.provider_retries
         )
 
     options = SmartglocalOptions(
@@ -125,17 +147,18 @@ def _platform(
     config: PlatformConfig,
     transport: httpx.BaseTransport | None,
 ) -> PlatformGateway:
-    from paygate.providers.platform.client import PlatformClient, PlatformCredentials
     from paygate.providers.platform.gateway import PlatformGateway
 
-    client = http_client(call_settings, transport)
+    client = _lazy_http_client(call_settings, transport)
 
     def client_factory(credentials: PlatformCredentials) -> PlatformClient:
+        from paygate.providers.platform.client import PlatformClient  # first outbound call
+
         return PlatformClient(
             config.provider.value,
             config.gate_url,
             credentials,
-            client,
+            client(),
             call_settings.provider_retries,
         )
 
