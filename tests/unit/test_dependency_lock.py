@@ -118,7 +118,9 @@ def test_powertools_layer_is_the_locked_release() -> None:
     path = POWERTOOLS_SSM.fullmatch(parameter["Default"])
     assert path, parameter["Default"]
     function_globals = template.document["Globals"]["Function"]
-    assert {"Ref": "PowertoolsLayerArn"} in function_globals["Layers"]
+    _, with_otel, without = function_globals["Layers"]["Fn::If"]
+    assert {"Ref": "PowertoolsLayerArn"} in with_otel
+    assert {"Ref": "PowertoolsLayerArn"} in without
     assert path["version"] == locked_version("lambda", "aws-lambda-powertools"), (
         f"template deploys Powertools {path['version']}, "
         f"uv.lock pins {locked_version('lambda', 'aws-lambda-powertools')}"

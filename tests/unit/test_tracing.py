@@ -46,12 +46,11 @@ def test_lambda_active_tracing_is_on_and_in_process_tracing_is_one_option() -> N
     assert wrapper == {
         "Fn::If": ["InProcessOpenTelemetry", "/opt/otel-instrument", {"Ref": "AWS::NoValue"}]
     }
-    conditional_layers = [
-        layer
-        for layer in function_globals["Layers"]
-        if isinstance(layer, dict) and "Fn::If" in layer
-    ]
-    assert [layer["Fn::If"][0] for layer in conditional_layers] == ["InProcessOpenTelemetry"]
+    condition, with_otel, without = function_globals["Layers"]["Fn::If"]
+    assert condition == "InProcessOpenTelemetry"
+    extra = [layer for layer in with_otel if layer not in without]
+    assert extra == [{"Fn::FindInMap": ["AdotPythonLayer", {"Ref": "AWS::Region"}, "Arn"]}]
+    assert without == with_otel[: len(without)]
     for logical_id, spec in load_template().of_type("AWS::Serverless::Function").items():
         assert "Tracing" not in spec["Properties"], f"{logical_id}: tracing is global"
 
