@@ -187,6 +187,9 @@ def main() -> int:
     config.state_dir.mkdir(parents=True, exist_ok=True)
     config.events_file.write_text("", encoding="utf-8")  # moto starts empty, so do the events
     os.environ.update(aws_environment(config))
+    from local.aws_calls import install_from_environment
+
+    install_from_environment()  # PAYGATE_AWS_CALLS_FILE: the tests' IAM check (tests/iam/)
 
     from local.apigw import load_handler
     from local.frontdoor import FrontDoor

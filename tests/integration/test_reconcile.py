@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import httpx
 
+from local.aws_calls import acting_as
 from local.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
@@ -29,10 +30,19 @@ PAYIN = {"amount": 50000, "currency": "VND", "merchant_reference": "order-reconc
 
 
 def reconciler(minutes_later: float, **policy: Any) -> Reconciler:
+    """The reconcile function's own wiring with a later clock; its runs' AWS calls count as
+    ReconcileFunction's for the IAM check (tests/iam/)."""
     job = wiring.reconciler(load_settings(ReconcileSettings))
     if policy:
         job.policy = type(job.policy)(**{**job.policy.__dict__, **policy})
     job.clock = lambda: utcnow() + timedelta(minutes=minutes_later)
+    run = job.run
+
+    def run_as_the_function(limit: int = 100) -> Any:
+        with acting_as("ReconcileFunction"):
+            return run(limit)
+
+    job.run = run_as_the_function  # type: ignore[method-assign]
     return job
 
 
