@@ -67,8 +67,12 @@ typecheck: $(VENV)/.installed ## mypy (strict) over the layer, functions and loc
 cfn-lint: $(VENV)/.installed ## lint template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 
+# Lambda cannot write __pycache__ (read-only /var/task and /opt): the artifacts ship their
+# bytecode, compiled by the SAM environment's Python 3.13 (the runtime's minor version), hash-
+# based so that zip timestamps do not matter. Saves the layer's compile at every cold start.
 sam-build: $(SAM_VENV)/.installed ## sam build (no Docker) into .aws-sam/
 	AWS_DEFAULT_REGION=ap-southeast-1 SAM_CLI_TELEMETRY=0 $(SAM) build --template-file template.yaml
+	$(SAM_VENV)/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 
 unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
 	$(PY) -m pytest tests/unit
@@ -79,7 +83,14 @@ integration: $(VENV)/.installed ## integration tier (handlers + moto)
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 	$(PY) -m pytest tests/e2e
 
-bench: $(VENV)/.installed sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
+# What Lambda provides and nothing else (uv.lock's group lambda), compiled as the runtime's
+# boto3 and the public Powertools layer are: the benchmarks' clean environment.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(BENCH_VENV) $(UV) sync --frozen --no-default-groups --group lambda --compile-bytecode
+	touch $@
+
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
 	$(PY) -m bench.run
 
 redrive: $(VENV)/.run-installed ## publish the status events parked in the local runtime's DLQ (make run must be running)
