@@ -1,39 +1,67 @@
 # paygate — the two commands: `make run` and `make test`. Everything else is a step of them.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= python3.13
+# pyenv's shim answers python3.13 only while a 3.13 is selected: select the newest installed.
+ifneq ($(shell command -v pyenv 2>/dev/null),)
+export PYENV_VERSION ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -n 1)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+# uv installs every environment from uv.lock; it comes from PyPI into its own small venv
+# (the same version as the lock's, checked by tests/unit/test_dependency_lock.py).
+UV_VERSION := 0.13.9
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench redrive
-.PHONY: openapi browser-deps test-browser test-soak
+.PHONY: openapi browser-deps test-browser test-soak lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.run-installed: requirements-run.txt layers/core/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements-run.txt
+$(UV):
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
+
+# --inexact: `make run` after `make test` keeps the test tools.
+$(VENV)/.run-installed: uv.lock | $(UV)
+	$(UV) sync --frozen --inexact --no-default-groups --group run
 	touch $@
 
-$(VENV)/.installed: requirements-dev.txt $(VENV)/.run-installed
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(VENV)/.installed: uv.lock $(VENV)/.run-installed
+	$(UV) sync --frozen
 	touch $@
 
-$(SAM_VENV)/.installed: requirements-sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt
+$(SAM_VENV)/.installed: uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(SAM_VENV) $(UV) sync --frozen --no-default-groups --group sam
 	touch $@
+
+LOCKED_REQUIREMENTS := layers/core/requirements.txt $(wildcard functions/*/requirements.txt)
+lock: | $(UV) ## re-resolve uv.lock from pyproject.toml and regenerate the requirements.txt files sam build reads
+	$(UV) lock
+	{ echo "# Generated from uv.lock by make lock (group layer). Do not edit."; \
+	  $(UV) export --frozen --no-header --no-default-groups --only-group layer; } > layers/core/requirements.txt
+	for f in $(filter functions/%,$(LOCKED_REQUIREMENTS)); do \
+	  { echo "# Generated from uv.lock by make lock (group signing). Do not edit."; \
+	    $(UV) export --frozen --no-header --no-default-groups --only-group signing; } > $$f; done
 
 run: $(VENV)/.run-installed ## start the local gateway on 127.0.0.1 (Ctrl-C stops it)
 	$(PY) -m local.run
 
+# Every AWS call the functions make across the tiers (in-process and in the e2e runtimes), for
+# the IAM check that runs after them (tests/iam/).
+AWS_CALLS := $(abspath .paygate/aws-calls.jsonl)
 test: browser-deps lint typecheck cfn-lint sam-build ## everything CI runs: lint, types, template, build, all test tiers
-	$(PY) -m pytest tests/unit tests/integration -n 2
-	$(PY) -m pytest tests/e2e tests/browser
+	mkdir -p .paygate && rm -f $(AWS_CALLS)
+	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest tests/unit tests/integration -n 2
+	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest tests/e2e tests/browser
+	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) PAYGATE_AWS_CALLS_COMPLETE=1 $(PY) -m pytest tests/iam
 
 lint: $(VENV)/.installed ## ruff lint + format check
 	$(VENV)/bin/ruff check .
@@ -45,8 +73,12 @@ typecheck: $(VENV)/.installed ## mypy (strict) over the layer, functions and loc
 cfn-lint: $(VENV)/.installed ## lint template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 
+# Lambda cannot write __pycache__ (read-only /var/task and /opt): the artifacts ship their
+# bytecode, compiled by the SAM environment's Python 3.13 (the runtime's minor version), hash-
+# based so that zip timestamps do not matter. Saves the layer's compile at every cold start.
 sam-build: $(SAM_VENV)/.installed ## sam build (no Docker) into .aws-sam/
 	AWS_DEFAULT_REGION=ap-southeast-1 SAM_CLI_TELEMETRY=0 $(SAM) build --template-file template.yaml
+	$(SAM_VENV)/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 
 unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
 	$(PY) -m pytest tests/unit
@@ -60,7 +92,14 @@ test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 simulated histo
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 	$(PY) -m pytest tests/e2e
 
-bench: $(VENV)/.installed sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
+# What Lambda provides and nothing else (uv.lock's group lambda), compiled as the runtime's
+# boto3 and the public Powertools layer are: the benchmarks' clean environment.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(BENCH_VENV) $(UV) sync --frozen --no-default-groups --group lambda --compile-bytecode
+	touch $@
+
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed sam-build ## benchmarks: writes bench/results/latest.{json,md} and docs/performance.md
 	$(PY) -m bench.run
 
 redrive: $(VENV)/.run-installed ## publish the status events parked in the local runtime's DLQ (make run must be running)

@@ -1,57 +1,66 @@
-"""Cold init per function as whole processes (median of repeated runs), against the baseline
-`import boto3; boto3.client("dynamodb")` measured in the same run, interleaved."""
+"""Cold init per function as whole fresh processes in the Lambda-like environment
+(bench/lambda_env.py: the clean .venv-bench, the `sam build` artifact as task root, the
+layer's build), including the AWS clients the first invocation creates. Beside them, in
+the same run and interleaved so drift hits every subject alike: the peer (bench/peer/app.py,
+a plain Powertools handler with the same features) and bare `boto3.client("dynamodb")`."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
-import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from bench.common import LAYER, ROOT
+from bench import lambda_env, warm
 
 RUNS = 9
-BASELINE = 'import boto3; boto3.client("dynamodb")'
-EMPTY = "pass"
+NEUTRAL = Path("/")  # not a task root: sys.path[0] of `python -c` is the working folder
+PEER = "PeerFunction"
+PEER_FIRST = "PeerFunction (first invocation)"
+REFERENCES = (PEER, PEER_FIRST, "bare_boto3", "empty_interpreter")
+WEBHOOK_BREAKDOWN = "PayproWebhookFunction"
 
 
-def lambda_like_environment(variables: dict[str, str]) -> dict[str, str]:
-    """What a Lambda container has: region, credentials, the function's variables (resolved
-    offline: nothing is called at import), tracing on."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "POWERTOOLS_", "PAYGATE_"))
-    }
-    env.update(
-        {
-            "AWS_DEFAULT_REGION": "ap-southeast-1",
-            "AWS_REGION": "ap-southeast-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_LAMBDA_FUNCTION_NAME": "bench",
-            "PYTHONPATH": f"{ROOT}:{LAYER}",
-        }
-    )
-    env.update(variables)
-    return env
+def first_invocation_clients(variables: dict[str, str]) -> str:
+    """The clients a function's first invocation creates, from what its environment names:
+    the payments table (the repository's DynamoDB client), a provider secret (Powertools'
+    Secrets Manager provider), a provider URL (the pooled httpx client, made on the first
+    outbound call), the status topic (the publisher's SNS client). The
+    idempotency table's client is made at import by Powertools' persistence layer."""
+    clients = []
+    if "PAYMENTS_TABLE" in variables:
+        clients.append("dynamodb")
+    if any(key.endswith("_SECRET_ID") for key in variables):
+        clients.append("secrets")
+    if any(key.endswith(("_BASE_URL", "_GATE_URL")) for key in variables):
+        clients.append("http")
+    if "STATUS_TOPIC_ARN" in variables:
+        clients.append("sns")
+    return ",".join(clients)
 
 
-def time_process(code: str, env: dict[str, str]) -> float:
+def _run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds, and the CPU seconds (user + system) the process used: on a shared
+    machine the wall time also counts the wait for a core, the CPU time does not."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
-    return time.perf_counter() - started
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return wall, usage.ru_utime + usage.ru_stime
 
 
-def import_breakdown(module: str, env: dict[str, str]) -> dict[str, float]:
-    """Milliseconds spent executing each top-level package's modules while importing
-    `module` (the self times of `python -X importtime`, summed per package), largest first."""
-    answer = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+def import_breakdown(env: dict[str, str], cwd: Path) -> dict[str, float]:
+    """Milliseconds spent executing each top-level package's modules while importing the
+    handler (the self times of `python -X importtime`, summed per package), largest first."""
+    command = [str(lambda_env.python()), "-X", "importtime", "-c", "import app"]
+    answer = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=True)
     totals: dict[str, float] = {}
     for line in answer.stderr.splitlines():
         parts = line.removeprefix("import time:").split("|")
@@ -60,46 +69,81 @@ def import_breakdown(module: str, env: dict[str, str]) -> dict[str, float]:
         root = parts[2].strip().split(".")[0]
         totals[root] = totals.get(root, 0.0) + int(parts[0]) / 1000
     ranked = sorted(totals.items(), key=lambda item: -item[1])
-    return {name: round(ms, 1) for name, ms in ranked[:10]}
+    return {name: round(ms, 1) for name, ms in ranked[:12]}
+
+
+def _spec(folder: Path, name: str, event: dict[str, Any], secrets: dict[str, str]) -> str:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"event": event, "secrets": secrets}), encoding="utf-8")
+    return str(path)
 
 
 def measure() -> dict[str, Any]:
-    from local.provision import offline_environment
+    from local.provision import load_dev_secrets, offline_environment
     from local.template import load_template
 
     template = load_template()
-    functions = template.functions()
-    envs = {
-        f.logical_id: lambda_like_environment(offline_environment(template, f)) for f in functions
-    }
-    plain = lambda_like_environment({})
-    samples: dict[str, list[float]] = {"baseline": [], "empty_interpreter": []}
-    samples.update({f.logical_id: [] for f in functions})
+    dev_secrets = load_dev_secrets()
+    events, secrets = warm.events(dev_secrets), warm.secret_strings(dev_secrets)
+    folder = Path(tempfile.mkdtemp(prefix="paygate-bench-"))
+    subjects: dict[str, tuple[list[str], dict[str, str], Path]] = {}
+    kinds: dict[str, str] = {}
+    for function in template.functions():
+        name = function.logical_id
+        task = lambda_env.task_root(name)
+        variables = offline_environment(template, function)
+        env = lambda_env.environment(task, variables, name)
+        if name in events:  # a webhook: its first invocation calls no provider
+            command = lambda_env.child("first", _spec(folder, name, events[name], secrets))
+            kinds[name] = "first invocation"
+        else:
+            command = lambda_env.child("cold", first_invocation_clients(variables))
+            kinds[name] = "import + clients"
+        subjects[name] = (command, env, NEUTRAL)
+    peer_env = warm.peer_environment(template)
+    peer_spec = _spec(folder, PEER, events[PEER], secrets)
+    subjects[PEER_FIRST] = (lambda_env.child("first", peer_spec), peer_env, NEUTRAL)
+    subjects[PEER] = (lambda_env.child("cold", ""), peer_env, NEUTRAL)  # client made at import
+    plain = lambda_env.environment(lambda_env.PEER, {}, "bare")
+    plain["PYTHONPATH"] = ""
+    subjects["bare_boto3"] = (lambda_env.child("bare"), plain, NEUTRAL)
+    subjects["empty_interpreter"] = (lambda_env.child("empty"), plain, NEUTRAL)
+    wall: dict[str, list[float]] = {name: [] for name in subjects}
+    cpu: dict[str, list[float]] = {name: [] for name in subjects}
+    for command, env, cwd in subjects.values():  # one unmeasured round: caches warm alike
+        _run(command, env, cwd)
     for _ in range(RUNS):  # interleaved, so drift hits every subject alike
-        samples["empty_interpreter"].append(time_process(EMPTY, plain))
-        samples["baseline"].append(time_process(BASELINE, plain))
-        for function in functions:
-            code = f"import {function.module}"
-            samples[function.logical_id].append(time_process(code, envs[function.logical_id]))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    empty = medians["empty_interpreter"]
-    baseline = medians["baseline"]
+        for name, (command, env, cwd) in subjects.items():
+            seconds, used = _run(command, env, cwd)
+            wall[name].append(seconds)
+            cpu[name].append(used)
+    walls = {name: statistics.median(values) for name, values in wall.items()}
+    cpus = {name: statistics.median(values) for name, values in cpu.items()}
     rows = {}
-    for function in functions:
-        own = medians[function.logical_id]
-        rows[function.logical_id] = {
-            "median_ms": round(own * 1000, 1),
-            "baseline_ms": round(baseline * 1000, 1),
-            "ratio": round(own / baseline, 2),
-            "ratio_without_interpreter": round((own - empty) / (baseline - empty), 2),
+    for function in template.functions():
+        name = function.logical_id
+        peer = PEER_FIRST if kinds[name] == "first invocation" else PEER
+        rows[name] = {
+            "measured": kinds[name],
+            "cpu_vs_peer": round(cpus[name] / cpus[peer], 2),
+            "cpu_vs_bare_boto3": round(cpus[name] / cpus["bare_boto3"], 2),
+            "wall_vs_peer": round(walls[name] / walls[peer], 2),
+            "wall_vs_bare_boto3": round(walls[name] / walls["bare_boto3"], 2),
+            "cpu_ms": round(cpus[name] * 1000, 1),
+            "wall_ms": round(walls[name] * 1000, 1),
+            "peer_target": 0.8 if name.endswith("WebhookFunction") else 1.0,
         }
-    webhook = next(f for f in functions if f.logical_id == "PayproWebhookFunction")
+    _, breakdown_env, _ = subjects[WEBHOOK_BREAKDOWN]
     return {
-        "breakdown_function": webhook.logical_id,
-        "breakdown_ms": import_breakdown(webhook.module, envs[webhook.logical_id]),
         "runs": RUNS,
-        "empty_interpreter_ms": round(empty * 1000, 1),
-        "baseline_ms": round(baseline * 1000, 1),
+        "environment": lambda_env.check_clean(),
+        "reference_cpu_ms": {name: round(cpus[name] * 1000, 1) for name in REFERENCES},
+        "reference_wall_ms": {name: round(walls[name] * 1000, 1) for name in REFERENCES},
+        "peer_cpu_vs_bare_boto3": round(cpus[PEER] / cpus["bare_boto3"], 2),
+        "peer_first_cpu_vs_bare_boto3": round(cpus[PEER_FIRST] / cpus["bare_boto3"], 2),
         "functions": rows,
-        "target_ratio": 1.3,
+        "bare_target": 1.5,
+        "breakdown_function": WEBHOOK_BREAKDOWN,
+        "breakdown_ms": import_breakdown(breakdown_env, NEUTRAL),
+        "peer_breakdown_ms": import_breakdown(peer_env, NEUTRAL),
     }

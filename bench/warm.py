@@ -1,100 +1,137 @@
-"""Warm handler overhead: thousands of in-process invocations of each webhook handler with
-AWS answered instantly (an in-memory client in place of boto3's), against a baseline handler
-that only parses the JSON body."""
+"""Warm handler time: thousands of invocations of each webhook handler, in one process of the
+Lambda-like environment (bench/lambda_env.py, the `sam build` artifact), every AWS call
+answered at once by an in-process botocore stand-in (no network), against the peer's warm
+handler (bench/peer/app.py) answered by the same stand-in, in the same run."""
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
-import logging
-import os
-import time
-from collections.abc import Callable
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from bench.common import summary
+from bench import lambda_env
+from bench.common import ROOT, summary
 
-CALLS = 5000
+CALLS = 3000
 WARMUP = 200
+PEER = "PeerFunction"
+NEUTRAL = Path("/")  # not a task root: the task root comes from PYTHONPATH, after the overlay
 
 
-class InstantDynamoDB:
-    """Answers the webhook's DynamoDB calls at once: every delivery applies."""
+def _event(path: str, body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    from local.apigw import proxy_event
+    from local.template import ApiRoute
 
-    def transact_write_items(self, **_: Any) -> dict[str, Any]:
-        return {}
-
-
-class InstantSecrets:
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-
-    def get_secret_value(self, **_: Any) -> dict[str, Any]:
-        return {"SecretString": json.dumps(self.document), "Name": "bench"}
+    route = ApiRoute("bench", "POST", path, False)
+    return proxy_event(
+        route, path, body=body, headers={"content-type": "application/json", **(headers or {})}
+    )
 
 
-def baseline_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
-    json.loads(event["body"])
-    return {"statusCode": 200, "body": "OK"}
+def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One signed delivery per webhook function, as its provider sends it."""
+    from paygate.providers.paypro import signing as paypro
+    from paygate.providers.platform import signing as platform
+    from paygate.providers.smartglocal import signing as smartglocal
+
+    fields = {"status": "0000", "tradeNo": "pay_bench", "platFormTradeNo": "pp_bench",
+              "amount": "50000", "timestamp": "1729153481590", "message": "bench"}  # fmt: skip
+    fields["sign"] = paypro.sign(fields, secrets["PayproSecret"]["app_secret"])
+    events = {
+        "PayproWebhookFunction": _event("/webhooks/paypro", json.dumps(fields).encode()),
+        PEER: _event("/webhooks/peer", json.dumps(fields).encode()),
+    }
+    for provider in ("ecommpay", "monetix"):
+        name = "atm-page-purchase-success" if provider == "ecommpay" else None
+        path = ROOT / "events" / provider / f"{name}.json" if name else None
+        if path is None:
+            path = sorted((ROOT / "events" / provider).glob("*purchase-success.json"))[0]
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document.pop("signature", None)
+        key = secrets[f"{provider.capitalize()}Secret"]["secret_key"]
+        body = json.dumps(platform.with_signature(document, key)).encode()
+        events[f"{provider.capitalize()}WebhookFunction"] = _event(f"/webhooks/{provider}", body)
+    private_pem = (ROOT / "tests/vectors/smartglocal/private.pem").read_text(encoding="utf-8")
+    body = (ROOT / "events/smartglocal/webhook-payment-finished.json").read_bytes().strip()
+    headers = {"X-PARTNER-SIGN": smartglocal.sign(body, private_pem)}
+    events["SmartglocalWebhookFunction"] = _event("/webhooks/smartglocal", body, headers)
+    return events
+
+
+def secret_strings(secrets: dict[str, Any]) -> dict[str, str]:
+    """SecretId (the offline environment names each secret by its logical id) → value."""
+    from paygate.providers.smartglocal import signing as smartglocal
+
+    private_pem = (ROOT / "tests/vectors/smartglocal/private.pem").read_text(encoding="utf-8")
+    values = {name: dict(value) for name, value in secrets.items()}
+    values["SmartglocalSecret"]["provider_public_key_pem"] = smartglocal.public_pem_of(private_pem)
+    return {name: json.dumps(value) for name, value in values.items()}
 
 
 def _time(
-    handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], context: Any
-) -> list[float]:
-    for _ in range(WARMUP):
-        handler(event, context)
-    samples = []
-    for _ in range(CALLS):
-        started = time.perf_counter_ns()
-        handler(event, context)
-        samples.append((time.perf_counter_ns() - started) / 1000)
-    return samples
+    name: str, event: dict[str, Any], env: dict[str, str], cwd: Path, secrets: dict[str, str]
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        spec = Path(folder) / "spec.json"
+        out = Path(folder) / "out.json"
+        spec.write_text(json.dumps({"event": event, "secrets": secrets, "warmup": WARMUP,
+                                    "calls": CALLS, "out": str(out)}))  # fmt: skip
+        command = lambda_env.child("warm", str(spec))
+        subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+        result: dict[str, Any] = json.loads(out.read_text())
+    answer = result["answer"] or {}
+    stats = summary(result["samples_us"])
+    return {"p50_us": round(stats["p50"], 1), "p99_us": round(stats["p99"], 1),
+            "answer": f"{answer.get('statusCode')} {str(answer.get('body'))[:40]}"}  # fmt: skip
+
+
+def peer_environment(template: Any) -> dict[str, str]:
+    """The peer's Lambda environment: the template's Powertools settings, a table name; its
+    task root is a fresh copy of bench/peer and it uses no layer of ours."""
+    lambda_env.prepare_peer()
+    globals_env = template.document["Globals"]["Function"]["Environment"]["Variables"]
+    variables = {k: str(v) for k, v in globals_env.items() if k.startswith("POWERTOOLS_")}
+    variables["PAYMENTS_TABLE"] = "PaymentsTable"
+    env = lambda_env.environment(lambda_env.PEER, variables, PEER)
+    env["PYTHONPATH"] = str(lambda_env.PEER)
+    return env
 
 
 def measure() -> dict[str, Any]:
-    from aws_lambda_powertools.utilities import parameters
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
-    from local.apigw import FakeLambdaContext, find_route, proxy_event
-    from local.provision import load_dev_secrets
+    from local.provision import load_dev_secrets, offline_environment
     from local.template import load_template
-    from paygate.providers.paypro import signing
 
-    secrets = load_dev_secrets()
-    os.environ.update(PAYMENTS_TABLE="bench", PAYPRO_SECRET_ID="bench")
-    DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(
-        boto3_client=InstantSecrets(secrets["PayproSecret"])
-    )
     template = load_template()
-    module = importlib.import_module(
-        next(f.module for f in template.functions() if f.logical_id == "PayproWebhookFunction")
-    )
-    module.gateway.ledger.repository.__dict__["client"] = InstantDynamoDB()
-    fields = {"status": "0000", "tradeNo": "pay_bench", "amount": "50000", "timestamp": "1"}
-    fields["sign"] = signing.sign(fields, secrets["PayproSecret"]["app_secret"])
-    route, _ = find_route(template.routes(), "POST", "/webhooks/paypro")
-    assert route is not None
-    event = proxy_event(route, "/webhooks/paypro", body=json.dumps(fields).encode())
-    context = FakeLambdaContext("PayproWebhookFunction")
-    assert module.lambda_handler(event, context)["body"] == "OK"
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        for log_handler in logging.getLogger("paygate").handlers:  # JSON logs cost what they cost,
-            if isinstance(log_handler, logging.StreamHandler):  # but not a terminal's speed
-                log_handler.setStream(sink)
-        ours = _time(module.lambda_handler, event, context)
-        base = _time(baseline_handler, event, context)
-    ours_summary, base_summary = summary(ours), summary(base)
+    secrets = load_dev_secrets()
+    deliveries = events(secrets)
+    strings = secret_strings(secrets)
+    peer_env = peer_environment(template)
+    rows: dict[str, Any] = {}
+    peer_rounds = []
+    webhooks = [
+        f for f in template.functions() if f.logical_id in deliveries and f.logical_id != PEER
+    ]
+    for function in webhooks:  # the peer is timed before each, so drift hits both alike
+        peer_rounds.append(_time(PEER, deliveries[PEER], peer_env, NEUTRAL, strings))
+        task = lambda_env.task_root(function.logical_id)
+        env = lambda_env.environment(
+            task, offline_environment(template, function), function.logical_id
+        )
+        rows[function.logical_id] = _time(
+            function.logical_id, deliveries[function.logical_id], env, NEUTRAL, strings
+        )
+        peer = peer_rounds[-1]
+        rows[function.logical_id].update(
+            peer_p50_us=peer["p50_us"], peer_p99_us=peer["p99_us"],
+            ratio_p50=round(rows[function.logical_id]["p50_us"] / peer["p50_us"], 2),
+            ratio_p99=round(rows[function.logical_id]["p99_us"] / peer["p99_us"], 2),
+        )  # fmt: skip
     return {
         "calls": CALLS,
-        "handlers": {
-            "PayproWebhookFunction": {
-                "p50_us": round(ours_summary["p50"], 1),
-                "p99_us": round(ours_summary["p99"], 1),
-                "baseline_p50_us": round(base_summary["p50"], 1),
-                "baseline_p99_us": round(base_summary["p99"], 1),
-                "ratio_p50": round(ours_summary["p50"] / base_summary["p50"], 1),
-                "ratio_p99": round(ours_summary["p99"] / base_summary["p99"], 1),
-            }
-        },
+        "warmup": WARMUP,
+        "handlers": rows,
+        "peer_answer": peer_rounds[0]["answer"],
+        "target_p50_ratio": 1.2,
     }

@@ -204,6 +204,9 @@ def main() -> int:
 
     paygate.clock.use(clock.now)  # the functions run in this process: they see the local clock
     clock.start()
+    from local.aws_calls import install_from_environment
+
+    install_from_environment()  # PAYGATE_AWS_CALLS_FILE: the tests' IAM check (tests/iam/)
 
     from local.apigw import load_handler
     from local.frontdoor import FrontDoor

@@ -61,7 +61,7 @@ def swagger_ui_dir() -> Path:
     """Swagger UI's static files inside the installed `swagger_ui` package (not imported)."""
     spec = importlib.util.find_spec("swagger_ui")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("swagger-ui-py is not installed (requirements-dev.txt)")
+        raise RuntimeError("swagger-ui-py is not installed (uv.lock group run)")
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 

@@ -104,6 +104,27 @@ class Template:
         params = self.document.get("Parameters", {})
         return {name: spec.get("Default", "") for name, spec in params.items()}
 
+    def condition_default(self, name: str) -> bool:
+        """A condition's value with every parameter at its default (only `Fn::Equals` of a
+        parameter and a literal, the form this template uses)."""
+        spec = self.document.get("Conditions", {})[name]
+        left, right = spec["Fn::Equals"]
+        defaults = self.parameter_defaults()
+        return str(defaults[left["Ref"]]) == str(right)
+
+    def _at_defaults(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """Variables as deployed with default parameters: a `Fn::If` takes its branch and
+        `AWS::NoValue` removes the variable (the local runtime has no deploy-time options)."""
+        resolved = {}
+        for key, value in variables.items():
+            if isinstance(value, dict) and "Fn::If" in value:
+                condition, if_true, if_false = value["Fn::If"]
+                value = if_true if self.condition_default(condition) else if_false
+            if value == {"Ref": "AWS::NoValue"}:
+                continue
+            resolved[key] = value
+        return resolved
+
     def functions(self) -> list[FunctionDef]:
         globals_fn = self.document.get("Globals", {}).get("Function", {})
         global_env = globals_fn.get("Environment", {}).get("Variables", {})
@@ -111,6 +132,7 @@ class Template:
         for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
             props = spec["Properties"]
             env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+            env = self._at_defaults(env)
             found.append(FunctionDef(logical_id, props["CodeUri"], props["Handler"], env))
         return found
 

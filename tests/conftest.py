@@ -25,7 +25,19 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+import tempfile
+
 import pytest
+
+from local import aws_calls
+
+# Every AWS call a function makes in this session, in-process (integration) and in the local
+# runtimes the e2e tier starts (they inherit the variable): read by tests/iam/, which runs last.
+if aws_calls.ENVIRONMENT_VARIABLE not in os.environ:
+    _handle, _path = tempfile.mkstemp(prefix="paygate-aws-calls-", suffix=".jsonl")
+    os.close(_handle)
+    os.environ[aws_calls.ENVIRONMENT_VARIABLE] = _path
+aws_calls.install_from_environment()
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -58,6 +70,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    # tests/iam/ checks the AWS calls the other tiers recorded: it runs after all of them.
+    items.sort(key=lambda item: "/tests/iam/" in str(item.fspath))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
 from paygate.errors import ValidationFailed
 from paygate.money import Method, Operation
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.providers.platform.banks import BankList
 from paygate.settings import PlatformActionSettings, load_settings
 
@@ -29,7 +29,6 @@ OperationQuery = Annotated[Operation, Query(description="`sale` (purchases) or `
     responses={**ERROR_RESPONSES},
     tags=["banks"],
 )
-@tracer.capture_method(capture_response=False)
 def ecommpay_banks(
     method: Annotated[Method, Query()] = Method.NAPAS_ATM,
     operation: OperationQuery = Operation.SALE,
@@ -47,7 +46,6 @@ def ecommpay_banks(
     responses={**ERROR_RESPONSES},
     tags=["banks"],
 )
-@tracer.capture_method(capture_response=False)
 def monetix_banks(
     method: Annotated[Method, Query()] = Method.BANK_TRANSFER,
     operation: OperationQuery = Operation.SALE,
@@ -61,6 +59,5 @@ def monetix_banks(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

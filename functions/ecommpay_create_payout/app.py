@@ -12,7 +12,7 @@ from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
 from paygate.idempotency import IdempotencyKey, caller_scope
 from paygate.models import PayoutResponse
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.requests import EcommpayPayoutRequest
 from paygate.settings import EcommpaySettings, IdempotencySettings, load_settings
 
@@ -35,7 +35,6 @@ app = create_resolver()
     },
     tags=["payouts"],
 )
-@tracer.capture_method(capture_response=False)
 def create_payout(request: EcommpayPayoutRequest, idempotency_key: IdempotencyKey) -> Response[str]:
     def create() -> Response[PayoutResponse]:
         payout = gateway.create_payout(request)
@@ -49,6 +48,5 @@ def create_payout(request: EcommpayPayoutRequest, idempotency_key: IdempotencyKe
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

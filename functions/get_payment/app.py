@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
 from paygate.models import Kind, PaymentResponse, PayoutResponse
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.settings import TableSettings, load_settings
 
 settings = load_settings(TableSettings)
@@ -24,7 +24,6 @@ app = create_resolver()
     responses={**ERROR_RESPONSES},
     tags=["payments"],
 )
-@tracer.capture_method(capture_response=False)
 def get_payment(
     id: Annotated[str, Path(min_length=1, max_length=64, description="Our payment id")],  # noqa: A002
 ) -> PaymentResponse:
@@ -37,7 +36,6 @@ def get_payment(
     responses={**ERROR_RESPONSES},
     tags=["payouts"],
 )
-@tracer.capture_method(capture_response=False)
 def get_payout(
     id: Annotated[str, Path(min_length=1, max_length=64, description="Our payout id")],  # noqa: A002
 ) -> PayoutResponse:
@@ -46,6 +44,5 @@ def get_payout(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import wiring
 from paygate.api import WEBHOOK_ERROR_RESPONSES, create_resolver
 from paygate.json_body import body_bytes
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.providers.platform.gateway import WEBHOOK_ACK
 from paygate.settings import MonetixSettings, load_settings
 
@@ -26,7 +26,6 @@ app = create_resolver()
     responses={200: {"description": 'Acknowledged: `{"status": "ok"}`'}, **WEBHOOK_ERROR_RESPONSES},
     tags=["webhooks"],
 )
-@tracer.capture_method(capture_response=False)
 def monetix_webhook() -> Response[dict[str, str]]:
     metrics.add_dimension(name="provider", value="monetix")
     event = app.current_event
@@ -38,6 +37,5 @@ def monetix_webhook() -> Response[dict[str, str]]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
 from paygate.models import PaymentResponse
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.settings import SmartglocalSettings, load_settings
 
 settings = load_settings(SmartglocalSettings)
@@ -27,7 +27,6 @@ PaymentId = Annotated[str, Path(min_length=1, max_length=64, description="Our pa
     responses={**ERROR_RESPONSES},
     tags=["payments"],
 )
-@tracer.capture_method(capture_response=False)
 def confirm_payment(id: PaymentId) -> PaymentResponse:  # noqa: A002
     payment = gateway.confirm(id)
     metrics.add_metric(name="PaymentsConfirmed", unit=MetricUnit.Count, value=1)
@@ -41,7 +40,6 @@ def confirm_payment(id: PaymentId) -> PaymentResponse:  # noqa: A002
     responses={**ERROR_RESPONSES},
     tags=["payments"],
 )
-@tracer.capture_method(capture_response=False)
 def cancel_payment(id: PaymentId) -> PaymentResponse:  # noqa: A002
     payment = gateway.cancel(id)
     metrics.add_metric(name="PaymentsCancelled", unit=MetricUnit.Count, value=1)
@@ -51,6 +49,5 @@ def cancel_payment(id: PaymentId) -> PaymentResponse:  # noqa: A002
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
 from paygate.models import PaymentResponse
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.requests import ClarificationRequest
 from paygate.settings import PlatformActionSettings, load_settings
 
@@ -31,7 +31,6 @@ PaymentId = Annotated[str, Path(min_length=1, max_length=64, description="Our pa
     responses={**ERROR_RESPONSES},
     tags=["payments"],
 )
-@tracer.capture_method(capture_response=False)
 def clarify_payment(id: PaymentId, request: ClarificationRequest) -> PaymentResponse:  # noqa: A002
     payment = gateways.clarify(id, request)
     metrics.add_metric(name="ClarificationsSent", unit=MetricUnit.Count, value=1)
@@ -41,6 +40,5 @@ def clarify_payment(id: PaymentId, request: ClarificationRequest) -> PaymentResp
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.providers.paypro.gateway import BalanceResponse, PayoutBankList, payout_bank_list
 from paygate.settings import PayproCheckoutSettings, load_settings
 
@@ -22,7 +22,6 @@ app = create_resolver()
     responses={**ERROR_RESPONSES},
     tags=["payouts"],
 )
-@tracer.capture_method(capture_response=False)
 def paypro_balance() -> BalanceResponse:
     return gateway.balance()
 
@@ -33,13 +32,11 @@ def paypro_balance() -> BalanceResponse:
     responses={**ERROR_RESPONSES},
     tags=["banks"],
 )
-@tracer.capture_method(capture_response=False)
 def paypro_banks() -> PayoutBankList:
     return payout_bank_list()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

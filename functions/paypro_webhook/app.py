@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import wiring
 from paygate.api import WEBHOOK_ERROR_RESPONSES, create_resolver
 from paygate.json_body import body_bytes
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.providers.paypro.gateway import NOTIFY_ACK, WEBHOOK_PATH
 from paygate.settings import PayproSettings, load_settings
 
@@ -25,7 +25,6 @@ app = create_resolver()
     responses={200: {"description": "Acknowledged: plain `OK`"}, **WEBHOOK_ERROR_RESPONSES},
     tags=["webhooks"],
 )
-@tracer.capture_method(capture_response=False)
 def paypro_notify() -> Response[str]:
     metrics.add_dimension(name="provider", value="paypro")
     event = app.current_event
@@ -37,6 +36,5 @@ def paypro_notify() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

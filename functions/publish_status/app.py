@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.models import StatusChanged
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.publisher import status_change
 from paygate.settings import PublisherSettings, load_settings
 
@@ -28,7 +28,6 @@ def to_event(record: DynamoDBRecord) -> StatusChanged | None:
     return status_change(images.old_image if images else None, images.new_image if images else None)
 
 
-@tracer.capture_method(capture_response=False)
 def publish(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     with processor(records=event["Records"], handler=to_event, lambda_context=context):
         outcomes = processor.process()
@@ -44,6 +43,5 @@ def publish(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return publish(event, context)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import deadline, wiring
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.settings import ReconcileSettings, load_settings
 
 settings = load_settings(ReconcileSettings)
@@ -18,7 +18,6 @@ reconciler = wiring.reconciler(settings)
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline.start(context)
     report = reconciler.run(settings.reconcile_batch)

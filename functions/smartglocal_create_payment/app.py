@@ -11,7 +11,7 @@ from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
 from paygate.idempotency import IdempotencyKey, caller_scope
 from paygate.models import PaymentResponse
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.requests import SmartglocalPaymentRequest
 from paygate.settings import IdempotencySettings, SmartglocalSettings, load_settings
 
@@ -34,7 +34,6 @@ app = create_resolver()
     },
     tags=["payments"],
 )
-@tracer.capture_method(capture_response=False)
 def create_payment(
     request: SmartglocalPaymentRequest, idempotency_key: IdempotencyKey
 ) -> Response[str]:
@@ -50,6 +49,5 @@ def create_payment(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

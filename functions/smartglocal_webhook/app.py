@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paygate import wiring
 from paygate.api import WEBHOOK_ERROR_RESPONSES, create_resolver
 from paygate.json_body import body_bytes
-from paygate.observability import logger, metrics, tracer
+from paygate.observability import logger, metrics
 from paygate.providers.smartglocal.gateway import WEBHOOK_ACK, WEBHOOK_PATH
 from paygate.providers.smartglocal.signing import SIGN_HEADER
 from paygate.settings import SmartglocalSettings, load_settings
@@ -27,7 +27,6 @@ app = create_resolver()
     responses={200: {"description": 'Acknowledged: `{"status": "ok"}`'}, **WEBHOOK_ERROR_RESPONSES},
     tags=["webhooks"],
 )
-@tracer.capture_method(capture_response=False)
 def smartglocal_webhook() -> Response[dict[str, str]]:
     metrics.add_dimension(name="provider", value="smartglocal")
     event = app.current_event
@@ -40,6 +39,5 @@ def smartglocal_webhook() -> Response[dict[str, str]]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -14,6 +14,7 @@ import boto3
 import httpx
 import pytest
 
+from local.aws_calls import acting_as
 from local.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
@@ -55,8 +56,17 @@ def later() -> Iterator[GatewayTime]:
 
 
 def reconciler(minutes_later: float = 0) -> Reconciler:
+    """The reconcile function's own wiring with a later clock; its runs' AWS calls count as
+    ReconcileFunction's for the IAM check (tests/iam/)."""
     job = wiring.reconciler(load_settings(ReconcileSettings))
     job.clock = lambda: utcnow() + timedelta(minutes=minutes_later)
+    run = job.run
+
+    def run_as_the_function(limit: int = 100) -> Any:
+        with acting_as("ReconcileFunction"):
+            return run(limit)
+
+    job.run = run_as_the_function  # type: ignore[method-assign]
     return job
 
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 from pydantic import BaseModel
+
+from paygate.sessions import default_session
 
 SECRET_MAX_AGE_SECONDS = 300
 
-C = TypeVar("C", bound=BaseModel)
+
+def secrets_provider() -> parameters.SecretsProvider:
+    """The provider `parameters.get_secret` uses, made on the shared session (it would make
+    its own otherwise)."""
+    if "secrets" not in DEFAULT_PROVIDERS:
+        DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(boto3_session=default_session())
+    provider: parameters.SecretsProvider = DEFAULT_PROVIDERS["secrets"]
+    return provider
 
 
-def load_credentials(secret_id: str, model: type[C]) -> C:
+def load_credentials[C: BaseModel](secret_id: str, model: type[C]) -> C:
     """The provider secret (a JSON document) parsed into `model`; cached for five minutes."""
+    secrets_provider()
     document = parameters.get_secret(secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     return model.model_validate(document)

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from paygate.api import ErrorDetail, error_response, from_domain_error
 from paygate.errors import ProviderError
+from paygate.sessions import default_session
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -62,7 +63,9 @@ class IdempotentCreates:
     """Runs a create once per (API key, Idempotency-Key)."""
 
     def __init__(self, table_name: str, persistence: DynamoDBPersistenceLayer | None = None):
-        self.persistence = persistence or DynamoDBPersistenceLayer(table_name=table_name)
+        self.persistence = persistence or DynamoDBPersistenceLayer(
+            table_name=table_name, boto3_session=default_session()
+        )
         self.config = IdempotencyConfig(
             event_key_jmespath="key",
             payload_validation_jmespath="body",

@@ -6,7 +6,7 @@ Each function declares only the variables it uses (field alias = variable name).
 from __future__ import annotations
 
 import os
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -136,14 +136,11 @@ class PublisherSettings(_Env):
     status_topic_arn: NonEmpty = Field(alias="STATUS_TOPIC_ARN")
 
 
-S = TypeVar("S", bound=_Env)
-
-
 class SettingsError(RuntimeError):
     """A function started with missing or invalid environment variables."""
 
 
-def load_settings(model: type[S]) -> S:
+def load_settings[S: _Env](model: type[S]) -> S:
     """Read `model` from the environment; fail fast, naming every bad variable."""
     try:
         return model.model_validate(dict(os.environ))

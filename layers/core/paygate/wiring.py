@@ -6,9 +6,12 @@ functions alone, not with the layer)."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from paygate import snapstart
 from paygate.ledger import Ledger
 from paygate.repository import PaymentRepository
 
@@ -17,12 +20,17 @@ if TYPE_CHECKING:
 
     from paygate.idempotency import IdempotentCreates
     from paygate.lifecycle import WaitWindows
+    from paygate.providers.paypro.client import PayproClient
+    from paygate.providers.paypro.credentials import PayproCredentials
     from paygate.providers.paypro.gateway import PayproGateway
+    from paygate.providers.platform.client import PlatformClient
+    from paygate.providers.platform.credentials import PlatformCredentials
     from paygate.providers.platform.gateway import (
         PlatformConfig,
         PlatformGateway,
         PlatformGateways,
     )
+    from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
     from paygate.providers.smartglocal.gateway import SmartglocalGateway
     from paygate.publisher import StatusPublisher
     from paygate.reconcile import Reconciler
@@ -44,23 +52,46 @@ if TYPE_CHECKING:
 
 def ledger(settings: TableSettings) -> Ledger:
     retention = timedelta(days=settings.webhook_retention_days)
-    return Ledger(PaymentRepository(settings.payments_table, retention))
+    repository = PaymentRepository(settings.payments_table, retention)
+    snapstart.forget_on_restore(repository, "client")
+    return Ledger(repository)
 
 
 def http_client(
     settings: ProviderCallSettings, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
-    """One pooled client per container, with the function's timeouts and retries."""
+    """One pooled client per container, with the function's timeouts and retries (made by
+    `paygate.providers.http.post` inside the invocation's budget, never by the transport);
+    its pool is renewed after a SnapStart restore."""
+    import httpx
+
     from paygate.providers import http
     from paygate.providers.http import build_client
 
     http.RETRY_BACKOFF_SECONDS = settings.provider_retry_backoff_seconds
+    if transport is None:
+        transport = snapstart.restorable_http_transport(lambda: httpx.HTTPTransport(retries=0))
     return build_client(
         settings.provider_connect_timeout,
         settings.provider_read_timeout,
         settings.provider_retries,
         transport,
     )
+
+
+def _lazy_http_client(
+    settings: ProviderCallSettings, transport: httpx.BaseTransport | None
+) -> Callable[[], httpx.Client]:
+    """The container's pooled client, built (and httpx imported) on the first outbound call:
+    a function whose invocation never calls the provider (a webhook) never loads httpx."""
+    made: list[httpx.Client] = []
+
+    def client() -> httpx.Client:
+        if not made:
+            made.append(http_client(settings, transport))
+        return made[0]
+
+    return client
 
 
 def paypro_notifications(settings: PayproSettings) -> PayproGateway:
@@ -74,14 +105,15 @@ def paypro_checkout(
     settings: PayproCheckoutSettings, transport: httpx.BaseTransport | None = None
 ) -> PayproGateway:
     """For create-payment."""
-    from paygate.providers.paypro.client import PayproClient, PayproCredentials
     from paygate.providers.paypro.gateway import PayproGateway
 
-    client = http_client(settings, transport)
+    client = _lazy_http_client(settings, transport)
 
     def client_factory(credentials: PayproCredentials) -> PayproClient:
+        from paygate.providers.paypro.client import PayproClient  # first outbound call
+
         return PayproClient(
-            settings.paypro_base_url, credentials, client, settings.provider_retries
+            settings.paypro_base_url, credentials, client(), settings.provider_retries
         )
 
     return PayproGateway(ledger(settings), settings.paypro_secret_id, client_factory)
@@ -91,14 +123,15 @@ def smartglocal(
     settings: SmartglocalSettings, transport: httpx.BaseTransport | None = None
 ) -> SmartglocalGateway:
     """For every Smart Glocal function (create, webhook, confirm/cancel)."""
-    from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
     from paygate.providers.smartglocal.gateway import SmartglocalGateway, SmartglocalOptions
 
-    client = http_client(settings, transport)
+    client = _lazy_http_client(settings, transport)
 
     def client_factory(credentials: SmartglocalCredentials) -> SmartglocalClient:
+        from paygate.providers.smartglocal.client import SmartglocalClient  # first outbound call
+
         return SmartglocalClient(
-            settings.smartglocal_base_url, credentials, client, settings.provider_retries
+            settings.smartglocal_base_url, credentials, client(), settings.provider_retries
         )
 
     options = SmartglocalOptions(
@@ -116,17 +149,18 @@ def _platform(
     config: PlatformConfig,
     transport: httpx.BaseTransport | None,
 ) -> PlatformGateway:
-    from paygate.providers.platform.client import PlatformClient, PlatformCredentials
     from paygate.providers.platform.gateway import PlatformGateway
 
-    client = http_client(call_settings, transport)
+    client = _lazy_http_client(call_settings, transport)
 
     def client_factory(credentials: PlatformCredentials) -> PlatformClient:
+        from paygate.providers.platform.client import PlatformClient  # first outbound call
+
         return PlatformClient(
             config.provider.value,
             config.gate_url,
             credentials,
-            client,
+            client(),
             call_settings.provider_retries,
         )
 
@@ -185,7 +219,16 @@ def platform_gateways(
 def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
     from paygate.idempotency import IdempotentCreates
 
-    return IdempotentCreates(settings.idempotency_table)
+    creates = IdempotentCreates(settings.idempotency_table)
+    persistence = weakref.ref(creates.persistence)
+
+    @snapstart.on_restore
+    def fresh_client() -> None:
+        layer = persistence()
+        if layer is not None:
+            layer.client = snapstart.fresh_boto3_client(layer.client)
+
+    return creates
 
 
 def wait_windows(settings: WindowSettings) -> WaitWindows:
@@ -233,4 +276,6 @@ def reconciler(
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:
     from paygate.publisher import StatusPublisher
 
-    return StatusPublisher(settings.status_topic_arn)
+    publisher = StatusPublisher(settings.status_topic_arn)
+    snapstart.forget_on_restore(publisher, "client")
+    return publisher

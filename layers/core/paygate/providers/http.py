@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -21,7 +20,6 @@ from paygate.observability import logger
 RETRY_BACKOFF_SECONDS = 0.2
 # An attempt needs at least this much of the budget, or it is not started.
 MIN_ATTEMPT_SECONDS = 0.5
-M = TypeVar("M", bound=BaseModel)
 
 
 def build_client(
@@ -99,7 +97,7 @@ def post(
     raise failure
 
 
-def post_and_read(
+def post_and_read[M: BaseModel](
     model: type[M],
     client: httpx.Client,
     url: str,

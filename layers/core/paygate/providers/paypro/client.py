@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from paygate.errors import ProviderError
 from paygate.providers import http
 from paygate.providers.paypro import signing
+from paygate.providers.paypro.credentials import PayproCredentials
 from paygate.providers.paypro.transformers import (
     BANK_NAME_VIETQR,
     Balance,
@@ -22,20 +23,6 @@ from paygate.providers.paypro.transformers import (
 )
 
 PROVIDER = "paypro"
-
-
-class PayproCredentials(BaseModel):
-    """The provider secret's JSON: merchant number and app secret(s) (two during rotation)."""
-
-    merchant_no: str
-    app_secret: SecretStr
-    app_secret_previous: SecretStr | None = None
-
-    def verification_secrets(self) -> list[str]:
-        secrets = [self.app_secret.get_secret_value()]
-        if self.app_secret_previous and self.app_secret_previous.get_secret_value():
-            secrets.append(self.app_secret_previous.get_secret_value())
-        return secrets
 
 
 class PayproClient:
@@ -116,10 +103,7 @@ class PayproClient:
         return envelope
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _data(model: type[M], envelope: Envelope, what: str) -> M:
+def _data[M: BaseModel](model: type[M], envelope: Envelope, what: str) -> M:
     try:
         return model.model_validate(envelope.data or {})
     except ValidationError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
@@ -27,7 +27,7 @@ from paygate.models import (
 from paygate.money import Method, Operation, check_amount, parse_vnd
 from paygate.observability import metrics
 from paygate.providers.paypro import payouts, signing
-from paygate.providers.paypro.client import PayproClient, PayproCredentials
+from paygate.providers.paypro.credentials import PayproCredentials
 from paygate.providers.paypro.transformers import (
     Notify,
     update_from_notify,
@@ -35,7 +35,10 @@ from paygate.providers.paypro.transformers import (
     update_from_payout,
     update_from_query,
 )
-from paygate.requests import PayproPaymentRequest, PayproPayoutRequest
+
+if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
+    from paygate.providers.paypro.client import PayproClient
+    from paygate.requests import PayproPaymentRequest, PayproPayoutRequest
 
 WEBHOOK_PATH = "/webhooks/paypro"
 NOTIFY_ACK = "OK"

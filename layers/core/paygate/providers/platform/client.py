@@ -5,32 +5,18 @@ request was accepted for processing (providers.md §2.5); results arrive by call
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from paygate.errors import ProviderError
 from paygate.providers import http
 from paygate.providers.platform import signing
+from paygate.providers.platform.credentials import PlatformCredentials
 from paygate.providers.platform.transformers import GateAnswer, StatusAnswer
 
 PAYMENT_ID_EXISTS = "3041"
-M = TypeVar("M", bound=BaseModel)
-
-
-class PlatformCredentials(BaseModel):
-    """The provider secret's JSON: project id and secret key(s) (two during rotation)."""
-
-    project_id: int
-    secret_key: SecretStr
-    secret_key_previous: SecretStr | None = None
-
-    def verification_secrets(self) -> list[str]:
-        secrets = [self.secret_key.get_secret_value()]
-        if self.secret_key_previous and self.secret_key_previous.get_secret_value():
-            secrets.append(self.secret_key_previous.get_secret_value())
-        return secrets
 
 
 class BankEntry(BaseModel):
@@ -129,7 +115,7 @@ class PlatformClient:
             raise ProviderError(f"{self.provider} answered an unreadable bank list") from exc
 
 
-def _read(model: type[M], document: Any, provider: str) -> M:
+def _read[M: BaseModel](model: type[M], document: Any, provider: str) -> M:
     try:
         return model.model_validate(document)
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
@@ -41,17 +41,19 @@ from paygate.models import (
 )
 from paygate.money import CURRENCY, Method, Operation
 from paygate.observability import logger, metrics
-from paygate.providers.platform import banks, payment_page, rules, signing
+from paygate.providers.platform import banks, signing
 from paygate.providers.platform.banks import BankList, Channel
-from paygate.providers.platform.client import PlatformClient, PlatformCredentials
+from paygate.providers.platform.credentials import PlatformCredentials
 from paygate.providers.platform.transformers import Callback, dedupe_key, update_from_callback
-from paygate.requests import (
-    ClarificationRequest,
-    EcommpayPayoutRequest,
-    Flow,
-    PlatformPaymentRequest,
-)
 from paygate.status import PaymentStatus
+
+if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
+    from paygate.providers.platform.client import PlatformClient
+    from paygate.requests import (
+        ClarificationRequest,
+        EcommpayPayoutRequest,
+        PlatformPaymentRequest,
+    )
 
 WEBHOOK_ACK = {"status": "ok"}
 SALE_PATHS = {
@@ -159,6 +161,10 @@ class PlatformGateway:
     def create_payment(self, request: PlatformPaymentRequest) -> Payment:
         """Check every rule, record the payment, then start it: a Gate sale (→ `pending`) or a
         signed Payment Page URL (→ `requires_action` redirect)."""
+        # Request rules and models: loaded by the create functions only, not by a webhook.
+        from paygate.providers.platform import payment_page, rules
+        from paygate.requests import Flow
+
         rules.check_request(request, self.config.atm_channel)
         payment = payment_for(self.provider, request)
         credentials = self.credentials()
@@ -188,6 +194,8 @@ class PlatformGateway:
     def create_payout(self, request: EcommpayPayoutRequest) -> Payment:
         """Check every rule, record the payout (the card only masked), send it to Gate; it is
         `processing` until the result callback arrives."""
+        from paygate.providers.platform import rules
+
         rules.check_payout(request, self.config.atm_channel)
         card = request.card
         destination = PayoutDestination(

@@ -1,0 +1,20 @@
+"""The ecommpay platform secret's JSON document. Apart from the HTTP client so that a function that
+only verifies signatures (a webhook) does not import httpx at cold start."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, SecretStr
+
+
+class PlatformCredentials(BaseModel):
+    """The provider secret's JSON: project id and secret key(s) (two during rotation)."""
+
+    project_id: int
+    secret_key: SecretStr
+    secret_key_previous: SecretStr | None = None
+
+    def verification_secrets(self) -> list[str]:
+        secrets = [self.secret_key.get_secret_value()]
+        if self.secret_key_previous and self.secret_key_previous.get_secret_value():
+            secrets.append(self.secret_key_previous.get_secret_value())
+        return secrets

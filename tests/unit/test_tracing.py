@@ -1,0 +1,60 @@
+"""Tracing without the X-Ray SDK: Lambda active tracing records each invocation, nothing
+traces in-process by default, and OpenTelemetry is one template option (off by default)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from local.provision import offline_environment
+from local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+# aws_lambda_powertools' own __init__ loads its Tracer class, which imports the X-Ray SDK
+# only when a Tracer is made: the SDK itself must stay out.
+TRACERS = ("aws_xray_sdk", "opentelemetry")
+
+
+def test_no_function_imports_a_tracer_at_cold_start() -> None:
+    template = load_template()
+    assert template.functions()
+    for function in template.functions():
+        env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/core'}"}
+        env.update(offline_environment(template, function))
+        probe = (
+            f"import sys, {function.module}; "
+            f"print(sorted(m for m in sys.modules if m.startswith({TRACERS!r})))"
+        )
+        answer = subprocess.run(
+            [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        assert answer.stdout.strip().splitlines()[-1] == "[]", (function.logical_id, answer)
+
+
+def test_lambda_active_tracing_is_on_and_in_process_tracing_is_one_option() -> None:
+    document = load_template().document
+    function_globals = document["Globals"]["Function"]
+    assert function_globals["Tracing"] == "Active"
+    assert document["Parameters"]["InProcessTracing"]["Default"] == "none"
+    assert document["Parameters"]["InProcessTracing"]["AllowedValues"] == ["none", "opentelemetry"]
+    condition = document["Conditions"]["InProcessOpenTelemetry"]
+    assert condition == {"Fn::Equals": [{"Ref": "InProcessTracing"}, "opentelemetry"]}
+    wrapper = function_globals["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"]
+    assert wrapper == {
+        "Fn::If": ["InProcessOpenTelemetry", "/opt/otel-instrument", {"Ref": "AWS::NoValue"}]
+    }
+    condition, with_otel, without = function_globals["Layers"]["Fn::If"]
+    assert condition == "InProcessOpenTelemetry"
+    extra = [layer for layer in with_otel if layer not in without]
+    assert extra == [{"Fn::FindInMap": ["AdotPythonLayer", {"Ref": "AWS::Region"}, "Arn"]}]
+    assert without == with_otel[: len(without)]
+    for logical_id, spec in load_template().of_type("AWS::Serverless::Function").items():
+        assert "Tracing" not in spec["Properties"], f"{logical_id}: tracing is global"
+
+
+def test_the_local_runtime_runs_with_in_process_tracing_off() -> None:
+    for function in load_template().functions():
+        assert "AWS_LAMBDA_EXEC_WRAPPER" not in function.environment, function.logical_id
