@@ -47,25 +47,11 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
         )
     },
     (
-        "SmartglocalCreatePaymentFunction", "IdempotencyRecords",
-        "dynamodb:DeleteItem", "table/IdempotencyTable",
-    ): (
-        "Powertools deletes the in-progress idempotency record when the create raises; the same "
-        "IdempotentCreates code is exercised through PayproCreatePaymentFunction"
-    ),
-    (
         "PaymentClarificationFunction", "ReadPlatformSecrets",
         "secretsmanager:GetSecretValue", "secret:paygate/local/monetix",
     ): (
         "the function serves ecommpay and Monetix payments; the tests clarify ecommpay ones only, "
         "a Monetix clarification reads MonetixSecret"
-    ),
-    (
-        "ReconcileFunction", "ReadProviderSecrets",
-        "secretsmanager:GetSecretValue", "secret:paygate/local/smartglocal",
-    ): (
-        "the job queries every provider about its due payments; the reconcile tests make "
-        "Paypro, ecommpay and Monetix payments due, not Smart Glocal ones (SmartglocalSecret)"
     ),
     (
         "BankListsFunction", "ReadPlatformSecrets",
