@@ -1,7 +1,7 @@
 """Local stand-in for the ecommpay payment platform (Gate API, Payment Page, callbacks), which
 ecommpay and Monetix both run with the same formats: one class, one instance per provider with
-its own project id and secret (providers.md §2; the three provider docs in
-/work/shared/provider-docs).
+its own project id and secret, from ecommpay's Vietnam ATM (NAPAS) and Nganluong wallet
+guides and Monetix's Vietnam bank transfers guide.
 
 Gate (JSON POST; HMAC-SHA512 signature in ``general.signature`` over the whole body,
 ``general.project_id`` = the configured project):
