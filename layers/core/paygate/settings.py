@@ -14,7 +14,8 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class _Env(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # Built when first validated: a function reads one settings class and builds only that.
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class TableSettings(_Env):

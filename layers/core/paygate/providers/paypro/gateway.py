@@ -12,7 +12,6 @@ from paygate.credentials import load_credentials
 from paygate.errors import MalformedRequest, SignatureInvalid
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
-from paygate.lifecycle import Observation
 from paygate.masking import erase
 from paygate.models import (
     Kind,
@@ -37,6 +36,7 @@ from paygate.providers.paypro.transformers import (
 )
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
+    from paygate.lifecycle import Observation
     from paygate.providers.paypro.client import PayproClient
     from paygate.requests import PayproPaymentRequest, PayproPayoutRequest
 
@@ -135,6 +135,8 @@ class PayproGateway:
     def observe(self, payment: Payment) -> Observation:
         """`queryPayInResult` (payments) or `queryPayOutResult` (payouts), mapped like a
         notify, applied through the state machine (for the reconciliation job)."""
+        from paygate.lifecycle import Observation  # the reconcile job's path only
+
         client = self._checkout_client()
         if payment.kind is Kind.PAYOUT:
             data = client.query_payout(payment.id)

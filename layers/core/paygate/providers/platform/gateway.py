@@ -26,7 +26,6 @@ from paygate.errors import (
 )
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
-from paygate.lifecycle import Observation
 from paygate.masking import erase, mask_pan
 from paygate.models import (
     ClarificationAction,
@@ -48,6 +47,7 @@ from paygate.providers.platform.transformers import Callback, dedupe_key, update
 from paygate.status import PaymentStatus
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
+    from paygate.lifecycle import Observation
     from paygate.providers.platform.client import PlatformClient
     from paygate.requests import (
         ClarificationRequest,
@@ -276,6 +276,8 @@ class PlatformGateway:
         """`/v2/payment/status`, mapped by the same code as callbacks, applied through the state
         machine (for the reconciliation job). A payment the platform never registered (3061)
         stays as it is and is reported `not_found`."""
+        from paygate.lifecycle import Observation  # the reconcile job's path only
+
         if payment.provider is not self.provider:
             raise InvalidState(f"payment {payment.id} is not a {self.provider} payment", field="id")
         try:
