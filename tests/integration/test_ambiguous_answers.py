@@ -162,3 +162,16 @@ def test_a_lasting_conflict_is_a_503_with_retry_after_and_nothing_is_lost(
     webhook_repository.__dict__["client"] = webhook_repository.client.client  # DynamoDB is back
     assert deliver(api, notify("notify-success", payment))["statusCode"] == 200  # Paypro retries
     assert body_of(api.call("GET", f"/v1/payments/{payment['id']}"))["status"] == "succeeded"
+
+
+def test_a_create_whose_budget_ran_out_is_a_504_and_stays_pending(
+    api: Api, aws: Provisioned, paypro_sandbox: PayproSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The function has 25 s; with a 24.8 s margin no provider attempt fits (rule 6)."""
+    monkeypatch.setenv("DEADLINE_MARGIN_SECONDS", "24.8")
+    answer = api.call("POST", "/v1/paypro/payments", PAYIN, JSON)
+    assert answer["statusCode"] == 504
+    error = body_of(answer)["error"]
+    recorded = body_of(api.call("GET", f"/v1/payments/{error['payment_id']}"))
+    assert (recorded["status"], recorded["failure"]["code"]) == ("pending", "provider_timeout")
+    assert order(paypro_sandbox, error["payment_id"]) == {}  # nothing was sent

@@ -5,6 +5,7 @@ action, expiry at the method's window, a late payment after expiry, a payout in 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
 from paygate import clock as gateway_clock
 from paygate import wiring
-from paygate.models import ClarificationAction, Payment, Provider, utcnow
+from paygate.models import ClarificationAction, Kind, Payment, Provider, utcnow
 from paygate.money import Method
 from paygate.reconcile import Reconciler
 from paygate.settings import ReconcileSettings, load_settings
@@ -223,3 +224,36 @@ def test_the_scheduled_handler_reports(handlers: Any, aws: Provisioned, api: Api
         "checked": 0, "changed": 0, "expired": 0, "silent": 0, "rescheduled": 0, "deferred": 0,
         "errors": [], "next_due_at": None,
     }  # fmt: skip
+
+
+def test_the_scheduled_handler_counts_provider_silence_in_a_metric(
+    handlers: Any,
+    aws: Provisioned,
+    api: Api,
+    later: GatewayTime,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What `ProviderSilentAlarm` watches: the reconcile function's `ProviderSilent` metric."""
+    from local.apigw import FakeLambdaContext
+    from local.scheduler import scheduled_event
+
+    from ..conftest import metric_names
+
+    old = utcnow() - timedelta(days=12)
+    payout = Payment(
+        id="po_silent_old", kind=Kind.PAYOUT, provider=Provider.ECOMMPAY,
+        method=Method.NAPAS_ATM, status=PaymentStatus.PROCESSING, amount=150_000,
+        merchant_reference="o", provider_reference="req-1", created_at=old, updated_at=old,
+    )  # fmt: skip
+    wiring.ledger(load_settings(ReconcileSettings)).repository.create(payout)
+    capsys.readouterr()
+    answer = handlers("reconcile").lambda_handler(
+        scheduled_event("ReconcileFunction"), FakeLambdaContext("reconcile")
+    )
+    assert answer["silent"] == 1
+    printed = capsys.readouterr().out
+    assert "ProviderSilent" in metric_names(printed)
+    blobs = [json.loads(line) for line in printed.splitlines() if '"ProviderSilent"' in line]
+    assert [blob["ProviderSilent"] for blob in blobs] == [[1.0]]  # the count, not just the name
+    final = body_of(api.call("GET", "/v1/payouts/po_silent_old"))
+    assert (final["status"], final["failure"]["code"]) == ("needs_review", "provider_silent")
