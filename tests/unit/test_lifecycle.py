@@ -229,6 +229,21 @@ def test_a_payout_fails_only_when_not_found_spans_the_whole_window(world: World)
     assert final.failure.code == "provider_not_found"
 
 
+def test_failed_queries_between_not_found_answers_do_not_restart_the_span(
+    world: World,
+) -> None:
+    payout = world.add(S.PENDING, Provider.ECOMMPAY, kind=Kind.PAYOUT)
+    world.provider.answer[payout.id] = NOT_FOUND
+    world.run_for(days=3)
+    world.provider.answer[payout.id] = ProviderError("503", definitive=False)
+    world.run_for(days=1)
+    world.provider.answer[payout.id] = NOT_FOUND
+    world.run_for(days=7, hours=6)
+    final = world.get(payout)
+    assert final.status is S.FAILED and final.failure is not None
+    assert final.failure.code == "provider_not_found"
+
+
 def test_a_payout_seen_once_is_never_failed_by_not_found(world: World) -> None:
     payout = world.add(S.PENDING, Provider.ECOMMPAY, kind=Kind.PAYOUT)
     world.provider.answer[payout.id] = NOT_FOUND
