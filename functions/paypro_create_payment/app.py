@@ -35,16 +35,25 @@ app = create_resolver()
     tags=["payments"],
 )
 def create_payment(request: PayproPaymentRequest, idempotency_key: IdempotencyKey) -> Response[str]:
+    recorded = gateway.prepare_payment(request)  # checked; written with the idempotency record
+
     def create() -> Response[PaymentResponse]:
         context = app.current_event.request_context
         base_url = public_base_url(context.domain_name, context.stage, settings.webhook_base_url)
-        payment = gateway.create_payment(request, notify_url=base_url + WEBHOOK_PATH)
+        payment = gateway.create_payment(request, base_url + WEBHOOK_PATH, recorded)
         metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
         logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
         return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
 
     scope = caller_scope(app.current_event.request_context)
-    return creates.respond(idempotency_key, scope, request, app.lambda_context, create)
+    return creates.respond(
+        idempotency_key,
+        scope,
+        request,
+        app.lambda_context,
+        create,
+        record=gateway.ledger.creation(recorded),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

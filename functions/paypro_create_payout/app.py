@@ -36,16 +36,25 @@ app = create_resolver()
     tags=["payouts"],
 )
 def create_payout(request: PayproPayoutRequest, idempotency_key: IdempotencyKey) -> Response[str]:
+    recorded = gateway.prepare_payout(request)  # checked; written with the idempotency record
+
     def create() -> Response[PayoutResponse]:
         context = app.current_event.request_context
         base_url = public_base_url(context.domain_name, context.stage, settings.webhook_base_url)
-        payout = gateway.create_payout(request, notify_url=base_url + WEBHOOK_PATH)
+        payout = gateway.create_payout(request, base_url + WEBHOOK_PATH, recorded)
         metrics.add_metric(name="PayoutsCreated", unit=MetricUnit.Count, value=1)
         logger.info("payout created", extra={"payment_id": payout.id, "status": payout.status})
         return Response(201, content_types.APPLICATION_JSON, PayoutResponse.of(payout))
 
     scope = caller_scope(app.current_event.request_context)
-    return creates.respond(idempotency_key, scope, request, app.lambda_context, create)
+    return creates.respond(
+        idempotency_key,
+        scope,
+        request,
+        app.lambda_context,
+        create,
+        record=gateway.ledger.creation(recorded),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

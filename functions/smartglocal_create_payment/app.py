@@ -37,14 +37,23 @@ app = create_resolver()
 def create_payment(
     request: SmartglocalPaymentRequest, idempotency_key: IdempotencyKey
 ) -> Response[str]:
+    recorded = gateway.prepare_payment(request)  # checked; written with the idempotency record
+
     def create() -> Response[PaymentResponse]:
-        payment = gateway.create_payment(request)
+        payment = gateway.create_payment(request, recorded)
         metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
         logger.info("payment created", extra={"payment_id": payment.id, "status": payment.status})
         return Response(201, content_types.APPLICATION_JSON, PaymentResponse.of(payment))
 
     scope = caller_scope(app.current_event.request_context)
-    return creates.respond(idempotency_key, scope, request, app.lambda_context, create)
+    return creates.respond(
+        idempotency_key,
+        scope,
+        request,
+        app.lambda_context,
+        create,
+        record=gateway.ledger.creation(recorded),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -106,3 +106,32 @@ def test_a_concurrent_duplicate_is_409(
     assert results["first"]["statusCode"] == 504
     assert len(payments(aws)) == 1
     assert json.loads(create(api, "key-6")["body"]) == json.loads(results["first"]["body"])
+
+
+def test_a_create_costs_three_dynamodb_calls_and_a_replay_writes_no_payment(
+    api: Api, aws: Provisioned, handlers: Any
+) -> None:
+    """The in-progress idempotency record and the payment go in one transaction; then the
+    provider's answer; then the completed record. A replay is refused on the idempotency item
+    alone, so the transaction writes nothing (no second payment)."""
+    module = handlers("paypro_create_payment")
+    clients = [module.gateway.ledger.repository.client, module.creates.persistence.client]
+    calls: list[str] = []
+
+    def count(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", count)
+    try:
+        first = create(api, "key-calls")
+        assert first["statusCode"] == 201
+        assert calls == ["TransactWriteItems", "PutItem", "UpdateItem"]
+        calls.clear()
+        again = create(api, "key-calls")
+        assert again["statusCode"] == 200 and header(again, "Idempotent-Replayed") == "true"
+        assert calls == ["TransactWriteItems"]  # refused on the key: the old record replays
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.dynamodb", count)
+    assert [p["id"]["S"] for p in payments(aws)] == [body_of(first)["id"]]

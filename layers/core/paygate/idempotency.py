@@ -3,11 +3,20 @@ persistence: the first response for a key is kept 24 hours and answered again, m
 `Idempotent-Replayed: true`; the same key with another body is a 422; a duplicate arriving
 while the first is still running is a 409 (safe to retry). Keys are scoped to the caller's
 API key. Provider failures (502/504) are kept too: the payment they recorded is the answer,
-so a retry never starts a second one at the provider."""
+so a retry never starts a second one at the provider.
+
+A create costs 3 DynamoDB calls: Powertools' in-progress idempotency record and the new payment
+are written in one transaction (`_RecordsThePayment`: the persistence layer's own conditional
+put, sent as the first item of a `TransactWriteItems` whose second item inserts the payment),
+then the payment with the provider's answer, then the completed idempotency record. When the
+key exists, the transaction is cancelled on the idempotency item alone: Powertools sees the
+conditional failure it expects (with the old record) and replays or refuses as before, and the
+payment is never written."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -25,6 +34,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from paygate.api import ErrorDetail, error_response, from_domain_error
@@ -47,6 +57,41 @@ IdempotencyKey = Annotated[
 ]
 
 
+_payment_put: ContextVar[dict[str, Any] | None] = ContextVar("paygate_payment_put", default=None)
+
+
+class _RecordsThePayment:
+    """The persistence layer's DynamoDB client: its in-progress put (the first `put_item` of a
+    create) is sent together with the payment's own insert, in one transaction."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def put_item(self, **request: Any) -> Any:
+        payment = _payment_put.get()
+        if payment is None:
+            return self._client.put_item(**request)
+        _payment_put.set(None)
+        items = [{"Put": request}, {"Put": payment}]
+        try:
+            return self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+                raise
+            refused: dict[str, Any] = {
+                "Error": {"Code": "ConditionalCheckFailedException", "Message": "key exists"}
+            }
+            if "Item" in reasons[0]:
+                refused["Item"] = reasons[0]["Item"]
+            raise ClientError(refused, "PutItem") from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a create answered: status and JSON body."""
@@ -66,6 +111,7 @@ class IdempotentCreates:
         self.persistence = persistence or DynamoDBPersistenceLayer(
             table_name=table_name, boto3_session=default_session()
         )
+        self.use_client(self.persistence.client)
         self.config = IdempotencyConfig(
             event_key_jmespath="key",
             payload_validation_jmespath="body",
@@ -74,6 +120,12 @@ class IdempotentCreates:
             response_hook=_mark_replay,
         )
 
+    def use_client(self, client: Any) -> None:
+        """Give the persistence layer `client` (a new one after a SnapStart restore), wrapped so
+        that a create's in-progress record and payment insert stay one transaction."""
+        raw = client._client if isinstance(client, _RecordsThePayment) else client
+        self.persistence.client = _RecordsThePayment(raw)
+
     def respond(
         self,
         key: str,
@@ -81,10 +133,13 @@ class IdempotentCreates:
         body: BaseModel,
         context: LambdaContext | None,
         create: Callable[[], Response[Any]],
+        record: dict[str, Any] | None = None,
     ) -> Response[str]:
-        """The create's response, run at most once for this key; or the kept one."""
+        """The create's response, run at most once for this key; or the kept one. `record`:
+        the new payment's insert (`Ledger.creation`), written with the idempotency record."""
         if context is not None:
             self.config.register_lambda_context(context)
+        _payment_put.set(record)
 
         @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="request", persistence_store=self.persistence, config=self.config
@@ -112,6 +167,8 @@ class IdempotentCreates:
                 field=HEADER,
             )
             return error_response(HTTPStatus.CONFLICT, detail)
+        finally:
+            _payment_put.set(None)  # whatever happened, no later put carries this payment
         replayed = bool(kept.get("replayed"))
         status = kept["status"]
         if replayed and status == HTTPStatus.CREATED:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from paygate.errors import ConcurrentUpdate, PaymentNotFound, ProviderError, ProviderTimeout
 from paygate.models import (
@@ -143,12 +144,22 @@ class Ledger:
             )
         return payment
 
+    def creation(self, payment: Payment) -> dict[str, Any]:
+        """The write that records a new payment, for the idempotency record's transaction."""
+        return self.repository.creation(payment)
+
     def start(
-        self, payment: Payment, call_provider: Callable[[Payment], ProviderUpdate]
+        self,
+        payment: Payment,
+        call_provider: Callable[[Payment], ProviderUpdate],
+        *,
+        recorded: bool = False,
     ) -> Payment:
-        """Record `payment`, ask the provider, and record its answer. A provider failure is
-        recorded on the payment first, then re-raised for the API to report."""
-        self.repository.create(payment)
+        """Record `payment` (unless it was `recorded` already, with its idempotency record),
+        ask the provider, and record its answer. A provider failure is recorded on the
+        payment first, then re-raised for the API to report."""
+        if not recorded:
+            self.repository.create(payment)
         try:
             update = call_provider(payment)
         except ProviderError as error:

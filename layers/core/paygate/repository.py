@@ -166,14 +166,19 @@ class PaymentRepository:
                 time.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def creation(self, payment: Payment) -> dict[str, Any]:
+        """The conditional put that inserts a new payment (its id must not exist), as a request:
+        `create` sends it alone; a create with an Idempotency-Key sends it in the same
+        transaction as the idempotency record (`paygate.idempotency`)."""
+        return {
+            "TableName": self.table_name,
+            "Item": _payment_item(payment),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+
     def create(self, payment: Payment) -> None:
         """Insert a new payment; its id must not exist."""
-        self._call(
-            "put_item",
-            TableName=self.table_name,
-            Item=_payment_item(payment),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        self._call("put_item", **self.creation(payment))
 
     def get(self, payment_id: str) -> Payment | None:
         answer = self._call(

@@ -220,13 +220,13 @@ def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
     from paygate.idempotency import IdempotentCreates
 
     creates = IdempotentCreates(settings.idempotency_table)
-    persistence = weakref.ref(creates.persistence)
+    held = weakref.ref(creates)
 
     @snapstart.on_restore
     def fresh_client() -> None:
-        layer = persistence()
-        if layer is not None:
-            layer.client = snapstart.fresh_boto3_client(layer.client)
+        alive = held()
+        if alive is not None:
+            alive.use_client(snapstart.fresh_boto3_client(alive.persistence.client))
 
     return creates
 

@@ -81,30 +81,34 @@ class PayproGateway:
     def credentials(self) -> PayproCredentials:
         return load_credentials(self.secret_id, PayproCredentials)
 
-    def create_payment(self, request: PayproPaymentRequest, notify_url: str) -> Payment:
-        """Check limits, record the payment, create the payin; next action: the QR link."""
+    def prepare_payment(self, request: PayproPaymentRequest) -> Payment:
+        """Check limits; the payment to record (not recorded yet)."""
         check_amount(Method.VIETQR, Operation.SALE, request.amount)
-        payment = payment_for(Provider.PAYPRO, request)
+        return payment_for(Provider.PAYPRO, request)
+
+    def create_payment(
+        self, request: PayproPaymentRequest, notify_url: str, recorded: Payment | None = None
+    ) -> Payment:
+        """Check limits, record the payment (unless `recorded`: prepared and recorded with its
+        idempotency record), create the payin; next action: the QR link."""
+        payment = recorded or self.prepare_payment(request)
         if self.client_factory is None:
             raise RuntimeError("this function is not configured to call Paypro")
         client = self.client_factory(self.credentials())
 
-        def payin(recorded: Payment) -> Any:
-            data = client.payin(
-                recorded.id, recorded.amount, notify_url, recorded.merchant_reference
-            )
+        def payin(sent: Payment) -> Any:
+            data = client.payin(sent.id, sent.amount, notify_url, sent.merchant_reference)
             return update_from_payin(data)
 
-        return self.ledger.start(payment, payin)
+        return self.ledger.start(payment, payin, recorded=recorded is not None)
 
     def _checkout_client(self) -> PayproClient:
         if self.client_factory is None:
             raise RuntimeError("this function is not configured to call Paypro")
         return self.client_factory(self.credentials())
 
-    def create_payout(self, request: PayproPayoutRequest, notify_url: str) -> Payment:
-        """Check the amount, account name and bank, record the payout, send it; it is
-        `processing` until Paypro's notify (the same webhook route) or a query says more."""
+    def prepare_payout(self, request: PayproPayoutRequest) -> Payment:
+        """Check the amount, account name and bank; the payout to record (not recorded yet)."""
         check_amount(Method.VIETQR, Operation.PAYOUT, request.amount)
         payouts.check_account_name(request.account_name)
         payouts.check_bank_name(request.bank_name)
@@ -113,7 +117,14 @@ class PayproGateway:
             bank_name=request.bank_name,
             account_number=request.bank_number,
         )
-        payout = payout_for(Provider.PAYPRO, request, destination)
+        return payout_for(Provider.PAYPRO, request, destination)
+
+    def create_payout(
+        self, request: PayproPayoutRequest, notify_url: str, recorded: Payment | None = None
+    ) -> Payment:
+        """Check the payout, record it (unless `recorded`), send it; it is `processing` until
+        Paypro's notify (the same webhook route) or a query says more."""
+        payout = recorded or self.prepare_payout(request)
         client = self._checkout_client()
         fields = {
             "accountName": request.account_name,
@@ -123,10 +134,10 @@ class PayproGateway:
             "remark": request.merchant_reference,
         }
 
-        def send(recorded: Payment) -> Any:
-            return update_from_payout(client.payout(recorded.id, recorded.amount, fields))
+        def send(sent: Payment) -> Any:
+            return update_from_payout(client.payout(sent.id, sent.amount, fields))
 
-        return self.ledger.start(payout, send)
+        return self.ledger.start(payout, send, recorded=recorded is not None)
 
     def refresh(self, payment_id: str) -> Payment:
         """Query the payment or payout and apply the answer (see `observe`)."""

@@ -158,15 +158,25 @@ class PlatformGateway:
 
     # -- create --------------------------------------------------------------------------------
 
-    def create_payment(self, request: PlatformPaymentRequest) -> Payment:
-        """Check every rule, record the payment, then start it: a Gate sale (→ `pending`) or a
-        signed Payment Page URL (→ `requires_action` redirect)."""
+    def prepare_payment(self, request: PlatformPaymentRequest) -> Payment:
+        """Check every rule; the payment to record (not recorded yet)."""
         # Request rules and models: loaded by the create functions only, not by a webhook.
-        from paygate.providers.platform import payment_page, rules
-        from paygate.requests import Flow
+        from paygate.providers.platform import rules
 
         rules.check_request(request, self.config.atm_channel)
-        payment = payment_for(self.provider, request)
+        return payment_for(self.provider, request)
+
+    def create_payment(
+        self, request: PlatformPaymentRequest, recorded: Payment | None = None
+    ) -> Payment:
+        """Check every rule, record the payment (unless `recorded`: prepared and recorded with
+        its idempotency record), then start it: a Gate sale (→ `pending`) or a signed Payment
+        Page URL (→ `requires_action` redirect)."""
+        from paygate.providers.platform import payment_page
+        from paygate.requests import Flow
+
+        payment = recorded or self.prepare_payment(request)
+        already = recorded is not None
         credentials = self.credentials()
         if request.flow is Flow.PAYMENT_PAGE:
             best_before = payment.created_at + self.config.customer_window
@@ -177,23 +187,22 @@ class PlatformGateway:
             page = ProviderUpdate(
                 status=PaymentStatus.REQUIRES_ACTION, next_action=RedirectAction(url=url)
             )
-            return self.ledger.start(payment, lambda _: page)
+            return self.ledger.start(payment, lambda _: page, recorded=already)
         client = self._client(credentials)
         fields = _sale_fields(request, payment)
 
-        def sale(recorded: Payment) -> ProviderUpdate:
-            answer = client.sale(SALE_PATHS[recorded.method], recorded.id, fields)
+        def sale(sent: Payment) -> ProviderUpdate:
+            answer = client.sale(SALE_PATHS[sent.method], sent.id, fields)
             return ProviderUpdate(
                 status=PaymentStatus.PENDING, provider_reference=answer.request_id
             )
 
-        return self.ledger.start(payment, sale)
+        return self.ledger.start(payment, sale, recorded=already)
 
     # -- payouts -------------------------------------------------------------------------------
 
-    def create_payout(self, request: EcommpayPayoutRequest) -> Payment:
-        """Check every rule, record the payout (the card only masked), send it to Gate; it is
-        `processing` until the result callback arrives."""
+    def prepare_payout(self, request: EcommpayPayoutRequest) -> Payment:
+        """Check every rule; the payout to record (the card only masked; not recorded yet)."""
         from paygate.providers.platform import rules
 
         rules.check_payout(request, self.config.atm_channel)
@@ -205,17 +214,24 @@ class PlatformGateway:
             card_holder=card.card_holder if card else None,
             account_number=request.account_number,
         )
-        payout = payout_for(self.provider, request, destination)
+        return payout_for(self.provider, request, destination)
+
+    def create_payout(
+        self, request: EcommpayPayoutRequest, recorded: Payment | None = None
+    ) -> Payment:
+        """Check every rule, record the payout (unless `recorded`), send it to Gate; it is
+        `processing` until the result callback arrives."""
+        payout = recorded or self.prepare_payout(request)
         client = self._client()
         fields = _payout_fields(request, payout)
 
-        def send(recorded: Payment) -> ProviderUpdate:
-            answer = client.sale(PAYOUT_PATHS[recorded.method], recorded.id, fields)
+        def send(sent: Payment) -> ProviderUpdate:
+            answer = client.sale(PAYOUT_PATHS[sent.method], sent.id, fields)
             return ProviderUpdate(
                 status=PaymentStatus.PROCESSING, provider_reference=answer.request_id
             )
 
-        return self.ledger.start(payout, send)
+        return self.ledger.start(payout, send, recorded=recorded is not None)
 
     # -- callbacks -----------------------------------------------------------------------------
 

@@ -91,11 +91,18 @@ class SmartglocalGateway:
 
     # -- create --------------------------------------------------------------------------------
 
-    def create_payment(self, request: SmartglocalPaymentRequest) -> Payment:
-        """Record the payment and start it at Smart Glocal; the session id becomes the
-        provider reference. What happens next arrives by webhook."""
+    def prepare_payment(self, request: SmartglocalPaymentRequest) -> Payment:
+        """Check limits; the payment to record (not recorded yet)."""
         check_amount(Method.EWALLET, Operation.SALE, request.amount)
-        payment = payment_for(Provider.SMARTGLOCAL, request, confirmation=request.confirmation)
+        return payment_for(Provider.SMARTGLOCAL, request, confirmation=request.confirmation)
+
+    def create_payment(
+        self, request: SmartglocalPaymentRequest, recorded: Payment | None = None
+    ) -> Payment:
+        """Record the payment (unless `recorded`: prepared and recorded with its idempotency
+        record) and start it at Smart Glocal; the session id becomes the provider reference.
+        What happens next arrives by webhook."""
+        payment = recorded or self.prepare_payment(request)
         client = self._client()
         customer = request.customer
         # ASSUMPTION: Smart Glocal's `customer.reference` is our merchant's customer id; the
@@ -110,19 +117,19 @@ class SmartglocalGateway:
             amount_factor=self.options.amount_factor,
         )
 
-        def start(recorded: Payment) -> ProviderUpdate:
+        def start(sent: Payment) -> ProviderUpdate:
             # Idempotency keys derive from our payment id, so a retried call cannot start a
             # second payment (providers.md §1.9).
             if self.options.session_flow == "create_start":
                 created = client.create_session(
-                    {"metadata": metadata_of(recorded)}, f"{recorded.id}-create"
+                    {"metadata": metadata_of(sent)}, f"{sent.id}-create"
                 )
-                session = client.start_payment(created.id, fields, f"{recorded.id}-start")
+                session = client.start_payment(created.id, fields, f"{sent.id}-start")
             else:
-                session = client.init_payment(fields, recorded.id)
-            return self._held_for_us(recorded, update_from_session(session, None, self._factor))
+                session = client.init_payment(fields, sent.id)
+            return self._held_for_us(sent, update_from_session(session, None, self._factor))
 
-        return self.ledger.start(payment, start)
+        return self.ledger.start(payment, start, recorded=recorded is not None)
 
     @property
     def _factor(self) -> int:
