@@ -102,11 +102,11 @@ class Reconciler:
         if current.status.is_terminal:
             return
         attempts = 0 if changed else payment.reconcile_attempts + 1
-        # Since when the provider has answered "not found": kept through failed queries,
-        # cleared by any answer that knows the payment.
-        missing_since = payment.reconcile_not_found_since
-        if observation is not None:
-            missing_since = (missing_since or now) if observation.not_found else None
+        # Since when every query answered "not found": any other outcome ends the streak, a
+        # failed query too (it may have hidden the payout's arrival at the provider).
+        missing_since = None
+        if observation is not None and observation.not_found:
+            missing_since = payment.reconcile_not_found_since or now
         working = bool(observation and observation.update and observation.update.provider_working)
         if not (in_motion(current) or working):
             ends = self.policy.wait_ends(current)
