@@ -46,6 +46,18 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
             "PayproWebhookFunction", "EcommpayWebhookFunction", "MonetixWebhookFunction",
         )
     },
+    **{
+        (function, "IdempotencyRecords", "dynamodb:DeleteItem", "table/IdempotencyTable"): (
+            "Powertools deletes the in-progress idempotency record when a create raises an error "
+            "the create does not keep as its answer (a bug); every expected outcome (a provider "
+            "failure, a busy table after the provider acted) is kept, so no test makes it"
+        )
+        for function in (
+            "PayproCreatePaymentFunction", "SmartglocalCreatePaymentFunction",
+            "EcommpayCreatePaymentFunction", "MonetixCreatePaymentFunction",
+            "EcommpayCreatePayoutFunction", "PayproCreatePayoutFunction",
+        )
+    },
     (
         "PaymentClarificationFunction", "ReadPlatformSecrets",
         "secretsmanager:GetSecretValue", "secret:paygate/local/monetix",

@@ -175,3 +175,28 @@ def test_a_create_whose_budget_ran_out_is_a_504_and_stays_pending(
     recorded = body_of(api.call("GET", f"/v1/payments/{error['payment_id']}"))
     assert (recorded["status"], recorded["failure"]["code"]) == ("pending", "provider_timeout")
     assert order(paypro_sandbox, error["payment_id"]) == {}  # nothing was sent
+
+
+def test_a_busy_table_after_the_provider_acted_keeps_the_answer_so_a_retry_sends_nothing(
+    api: Api, aws: Provisioned, handlers: Any, paypro_sandbox: PayproSandbox
+) -> None:
+    """The payin reached Paypro, then writing its answer met a lasting conflict: the 503 names
+    the recorded payment and is kept, so the merchant's retry starts no second order."""
+    repository = handlers("paypro_create_payment").gateway.ledger.repository
+    real = repository.client
+    repository.__dict__["client"] = Busy(real, failures=100)
+    key = {"Idempotency-Key": "busy-after-provider", **JSON}
+    try:
+        first = api.call("POST", "/v1/paypro/payments", PAYIN, key)
+        retry = api.call("POST", "/v1/paypro/payments", PAYIN, key)
+    finally:
+        repository.__dict__["client"] = real
+    assert first["statusCode"] == 503 and header(first, "Retry-After") == "1"
+    payment_id = body_of(first)["error"]["payment_id"]
+    assert order(paypro_sandbox, payment_id), "Paypro holds the order"
+    assert header(retry, "Idempotent-Replayed") == "true"
+    assert body_of(retry)["error"]["payment_id"] == payment_id
+    recorded = body_of(api.call("GET", f"/v1/payments/{payment_id}"))
+    assert recorded["status"] == "created"  # reconciliation settles it by query
+    reconcile_later(2)  # Paypro's query says the order is open (`0015`); its link is not in it
+    assert body_of(api.call("GET", f"/v1/payments/{payment_id}"))["status"] == "pending"

@@ -107,6 +107,7 @@ def from_domain_error(error: PaygateError) -> Response[str]:
         detail.provider_code = error.provider_code
     headers = None
     if isinstance(error, StorageBusy):
+        detail.payment_id = error.payment_id
         headers = {"Retry-After": str(error.retry_after_seconds)}
     return error_response(http_status_for(error), detail, headers)
 

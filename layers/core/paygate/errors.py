@@ -84,3 +84,5 @@ class StorageBusy(PaygateError):
     def __init__(self, message: str, *, retry_after_seconds: int = 1) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+        # The payment already recorded (its provider may have acted), when there is one.
+        self.payment_id: str | None = None

@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
@@ -38,7 +39,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from paygate.api import ErrorDetail, error_response, from_domain_error
-from paygate.errors import ProviderError
+from paygate.errors import ProviderError, StorageBusy
 from paygate.sessions import default_session
 
 HEADER = "Idempotency-Key"
@@ -147,9 +148,13 @@ class IdempotentCreates:
         def once(request: dict[str, Any]) -> dict[str, Any]:
             try:
                 response = create()
-            except ProviderError as error:  # recorded at the provider's side: keep it
+            except (ProviderError, StorageBusy) as error:
+                # The payment is recorded and the provider may have acted on it: keep the
+                # answer (it names the payment), so a retry never starts a second one.
                 response = from_domain_error(error)
-            return {"status": response.status_code, "body": _text(response.body)}
+            kept = {"status": int(response.status_code), "body": _text(response.body)}
+            retry_after = (response.headers or {}).get("Retry-After")
+            return {**kept, "retry_after": retry_after} if retry_after else kept
 
         try:
             kept = once(request={"key": f"{scope}#{key}", "body": body.model_dump(mode="json")})
@@ -160,6 +165,9 @@ class IdempotentCreates:
                 field=HEADER,
             )
             return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, detail)
+        except IdempotencyPersistenceLayerError as error:  # e.g. throttled: nothing written
+            busy = StorageBusy(f"the idempotency store is busy ({error}); nothing was written")
+            return from_domain_error(busy)
         except IdempotencyAlreadyInProgressError:
             detail = ErrorDetail(
                 code="idempotency_in_progress",
@@ -174,6 +182,8 @@ class IdempotentCreates:
         if replayed and status == HTTPStatus.CREATED:
             status = HTTPStatus.OK
         headers_out = {REPLAYED_HEADER: "true"} if replayed else {}
+        if kept.get("retry_after"):
+            headers_out["Retry-After"] = str(kept["retry_after"])
         return Response(status, content_types.APPLICATION_JSON, kept["body"], headers_out)
 
 

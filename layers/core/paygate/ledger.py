@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from paygate.errors import ConcurrentUpdate, PaymentNotFound, ProviderError, ProviderTimeout
+from paygate.errors import (
+    ConcurrentUpdate,
+    PaymentNotFound,
+    ProviderError,
+    ProviderTimeout,
+    StorageBusy,
+)
 from paygate.models import (
     Failure,
     Kind,
@@ -161,12 +167,16 @@ class Ledger:
         if not recorded:
             self.repository.create(payment)
         try:
-            update = call_provider(payment)
-        except ProviderError as error:
-            error.payment_id = payment.id
-            self._apply(payment, provider_failure_update(error))
+            try:
+                update = call_provider(payment)
+            except ProviderError as error:
+                error.payment_id = payment.id
+                self._apply(payment, provider_failure_update(error))
+                raise
+            return self._apply(payment, update)
+        except StorageBusy as busy:  # the provider may have acted: name the recorded payment
+            busy.payment_id = payment.id
             raise
-        return self._apply(payment, update)
 
     def apply(self, payment: Payment, update: ProviderUpdate) -> Payment:
         """Apply a provider answer that is not a webhook (a confirm, cancel or status query):
