@@ -86,7 +86,7 @@ unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
 integration: $(VENV)/.installed ## integration tier (handlers + moto)
 	$(PY) -m pytest tests/integration
 
-test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 simulated histories (~5 min)
+test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 simulated histories (a few minutes)
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/unit/test_lifecycle_model.py -k random_histories -s
 
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
