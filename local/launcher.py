@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,19 +58,26 @@ class Runtime:
             event_hooks={"request": [_with_idempotency_key]},
         )
 
-    def wait_for_status(self, payment_id: str, status: str, timeout: float = 10) -> dict[str, Any]:
-        """Poll `GET /v1/payments/{id}` (`/v1/payouts/{id}` for a `po_` id) until the payment
-        reaches `status`."""
+    def wait_until(
+        self, payment_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 10
+    ) -> dict[str, Any]:
+        """Poll `GET /v1/payments/{id}` (`/v1/payouts/{id}` for a `po_` id), in real time, until
+        `done(payment)`: for the asynchronous hops (a sandbox's webhook reaching the gateway),
+        never to let the local clock's time pass."""
         deadline = time.monotonic() + timeout
         payment: dict[str, Any] = {}
         route = "payouts" if payment_id.startswith("po_") else "payments"
         with self.client() as client:
             while time.monotonic() < deadline:
                 payment = client.get(f"/v1/{route}/{payment_id}").json()
-                if payment["status"] == status:
+                if done(payment):
                     return payment
-                time.sleep(0.1)
-        raise AssertionError(f"{payment_id} never reached {status}: {payment}")
+                time.sleep(0.05)
+        raise AssertionError(f"{payment_id} never got there: {payment}")
+
+    def wait_for_status(self, payment_id: str, status: str, timeout: float = 10) -> dict[str, Any]:
+        """`wait_until` the payment reaches `status`."""
+        return self.wait_until(payment_id, lambda p: p["status"] == status, timeout)
 
     def now(self) -> datetime:
         """The local clock's time (`GET /_local/clock`), timezone-aware UTC."""
@@ -99,14 +107,19 @@ class Runtime:
     def events_for(self, payment_id: str, count: int, timeout: float = 30) -> list[dict[str, Any]]:
         """Wait until `count` events for the payment were published, then a little longer to
         catch any extra (duplicate) one."""
+        return self.events_of({payment_id: count}, timeout)
+
+    def events_of(self, counts: dict[str, int], timeout: float = 30) -> list[dict[str, Any]]:
+        """Wait until `counts[id]` events were published for every payment id, then a little
+        longer to catch any extra (duplicate) one; the events of those payments."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            mine = [e for e in self.events() if e["payment_id"] == payment_id]
-            if len(mine) >= count:
+            mine = [e for e in self.events() if e["payment_id"] in counts]
+            if len(mine) >= sum(counts.values()):
                 time.sleep(1.0)
-                return [e for e in self.events() if e["payment_id"] == payment_id]
+                break
             time.sleep(0.1)
-        return [e for e in self.events() if e["payment_id"] == payment_id]
+        return [e for e in self.events() if e["payment_id"] in counts]
 
 
 @dataclass(frozen=True)

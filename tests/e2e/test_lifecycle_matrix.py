@@ -9,7 +9,6 @@ test) every status change was published exactly once."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -147,13 +146,9 @@ def read(runtime: Runtime, payment_id: str) -> dict[str, Any]:
 
 
 def settle(runtime: Runtime, payment_id: str, until: Callable[[dict[str, Any]], bool]) -> Any:
-    """Poll (real time, only for the asynchronous webhook hop) until `until` holds."""
-    deadline = time.monotonic() + 15
-    payment = read(runtime, payment_id)
-    while not until(payment) and time.monotonic() < deadline:
-        time.sleep(0.05)
-        payment = read(runtime, payment_id)
-    return payment
+    """The payment once `until` holds (the webhook hop is asynchronous: `Runtime.wait_until`
+    polls it in real time; simulated time only moves by `runtime.advance`)."""
+    return runtime.wait_until(payment_id, until, timeout=15)
 
 
 def start(runtime: Runtime, method: Payin) -> dict[str, Any]:
@@ -337,14 +332,7 @@ def test_a_payout_whose_provider_is_silent_for_its_window_needs_review(
 def test_every_status_change_of_the_matrix_was_published_exactly_once(runtime: Runtime) -> None:
     assert SEEN, "run with the matrix above"
     expected = {payment_id: read(runtime, payment_id)["version"] for payment_id in SEEN}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        events = [e for e in runtime.events() if e["payment_id"] in expected]
-        if len(events) >= sum(expected.values()):
-            break
-        time.sleep(0.2)
-    time.sleep(1.0)  # anything extra (a duplicate) would be published by now
-    events = [e for e in runtime.events() if e["payment_id"] in expected]
+    events = runtime.events_of(expected)
     ids = [e["event_id"] for e in events]
     assert len(ids) == len(set(ids)), "an event was published twice"
     for payment_id, version in expected.items():

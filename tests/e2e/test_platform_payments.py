@@ -5,7 +5,6 @@ is on ATM channel 2 (card clarification possible); Monetix shows transfer instru
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,15 +49,7 @@ def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, A
 def wait_until(
     runtime: Runtime, payment_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 10
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    payment: dict[str, Any] = {}
-    with runtime.client() as client:
-        while time.monotonic() < deadline:
-            payment = client.get(f"/v1/payments/{payment_id}").json()
-            if done(payment):
-                return payment
-            time.sleep(0.1)
-    raise AssertionError(f"{payment_id} never got there: {payment}")
+    return runtime.wait_until(payment_id, done, timeout)
 
 
 def next_action(runtime: Runtime, payment_id: str, kind: str) -> dict[str, Any]:
