@@ -75,9 +75,8 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 def _hosted_page_fields(method: str) -> list[str]:
     """The customer fields a Payment Page purchase needs (the provider docs), less the id the
     merchant fills in itself."""
-    from paygate.money import Method
+    from paygate.domain import Flow, Method
     from paygate.providers.platform.rules import required_fields
-    from paygate.requests import Flow
 
     channel: Literal[1, 2] = 1 if os.environ.get("ECOMMPAY_ATM_CHANNEL", "1") == "1" else 2
     needed = required_fields(Method(method), Flow.PAYMENT_PAGE, channel)

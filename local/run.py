@@ -115,7 +115,8 @@ def _send_handler_output_to(stream: TextIO) -> TextIO:
 def _local_site(template: Any, config: LocalConfig) -> Any:
     """The checkout page, its merchant proxy and the API docs (local/site.py)."""
     from local.site import LocalSite
-    from paygate.money import LIMITS, Operation
+    from paygate.domain import Operation
+    from paygate.money import LIMITS
 
     minimums = {
         method.value: limit.minimum

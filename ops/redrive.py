@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
-from paygate.models import StatusChanged
+from paygate.events import StatusChanged
 from paygate.publisher import StatusPublisher, status_change
 
 _deserializer = TypeDeserializer()

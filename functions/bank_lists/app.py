@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.domain import Method, Operation
 from paygate.errors import ValidationFailed
-from paygate.money import Method, Operation
 from paygate.observability import logger, metrics
 from paygate.providers.platform.banks import BankList
 from paygate.settings import PlatformActionSettings, load_settings

@@ -10,10 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.api_models import EcommpayPaymentRequest, PaymentResponse
 from paygate.idempotency import IdempotencyKey, caller_scope
-from paygate.models import PaymentResponse
 from paygate.observability import logger, metrics
-from paygate.requests import EcommpayPaymentRequest
 from paygate.settings import EcommpaySettings, IdempotencySettings, load_settings
 
 settings = load_settings(EcommpaySettings)

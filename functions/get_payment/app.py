@@ -9,7 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
-from paygate.models import Kind, PaymentResponse, PayoutResponse
+from paygate.api_models import PaymentResponse, PayoutResponse
+from paygate.domain import Kind
 from paygate.observability import logger, metrics
 from paygate.settings import TableSettings, load_settings
 

@@ -10,10 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.api_models import MonetixPaymentRequest, PaymentResponse
 from paygate.idempotency import IdempotencyKey, caller_scope
-from paygate.models import PaymentResponse
 from paygate.observability import logger, metrics
-from paygate.requests import MonetixPaymentRequest
 from paygate.settings import IdempotencySettings, MonetixSettings, load_settings
 
 settings = load_settings(MonetixSettings)

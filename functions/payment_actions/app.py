@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
-from paygate.models import PaymentResponse
+from paygate.api_models import PaymentResponse
 from paygate.observability import logger, metrics
 from paygate.settings import SmartglocalSettings, load_settings
 

@@ -10,9 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver
-from paygate.models import PaymentResponse
+from paygate.api_models import ClarificationRequest, PaymentResponse
 from paygate.observability import logger, metrics
-from paygate.requests import ClarificationRequest
 from paygate.settings import PlatformActionSettings, load_settings
 
 settings = load_settings(PlatformActionSettings)

@@ -9,11 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
 from paygate.api import ERROR_RESPONSES, create_resolver, public_base_url
+from paygate.api_models import PayoutResponse, PayproPayoutRequest
 from paygate.idempotency import IdempotencyKey, caller_scope
-from paygate.models import PayoutResponse
 from paygate.observability import logger, metrics
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
-from paygate.requests import PayproPayoutRequest
 from paygate.settings import IdempotencySettings, PayproCheckoutSettings, load_settings
 
 settings = load_settings(PayproCheckoutSettings)

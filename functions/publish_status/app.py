@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import wiring
-from paygate.models import StatusChanged
+from paygate.events import StatusChanged
 from paygate.observability import logger, metrics
 from paygate.publisher import status_change
 from paygate.settings import PublisherSettings, load_settings

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
+from paygate.domain import PaymentStatus
 from paygate.providers.paypro import signing
-from paygate.status import PaymentStatus
 
 from .conftest import ROOT, Runtime
 

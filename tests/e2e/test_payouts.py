@@ -11,7 +11,7 @@ import boto3
 import httpx
 import pytest
 
-from paygate.models import StatusChanged
+from paygate.events import StatusChanged
 
 from .conftest import Runtime
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from paygate.models import StatusChanged
+from paygate.events import StatusChanged
 
 from .conftest import Runtime
 

@@ -44,7 +44,7 @@ def _clean_sandbox(paypro_sandbox: PayproSandbox) -> Iterator[None]:
 def reconcile_later(minutes: float) -> None:
     from datetime import timedelta
 
-    from paygate.models import utcnow
+    from paygate.domain import utcnow
 
     job = wiring.reconciler(load_settings(ReconcileSettings))
     job.clock = lambda: utcnow() + timedelta(minutes=minutes)

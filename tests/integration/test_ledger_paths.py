@@ -12,19 +12,20 @@ import boto3
 import pytest
 
 from local.provision import Provisioned
-from paygate.ledger import Ledger, advance
-from paygate.models import (
+from paygate.domain import (
     Failure,
+    Method,
     Payment,
+    PaymentStatus,
     Provider,
     ProviderUpdate,
     QrAction,
     WebhookOutcome,
-    WebhookRecord,
 )
-from paygate.money import Method
+from paygate.ledger import Ledger, advance
+from paygate.records import WebhookRecord
 from paygate.repository import PaymentRepository
-from paygate.status import PaymentStatus, allowed_predecessors
+from paygate.status import allowed_predecessors
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 

@@ -176,7 +176,8 @@ def test_paypro_payout_ends_with_the_notify(
     final = get(api, payout["id"])
     assert final["status"] == status
     events_type = "payout.status_changed"
-    from paygate.models import Payment, StatusChanged
+    from paygate.domain import Payment
+    from paygate.events import StatusChanged
 
     stored = Payment.model_validate({**final, "kind": "payout"})
     assert StatusChanged.of(stored, "processing").type == events_type

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from local.provision import Provisioned
-from paygate.models import Kind, Payment, Provider
-from paygate.money import Method
+from paygate.domain import Kind, Method, Payment, Provider
 from paygate.repository import PaymentRepository
 from tests.conftest import metric_names
 

@@ -13,7 +13,7 @@ import pytest
 from local.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
 from paygate import wiring
-from paygate.money import Method, Operation
+from paygate.domain import Method, Operation
 from paygate.settings import EcommpaySettings, MonetixSettings, load_settings
 
 from .conftest import Api, body_of
@@ -200,7 +200,7 @@ def test_clarification_round_trip(
     api: Api, aws: Provisioned, ecommpay_sandbox: PlatformSandbox, sandbox_settings: Any
 ) -> None:
     sandbox_settings(ecommpay_sandbox, atm_channel=2)
-    from paygate.requests import EcommpayPaymentRequest
+    from paygate.api_models import EcommpayPaymentRequest
 
     request = EcommpayPaymentRequest.model_validate({**ATM_ORDER, "bank_id": 135})
     payment = channel2_gateway().create_payment(request)
@@ -251,7 +251,7 @@ def test_card_on_channel_2_goes_to_the_provider_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     sandbox_settings(ecommpay_sandbox, atm_channel=2)
-    from paygate.requests import EcommpayPaymentRequest
+    from paygate.api_models import EcommpayPaymentRequest
 
     request = EcommpayPaymentRequest.model_validate({**ATM_ORDER, "card": CARD})
     payment = channel2_gateway().create_payment(request)
@@ -277,7 +277,7 @@ def test_status_query_applies_the_platform_view(
 
 
 def test_status_query_of_a_payment_the_platform_never_saw(api: Api, aws: Provisioned) -> None:
-    from paygate.models import Payment, Provider
+    from paygate.domain import Payment, Provider
 
     gateway = wiring.monetix(load_settings(MonetixSettings))
     lost = Payment(

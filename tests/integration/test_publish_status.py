@@ -16,11 +16,17 @@ import pytest
 from local.apigw import FakeLambdaContext
 from local.provision import Provisioned
 from local.streams import lambda_record
+from paygate.domain import (
+    Method,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    QrAction,
+    new_payment_id,
+)
 from paygate.ledger import Ledger
-from paygate.models import Payment, Provider, ProviderUpdate, QrAction, new_payment_id
-from paygate.money import Method
 from paygate.repository import PaymentRepository
-from paygate.status import PaymentStatus
 
 EVENT_FIELDS = {
     "event_id", "type", "schema_version", "payment_id", "merchant_reference", "provider",

@@ -21,11 +21,17 @@ from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
 from paygate import clock as gateway_clock
 from paygate import wiring
-from paygate.models import ClarificationAction, Kind, Payment, Provider, utcnow
-from paygate.money import Method
+from paygate.domain import (
+    ClarificationAction,
+    Kind,
+    Method,
+    Payment,
+    PaymentStatus,
+    Provider,
+    utcnow,
+)
 from paygate.reconcile import Reconciler
 from paygate.settings import ReconcileSettings, load_settings
-from paygate.status import PaymentStatus
 
 from .conftest import Api, body_of
 from .platform_support import TRANSFER_ORDER, create

@@ -9,9 +9,9 @@ import pytest
 from local.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate import wiring
-from paygate.models import Confirmation
+from paygate.api_models import SmartglocalPaymentRequest
+from paygate.domain import Confirmation
 from paygate.providers.smartglocal.transformers import PAYMENT_ID_KEY
-from paygate.requests import SmartglocalPaymentRequest
 from paygate.settings import SmartglocalSettings, load_settings
 
 from .conftest import Api, body_of

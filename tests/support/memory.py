@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from paygate.domain import Payment, PaymentStatus, Provider, ProviderUpdate
 from paygate.errors import ConcurrentUpdate
 from paygate.ledger import advance
 from paygate.lifecycle import FIRST_QUERY_AFTER
-from paygate.models import Payment, Provider, ProviderUpdate, WebhookRecord
+from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook
-from paygate.status import PaymentStatus
 
 
 class MemoryRepository:

@@ -15,22 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from paygate.errors import ProviderError, ProviderTimeout
-from paygate.ledger import Ledger
-from paygate.lifecycle import Observation
-from paygate.models import (
+from paygate.domain import (
     Failure,
     Kind,
+    Method,
     Payment,
     Provider,
     ProviderUpdate,
     QrAction,
     RedirectAction,
 )
-from paygate.money import Method
+from paygate.domain import PaymentStatus as S
+from paygate.errors import ProviderError, ProviderTimeout
+from paygate.ledger import Ledger
+from paygate.lifecycle import Observation
 from paygate.status import ENDED_WITHOUT_MONEY
 from paygate.status import MONEY_MOVED as REPORTS_MONEY_MOVED
-from paygate.status import PaymentStatus as S
 
 
 class Truth(StrEnum):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from paygate.domain import Method, Payment, PaymentStatus, Provider, ProviderUpdate, QrAction
 from paygate.errors import ProviderError, ProviderTimeout
 from paygate.ledger import advance, provider_failure_update
-from paygate.models import Payment, Provider, ProviderUpdate, QrAction
-from paygate.money import Method
-from paygate.status import PaymentStatus
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -67,7 +65,7 @@ def test_provider_failures_map_by_certainty() -> None:
 
 
 def test_a_waiting_payment_takes_a_new_next_action_without_a_status_change() -> None:
-    from paygate.models import ClarificationAction, RedirectAction
+    from paygate.domain import ClarificationAction, RedirectAction
 
     waiting = payment().model_copy(update={"next_action": ClarificationAction(fields=["card.pan"])})
     redirect = RedirectAction(url="https://bank.example/pay")

@@ -10,21 +10,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from paygate import clock as gateway_clock
-from paygate.errors import ProviderError, ProviderTimeout
-from paygate.ledger import Ledger
-from paygate.lifecycle import LifecyclePolicy, Observation
-from paygate.models import (
+from paygate.domain import (
     Failure,
     Kind,
+    Method,
     Payment,
     Provider,
     ProviderUpdate,
     QrAction,
     RedirectAction,
 )
-from paygate.money import Method
+from paygate.domain import PaymentStatus as S
+from paygate.errors import ProviderError, ProviderTimeout
+from paygate.ledger import Ledger
+from paygate.lifecycle import LifecyclePolicy, Observation
 from paygate.reconcile import Reconciler
-from paygate.status import PaymentStatus as S
 from tests.support.memory import ManualClock, MemoryRepository
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

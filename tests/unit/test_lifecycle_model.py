@@ -52,15 +52,14 @@ from hypothesis.stateful import (
 from paygate import clock as gateway_clock
 from paygate import ledger as ledger_module
 from paygate import reconcile as reconcile_module
+from paygate.domain import Kind, Method, Payment, Provider
+from paygate.domain import PaymentStatus as S
 from paygate.errors import ProviderError
 from paygate.ledger import LATE_RESULT, PAID_AFTER_EXPIRY, Ledger
 from paygate.lifecycle import LifecyclePolicy
-from paygate.models import Kind, Payment, Provider
-from paygate.money import Method
 from paygate.observability import logger
 from paygate.reconcile import Reconciler
 from paygate.status import ENDED_WITHOUT_MONEY
-from paygate.status import PaymentStatus as S
 from tests.support.memory import ManualClock, MemoryRepository
 from tests.support.model import (
     MONEY_MOVED,

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from paygate.domain import Method, Operation
 from paygate.errors import LimitError
 from paygate.masking import ERASED, erase
-from paygate.money import Method, Operation, check_amount, parse_vnd
+from paygate.money import check_amount, parse_vnd
 
 
 def test_vietqr_minimum_is_50000() -> None:
@@ -92,8 +93,9 @@ def test_empty_keys_are_renamed_before_storing() -> None:
 
 
 def test_the_gateway_wide_maximum_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from paygate.domain import Method, Operation
     from paygate.errors import LimitError
-    from paygate.money import Method, Operation, check_amount
+    from paygate.money import check_amount
 
     check_amount(Method.EWALLET, Operation.SALE, 20_000_000_000)
     with pytest.raises(LimitError, match="at most 20000000000 VND"):

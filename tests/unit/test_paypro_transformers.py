@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from paygate.models import Kind, QrAction
+from paygate.domain import Kind, PaymentStatus, QrAction
 from paygate.providers.paypro.transformers import (
     Notify,
     PayinData,
@@ -16,7 +16,6 @@ from paygate.providers.paypro.transformers import (
     update_from_payout,
     update_from_query,
 )
-from paygate.status import PaymentStatus
 
 S = PaymentStatus
 # (code, payin status, payout status): every documented code plus an unknown one.

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from paygate.api_models import EcommpayPaymentRequest, MonetixPaymentRequest, PlatformPaymentRequest
+from paygate.domain import Method, Operation
 from paygate.errors import LimitError, ValidationFailed
-from paygate.money import Method, Operation
 from paygate.providers.platform import banks, rules
-from paygate.requests import EcommpayPaymentRequest, MonetixPaymentRequest, PlatformPaymentRequest
 
 FULL_CUSTOMER = {
     "id": "c-1",

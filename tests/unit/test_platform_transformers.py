@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from paygate.models import BankTransferInstructions, ClarificationAction, RedirectAction
+from paygate.domain import (
+    BankTransferInstructions,
+    ClarificationAction,
+    PaymentStatus,
+    RedirectAction,
+)
 from paygate.providers.platform.transformers import (
     OPTION_1_TEXTS,
     OPTION_2_TEXTS,
@@ -27,7 +32,6 @@ from paygate.providers.platform.transformers import (
     map_status,
     update_from_callback,
 )
-from paygate.status import PaymentStatus
 
 S = PaymentStatus
 EVENTS = Path(__file__).resolve().parents[2] / "events"

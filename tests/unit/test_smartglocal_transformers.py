@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from paygate.models import Payment, Provider
-from paygate.money import Method
+from paygate.domain import Method, Payment, PaymentStatus, Provider
 from paygate.providers.smartglocal.transformers import (
     PAYMENT_ID_KEY,
     Session,
@@ -21,7 +20,6 @@ from paygate.providers.smartglocal.transformers import (
     received_amount,
     update_from_session,
 )
-from paygate.status import PaymentStatus
 
 EVENTS = Path(__file__).parents[2] / "events/smartglocal"
 SESSION_STATUSES = ["created", "in_progress", "accepted", "cancelled", "canceled", "error", "new?"]

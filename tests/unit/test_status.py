@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from paygate.status import PaymentStatus, allowed_predecessors, can_transition
+from paygate.domain import PaymentStatus
+from paygate.status import allowed_predecessors, can_transition
 
 FORWARD_ORDER = ["created", "pending", "requires_confirmation", "requires_action", "processing"]
 TERMINAL = {"succeeded", "failed", "cancelled", "expired", "needs_review"}

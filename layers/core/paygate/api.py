@@ -14,9 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from paygate import deadline
+from paygate.api_models import ErrorDetail, ErrorResponse
 from paygate.errors import (
     ConcurrentUpdate,
     InvalidState,
@@ -43,20 +43,6 @@ HTTP_STATUS_BY_ERROR: tuple[tuple[type[PaygateError], HTTPStatus], ...] = (
     (ProviderTimeout, HTTPStatus.GATEWAY_TIMEOUT),
     (ProviderError, HTTPStatus.BAD_GATEWAY),
 )
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    field: str | None = None
-    payment_id: str | None = None
-    provider_code: str | None = None
-
-
-class ErrorResponse(BaseModel):
-    """Every error the API returns: `{"error": {"code", "message", "field", ...}}`."""
-
-    error: ErrorDetail
 
 
 def http_status_for(error: PaygateError) -> HTTPStatus:

@@ -38,7 +38,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from paygate.api import ErrorDetail, error_response, from_domain_error
+from paygate.api import error_response, from_domain_error
+from paygate.api_models import ErrorDetail
 from paygate.errors import ProviderError, StorageBusy
 from paygate.sessions import default_session
 

@@ -8,6 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from paygate.domain import (
+    Failure,
+    Kind,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    WebhookOutcome,
+    utcnow,
+)
 from paygate.errors import (
     ConcurrentUpdate,
     PaymentNotFound,
@@ -15,24 +25,10 @@ from paygate.errors import (
     ProviderTimeout,
     StorageBusy,
 )
-from paygate.models import (
-    Failure,
-    Kind,
-    Payment,
-    Provider,
-    ProviderUpdate,
-    WebhookOutcome,
-    WebhookRecord,
-    utcnow,
-)
 from paygate.observability import logger
+from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook, PaymentRepository
-from paygate.status import (
-    PaymentStatus,
-    allowed_predecessors,
-    can_transition,
-    late_result_target,
-)
+from paygate.status import allowed_predecessors, can_transition, late_result_target
 
 PAID_AFTER_EXPIRY = "paid_after_expiry"
 LATE_RESULT = "late_result"

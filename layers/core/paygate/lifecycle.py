@@ -14,9 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from paygate.models import ClarificationAction, Kind, Payment, Provider, ProviderUpdate
-from paygate.money import Method
-from paygate.status import PaymentStatus
+from paygate.domain import (
+    ClarificationAction,
+    Kind,
+    Method,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+)
 
 FIRST_QUERY_AFTER = timedelta(seconds=60)
 MAX_QUERY_INTERVAL = timedelta(hours=6)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 
+from paygate.domain import Method, Operation
 from paygate.errors import LimitError
 
-CURRENCY = "VND"
 MAX_VND = 10**15  # far above any real amount; bigger reported ones are read as unreadable
 # The gateway-wide upper bound of every request amount (setting `MAX_AMOUNT_VND`): the largest
 # documented per-method maximum (ATM purchases on channel 2).
@@ -26,21 +25,6 @@ def max_amount_vnd() -> int:
     return min(max(value, 1), MAX_VND)
 
 
-class Method(StrEnum):
-    """Payment methods (our ids), one per provider product."""
-
-    EWALLET = "ewallet"
-    BANK_TRANSFER = "bank_transfer"
-    NAPAS_ATM = "napas_atm"
-    NGANLUONG_WALLET = "nganluong_wallet"
-    VIETQR = "vietqr"
-
-
-class Operation(StrEnum):
-    SALE = "sale"
-    PAYOUT = "payout"
-
-
 @dataclass(frozen=True)
 class AmountLimit:
     """Inclusive bounds in VND; `None` means unbounded on that side."""
@@ -49,8 +33,8 @@ class AmountLimit:
     maximum: int | None = None
 
 
-# From the provider docs (DESIGN.md "Money"). Bank- and channel-specific ATM rules are added
-# with the ecommpay adapter.
+# From the provider docs (each method's limits section); bank- and channel-specific ATM rules
+# are in paygate.providers.platform.rules.
 LIMITS: dict[tuple[Method, Operation], AmountLimit] = {
     (Method.VIETQR, Operation.SALE): AmountLimit(minimum=50_000),
     (Method.VIETQR, Operation.PAYOUT): AmountLimit(minimum=50_000),

@@ -8,7 +8,8 @@ from typing import Any
 
 import boto3
 
-from paygate.models import Payment, StatusChanged
+from paygate.domain import Payment
+from paygate.events import StatusChanged
 from paygate.observability import logger
 
 SNS_BATCH_SIZE = 10  # PublishBatch's limit

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from paygate import deadline
+from paygate.domain import Failure, Kind, Payment, PaymentStatus, Provider, ProviderUpdate, utcnow
 from paygate.errors import PaygateError, ProviderError
 from paygate.ledger import Ledger
 from paygate.lifecycle import (
@@ -32,9 +33,7 @@ from paygate.lifecycle import (
     Observation,
     in_motion,
 )
-from paygate.models import Failure, Kind, Payment, Provider, ProviderUpdate, utcnow
 from paygate.observability import logger
-from paygate.status import PaymentStatus
 
 # Time a payment's settling may need; a run stops starting new ones below it.
 SECONDS_PER_PAYMENT = 2.0

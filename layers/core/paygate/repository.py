@@ -23,9 +23,9 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from paygate import deadline
+from paygate.domain import Payment, PaymentStatus, Provider, ProviderUpdate
 from paygate.errors import ConcurrentUpdate, StorageBusy
-from paygate.models import Payment, Provider, ProviderUpdate, WebhookRecord
-from paygate.status import PaymentStatus
+from paygate.records import WebhookRecord
 
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
 RECONCILE_INDEX = "by_reconcile_due"

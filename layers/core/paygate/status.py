@@ -10,54 +10,7 @@ provider's own `needs_review`) on a payment that ended without money (`expired`,
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-class PaymentStatus(StrEnum):
-    """Where a payment or payout stands, as merchants see it."""
-
-    CREATED = "created"
-    PENDING = "pending"
-    REQUIRES_CONFIRMATION = "requires_confirmation"
-    REQUIRES_ACTION = "requires_action"
-    PROCESSING = "processing"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    NEEDS_REVIEW = "needs_review"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
-
-    @property
-    def rank(self) -> int:
-        """Position in the forward order; every terminal status shares the last rank."""
-        return _RANK[self]
-
-
-TERMINAL_STATUSES = frozenset(
-    {
-        PaymentStatus.SUCCEEDED,
-        PaymentStatus.FAILED,
-        PaymentStatus.CANCELLED,
-        PaymentStatus.EXPIRED,
-        PaymentStatus.NEEDS_REVIEW,
-    }
-)
-
-_ORDER = (
-    PaymentStatus.CREATED,
-    PaymentStatus.PENDING,
-    PaymentStatus.REQUIRES_CONFIRMATION,
-    PaymentStatus.REQUIRES_ACTION,
-    PaymentStatus.PROCESSING,
-)
-_RANK = {status: index for index, status in enumerate(_ORDER)} | {
-    status: len(_ORDER) for status in TERMINAL_STATUSES
-}
-
+from paygate.domain import PaymentStatus
 
 # Waiting for the customer (or for the provider to hand the customer something): only these
 # expire, after the method's window (paygate.lifecycle).

@@ -171,7 +171,7 @@ def ecommpay(
     settings: EcommpaySettings, transport: httpx.BaseTransport | None = None
 ) -> PlatformGateway:
     """For every ecommpay function (NAPAS ATM, Nganluong)."""
-    from paygate.models import Provider
+    from paygate.domain import Provider
     from paygate.providers.platform.gateway import PlatformConfig
 
     config = PlatformConfig(
@@ -189,7 +189,7 @@ def monetix(
     settings: MonetixSettings, transport: httpx.BaseTransport | None = None
 ) -> PlatformGateway:
     """For every Monetix function (Vietnam bank transfers)."""
-    from paygate.models import Provider
+    from paygate.domain import Provider
     from paygate.providers.platform.gateway import PlatformConfig
 
     config = PlatformConfig(
@@ -206,7 +206,7 @@ def platform_gateways(
     settings: PlatformActionSettings, transport: httpx.BaseTransport | None = None
 ) -> PlatformGateways:
     """Both platform providers, for actions on an existing payment (clarification)."""
-    from paygate.models import Provider
+    from paygate.domain import Provider
     from paygate.providers.platform.gateway import PlatformGateways
 
     gateways = {
@@ -250,8 +250,8 @@ def reconciler(
     settings: ReconcileSettings, transport: httpx.BaseTransport | None = None
 ) -> Reconciler:
     """Every provider's status query behind one scheduled job, with the lifecycle windows."""
+    from paygate.domain import Provider
     from paygate.lifecycle import LifecyclePolicy, MotionWindows
-    from paygate.models import Provider
     from paygate.reconcile import Reconciler
 
     paypro = paypro_checkout(settings, transport)

@@ -9,12 +9,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 
 from paygate.credentials import load_credentials
-from paygate.errors import MalformedRequest, SignatureInvalid
-from paygate.json_body import json_object
-from paygate.ledger import Ledger
-from paygate.masking import erase
-from paygate.models import (
+from paygate.domain import (
     Kind,
+    Method,
+    Operation,
     Payment,
     PayoutDestination,
     Provider,
@@ -23,7 +21,11 @@ from paygate.models import (
     payment_for,
     payout_for,
 )
-from paygate.money import Method, Operation, check_amount, parse_vnd
+from paygate.errors import MalformedRequest, SignatureInvalid
+from paygate.json_body import json_object
+from paygate.ledger import Ledger
+from paygate.masking import erase
+from paygate.money import check_amount, parse_vnd
 from paygate.observability import metrics
 from paygate.providers.paypro import payouts, signing
 from paygate.providers.paypro.credentials import PayproCredentials
@@ -36,9 +38,9 @@ from paygate.providers.paypro.transformers import (
 )
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
+    from paygate.api_models import PayproPaymentRequest, PayproPayoutRequest
     from paygate.lifecycle import Observation
     from paygate.providers.paypro.client import PayproClient
-    from paygate.requests import PayproPaymentRequest, PayproPayoutRequest
 
 WEBHOOK_PATH = "/webhooks/paypro"
 NOTIFY_ACK = "OK"

@@ -7,9 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from paygate.models import Failure, Kind, ProviderUpdate, QrAction
+from paygate.domain import Failure, Kind, PaymentStatus, ProviderUpdate, QrAction
 from paygate.money import parse_vnd
-from paygate.status import PaymentStatus
 
 SUCCESS = "0000"
 PROCESSING = "0015"

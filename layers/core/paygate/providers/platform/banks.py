@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from paygate.domain import Method, Operation
 from paygate.errors import ValidationFailed
-from paygate.money import Method, Operation
 
 DATA = Path(__file__).resolve().parent / "data"
 Channel = Literal[1, 2]

@@ -17,6 +17,21 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from paygate.credentials import load_credentials
+from paygate.domain import (
+    CURRENCY,
+    ClarificationAction,
+    Method,
+    Operation,
+    Payment,
+    PaymentStatus,
+    PayoutDestination,
+    Provider,
+    ProviderUpdate,
+    RedirectAction,
+    WebhookOutcome,
+    payment_for,
+    payout_for,
+)
 from paygate.errors import (
     InvalidState,
     MalformedRequest,
@@ -27,33 +42,20 @@ from paygate.errors import (
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
 from paygate.masking import erase, mask_pan
-from paygate.models import (
-    ClarificationAction,
-    Payment,
-    PayoutDestination,
-    Provider,
-    ProviderUpdate,
-    RedirectAction,
-    WebhookOutcome,
-    payment_for,
-    payout_for,
-)
-from paygate.money import CURRENCY, Method, Operation
 from paygate.observability import logger, metrics
 from paygate.providers.platform import banks, signing
 from paygate.providers.platform.banks import BankList, Channel
 from paygate.providers.platform.credentials import PlatformCredentials
 from paygate.providers.platform.transformers import Callback, dedupe_key, update_from_callback
-from paygate.status import PaymentStatus
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
-    from paygate.lifecycle import Observation
-    from paygate.providers.platform.client import PlatformClient
-    from paygate.requests import (
+    from paygate.api_models import (
         ClarificationRequest,
         EcommpayPayoutRequest,
         PlatformPaymentRequest,
     )
+    from paygate.lifecycle import Observation
+    from paygate.providers.platform.client import PlatformClient
 
 WEBHOOK_ACK = {"status": "ok"}
 SALE_PATHS = {
@@ -172,8 +174,8 @@ class PlatformGateway:
         """Check every rule, record the payment (unless `recorded`: prepared and recorded with
         its idempotency record), then start it: a Gate sale (→ `pending`) or a signed Payment
         Page URL (→ `requires_action` redirect)."""
+        from paygate.domain import Flow
         from paygate.providers.platform import payment_page
-        from paygate.requests import Flow
 
         payment = recorded or self.prepare_payment(request)
         already = recorded is not None

@@ -8,10 +8,9 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import quote_plus, urlencode
 
-from paygate.models import Payment
-from paygate.money import Method
+from paygate.api_models import PlatformPaymentRequest
+from paygate.domain import Method, Payment
 from paygate.providers.platform import signing
-from paygate.requests import PlatformPaymentRequest
 
 # `force_payment_method` per method (ATM and Nganluong: the ecommpay docs; bank transfer: the
 # Monetix docs).

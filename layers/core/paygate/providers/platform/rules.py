@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from paygate.api_models import EcommpayPayoutRequest, PlatformPaymentRequest
+from paygate.domain import Flow, Method, Operation
 from paygate.errors import LimitError, ValidationFailed
-from paygate.money import Method, Operation, check_amount
+from paygate.money import check_amount
 from paygate.providers.platform import banks
 from paygate.providers.platform.banks import Channel
-from paygate.requests import EcommpayPayoutRequest, Flow, PlatformPaymentRequest
 
 VIETCOMBANK_ID = 133
 VIETCOMBANK_MINIMUM = 20_000

@@ -24,17 +24,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from paygate.models import (
+from paygate.domain import (
     BankTransferInstructions,
     ClarificationAction,
     Failure,
     InstructionTexts,
+    PaymentStatus,
     ProviderUpdate,
     RedirectAction,
 )
 from paygate.money import parse_vnd
 from paygate.providers.platform import signing
-from paygate.status import PaymentStatus
 
 S = PaymentStatus
 # Every payment and operation status of providers.md §2.7 (official plugin/SDK constants).

@@ -22,22 +22,26 @@ from typing import Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
+from paygate.api_models import SmartglocalPaymentRequest
 from paygate.credentials import load_credentials
-from paygate.errors import InvalidState, MalformedRequest, ProviderError, SignatureInvalid
-from paygate.json_body import json_object
-from paygate.ledger import Ledger
-from paygate.lifecycle import Observation
-from paygate.masking import erase
-from paygate.models import (
+from paygate.domain import (
     Confirmation,
     Failure,
+    Method,
+    Operation,
     Payment,
+    PaymentStatus,
     Provider,
     ProviderUpdate,
     WebhookOutcome,
     payment_for,
 )
-from paygate.money import Method, Operation, check_amount
+from paygate.errors import InvalidState, MalformedRequest, ProviderError, SignatureInvalid
+from paygate.json_body import json_object
+from paygate.ledger import Ledger
+from paygate.lifecycle import Observation
+from paygate.masking import erase
+from paygate.money import check_amount
 from paygate.observability import logger, metrics
 from paygate.providers.smartglocal import signing
 from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
@@ -49,8 +53,6 @@ from paygate.providers.smartglocal.transformers import (
     payment_fields,
     update_from_session,
 )
-from paygate.requests import SmartglocalPaymentRequest
-from paygate.status import PaymentStatus
 
 WEBHOOK_PATH = "/webhooks/smartglocal"
 WEBHOOK_ACK = {"status": "ok"}

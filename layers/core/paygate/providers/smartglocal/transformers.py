@@ -29,8 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from paygate.models import Failure, Payment, ProviderUpdate, RedirectAction
-from paygate.status import PaymentStatus
+from paygate.domain import Failure, Payment, PaymentStatus, ProviderUpdate, RedirectAction
 
 PAYMENT_ID_KEY = "paygate_payment_id"  # our payment id in the session's metadata
 CURRENCY = "VND"

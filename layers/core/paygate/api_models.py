@@ -1,14 +1,24 @@
-"""Merchant API request bodies (snake_case JSON, unknown fields refused)."""
+"""The merchant API's wire models: request bodies (snake_case JSON, unknown fields refused),
+responses, and the one error shape."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from paygate.models import Confirmation
-from paygate.money import Method
+from paygate.domain import (
+    Confirmation,
+    Failure,
+    Flow,
+    Method,
+    NextAction,
+    Payment,
+    PaymentStatus,
+    PayoutDestination,
+    Provider,
+)
 
 Amount = Annotated[
     int, Field(strict=True, gt=0, description="Amount in VND major units (VND has no minor unit)")
@@ -81,14 +91,6 @@ class SmartglocalPaymentRequest(CreatePaymentRequest):
             "payment waits in `requires_confirmation` for POST /v1/payments/{id}/confirm or /cancel"
         ),
     ] = Confirmation.AUTO
-
-
-class Flow(StrEnum):
-    """How an ecommpay/Monetix payment starts: server to server through Gate, or by sending
-    the customer to the provider's hosted Payment Page."""
-
-    GATE = "gate"
-    PAYMENT_PAGE = "payment_page"
 
 
 class ReturnUrls(BaseModel):
@@ -208,3 +210,52 @@ class PayproPayoutRequest(PayoutRequestBase):
         str, Field(min_length=1, max_length=50, description="From GET /v1/paypro/banks")
     ]
     bank_number: Annotated[str, Field(pattern=r"^[0-9]{4,30}$")]
+
+
+class PaymentResponse(BaseModel):
+    """A payment as the merchant API returns it."""
+
+    id: Annotated[str, Field(description="Our payment id")]
+    provider: Provider
+    method: Method
+    status: PaymentStatus
+    amount: Annotated[int, Field(description="Requested amount, VND major units")]
+    amount_received: Annotated[
+        int | None, Field(description="Amount the provider reported as paid, if it differs")
+    ] = None
+    currency: str
+    merchant_reference: str
+    provider_reference: str | None = None
+    next_action: NextAction | None = None
+    failure: Failure | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentResponse:
+        return cls.model_validate(payment.model_dump())
+
+
+class PayoutResponse(PaymentResponse):
+    """A payout as the merchant API returns it (`id` starts with `po_`)."""
+
+    destination: PayoutDestination | None = None
+
+    @classmethod
+    def of(cls, payment: Payment) -> PayoutResponse:
+        return cls.model_validate(payment.model_dump())
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    payment_id: str | None = None
+    provider_code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API returns: `{"error": {"code", "message", "field", ...}}`."""
+
+    error: ErrorDetail

@@ -1,27 +1,87 @@
-"""Domain models shared by every provider: payments, next actions, failures, events."""
+"""The domain: every enum, payments and payouts, what providers report, and next actions.
+
+The bottom of the layer's import graph: it imports only `paygate.clock` and pydantic. The
+merchant API's models are in `paygate.api_models`, the SNS event in `paygate.events`, stored
+webhook records in `paygate.records` (beside the repository)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from paygate import clock
-from paygate.money import CURRENCY, Method
-from paygate.status import PaymentStatus
 
-if TYPE_CHECKING:
-    from paygate.requests import CreatePaymentRequest
-
-SCHEMA_VERSION = 1
+CURRENCY = "VND"
 
 
 def utcnow() -> datetime:
     """Now, from the gateway's clock (`paygate.clock`)."""
     return clock.now()
+
+
+class PaymentStatus(StrEnum):
+    """Where a payment or payout stands, as merchants see it."""
+
+    CREATED = "created"
+    PENDING = "pending"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    NEEDS_REVIEW = "needs_review"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+    @property
+    def rank(self) -> int:
+        """Position in the forward order; every terminal status shares the last rank."""
+        return _RANK[self]
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELLED,
+        PaymentStatus.EXPIRED,
+        PaymentStatus.NEEDS_REVIEW,
+    }
+)
+
+_ORDER = (
+    PaymentStatus.CREATED,
+    PaymentStatus.PENDING,
+    PaymentStatus.REQUIRES_CONFIRMATION,
+    PaymentStatus.REQUIRES_ACTION,
+    PaymentStatus.PROCESSING,
+)
+_RANK = {status: index for index, status in enumerate(_ORDER)} | {
+    status: len(_ORDER) for status in TERMINAL_STATUSES
+}
+
+
+class Method(StrEnum):
+    """Payment methods (our ids), one per provider product."""
+
+    EWALLET = "ewallet"
+    BANK_TRANSFER = "bank_transfer"
+    NAPAS_ATM = "napas_atm"
+    NGANLUONG_WALLET = "nganluong_wallet"
+    VIETQR = "vietqr"
+
+
+class Operation(StrEnum):
+    SALE = "sale"
+    PAYOUT = "payout"
 
 
 class Provider(StrEnum):
@@ -36,6 +96,29 @@ class Kind(StrEnum):
     PAYOUT = "payout"
 
 
+class Confirmation(StrEnum):
+    """Who confirms a payment the provider holds for confirmation (Smart Glocal
+    `ready_to_confirm`): the gateway at once (`auto`) or the merchant's API call (`manual`)."""
+
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
+class Flow(StrEnum):
+    """How an ecommpay/Monetix payment starts: server to server through Gate, or by sending
+    the customer to the provider's hosted Payment Page."""
+
+    GATE = "gate"
+    PAYMENT_PAGE = "payment_page"
+
+
+class WebhookOutcome(StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"
+    DUPLICATE = "duplicate"
+    UNKNOWN_PAYMENT = "unknown_payment"
+
+
 def new_payment_id(kind: Kind = Kind.PAYMENT) -> str:
     """`pay_`/`po_` + UTC timestamp + 10 random chars: sortable, unique, and safe as a
     provider trade number (letters, digits and `_` only)."""
@@ -47,14 +130,6 @@ def new_payment_id(kind: Kind = Kind.PAYMENT) -> str:
 def kind_of(payment_id: str) -> Kind:
     """Payout or payment, from our id's prefix (`po_` / `pay_`)."""
     return Kind.PAYOUT if payment_id.startswith("po_") else Kind.PAYMENT
-
-
-class Confirmation(StrEnum):
-    """Who confirms a payment the provider holds for confirmation (Smart Glocal
-    `ready_to_confirm`): the gateway at once (`auto`) or the merchant's API call (`manual`)."""
-
-    AUTO = "auto"
-    MANUAL = "manual"
 
 
 class RedirectAction(BaseModel):
@@ -178,7 +253,22 @@ class Payment(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-def payment_for(provider: Provider, request: CreatePaymentRequest, **extra: Any) -> Payment:
+class _CreateRequest(Protocol):
+    """What `payment_for`/`payout_for` read from a merchant's create request."""
+
+    @property
+    def method(self) -> Method: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def merchant_reference(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def metadata(self) -> dict[str, str]: ...
+
+
+def payment_for(provider: Provider, request: _CreateRequest, **extra: Any) -> Payment:
     """A new payment record for a merchant's create request (`extra`: provider fields)."""
     return Payment(
         id=new_payment_id(),
@@ -193,7 +283,7 @@ def payment_for(provider: Provider, request: CreatePaymentRequest, **extra: Any)
 
 
 def payout_for(
-    provider: Provider, request: Any, destination: PayoutDestination, **extra: Any
+    provider: Provider, request: _CreateRequest, destination: PayoutDestination, **extra: Any
 ) -> Payment:
     """A new payout record for a merchant's payout request."""
     return Payment(
@@ -224,110 +314,3 @@ class ProviderUpdate(BaseModel):
     currency: str | None = None
     next_action: NextAction | None = None
     failure: Failure | None = None
-
-
-class PaymentResponse(BaseModel):
-    """A payment as the merchant API returns it."""
-
-    id: Annotated[str, Field(description="Our payment id")]
-    provider: Provider
-    method: Method
-    status: PaymentStatus
-    amount: Annotated[int, Field(description="Requested amount, VND major units")]
-    amount_received: Annotated[
-        int | None, Field(description="Amount the provider reported as paid, if it differs")
-    ] = None
-    currency: str
-    merchant_reference: str
-    provider_reference: str | None = None
-    next_action: NextAction | None = None
-    failure: Failure | None = None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, payment: Payment) -> PaymentResponse:
-        return cls.model_validate(payment.model_dump())
-
-
-class PayoutResponse(PaymentResponse):
-    """A payout as the merchant API returns it (`id` starts with `po_`)."""
-
-    destination: PayoutDestination | None = None
-
-    @classmethod
-    def of(cls, payment: Payment) -> PayoutResponse:
-        return cls.model_validate(payment.model_dump())
-
-
-class StatusChanged(BaseModel):
-    """The SNS event published once per committed status change (DESIGN.md "Events")."""
-
-    event_id: str
-    type: Literal["payment.status_changed", "payout.status_changed"]
-    schema_version: int = SCHEMA_VERSION
-    payment_id: str
-    merchant_reference: str
-    provider: Provider
-    method: Method
-    status: PaymentStatus
-    previous_status: PaymentStatus | None
-    amount: int
-    amount_received: int | None
-    currency: str
-    version: int
-    occurred_at: datetime
-    provider_reference: str | None
-    next_action: NextAction | None
-    failure: Failure | None
-
-    @classmethod
-    def of(cls, payment: Payment, previous_status: PaymentStatus | None) -> StatusChanged:
-        return cls(
-            event_id=f"{payment.id}:{payment.version}",
-            type="payout.status_changed"
-            if payment.kind is Kind.PAYOUT
-            else "payment.status_changed",
-            payment_id=payment.id,
-            merchant_reference=payment.merchant_reference,
-            provider=payment.provider,
-            method=payment.method,
-            status=payment.status,
-            previous_status=previous_status,
-            amount=payment.amount,
-            amount_received=payment.amount_received,
-            currency=payment.currency,
-            version=payment.version,
-            occurred_at=payment.updated_at,
-            provider_reference=payment.provider_reference,
-            next_action=payment.next_action,
-            failure=payment.failure,
-        )
-
-    def attributes(self) -> dict[str, str]:
-        """SNS message attributes for subscription filter policies."""
-        return {
-            "type": self.type,
-            "provider": self.provider.value,
-            "method": self.method.value,
-            "status": self.status.value,
-        }
-
-
-class WebhookOutcome(StrEnum):
-    APPLIED = "applied"
-    STALE = "stale"
-    DUPLICATE = "duplicate"
-    UNKNOWN_PAYMENT = "unknown_payment"
-
-
-class WebhookRecord(BaseModel):
-    """One inbound provider notification as stored (masked), keyed by its dedupe key."""
-
-    provider: Provider
-    dedupe_key: str
-    payment_id: str | None
-    received_at: datetime = Field(default_factory=utcnow)
-    outcome: WebhookOutcome
-    body: dict[str, Any]

@@ -1,0 +1,66 @@
+"""The event every subscriber receives: one SNS message per committed status change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from paygate.domain import Failure, Kind, Method, NextAction, Payment, PaymentStatus, Provider
+
+SCHEMA_VERSION = 1
+
+
+class StatusChanged(BaseModel):
+    """The SNS event published once per committed status change (docs/events.md)."""
+
+    event_id: str
+    type: Literal["payment.status_changed", "payout.status_changed"]
+    schema_version: int = SCHEMA_VERSION
+    payment_id: str
+    merchant_reference: str
+    provider: Provider
+    method: Method
+    status: PaymentStatus
+    previous_status: PaymentStatus | None
+    amount: int
+    amount_received: int | None
+    currency: str
+    version: int
+    occurred_at: datetime
+    provider_reference: str | None
+    next_action: NextAction | None
+    failure: Failure | None
+
+    @classmethod
+    def of(cls, payment: Payment, previous_status: PaymentStatus | None) -> StatusChanged:
+        return cls(
+            event_id=f"{payment.id}:{payment.version}",
+            type="payout.status_changed"
+            if payment.kind is Kind.PAYOUT
+            else "payment.status_changed",
+            payment_id=payment.id,
+            merchant_reference=payment.merchant_reference,
+            provider=payment.provider,
+            method=payment.method,
+            status=payment.status,
+            previous_status=previous_status,
+            amount=payment.amount,
+            amount_received=payment.amount_received,
+            currency=payment.currency,
+            version=payment.version,
+            occurred_at=payment.updated_at,
+            provider_reference=payment.provider_reference,
+            next_action=payment.next_action,
+            failure=payment.failure,
+        )
+
+    def attributes(self) -> dict[str, str]:
+        """SNS message attributes for subscription filter policies."""
+        return {
+            "type": self.type,
+            "provider": self.provider.value,
+            "method": self.method.value,
+            "status": self.status.value,
+        }
