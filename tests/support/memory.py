@@ -1,18 +1,20 @@
 """An in-memory stand-in for `PaymentRepository` (same methods, same conditional-write
 semantics: version checks, store-once webhooks, refused in-place advances), so the lifecycle
-can be driven through thousands of simulated histories per run. The DynamoDB expressions
-themselves are covered by the integration tier against moto."""
+can be driven through thousands of simulated histories per run. A status change applies the
+same `Transition` object the DynamoDB write is generated from (`Transition.admits` is its
+condition, `Transition.applied_to` its update), so this model and the table cannot drift;
+tests/unit/test_transition_write.py checks the generated expressions against moto."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from paygate.domain import Payment, PaymentStatus, Provider, ProviderUpdate
+from paygate.domain import Payment, PaymentStatus, Provider
 from paygate.errors import ConcurrentUpdate
-from paygate.ledger import advance
 from paygate.lifecycle import FIRST_QUERY_AFTER
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook
+from paygate.transition import Transition
 
 
 class MemoryRepository:
@@ -79,55 +81,32 @@ class MemoryRepository:
         )
         return True
 
-    def _store(self, previous: Payment, updated: Payment) -> None:
-        if updated.status.is_terminal:
-            updated = updated.model_copy(
-                update={
-                    "reconcile_at": None,
-                    "reconcile_attempts": 0,
-                    "reconcile_not_found_since": None,
-                }
-            )
-        self.payments[updated.id] = updated
-        self.changes.append((updated.id, previous.status, updated.status, updated.version))
-
-    def save_change(
-        self, previous: Payment, updated: Payment, webhook: WebhookRecord | None = None
-    ) -> None:
-        self.calls += 1
-        current = self.payments.get(previous.id)
-        if webhook is not None and (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
-            raise DuplicateWebhook(webhook.dedupe_key)
-        if current is None or current.version != previous.version:
-            raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
-        if webhook is not None:
-            self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
-        self._store(current, updated)
-
-    def advance_in_place(
+    def apply_transition(
         self,
         payment_id: str,
-        provider: Provider,
-        update: ProviderUpdate,
-        allowed_from: frozenset[PaymentStatus],
+        transition: Transition,
         now: datetime,
-        webhook: WebhookRecord,
+        *,
+        version: int | None = None,
+        webhook: WebhookRecord | None = None,
     ) -> None:
+        """The repository's conditional write, evaluated by the transition itself: with
+        `version`, the payment must still be that version; without, it must admit it."""
         self.calls += 1
-        if (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
+        if webhook is not None and (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
             raise DuplicateWebhook(webhook.dedupe_key)
         current = self.payments.get(payment_id)
-        if current is None or current.provider is not provider:
+        if version is not None and (current is None or current.version != version):
+            raise ConcurrentUpdate(f"payment {payment_id} changed meanwhile")
+        if current is None or not transition.admits(current):
+            if version is not None:
+                raise ConcurrentUpdate(f"payment {payment_id} changed meanwhile")
             raise ChangeRefused(current)
-        success = update.status is PaymentStatus.SUCCEEDED
-        wrong_amount = success and update.amount_received not in (None, current.amount)
-        wrong_currency = success and update.currency not in (None, current.currency)
-        if current.status not in allowed_from or wrong_amount or wrong_currency:
-            raise ChangeRefused(current)
-        changed = advance(current, update, now)
-        assert changed is not None
-        self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
-        self._store(current, changed)
+        if webhook is not None:
+            self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
+        updated = transition.applied_to(current, now)
+        self.payments[payment_id] = updated
+        self.changes.append((payment_id, current.status, updated.status, updated.version))
 
     def record_webhook(self, webhook: WebhookRecord) -> None:
         self.calls += 1

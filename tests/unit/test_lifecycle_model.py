@@ -50,16 +50,17 @@ from hypothesis.stateful import (
 )
 
 from paygate import clock as gateway_clock
-from paygate import ledger as ledger_module
 from paygate import reconcile as reconcile_module
+from paygate import transition as transition_module
 from paygate.domain import Kind, Method, Payment, Provider
 from paygate.domain import PaymentStatus as S
 from paygate.errors import ProviderError
-from paygate.ledger import LATE_RESULT, PAID_AFTER_EXPIRY, Ledger
+from paygate.ledger import Ledger
 from paygate.lifecycle import LifecyclePolicy
 from paygate.observability import logger
 from paygate.reconcile import Reconciler
 from paygate.status import ENDED_WITHOUT_MONEY
+from paygate.transition import LATE_RESULT, PAID_AFTER_EXPIRY
 from tests.support.memory import ManualClock, MemoryRepository
 from tests.support.model import (
     MONEY_MOVED,
@@ -524,7 +525,7 @@ def _caught(examples: int = 3000) -> bool:
 
 def test_the_model_notices_a_dropped_late_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """Break the one way out of a terminal status: a late success must then be caught."""
-    monkeypatch.setattr(ledger_module, "late_result_target", lambda current, reported: False)
+    monkeypatch.setattr(transition_module, "late_result_target", lambda current, reported: False)
     assert _caught()
 
 

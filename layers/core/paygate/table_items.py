@@ -1,0 +1,137 @@
+"""The payments table's item format, as plain documents (`paygate.repository`, the only module
+that talks to DynamoDB, types and sends them): how values are stored, the payment item, and
+the conditional write of a `Transition`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+from paygate.domain import Payment, Provider
+from paygate.transition import Transition
+
+RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
+# Who wrote a payment item last: the ledger (a change the merchant sees: its stream record is
+# published) or the reconcile schedule (no version bump: the stream filter drops it, so no
+# `publish_status` invocation is spent on it).
+WRITTEN_BY = "written_by"
+BY_LEDGER = "ledger"
+BY_SCHEDULE = "schedule"
+FIRST_RECONCILE_AFTER = timedelta(seconds=60)
+EMPTY_KEY = "<empty key>"
+
+
+def provider_ref(provider: Provider, reference: str) -> str:
+    return f"{provider.value}#{reference}"
+
+
+def storable(value: Any) -> Any:
+    """DynamoDB takes no floats (stored as exact decimals) and numbers of at most 38 digits
+    (magnitude 1e-130 to 1e126): a number it cannot hold is kept as its text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        number = Decimal(str(value))
+        digits = len(number.as_tuple().digits)
+        exponent = number.adjusted() if number else 0
+        if digits > 38 or not -130 <= exponent <= 125:
+            return str(value)
+        return number if isinstance(value, float) else value
+    if isinstance(value, dict):  # an empty key breaks stream readers: it is renamed
+        return {(key or EMPTY_KEY): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
+def document_value(value: Any) -> Any:
+    """A value as it is stored: models as their JSON (without nulls), enums as their text."""
+    return to_jsonable_python(value, exclude_none=True)
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def payment_document(payment: Payment) -> dict[str, Any]:
+    """The stored payment item (untyped), with its index attributes."""
+    document = payment.model_dump(mode="json", exclude_none=True)
+    document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
+    document[WRITTEN_BY] = BY_LEDGER
+    if payment.status.is_terminal:
+        for name in ("reconcile_at", "reconcile_attempts", "reconcile_not_found_since"):
+            document.pop(name, None)
+    else:  # in the sparse reconcile index until final
+        due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER
+        document.update(reconcile_due=RECONCILE_DUE, reconcile_at=timestamp(due))
+    if payment.provider_reference:
+        document["provider_ref"] = provider_ref(payment.provider, payment.provider_reference)
+    return document
+
+
+class TransitionWrite:
+    """The UpdateExpression and ConditionExpression of one `Transition`, generated from it:
+    the condition is `Transition.admits` (and, after a read, the version read), the update is
+    `Transition.changes()` plus the item's own bookkeeping (version, `updated_at`, writer,
+    provider-reference index, reconcile index)."""
+
+    def __init__(self, transition: Transition, now: datetime, version: int | None) -> None:
+        self.names: dict[str, str] = {"#version": "version", "#by": WRITTEN_BY}
+        self.values: dict[str, Any] = {}
+        sets = [
+            "#version = #version + " + self._value("one", 1),
+            "updated_at = " + self._value("now", timestamp(now)),
+            "#by = " + self._value("by", BY_LEDGER),
+        ]
+        removes: list[str] = []
+        for field, value in transition.changes().items():
+            name = self._name(field)
+            if value is None:
+                removes.append(name)
+            else:
+                sets.append(f"{name} = {self._value(field, value)}")
+        if transition.provider_reference:
+            reference = provider_ref(transition.provider, transition.provider_reference)
+            sets.append(f"{self._name('provider_ref')} = {self._value('provider_ref', reference)}")
+        if transition.target.is_terminal:  # out of the sparse reconcile index
+            removes.append(self._name("reconcile_due"))
+        self.update = (
+            "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        )
+        conditions = [
+            "attribute_exists(pk)",
+            f"{self._name('provider')} = {self._value('provider', transition.provider)}",
+        ]
+        statuses = sorted(status.value for status in transition.allowed_from) or ["-"]
+        allowed = ", ".join(self._value(f"from{index}", s) for index, s in enumerate(statuses))
+        conditions.append(f"{self._name('status')} IN ({allowed})")
+        if transition.expected_amount is not None:
+            amount = self._value("amount", transition.expected_amount)
+            conditions.append(f"{self._name('amount')} = {amount}")
+        if transition.expected_currency is not None:
+            currency = self._value("currency", transition.expected_currency)
+            conditions.append(f"{self._name('currency')} = {currency}")
+        if version is not None:
+            conditions.append(f"#version = {self._value('expected', version)}")
+        self.condition = " AND ".join(conditions)
+
+    def _name(self, field: str) -> str:
+        self.names[f"#{field}"] = field
+        return f"#{field}"
+
+    def _value(self, name: str, value: Any) -> str:
+        self.values[f":{name}"] = storable(document_value(value))
+        return f":{name}"
+
+    def as_request(self, serialize: Callable[[Any], Any]) -> dict[str, Any]:
+        """The expressions, their names and their values typed by `serialize`."""
+        return {
+            "UpdateExpression": self.update,
+            "ConditionExpression": self.condition,
+            "ExpressionAttributeNames": self.names,
+            "ExpressionAttributeValues": {k: serialize(v) for k, v in self.values.items()},
+        }

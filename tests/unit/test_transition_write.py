@@ -1,0 +1,166 @@
+"""The repository's conditional write is generated from the transition the state machine
+decided, not restated: against DynamoDB (moto), for every (stored, reported) pair of statuses,
+the write goes through exactly when the rule allows it, and stores what the ledger returns."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from paygate.domain import (
+    Failure,
+    Method,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    QrAction,
+    RedirectAction,
+)
+from paygate.errors import ConcurrentUpdate
+from paygate.repository import ChangeRefused, PaymentRepository
+from paygate.status import can_transition
+from paygate.transition import decide, forward
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+PAIRS = list(itertools.product(PaymentStatus, PaymentStatus))
+
+
+@pytest.fixture(scope="module")
+def repository() -> Iterator[PaymentRepository]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="ap-southeast-1")
+        client.create_table(
+            TableName="payments",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield PaymentRepository("payments", timedelta(days=1), client=client)
+
+
+def stored(repository: PaymentRepository, status: PaymentStatus, **fields: Any) -> Payment:
+    """A payment in `status`, as the table holds it."""
+    payment = Payment(
+        id=f"pay_{status.value}_{len(fields)}_{next(_ids)}", provider=Provider.PAYPRO,
+        method=Method.VIETQR, amount=50000, merchant_reference="o", status=status, version=3,
+        next_action=QrAction(payment_link="https://x"), created_at=NOW, updated_at=NOW, **fields,
+    )  # fmt: skip
+    repository.create(payment)
+    found = repository.get(payment.id)
+    assert found is not None
+    return found
+
+
+_ids = itertools.count()
+
+
+def report(target: PaymentStatus) -> ProviderUpdate:
+    """What a provider might report for `target`, with the fields that target carries."""
+    if target is PaymentStatus.REQUIRES_ACTION:
+        return ProviderUpdate(status=target, next_action=RedirectAction(url="https://bank/pay"))
+    if target is PaymentStatus.SUCCEEDED:
+        return ProviderUpdate(status=target, amount_received=50000, provider_reference="r-1")
+    if target.is_terminal:
+        return ProviderUpdate(status=target, failure=Failure(code="x", message="reported"))
+    return ProviderUpdate(status=target, provider_reference="r-2")
+
+
+def refused(repository: PaymentRepository, payment: Payment, update: ProviderUpdate) -> bool:
+    try:
+        repository.apply_transition(payment.id, forward(Provider.PAYPRO, update), NOW)
+    except ChangeRefused as refusal:
+        assert refusal.current == payment  # the failed condition returns the payment as it is
+        return True
+    return False
+
+
+@pytest.mark.parametrize(("current", "target"), PAIRS, ids=lambda s: str(s))
+def test_the_blind_write_admits_exactly_the_forward_moves(
+    repository: PaymentRepository, current: PaymentStatus, target: PaymentStatus
+) -> None:
+    payment = stored(repository, current)
+    move = forward(Provider.PAYPRO, report(target))
+    assert move.admits(payment) is can_transition(current, target)
+    assert refused(repository, payment, report(target)) is not can_transition(current, target)
+    after = repository.get(payment.id)
+    assert after is not None
+    if move.admits(payment):
+        assert after == move.applied_to(payment, NOW)
+    else:
+        assert after == payment  # a refused write changes nothing
+
+
+@pytest.mark.parametrize(("current", "target"), PAIRS, ids=lambda s: str(s))
+def test_the_decided_write_stores_what_the_ledger_returns(
+    repository: PaymentRepository, current: PaymentStatus, target: PaymentStatus
+) -> None:
+    """After a read, `decide` also covers late results, amount mismatches and new actions."""
+    payment = stored(repository, current)
+    transition = decide(payment, report(target))
+    if transition is None:
+        return
+    assert transition.admits(payment)
+    repository.apply_transition(payment.id, transition, NOW, version=payment.version)
+    assert repository.get(payment.id) == transition.applied_to(payment, NOW)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        ProviderUpdate(status=PaymentStatus.SUCCEEDED, amount_received=49999),
+        ProviderUpdate(status=PaymentStatus.SUCCEEDED, currency="USD"),
+    ],
+)
+def test_a_success_for_another_amount_is_refused_blind_and_decided_as_needs_review(
+    repository: PaymentRepository, update: ProviderUpdate
+) -> None:
+    payment = stored(repository, PaymentStatus.REQUIRES_ACTION)
+    assert refused(repository, payment, update)
+    transition = decide(payment, update)
+    assert transition is not None and transition.target is PaymentStatus.NEEDS_REVIEW
+    repository.apply_transition(payment.id, transition, NOW, version=payment.version)
+    after = repository.get(payment.id)
+    assert after is not None and after.failure is not None
+    assert (after.status, after.failure.code) == (PaymentStatus.NEEDS_REVIEW, "amount_mismatch")
+
+
+def test_another_providers_payment_is_refused(repository: PaymentRepository) -> None:
+    payment = stored(repository, PaymentStatus.PENDING)
+    move = forward(Provider.SMARTGLOCAL, ProviderUpdate(status=PaymentStatus.PROCESSING))
+    assert not move.admits(payment)
+    with pytest.raises(ChangeRefused):
+        repository.apply_transition(payment.id, move, NOW)
+
+
+def test_a_decided_write_on_a_changed_payment_is_a_concurrent_update(
+    repository: PaymentRepository,
+) -> None:
+    payment = stored(repository, PaymentStatus.PENDING)
+    transition = decide(payment, ProviderUpdate(status=PaymentStatus.PROCESSING))
+    assert transition is not None
+    repository.apply_transition(payment.id, transition, NOW, version=payment.version)
+    with pytest.raises(ConcurrentUpdate):  # the same decision again: the version moved on
+        repository.apply_transition(payment.id, transition, NOW, version=payment.version)
+
+
+def test_a_final_transition_leaves_the_reconcile_schedule(repository: PaymentRepository) -> None:
+    payment = stored(repository, PaymentStatus.PROCESSING, reconcile_at=NOW, reconcile_attempts=4)
+    success = ProviderUpdate(status=PaymentStatus.SUCCEEDED)
+    repository.apply_transition(payment.id, forward(Provider.PAYPRO, success), NOW)
+    item = repository.client.get_item(
+        TableName="payments", Key={"pk": {"S": f"PAYMENT#{payment.id}"}, "sk": {"S": "PAYMENT"}}
+    )["Item"]
+    assert not {"reconcile_due", "reconcile_at", "reconcile_attempts"} & set(item)
