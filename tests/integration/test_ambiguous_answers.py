@@ -124,10 +124,6 @@ class Busy:
         self._refuse("PutItem")
         return self.client.put_item(**request)
 
-    def update_item(self, **request: Any) -> Any:
-        self._refuse("UpdateItem")
-        return self.client.update_item(**request)
-
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
 

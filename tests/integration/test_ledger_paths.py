@@ -72,20 +72,16 @@ def test_in_place_equals_read_then_write(repository: PaymentRepository, update: 
     the same item, and both equal what the ledger returns (`Transition.applied_to`)."""
     repository.create(payment("pay_a"))
     repository.create(payment("pay_b"))
-    repository.apply_transition(
-        "pay_a", forward(Provider.PAYPRO, update), NOW, webhook=record("a", "pay_a")
+    repository.advance_in_place(
+        "pay_a", forward(Provider.PAYPRO, update), NOW, record("a", "pay_a")
     )
     before = repository.get("pay_b")
     assert before is not None
     decided = decide(before, update)
     assert decided is not None
-    repository.apply_transition(
-        "pay_b", decided, NOW, version=before.version, webhook=record("b", "pay_b")
-    )
+    changed = repository.save_change(before, decided, NOW, record("b", "pay_b"))
     assert stored_item(repository, "pay_a") == stored_item(repository, "pay_b")
-    assert stored_item(repository, "pay_b") == decided.applied_to(before, NOW).model_dump(
-        exclude={"id"}
-    )
+    assert stored_item(repository, "pay_b") == changed.model_dump(exclude={"id"})
 
 
 @pytest.fixture

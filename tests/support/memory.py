@@ -81,32 +81,48 @@ class MemoryRepository:
         )
         return True
 
-    def apply_transition(
+    def save_change(
         self,
-        payment_id: str,
+        previous: Payment,
         transition: Transition,
         now: datetime,
-        *,
-        version: int | None = None,
         webhook: WebhookRecord | None = None,
-    ) -> None:
-        """The repository's conditional write, evaluated by the transition itself: with
-        `version`, the payment must still be that version; without, it must admit it."""
+    ) -> Payment:
+        """The repository's write after a read: the version read, and what the transition
+        admits (`Transition.admits`, the ConditionExpression's source)."""
         self.calls += 1
+        self._check_new(webhook)
+        current = self.payments.get(previous.id)
+        if current is None or current.version != previous.version:
+            raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
+        if not transition.admits(current):
+            raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
+        return self._store(current, transition, now, webhook)
+
+    def advance_in_place(
+        self, payment_id: str, transition: Transition, now: datetime, webhook: WebhookRecord
+    ) -> None:
+        """The repository's write without a read: only what the transition admits."""
+        self.calls += 1
+        self._check_new(webhook)
+        current = self.payments.get(payment_id)
+        if current is None or not transition.admits(current):
+            raise ChangeRefused(current)
+        self._store(current, transition, now, webhook)
+
+    def _check_new(self, webhook: WebhookRecord | None) -> None:
         if webhook is not None and (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
             raise DuplicateWebhook(webhook.dedupe_key)
-        current = self.payments.get(payment_id)
-        if version is not None and (current is None or current.version != version):
-            raise ConcurrentUpdate(f"payment {payment_id} changed meanwhile")
-        if current is None or not transition.admits(current):
-            if version is not None:
-                raise ConcurrentUpdate(f"payment {payment_id} changed meanwhile")
-            raise ChangeRefused(current)
+
+    def _store(
+        self, current: Payment, transition: Transition, now: datetime, webhook: WebhookRecord | None
+    ) -> Payment:
         if webhook is not None:
             self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
         updated = transition.applied_to(current, now)
-        self.payments[payment_id] = updated
-        self.changes.append((payment_id, current.status, updated.status, updated.version))
+        self.payments[updated.id] = updated
+        self.changes.append((updated.id, current.status, updated.status, updated.version))
+        return updated
 
     def record_webhook(self, webhook: WebhookRecord) -> None:
         self.calls += 1

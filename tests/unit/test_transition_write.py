@@ -22,8 +22,10 @@ from paygate.domain import (
     ProviderUpdate,
     QrAction,
     RedirectAction,
+    WebhookOutcome,
 )
 from paygate.errors import ConcurrentUpdate
+from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, PaymentRepository
 from paygate.status import can_transition
 from paygate.transition import decide, forward
@@ -78,9 +80,18 @@ def report(target: PaymentStatus) -> ProviderUpdate:
     return ProviderUpdate(status=target, provider_reference="r-2")
 
 
+def webhook(payment_id: str) -> WebhookRecord:
+    return WebhookRecord(
+        provider=Provider.PAYPRO, dedupe_key=f"key-{next(_ids)}", payment_id=payment_id,
+        outcome=WebhookOutcome.APPLIED, body={},
+    )  # fmt: skip
+
+
 def refused(repository: PaymentRepository, payment: Payment, update: ProviderUpdate) -> bool:
     try:
-        repository.apply_transition(payment.id, forward(Provider.PAYPRO, update), NOW)
+        repository.advance_in_place(
+            payment.id, forward(Provider.PAYPRO, update), NOW, webhook(payment.id)
+        )
     except ChangeRefused as refusal:
         assert refusal.current == payment  # the failed condition returns the payment as it is
         return True
@@ -113,8 +124,9 @@ def test_the_decided_write_stores_what_the_ledger_returns(
     if transition is None:
         return
     assert transition.admits(payment)
-    repository.apply_transition(payment.id, transition, NOW, version=payment.version)
-    assert repository.get(payment.id) == transition.applied_to(payment, NOW)
+    changed = repository.save_change(payment, transition, NOW)
+    assert changed == transition.applied_to(payment, NOW)
+    assert repository.get(payment.id) == changed
 
 
 @pytest.mark.parametrize(
@@ -131,7 +143,7 @@ def test_a_success_for_another_amount_is_refused_blind_and_decided_as_needs_revi
     assert refused(repository, payment, update)
     transition = decide(payment, update)
     assert transition is not None and transition.target is PaymentStatus.NEEDS_REVIEW
-    repository.apply_transition(payment.id, transition, NOW, version=payment.version)
+    repository.save_change(payment, transition, NOW)
     after = repository.get(payment.id)
     assert after is not None and after.failure is not None
     assert (after.status, after.failure.code) == (PaymentStatus.NEEDS_REVIEW, "amount_mismatch")
@@ -142,7 +154,7 @@ def test_another_providers_payment_is_refused(repository: PaymentRepository) -> 
     move = forward(Provider.SMARTGLOCAL, ProviderUpdate(status=PaymentStatus.PROCESSING))
     assert not move.admits(payment)
     with pytest.raises(ChangeRefused):
-        repository.apply_transition(payment.id, move, NOW)
+        repository.advance_in_place(payment.id, move, NOW, webhook(payment.id))
 
 
 def test_a_decided_write_on_a_changed_payment_is_a_concurrent_update(
@@ -151,16 +163,33 @@ def test_a_decided_write_on_a_changed_payment_is_a_concurrent_update(
     payment = stored(repository, PaymentStatus.PENDING)
     transition = decide(payment, ProviderUpdate(status=PaymentStatus.PROCESSING))
     assert transition is not None
-    repository.apply_transition(payment.id, transition, NOW, version=payment.version)
+    repository.save_change(payment, transition, NOW)
     with pytest.raises(ConcurrentUpdate):  # the same decision again: the version moved on
-        repository.apply_transition(payment.id, transition, NOW, version=payment.version)
+        repository.save_change(payment, transition, NOW)
 
 
 def test_a_final_transition_leaves_the_reconcile_schedule(repository: PaymentRepository) -> None:
     payment = stored(repository, PaymentStatus.PROCESSING, reconcile_at=NOW, reconcile_attempts=4)
     success = ProviderUpdate(status=PaymentStatus.SUCCEEDED)
-    repository.apply_transition(payment.id, forward(Provider.PAYPRO, success), NOW)
+    repository.advance_in_place(
+        payment.id, forward(Provider.PAYPRO, success), NOW, webhook(payment.id)
+    )
     item = repository.client.get_item(
         TableName="payments", Key={"pk": {"S": f"PAYMENT#{payment.id}"}, "sk": {"S": "PAYMENT"}}
     )["Item"]
     assert not {"reconcile_due", "reconcile_at", "reconcile_attempts"} & set(item)
+
+
+@pytest.mark.parametrize(("current", "target"), PAIRS, ids=lambda s: str(s))
+def test_the_write_after_a_read_is_conditioned_on_the_transition_too(
+    repository: PaymentRepository, current: PaymentStatus, target: PaymentStatus
+) -> None:
+    """Even at the version read, the put goes through only from a status the rule allows."""
+    payment = stored(repository, current)
+    move = forward(Provider.PAYPRO, report(target))
+    if move.admits(payment):
+        assert repository.save_change(payment, move, NOW) == move.applied_to(payment, NOW)
+        return
+    with pytest.raises(ConcurrentUpdate):
+        repository.save_change(payment, move, NOW)
+    assert repository.get(payment.id) == payment

@@ -106,12 +106,8 @@ class Ledger:
             transition = decide(payment, update)
             if transition is None:
                 return payment
-            now = self.clock()
             try:
-                self.repository.apply_transition(
-                    payment.id, transition, now, version=payment.version
-                )
-                return transition.applied_to(payment, now)
+                return self.repository.save_change(payment, transition, self.clock())
             except ConcurrentUpdate:
                 payment = self.get(payment.id)
         raise ConcurrentUpdate(f"payment {payment.id} is changing too often; retry")
@@ -174,8 +170,8 @@ class Ledger:
                 body=dict(body),
             )
             try:
-                self.repository.apply_transition(
-                    payment_id, forward(provider, update), self.clock(), webhook=record
+                self.repository.advance_in_place(
+                    payment_id, forward(provider, update), self.clock(), record
                 )
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
@@ -199,9 +195,7 @@ class Ledger:
                 if payment is None or transition is None:
                     self.repository.record_webhook(record)
                     return outcome
-                self.repository.apply_transition(
-                    payment.id, transition, self.clock(), version=payment.version, webhook=record
-                )
+                self.repository.save_change(payment, transition, self.clock(), record)
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
                 return WebhookOutcome.DUPLICATE

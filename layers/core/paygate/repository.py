@@ -3,8 +3,9 @@
 One table, two kinds of item:
 - payment: `pk = PAYMENT#<id>`, `sk = PAYMENT`, `entity = payment`, `provider_ref` for the
   `by_provider_reference` index, and while it is not final `reconcile_due`/`reconcile_at`
-  for the sparse `by_reconcile_due` index. Every status change is one conditional update
-  generated from its `paygate.transition.Transition` (`paygate.table_items`).
+  for the sparse `by_reconcile_due` index. Every status change is one conditional write
+  whose ConditionExpression (and, written in place, UpdateExpression) is generated from its
+  `paygate.transition.Transition` (`paygate.table_items`); after a read, also on `version`.
 - webhook: `pk = WEBHOOK#<provider>#<dedupe key>`, `sk = WEBHOOK`, `entity = webhook`, the
   masked raw notification and `expires_at` (TTL). Written with `attribute_not_exists(pk)` in
   the same transaction as the state change it caused, so a redelivery changes nothing.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -30,11 +32,13 @@ from paygate.table_items import (
     BY_SCHEDULE,
     RECONCILE_DUE,
     WRITTEN_BY,
-    TransitionWrite,
+    Expression,
     payment_document,
     provider_ref,
     storable,
     timestamp,
+    transition_condition,
+    transition_update,
 )
 from paygate.transition import Transition
 
@@ -229,53 +233,89 @@ class PaymentRepository:
             raise
         return True
 
-    def apply_transition(
+    def save_change(
         self,
-        payment_id: str,
+        previous: Payment,
         transition: Transition,
         now: datetime,
-        *,
-        version: int | None = None,
         webhook: WebhookRecord | None = None,
+    ) -> Payment:
+        """Write `previous` after `transition` (read before: the whole item is put), if nobody
+        changed it meanwhile, storing `webhook` in the same transaction; the payment as
+        stored. The condition is the transition's (`transition_condition`) and the version
+        read. Raises `ConcurrentUpdate` or `DuplicateWebhook`."""
+        changed = transition.applied_to(previous, now)
+        condition = transition_condition(transition, previous.version)
+        put = {
+            "TableName": self.table_name,
+            "Item": to_item(payment_document(changed)),
+            "ConditionExpression": condition.text,
+            **self._terms(condition),
+        }
+        refusal = ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
+        self._write("Put", put, webhook, lambda _: refusal)
+        return changed
+
+    def advance_in_place(
+        self, payment_id: str, transition: Transition, now: datetime, webhook: WebhookRecord
     ) -> None:
-        """Write `transition` to the payment as one conditional update generated from it
-        (`TransitionWrite`), storing `webhook` in the same transaction. With `version` (the
-        payment was read): only if nobody changed it meanwhile, else `ConcurrentUpdate`.
-        Without (nothing read): only if the stored payment admits the transition, else
-        `ChangeRefused` carrying the current payment (returned by the failed condition, so no
-        extra read). A stored webhook with the same key raises `DuplicateWebhook`."""
-        update = {
+        """Apply `transition` and store `webhook` in one transaction without reading first:
+        one conditional update, both expressions generated from the transition. Raises
+        `DuplicateWebhook`, or `ChangeRefused` carrying the current payment when the stored
+        payment does not admit it (returned by the failed condition, so no extra read)."""
+        condition = transition_condition(transition)
+        update = transition_update(transition, now)
+        request = {
             "TableName": self.table_name,
             "Key": payment_key(payment_id),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            **TransitionWrite(transition, now, version).as_request(_serializer.serialize),
+            "UpdateExpression": update.text,
+            "ConditionExpression": condition.text,
+            **self._terms(condition, update),
         }
+
+        def refused(item: dict[str, Any] | None) -> Exception:
+            return ChangeRefused(Payment.model_validate(from_item(item)) if item else None)
+
+        self._write("Update", request, webhook, refused)
+
+    @staticmethod
+    def _terms(*expressions: Expression) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for expression in expressions:
+            names |= expression.names
+            values |= {k: _serializer.serialize(v) for k, v in expression.values.items()}
+        return {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
+    def _write(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        webhook: WebhookRecord | None,
+        refused: Callable[[dict[str, Any] | None], Exception],
+    ) -> None:
+        """One conditional `Put` or `Update` of a payment, alone or in a transaction with the
+        webhook it came from; a failed condition raises `refused(the item as it is)`."""
         try:
             if webhook is None:
-                self._call("update_item", **update)
-            else:
-                items = [{"Update": update}, {"Put": self._webhook_put(webhook)}]
-                self._call("transact_write_items", TransactItems=items)
+                call = "put_item" if operation == "Put" else "update_item"
+                self._call(call, **request)
+                return
+            items = [{operation: request}, {"Put": self._webhook_put(webhook)}]
+            self._call("transact_write_items", TransactItems=items)
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
             if code == "ConditionalCheckFailedException":
-                raise self._refusal(payment_id, version, exc.response.get("Item")) from exc
+                raise refused(exc.response.get("Item")) from exc
             if code != "TransactionCanceledException" or webhook is None:
                 raise
             reasons = exc.response.get("CancellationReasons", [])
             if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
                 raise DuplicateWebhook(webhook.dedupe_key) from exc
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise self._refusal(payment_id, version, reasons[0].get("Item")) from exc
+                raise refused(reasons[0].get("Item")) from exc
             raise
-
-    @staticmethod
-    def _refusal(
-        payment_id: str, version: int | None, item: dict[str, Any] | None
-    ) -> ConcurrentUpdate | ChangeRefused:
-        if version is not None:
-            return ConcurrentUpdate(f"payment {payment_id} changed meanwhile")
-        return ChangeRefused(Payment.model_validate(from_item(item)) if item else None)
 
     def record_webhook(self, webhook: WebhookRecord) -> None:
         """Store a notification that changes no payment. Raises `DuplicateWebhook`."""

@@ -4,7 +4,6 @@ the conditional write of a `Transition`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -73,65 +72,66 @@ def payment_document(payment: Payment) -> dict[str, Any]:
     return document
 
 
-class TransitionWrite:
-    """The UpdateExpression and ConditionExpression of one `Transition`, generated from it:
-    the condition is `Transition.admits` (and, after a read, the version read), the update is
-    `Transition.changes()` plus the item's own bookkeeping (version, `updated_at`, writer,
-    provider-reference index, reconcile index)."""
+class Expression:
+    """One DynamoDB expression and the attribute names and values it uses."""
 
-    def __init__(self, transition: Transition, now: datetime, version: int | None) -> None:
-        self.names: dict[str, str] = {"#version": "version", "#by": WRITTEN_BY}
+    def __init__(self) -> None:
+        self.text = ""
+        self.names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
-        sets = [
-            "#version = #version + " + self._value("one", 1),
-            "updated_at = " + self._value("now", timestamp(now)),
-            "#by = " + self._value("by", BY_LEDGER),
-        ]
-        removes: list[str] = []
-        for field, value in transition.changes().items():
-            name = self._name(field)
-            if value is None:
-                removes.append(name)
-            else:
-                sets.append(f"{name} = {self._value(field, value)}")
-        if transition.provider_reference:
-            reference = provider_ref(transition.provider, transition.provider_reference)
-            sets.append(f"{self._name('provider_ref')} = {self._value('provider_ref', reference)}")
-        if transition.target.is_terminal:  # out of the sparse reconcile index
-            removes.append(self._name("reconcile_due"))
-        self.update = (
-            "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        )
-        conditions = [
-            "attribute_exists(pk)",
-            f"{self._name('provider')} = {self._value('provider', transition.provider)}",
-        ]
-        statuses = sorted(status.value for status in transition.allowed_from) or ["-"]
-        allowed = ", ".join(self._value(f"from{index}", s) for index, s in enumerate(statuses))
-        conditions.append(f"{self._name('status')} IN ({allowed})")
-        if transition.expected_amount is not None:
-            amount = self._value("amount", transition.expected_amount)
-            conditions.append(f"{self._name('amount')} = {amount}")
-        if transition.expected_currency is not None:
-            currency = self._value("currency", transition.expected_currency)
-            conditions.append(f"{self._name('currency')} = {currency}")
-        if version is not None:
-            conditions.append(f"#version = {self._value('expected', version)}")
-        self.condition = " AND ".join(conditions)
 
-    def _name(self, field: str) -> str:
+    def name(self, field: str) -> str:
         self.names[f"#{field}"] = field
         return f"#{field}"
 
-    def _value(self, name: str, value: Any) -> str:
-        self.values[f":{name}"] = storable(document_value(value))
-        return f":{name}"
+    def value(self, key: str, value: Any) -> str:
+        self.values[f":{key}"] = storable(document_value(value))
+        return f":{key}"
 
-    def as_request(self, serialize: Callable[[Any], Any]) -> dict[str, Any]:
-        """The expressions, their names and their values typed by `serialize`."""
-        return {
-            "UpdateExpression": self.update,
-            "ConditionExpression": self.condition,
-            "ExpressionAttributeNames": self.names,
-            "ExpressionAttributeValues": {k: serialize(v) for k, v in self.values.items()},
-        }
+
+def transition_condition(transition: Transition, version: int | None = None) -> Expression:
+    """`Transition.admits` as a ConditionExpression: the payment exists, is the transition's
+    provider's, is in `allowed_from` and (the amount check) of the expected amount and
+    currency; with `version` (the payment was read), also still that version."""
+    condition = Expression()
+    provider = condition.value("provider", transition.provider)
+    terms = ["attribute_exists(pk)", f"{condition.name('provider')} = {provider}"]
+    statuses = sorted(status.value for status in transition.allowed_from) or ["-"]
+    allowed = ", ".join(condition.value(f"from{i}", status) for i, status in enumerate(statuses))
+    terms.append(f"{condition.name('status')} IN ({allowed})")
+    if transition.expected_amount is not None:
+        amount = condition.value("amount", transition.expected_amount)
+        terms.append(f"{condition.name('amount')} = {amount}")
+    if transition.expected_currency is not None:
+        currency = condition.value("currency", transition.expected_currency)
+        terms.append(f"{condition.name('currency')} = {currency}")
+    if version is not None:
+        terms.append(f"{condition.name('version')} = {condition.value('expected', version)}")
+    condition.text = " AND ".join(terms)
+    return condition
+
+
+def transition_update(transition: Transition, now: datetime) -> Expression:
+    """`Transition.changes()` as an UpdateExpression, with the item's own bookkeeping:
+    version + 1, `updated_at`, the writer, the provider-reference index and (when final)
+    leaving the reconcile index; the same item `payment_document` gives after
+    `Transition.applied_to`."""
+    update = Expression()
+    sets = [
+        f"{update.name('version')} = {update.name('version')} + {update.value('one', 1)}",
+        f"{update.name('updated_at')} = {update.value('now', timestamp(now))}",
+        f"{update.name(WRITTEN_BY)} = {update.value('by', BY_LEDGER)}",
+    ]
+    removes: list[str] = []
+    for field, value in transition.changes().items():
+        if value is None:
+            removes.append(update.name(field))
+        else:
+            sets.append(f"{update.name(field)} = {update.value(field, value)}")
+    if transition.provider_reference:
+        reference = provider_ref(transition.provider, transition.provider_reference)
+        sets.append(f"{update.name('provider_ref')} = {update.value('provider_ref', reference)}")
+    if transition.target.is_terminal:  # out of the sparse reconcile index
+        removes.append(update.name("reconcile_due"))
+    update.text = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return update
