@@ -10,7 +10,8 @@ from typing import Any
 from paygate.domain import Provider, ProviderUpdate
 from paygate.json_body import json_object
 from paygate.providers.platform import signing
-from paygate.providers.platform.transformers import Callback, dedupe_key, update_from_callback
+from paygate.providers.platform.transformers import dedupe_key, update_from_callback
+from paygate.providers.platform.wire import Callback
 from paygate.webhooks import WebhookContract
 
 WEBHOOK_ACK = {"status": "ok"}
