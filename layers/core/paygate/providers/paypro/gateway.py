@@ -1,4 +1,5 @@
-"""Paypro flows: create a VietQR payin, ingest a verified notify."""
+"""Paypro flows on top of the shared ledger: VietQR payins and payouts, their notifies (one
+webhook contract, `paygate.providers.paypro.webhook`), status queries and the balance."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def payout_bank_list() -> PayoutBankList:
 
 
 class PayproGateway:
-    """Paypro payins on top of the shared ledger."""
+    """Paypro payins and payouts on top of the shared ledger."""
 
     def __init__(
         self,

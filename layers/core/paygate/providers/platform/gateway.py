@@ -4,7 +4,7 @@ clarification, query a payment's status, list banks.
 
 A Gate `sale` answer only means "accepted for processing": the payment becomes `pending` and
 the next action (redirect, transfer instructions, clarification) arrives by callback, whose
-`payment.id` is our payment id (providers.md §2.6)."""
+`payment.id` is our payment id (the platform's Callbacks documentation)."""
 
 from __future__ import annotations
 

@@ -31,55 +31,48 @@ _OPTION_1_TITLES = frozenset({"bankname", "number", "fullname", "branch", "conte
 _MODEL_FIELDS = frozenset(BankTransferInstructions.model_fields)
 
 # The Monetix docs' instruction texts ("Format of data for displaying the payment
-# instruction"), copied exactly, without their numbering.
+# instruction"), copied exactly, without their numbering; both options end alike.
+_VI_SHARED = [
+    'Vui lòng sử dụng các tính năng "Copy/Paste" có sẵn để sao chép chính xác các thông tin trên.',
+    "Các thông tin chuyển khoản chỉ sử dụng một lần. Vui lòng tạo yêu cầu thanh toán với "
+    "thông tin chuyển khoản mới ở lần nạp tiền tiếp theo.",
+    "Chúng tôi không chịu trách nhiệm cho bất kỳ sai sót chuyển tiền nào do Tài khoản Người "
+    "thụ hưởng không chính xác.",
+    "Một lần chuyển khoản được hoàn tất, số dư của bạn sẽ tự động được ghi có.",
+    "Vui lòng liên hệ với bộ phận Dịch vụ Khách hàng nếu bạn gặp vấn đề với chuyển khoản / "
+    "tiền gửi của mình.",
+]
+_EN_FIRST = "Please ensure you transfer to Beneficiary Account."
+_EN_LAST = [
+    "We are not responsible for any transfer errors to incorrect Beneficiary Account.",
+    "Once transfer completed, your balance will be automatically credited.",
+    "Please contact Customer Service (CS) if you have issues with your transfer/Deposits.",
+]
 OPTION_1_TEXTS = InstructionTexts(
     vi=[
         "Vui lòng chuyển khoản đúng thông tin Số tài khoản/Tên chủ tài khoản/Tên ngân hàng cùng "
         "với số tiền chính xác. Nếu bạn không chuyển khoản đúng các thông tin trên, giao dịch có "
         "thể bị chậm trễ hoặc chúng tôi không nhận được chuyển khoản từ bạn.",
-        'Vui lòng sử dụng các tính năng "Copy/Paste" có sẵn để sao chép chính xác các thông tin '
-        "trên.",
-        "Các thông tin chuyển khoản chỉ sử dụng một lần. Vui lòng tạo yêu cầu thanh toán với "
-        "thông tin chuyển khoản mới ở lần nạp tiền tiếp theo.",
-        "Chúng tôi không chịu trách nhiệm cho bất kỳ sai sót chuyển tiền nào do Tài khoản Người "
-        "thụ hưởng không chính xác.",
-        "Một lần chuyển khoản được hoàn tất, số dư của bạn sẽ tự động được ghi có.",
-        "Vui lòng liên hệ với bộ phận Dịch vụ Khách hàng nếu bạn gặp vấn đề với chuyển khoản / "
-        "tiền gửi của mình.",
+        *_VI_SHARED,
     ],
     en=[
-        "Please ensure you transfer to Beneficiary Account.",
+        _EN_FIRST,
         "IMPORTANT! Please copy Transaction ID and put in the Reference filed in your Bank "
         "application. Ensure Beneficiary Account and Amounts already correct. Please use "
         "available 'Copy/Paste' features.",
         "The transfer information is used only once. Please create a payment request with new "
         "transfer information on your next deposit.",
-        "We are not responsible for any transfer errors to incorrect Beneficiary Account.",
-        "Once transfer completed, your balance will be automatically credited.",
-        "Please contact Customer Service (CS) if you have issues with your transfer/Deposits.",
+        *_EN_LAST,
     ],
 )
 OPTION_2_TEXTS = InstructionTexts(
-    vi=[
-        "Hãy đảm bảo rằng bạn chuyển đến Tài khoản người thụ hưởng",
-        'Vui lòng sử dụng các tính năng "Copy/Paste" có sẵn để sao chép chính xác các thông tin '
-        "trên.",
-        "Các thông tin chuyển khoản chỉ sử dụng một lần. Vui lòng tạo yêu cầu thanh toán với "
-        "thông tin chuyển khoản mới ở lần nạp tiền tiếp theo.",
-        "Chúng tôi không chịu trách nhiệm cho bất kỳ sai sót chuyển tiền nào do Tài khoản Người "
-        "thụ hưởng không chính xác.",
-        "Một lần chuyển khoản được hoàn tất, số dư của bạn sẽ tự động được ghi có.",
-        "Vui lòng liên hệ với bộ phận Dịch vụ Khách hàng nếu bạn gặp vấn đề với chuyển khoản / "
-        "tiền gửi của mình.",
-    ],
+    vi=["Hãy đảm bảo rằng bạn chuyển đến Tài khoản người thụ hưởng", *_VI_SHARED],
     en=[
-        "Please ensure you transfer to Beneficiary Account.",
+        _EN_FIRST,
         "IMPORTANT! Please copy Transfer Code and put it in the Reference filed in your Bank "
         "application. Please ensure Beneficiary Account and Amounts already correct. Please use "
         "available 'Copy/Paste' features.",
-        "We are not responsible for any transfer errors to incorrect Beneficiary Account.",
-        "Once transfer completed, your balance will be automatically credited.",
-        "Please contact Customer Service (CS) if you have issues with your transfer/Deposits.",
+        *_EN_LAST,
     ],
 )
 

@@ -10,7 +10,7 @@ Confirmation (`ready_to_confirm`), chosen per payment at create:
   and the payment falls back to `requires_confirmation` with failure `auto_confirm_failed`
   (one published event): the merchant can confirm or cancel it through the API, and
   `refresh` (session/status, for the reconcile job) confirms it again. Smart Glocal itself
-  cancels a session left unconfirmed for 240 minutes (providers.md §1.7).
+  cancels a session left unconfirmed for 240 minutes (its webhooks documentation).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class SmartglocalGateway:
 
         def start(sent: Payment) -> ProviderUpdate:
             # Idempotency keys derive from our payment id, so a retried call cannot start a
-            # second payment (providers.md §1.9).
+            # second payment (Smart Glocal's idempotency keys, as the Bank 131 SDK sends them).
             if self.options.session_flow == "create_start":
                 created = client.create_session(
                     {"metadata": metadata_of(sent)}, f"{sent.id}-create"
