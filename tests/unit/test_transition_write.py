@@ -13,17 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from paygate.domain import (
-    Failure,
-    Method,
-    Payment,
-    PaymentStatus,
-    Provider,
-    ProviderUpdate,
-    QrAction,
-    RedirectAction,
-    WebhookOutcome,
-)
+from paygate import domain as d
+from paygate.domain import Payment, PaymentStatus, Provider, ProviderUpdate
 from paygate.errors import ConcurrentUpdate
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, PaymentRepository
@@ -57,8 +48,8 @@ def stored(repository: PaymentRepository, status: PaymentStatus, **fields: Any) 
     """A payment in `status`, as the table holds it."""
     payment = Payment(
         id=f"pay_{status.value}_{len(fields)}_{next(_ids)}", provider=Provider.PAYPRO,
-        method=Method.VIETQR, amount=50000, merchant_reference="o", status=status, version=3,
-        next_action=QrAction(payment_link="https://x"), created_at=NOW, updated_at=NOW, **fields,
+        method=d.Method.VIETQR, amount=50000, merchant_reference="o", status=status, version=3,
+        next_action=d.QrAction(payment_link="https://x"), created_at=NOW, updated_at=NOW, **fields,
     )  # fmt: skip
     repository.create(payment)
     found = repository.get(payment.id)
@@ -72,18 +63,18 @@ _ids = itertools.count()
 def report(target: PaymentStatus) -> ProviderUpdate:
     """What a provider might report for `target`, with the fields that target carries."""
     if target is PaymentStatus.REQUIRES_ACTION:
-        return ProviderUpdate(status=target, next_action=RedirectAction(url="https://bank/pay"))
+        return ProviderUpdate(status=target, next_action=d.RedirectAction(url="https://bank/pay"))
     if target is PaymentStatus.SUCCEEDED:
         return ProviderUpdate(status=target, amount_received=50000, provider_reference="r-1")
     if target.is_terminal:
-        return ProviderUpdate(status=target, failure=Failure(code="x", message="reported"))
+        return ProviderUpdate(status=target, failure=d.Failure(code="x", message="reported"))
     return ProviderUpdate(status=target, provider_reference="r-2")
 
 
 def webhook(payment_id: str) -> WebhookRecord:
     return WebhookRecord(
         provider=Provider.PAYPRO, dedupe_key=f"key-{next(_ids)}", payment_id=payment_id,
-        outcome=WebhookOutcome.APPLIED, body={},
+        outcome=d.WebhookOutcome.APPLIED, body={},
     )  # fmt: skip
 
 
@@ -98,10 +89,16 @@ def refused(repository: PaymentRepository, payment: Payment, update: ProviderUpd
     return False
 
 
-@pytest.mark.parametrize(("current", "target"), PAIRS, ids=lambda s: str(s))
+@pytest.fixture(params=PAIRS, ids=lambda pair: "-".join(pair))
+def pair(request: pytest.FixtureRequest) -> tuple[PaymentStatus, PaymentStatus]:
+    """Every (stored, reported) pair of statuses."""
+    return request.param  # type: ignore[no-any-return]
+
+
 def test_the_blind_write_admits_exactly_the_forward_moves(
-    repository: PaymentRepository, current: PaymentStatus, target: PaymentStatus
+    repository: PaymentRepository, pair: tuple[PaymentStatus, PaymentStatus]
 ) -> None:
+    current, target = pair
     payment = stored(repository, current)
     move = forward(Provider.PAYPRO, report(target))
     assert move.admits(payment) is can_transition(current, target)
@@ -114,11 +111,11 @@ def test_the_blind_write_admits_exactly_the_forward_moves(
         assert after == payment  # a refused write changes nothing
 
 
-@pytest.mark.parametrize(("current", "target"), PAIRS, ids=lambda s: str(s))
 def test_the_decided_write_stores_what_the_ledger_returns(
-    repository: PaymentRepository, current: PaymentStatus, target: PaymentStatus
+    repository: PaymentRepository, pair: tuple[PaymentStatus, PaymentStatus]
 ) -> None:
     """After a read, `decide` also covers late results, amount mismatches and new actions."""
+    current, target = pair
     payment = stored(repository, current)
     transition = decide(payment, report(target))
     if transition is None:
@@ -180,11 +177,11 @@ def test_a_final_transition_leaves_the_reconcile_schedule(repository: PaymentRep
     assert not {"reconcile_due", "reconcile_at", "reconcile_attempts"} & set(item)
 
 
-@pytest.mark.parametrize(("current", "target"), PAIRS, ids=lambda s: str(s))
 def test_the_write_after_a_read_is_conditioned_on_the_transition_too(
-    repository: PaymentRepository, current: PaymentStatus, target: PaymentStatus
+    repository: PaymentRepository, pair: tuple[PaymentStatus, PaymentStatus]
 ) -> None:
     """Even at the version read, the put goes through only from a status the rule allows."""
+    current, target = pair
     payment = stored(repository, current)
     move = forward(Provider.PAYPRO, report(target))
     if move.admits(payment):
