@@ -11,7 +11,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from paygate.domain import Payment, Provider
-from paygate.transition import Transition
+from paygate.transition import SCHEDULE_FIELDS, Transition
 
 RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
 # Who wrote a payment item last: the ledger (a change the merchant sees: its stream record is
@@ -62,7 +62,7 @@ def payment_document(payment: Payment) -> dict[str, Any]:
     document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
     document[WRITTEN_BY] = BY_LEDGER
     if payment.status.is_terminal:
-        for name in ("reconcile_at", "reconcile_attempts", "reconcile_not_found_since"):
+        for name in SCHEDULE_FIELDS:
             document.pop(name, None)
     else:  # in the sparse reconcile index until final
         due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER

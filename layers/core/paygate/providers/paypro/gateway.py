@@ -74,7 +74,7 @@ class PayproGateway:
         self.ledger = ledger
         self.secret_id = secret_id
         self.client_factory = client_factory
-        self.notifications = PayproNotifies(lambda: self.credentials().verification_secrets())
+        self.webhook_contract = PayproNotifies(lambda: self.credentials().verification_secrets())
 
     def credentials(self) -> PayproCredentials:
         return load_credentials(self.secret_id, PayproCredentials)
@@ -167,7 +167,7 @@ class PayproGateway:
     def ingest(self, raw_body: bytes, headers: Mapping[str, str] | None = None) -> WebhookOutcome:
         """Verify a notify's sign (any active secret), then store and apply it once
         (`paygate.webhooks.ingest`)."""
-        return webhooks.ingest(self.ledger, self.notifications, raw_body, headers)
+        return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
 
     def ingest_notify(self, raw_body: bytes | str) -> WebhookOutcome:
         """The webhook function's entry point (`ingest`)."""

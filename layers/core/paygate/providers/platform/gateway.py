@@ -143,7 +143,7 @@ class PlatformGateway:
         self.ledger = ledger
         self.config = config
         self.client_factory = client_factory
-        self.callbacks = PlatformCallbacks(
+        self.webhook_contract = PlatformCallbacks(
             config.provider, lambda: self.credentials().verification_secrets()
         )
 
@@ -240,7 +240,7 @@ class PlatformGateway:
         """Verify the signature (any active secret) over the values as received, then store the
         callback once and apply it to the payment named by `payment.id`
         (`paygate.webhooks.ingest`)."""
-        return webhooks.ingest(self.ledger, self.callbacks, raw_body, headers)
+        return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
 
     def ingest_callback(self, raw_body: bytes) -> WebhookOutcome:
         """The webhook functions' entry point (`ingest`)."""

@@ -82,7 +82,7 @@ class SmartglocalGateway:
         self.secret_id = secret_id
         self.client_factory = client_factory
         self.options = options or SmartglocalOptions()
-        self.webhooks = SmartglocalWebhooks(
+        self.webhook_contract = SmartglocalWebhooks(
             lambda: self.credentials().verification_keys(),
             self.options.amount_factor,
             self._auto_confirm,
@@ -146,7 +146,7 @@ class SmartglocalGateway:
         """Verify `X-PARTNER-SIGN` over the raw bytes (any active key), then store the webhook
         once and apply it (`paygate.webhooks.ingest`); unknown types are stored, counted and
         acknowledged; an `auto` payment's `ready_to_confirm` is confirmed once."""
-        return webhooks.ingest(self.ledger, self.webhooks, raw_body, headers)
+        return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
 
     def ingest_webhook(self, raw_body: bytes, signature: str | None) -> WebhookOutcome:
         """The webhook function's entry point (`ingest`, the signature header given alone)."""
