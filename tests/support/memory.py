@@ -7,6 +7,7 @@ tests/unit/test_transition_write.py checks the generated expressions against mot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from paygate.domain import Payment, PaymentStatus, Provider
@@ -143,3 +144,20 @@ class ManualClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def run_schedule(
+    repository: MemoryRepository, clock: ManualClock, run: Callable[[], object], delta: timedelta
+) -> None:
+    """EventBridge's rate(1 minute) over `delta` of simulated time: `run` (the reconcile job)
+    at each minute a payment is due, idle ticks skipped."""
+    end = clock() + delta
+    while True:
+        due = repository.next_due()
+        if due is None or due > end:
+            break
+        tick = due.replace(second=0, microsecond=0)
+        tick += timedelta(minutes=1) if tick < due else timedelta()
+        clock.now = max(clock.now, tick)
+        run()
+    clock.now = max(clock.now, end)

@@ -61,7 +61,7 @@ from paygate.observability import logger
 from paygate.reconcile import Reconciler
 from paygate.status import ENDED_WITHOUT_MONEY
 from paygate.transition import LATE_RESULT, PAID_AFTER_EXPIRY
-from tests.support.memory import ManualClock, MemoryRepository
+from tests.support.memory import ManualClock, MemoryRepository, run_schedule
 from tests.support.model import (
     MONEY_MOVED,
     PRODUCTS,
@@ -336,16 +336,7 @@ class LifecycleModel(RuleBasedStateMachine):
 
     def _run_for(self, delta: timedelta) -> None:
         """EventBridge's rate(1 minute) over `delta`, idle ticks skipped."""
-        end = self.clock() + delta
-        while True:
-            due = self.repository.next_due()
-            if due is None or due > end:
-                break
-            tick = due.replace(second=0, microsecond=0)
-            tick += timedelta(minutes=1) if tick < due else timedelta()
-            self.clock.now = max(self.clock.now, tick)
-            self.reconciler.run()
-        self.clock.now = max(self.clock.now, end)
+        run_schedule(self.repository, self.clock, self.reconciler.run, delta)
 
     # -- invariants ------------------------------------------------------------------------
 
