@@ -157,3 +157,15 @@ def test_no_hook_runs_for_updates_that_do_not_ask_for_the_payment(ledger: Ledger
     notes = Notes()
     ingest(ledger, notes, body("processing"))
     assert (notes.adjusted, notes.followed) == ([], [])
+
+
+def test_the_smartglocal_contract_reads_its_signature_header_in_any_case() -> None:
+    """API Gateway may hand headers over in any case; the docs' test vector signs `{}`."""
+    from paygate.providers.smartglocal.webhook import SmartglocalWebhooks
+    from tests.unit.test_smartglocal_signing import EXPECTED, PUBLIC
+
+    contract = SmartglocalWebhooks(lambda: [PUBLIC], 1, lambda payment, session: None)
+    assert contract.verify(b"{}", {"X-PARTNER-SIGN": EXPECTED})
+    assert contract.verify(b"{}", {"x-partner-sign": EXPECTED})
+    assert not contract.verify(b"{}", {})
+    assert not contract.verify(b"{ }", {"x-partner-sign": EXPECTED})  # not the bytes signed
