@@ -22,10 +22,10 @@ from paygate.domain import (
     QrAction,
     WebhookOutcome,
 )
-from paygate.ledger import Ledger, advance
+from paygate.ledger import Ledger
 from paygate.records import WebhookRecord
 from paygate.repository import PaymentRepository
-from paygate.status import allowed_predecessors
+from paygate.transition import decide, forward
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
@@ -68,16 +68,20 @@ def record(key: str, payment_id: str) -> WebhookRecord:
 
 @pytest.mark.parametrize("update", UPDATES)
 def test_in_place_equals_read_then_write(repository: PaymentRepository, update: Any) -> None:
+    """The blind forward write (webhook fast path) and the write decided after a read store
+    the same item, and both equal what the ledger returns (`Transition.applied_to`)."""
     repository.create(payment("pay_a"))
     repository.create(payment("pay_b"))
-    allowed = allowed_predecessors(update.status)
     repository.advance_in_place(
-        "pay_a", Provider.PAYPRO, update, allowed, NOW, record("a", "pay_a")
+        "pay_a", forward(Provider.PAYPRO, update), NOW, record("a", "pay_a")
     )
-    changed = advance(payment("pay_b"), update, NOW)
-    assert changed is not None
-    repository.save_change(payment("pay_b"), changed, record("b", "pay_b"))
+    before = repository.get("pay_b")
+    assert before is not None
+    decided = decide(before, update)
+    assert decided is not None
+    changed = repository.save_change(before, decided, NOW, record("b", "pay_b"))
     assert stored_item(repository, "pay_a") == stored_item(repository, "pay_b")
+    assert stored_item(repository, "pay_b") == changed.model_dump(exclude={"id"})
 
 
 @pytest.fixture

@@ -1,18 +1,21 @@
 """An in-memory stand-in for `PaymentRepository` (same methods, same conditional-write
 semantics: version checks, store-once webhooks, refused in-place advances), so the lifecycle
-can be driven through thousands of simulated histories per run. The DynamoDB expressions
-themselves are covered by the integration tier against moto."""
+can be driven through thousands of simulated histories per run. A status change applies the
+same `Transition` object the DynamoDB write is generated from (`Transition.admits` is its
+condition, `Transition.applied_to` its update), so this model and the table cannot drift;
+tests/unit/test_transition_write.py checks the generated expressions against moto."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from paygate.domain import Payment, PaymentStatus, Provider, ProviderUpdate
+from paygate.domain import Payment, PaymentStatus, Provider
 from paygate.errors import ConcurrentUpdate
-from paygate.ledger import advance
 from paygate.lifecycle import FIRST_QUERY_AFTER
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook
+from paygate.transition import Transition
 
 
 class MemoryRepository:
@@ -79,55 +82,48 @@ class MemoryRepository:
         )
         return True
 
-    def _store(self, previous: Payment, updated: Payment) -> None:
-        if updated.status.is_terminal:
-            updated = updated.model_copy(
-                update={
-                    "reconcile_at": None,
-                    "reconcile_attempts": 0,
-                    "reconcile_not_found_since": None,
-                }
-            )
-        self.payments[updated.id] = updated
-        self.changes.append((updated.id, previous.status, updated.status, updated.version))
-
     def save_change(
-        self, previous: Payment, updated: Payment, webhook: WebhookRecord | None = None
-    ) -> None:
+        self,
+        previous: Payment,
+        transition: Transition,
+        now: datetime,
+        webhook: WebhookRecord | None = None,
+    ) -> Payment:
+        """The repository's write after a read: the version read, and what the transition
+        admits (`Transition.admits`, the ConditionExpression's source)."""
         self.calls += 1
+        self._check_new(webhook)
         current = self.payments.get(previous.id)
-        if webhook is not None and (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
-            raise DuplicateWebhook(webhook.dedupe_key)
         if current is None or current.version != previous.version:
             raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
-        if webhook is not None:
-            self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
-        self._store(current, updated)
+        if not transition.admits(current):
+            raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
+        return self._store(current, transition, now, webhook)
 
     def advance_in_place(
-        self,
-        payment_id: str,
-        provider: Provider,
-        update: ProviderUpdate,
-        allowed_from: frozenset[PaymentStatus],
-        now: datetime,
-        webhook: WebhookRecord,
+        self, payment_id: str, transition: Transition, now: datetime, webhook: WebhookRecord
     ) -> None:
+        """The repository's write without a read: only what the transition admits."""
         self.calls += 1
-        if (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
-            raise DuplicateWebhook(webhook.dedupe_key)
+        self._check_new(webhook)
         current = self.payments.get(payment_id)
-        if current is None or current.provider is not provider:
+        if current is None or not transition.admits(current):
             raise ChangeRefused(current)
-        success = update.status is PaymentStatus.SUCCEEDED
-        wrong_amount = success and update.amount_received not in (None, current.amount)
-        wrong_currency = success and update.currency not in (None, current.currency)
-        if current.status not in allowed_from or wrong_amount or wrong_currency:
-            raise ChangeRefused(current)
-        changed = advance(current, update, now)
-        assert changed is not None
-        self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
-        self._store(current, changed)
+        self._store(current, transition, now, webhook)
+
+    def _check_new(self, webhook: WebhookRecord | None) -> None:
+        if webhook is not None and (webhook.provider.value, webhook.dedupe_key) in self.webhooks:
+            raise DuplicateWebhook(webhook.dedupe_key)
+
+    def _store(
+        self, current: Payment, transition: Transition, now: datetime, webhook: WebhookRecord | None
+    ) -> Payment:
+        if webhook is not None:
+            self.webhooks[(webhook.provider.value, webhook.dedupe_key)] = webhook
+        updated = transition.applied_to(current, now)
+        self.payments[updated.id] = updated
+        self.changes.append((updated.id, current.status, updated.status, updated.version))
+        return updated
 
     def record_webhook(self, webhook: WebhookRecord) -> None:
         self.calls += 1
@@ -148,3 +144,20 @@ class ManualClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def run_schedule(
+    repository: MemoryRepository, clock: ManualClock, run: Callable[[], object], delta: timedelta
+) -> None:
+    """EventBridge's rate(1 minute) over `delta` of simulated time: `run` (the reconcile job)
+    at each minute a payment is due, idle ticks skipped."""
+    end = clock() + delta
+    while True:
+        due = repository.next_due()
+        if due is None or due > end:
+            break
+        tick = due.replace(second=0, microsecond=0)
+        tick += timedelta(minutes=1) if tick < due else timedelta()
+        clock.now = max(clock.now, tick)
+        run()
+    clock.now = max(clock.now, end)

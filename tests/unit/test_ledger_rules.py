@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from paygate.domain import Method, Payment, PaymentStatus, Provider, ProviderUpdate, QrAction
 from paygate.errors import ProviderError, ProviderTimeout
-from paygate.ledger import advance, provider_failure_update
+from paygate.ledger import provider_failure_update
+from paygate.transition import advance
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

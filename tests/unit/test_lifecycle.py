@@ -25,7 +25,7 @@ from paygate.errors import ProviderError, ProviderTimeout
 from paygate.ledger import Ledger
 from paygate.lifecycle import LifecyclePolicy, Observation
 from paygate.reconcile import Reconciler
-from tests.support.memory import ManualClock, MemoryRepository
+from tests.support.memory import ManualClock, MemoryRepository, run_schedule
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 QR = QrAction(payment_link="https://pay.example/qr/1")
@@ -98,16 +98,7 @@ class World:
 
     def run_for(self, **delta: float) -> None:
         """EventBridge's rate(1 minute) over `delta` of simulated time, idle ticks skipped."""
-        end = self.clock() + timedelta(**delta)
-        while True:
-            due = self.repository.next_due()
-            if due is None or due > end:
-                break
-            tick = due.replace(second=0, microsecond=0)
-            tick += timedelta(minutes=1) if tick < due else timedelta()
-            self.clock.now = max(self.clock.now, tick)
-            self.reconciler.run()
-        self.clock.now = max(self.clock.now, end)
+        run_schedule(self.repository, self.clock, self.reconciler.run, timedelta(**delta))
 
     def get(self, payment: Payment) -> Payment:
         found = self.repository.payments[payment.id]

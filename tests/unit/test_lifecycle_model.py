@@ -50,17 +50,18 @@ from hypothesis.stateful import (
 )
 
 from paygate import clock as gateway_clock
-from paygate import ledger as ledger_module
 from paygate import reconcile as reconcile_module
+from paygate import transition as transition_module
 from paygate.domain import Kind, Method, Payment, Provider
 from paygate.domain import PaymentStatus as S
 from paygate.errors import ProviderError
-from paygate.ledger import LATE_RESULT, PAID_AFTER_EXPIRY, Ledger
+from paygate.ledger import Ledger
 from paygate.lifecycle import LifecyclePolicy
 from paygate.observability import logger
 from paygate.reconcile import Reconciler
 from paygate.status import ENDED_WITHOUT_MONEY
-from tests.support.memory import ManualClock, MemoryRepository
+from paygate.transition import LATE_RESULT, PAID_AFTER_EXPIRY
+from tests.support.memory import ManualClock, MemoryRepository, run_schedule
 from tests.support.model import (
     MONEY_MOVED,
     PRODUCTS,
@@ -335,16 +336,7 @@ class LifecycleModel(RuleBasedStateMachine):
 
     def _run_for(self, delta: timedelta) -> None:
         """EventBridge's rate(1 minute) over `delta`, idle ticks skipped."""
-        end = self.clock() + delta
-        while True:
-            due = self.repository.next_due()
-            if due is None or due > end:
-                break
-            tick = due.replace(second=0, microsecond=0)
-            tick += timedelta(minutes=1) if tick < due else timedelta()
-            self.clock.now = max(self.clock.now, tick)
-            self.reconciler.run()
-        self.clock.now = max(self.clock.now, end)
+        run_schedule(self.repository, self.clock, self.reconciler.run, delta)
 
     # -- invariants ------------------------------------------------------------------------
 
@@ -524,7 +516,7 @@ def _caught(examples: int = 3000) -> bool:
 
 def test_the_model_notices_a_dropped_late_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """Break the one way out of a terminal status: a late success must then be caught."""
-    monkeypatch.setattr(ledger_module, "late_result_target", lambda current, reported: False)
+    monkeypatch.setattr(transition_module, "late_result_target", lambda current, reported: False)
     assert _caught()
 
 

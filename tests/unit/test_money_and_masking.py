@@ -76,7 +76,7 @@ def test_log_lines_are_masked_like_stored_webhooks() -> None:
 def test_numbers_dynamodb_cannot_hold_are_stored_as_text() -> None:
     from decimal import Decimal
 
-    from paygate.repository import _storable
+    from paygate.table_items import storable as _storable
 
     assert _storable({"a": [1.5, 10**40, 1e200, 7, True]}) == {
         "a": [Decimal("1.5"), str(10**40), "1e+200", 7, True]
@@ -84,7 +84,8 @@ def test_numbers_dynamodb_cannot_hold_are_stored_as_text() -> None:
 
 
 def test_empty_keys_are_renamed_before_storing() -> None:
-    from paygate.repository import EMPTY_KEY, _storable
+    from paygate.table_items import EMPTY_KEY
+    from paygate.table_items import storable as _storable
 
     assert _storable({"": {"": 1}, "a": [{"": "x"}]}) == {
         EMPTY_KEY: {EMPTY_KEY: 1},

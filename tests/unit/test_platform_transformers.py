@@ -16,21 +16,25 @@ from paygate.domain import (
     PaymentStatus,
     RedirectAction,
 )
-from paygate.providers.platform.transformers import (
+from paygate.providers.platform.clarification import clarification_paths
+from paygate.providers.platform.instructions import (
     OPTION_1_TEXTS,
     OPTION_2_TEXTS,
+    instructions_from_display_data,
+)
+from paygate.providers.platform.transformers import (
     STATUS_MAP,
+    dedupe_key,
+    map_status,
+    update_from_callback,
+)
+from paygate.providers.platform.wire import (
     Callback,
     CallbackOperation,
     DisplayItem,
     GateAnswer,
     StatusAnswer,
     Sum,
-    clarification_paths,
-    dedupe_key,
-    instructions_from_display_data,
-    map_status,
-    update_from_callback,
 )
 
 S = PaymentStatus

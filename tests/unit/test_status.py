@@ -1,4 +1,5 @@
-"""The state machine over every (from, to) pair, against DESIGN.md's order written out here."""
+"""The state machine over every (from, to) pair, against the forward order of docs/lifecycle.md
+written out here."""
 
 from __future__ import annotations
 

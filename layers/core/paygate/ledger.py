@@ -1,5 +1,6 @@
 """The payment lifecycle every provider shares: record, apply provider updates through the
-state machine, store webhooks exactly once."""
+state machine (`paygate.transition`: one decided `Transition`, written as it was decided), store
+webhooks exactly once."""
 
 from __future__ import annotations
 
@@ -28,88 +29,9 @@ from paygate.errors import (
 from paygate.observability import logger
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook, PaymentRepository
-from paygate.status import allowed_predecessors, can_transition, late_result_target
-
-PAID_AFTER_EXPIRY = "paid_after_expiry"
-LATE_RESULT = "late_result"
+from paygate.transition import decide, forward
 
 MAX_WRITE_ATTEMPTS = 5
-
-
-def advance(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment | None:
-    """The payment after `update`, or None when the update may not change it (stale,
-    duplicate or backwards; a `requires_action` payment may get a new next action). A
-    reported success for another amount or currency becomes `needs_review`, never
-    `succeeded`."""
-    target, failure = update.status, update.failure
-    received = update.amount_received
-    if late_result_target(payment.status, target):
-        return _late_result(payment, update, now)
-    if target is PaymentStatus.SUCCEEDED:
-        wrong_amount = received is not None and received != payment.amount
-        wrong_currency = update.currency is not None and update.currency != payment.currency
-        if wrong_amount or wrong_currency:
-            target = PaymentStatus.NEEDS_REVIEW
-            failure = Failure(
-                code="amount_mismatch",
-                message=(
-                    f"provider reported {received if received is not None else payment.amount} "
-                    f"{update.currency or payment.currency}, expected {payment.amount} "
-                    f"{payment.currency}"
-                ),
-            )
-    if not (can_transition(payment.status, target) or _new_action(payment, target, update)):
-        return None
-    return payment.model_copy(
-        update={
-            "status": target,
-            "version": payment.version + 1,
-            "updated_at": now,
-            "provider_reference": update.provider_reference or payment.provider_reference,
-            "amount_received": received if received is not None else payment.amount_received,
-            "next_action": update.next_action if target is PaymentStatus.REQUIRES_ACTION else None,
-            "failure": failure,
-        }
-    )
-
-
-def _late_result(payment: Payment, update: ProviderUpdate, now: datetime) -> Payment:
-    """A provider reports money moved on a payment that had ended without money: never
-    dropped, never silently reversed; a merchant decides (docs/lifecycle.md, the one way out
-    of a terminal status)."""
-    expired = payment.status is PaymentStatus.EXPIRED
-    code = PAID_AFTER_EXPIRY if expired else LATE_RESULT
-    reported = update.status.value
-    if update.failure is not None and update.status is PaymentStatus.NEEDS_REVIEW:
-        reported = f"{reported} ({update.failure.code})"
-    failure = Failure(
-        code=code,
-        message=(
-            f"{payment.provider.value} reported the payment {reported} after the gateway had "
-            f"ended it as {payment.status.value}; check with the provider and decide"
-        ),
-        provider_code=update.failure.provider_code if update.failure else None,
-        provider_message=update.failure.provider_message if update.failure else None,
-    )
-    received = update.amount_received
-    return payment.model_copy(
-        update={
-            "status": PaymentStatus.NEEDS_REVIEW,
-            "version": payment.version + 1,
-            "updated_at": now,
-            "provider_reference": update.provider_reference or payment.provider_reference,
-            "amount_received": received if received is not None else payment.amount_received,
-            "next_action": None,
-            "failure": failure,
-        }
-    )
-
-
-def _new_action(payment: Payment, target: PaymentStatus, update: ProviderUpdate) -> bool:
-    """A payment waiting for the customer may be handed a different next action without a
-    status change (e.g. the redirect that follows a clarification)."""
-    waiting = payment.status is PaymentStatus.REQUIRES_ACTION is target
-    return waiting and update.next_action is not None and update.next_action != payment.next_action
 
 
 def provider_failure_update(error: ProviderError) -> ProviderUpdate:
@@ -181,15 +103,23 @@ class Ledger:
 
     def _apply(self, payment: Payment, update: ProviderUpdate) -> Payment:
         for _ in range(MAX_WRITE_ATTEMPTS):
-            changed = advance(payment, update, self.clock())
-            if changed is None:
+            transition = decide(payment, update)
+            if transition is None:
                 return payment
             try:
-                self.repository.save_change(payment, changed)
-                return changed
+                return self.repository.save_change(payment, transition, self.clock())
             except ConcurrentUpdate:
                 payment = self.get(payment.id)
         raise ConcurrentUpdate(f"payment {payment.id} is changing too often; retry")
+
+    def find(
+        self, provider: Provider, payment_id: str | None, provider_reference: str | None
+    ) -> Payment | None:
+        """The `provider`'s payment with this id, else with this provider reference."""
+        payment = self.repository.get(payment_id) if payment_id else None
+        if payment is None and provider_reference:
+            payment = self.repository.find_by_provider_reference(provider, provider_reference)
+        return payment if payment is not None and payment.provider is provider else None
 
     def record_unapplied(
         self,
@@ -239,10 +169,9 @@ class Ledger:
                 outcome=WebhookOutcome.APPLIED,
                 body=dict(body),
             )
-            target = update.status
             try:
                 self.repository.advance_in_place(
-                    payment_id, provider, update, allowed_predecessors(target), self.clock(), record
+                    payment_id, forward(provider, update), self.clock(), record
                 )
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
@@ -254,19 +183,19 @@ class Ledger:
             payment = self.repository.find_by_provider_reference(provider, provider_reference)
         for _ in range(MAX_WRITE_ATTEMPTS):
             outcome = WebhookOutcome.UNKNOWN_PAYMENT if payment is None else WebhookOutcome.STALE
-            changed = advance(payment, update, self.clock()) if payment else None
+            transition = decide(payment, update) if payment else None
             record = WebhookRecord(
                 provider=provider,
                 dedupe_key=dedupe_key,
                 payment_id=payment.id if payment else payment_id,
-                outcome=WebhookOutcome.APPLIED if changed else outcome,
+                outcome=WebhookOutcome.APPLIED if transition else outcome,
                 body=dict(body),
             )
             try:
-                if payment is None or changed is None:
+                if payment is None or transition is None:
                     self.repository.record_webhook(record)
                     return outcome
-                self.repository.save_change(payment, changed, record)
+                self.repository.save_change(payment, transition, self.clock(), record)
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
                 return WebhookOutcome.DUPLICATE

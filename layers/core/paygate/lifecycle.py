@@ -67,13 +67,12 @@ class WaitWindows:
 
     def customer_window(self, provider: Provider, method: Method) -> timedelta:
         """The window a new payment's customer gets (the Payment Page's `best_before`)."""
-        if provider is Provider.MONETIX:
-            return self.monetix_customer
-        if provider is Provider.ECOMMPAY:
-            return self.ecommpay_customer
-        if provider is Provider.PAYPRO:
-            return self.paypro_vietqr
-        return self.smartglocal_action
+        windows = {
+            Provider.MONETIX: self.monetix_customer,
+            Provider.ECOMMPAY: self.ecommpay_customer,
+            Provider.PAYPRO: self.paypro_vietqr,
+        }
+        return windows.get(provider, self.smartglocal_action)
 
 
 @dataclass(frozen=True)
@@ -90,11 +89,8 @@ class MotionWindows:
     smartglocal: timedelta = timedelta(minutes=270)
 
     def for_provider(self, provider: Provider) -> timedelta:
-        if provider is Provider.PAYPRO:
-            return self.paypro
-        if provider is Provider.SMARTGLOCAL:
-            return self.smartglocal
-        return self.platform
+        windows = {Provider.PAYPRO: self.paypro, Provider.SMARTGLOCAL: self.smartglocal}
+        return windows.get(provider, self.platform)
 
 
 @dataclass(frozen=True)

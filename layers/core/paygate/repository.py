@@ -3,7 +3,9 @@
 One table, two kinds of item:
 - payment: `pk = PAYMENT#<id>`, `sk = PAYMENT`, `entity = payment`, `provider_ref` for the
   `by_provider_reference` index, and while it is not final `reconcile_due`/`reconcile_at`
-  for the sparse `by_reconcile_due` index. Every change is a conditional write on `version`.
+  for the sparse `by_reconcile_due` index. Every status change is one conditional write
+  whose ConditionExpression (and, written in place, UpdateExpression) is generated from its
+  `paygate.transition.Transition` (`paygate.table_items`); after a read, also on `version`.
 - webhook: `pk = WEBHOOK#<provider>#<dedupe key>`, `sk = WEBHOOK`, `entity = webhook`, the
   masked raw notification and `expires_at` (TTL). Written with `attribute_not_exists(pk)` in
   the same transaction as the state change it caused, so a redelivery changes nothing.
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -23,21 +25,25 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from paygate import deadline
-from paygate.domain import Payment, PaymentStatus, Provider, ProviderUpdate
+from paygate.domain import Payment, Provider
 from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import WebhookRecord
+from paygate.table_items import (
+    BY_SCHEDULE,
+    RECONCILE_DUE,
+    WRITTEN_BY,
+    Expression,
+    payment_document,
+    provider_ref,
+    storable,
+    timestamp,
+    transition_condition,
+    transition_update,
+)
+from paygate.transition import Transition
 
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
 RECONCILE_INDEX = "by_reconcile_due"
-RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
-# Who wrote a payment item last: the ledger (a change the merchant sees: its stream record is
-# published) or the reconcile schedule (no version bump: the stream filter drops it, so no
-# `publish_status` invocation is spent on it).
-WRITTEN_BY = "written_by"
-BY_LEDGER = "ledger"
-BY_SCHEDULE = "schedule"
-FIRST_RECONCILE_AFTER = timedelta(seconds=60)
-EMPTY_KEY = "<empty key>"
 # DynamoDB's "not now" answers: retried with jittered backoff inside the deadline, then
 # `StorageBusy` (503 with Retry-After). Real DynamoDB cancels a transaction with reason
 # `TransactionConflict` when another request changes the same item at the same moment.
@@ -71,6 +77,18 @@ class ChangeRefused(Exception):
         self.current = current
 
 
+def payment_key(payment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": "PAYMENT"}}
+
+
+def to_item(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(storable(value)) for key, value in document.items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
 def _busy(exc: ClientError) -> bool:
     """A refusal that says "not now" rather than "no": conflicts and throttling."""
     code = exc.response.get("Error", {}).get("Code")
@@ -80,60 +98,6 @@ def _busy(exc: ClientError) -> bool:
         return False
     reasons = {r.get("Code") for r in exc.response.get("CancellationReasons", [])}
     return bool(reasons & BUSY_REASONS) and "ConditionalCheckFailed" not in reasons
-
-
-def _payment_key(payment_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": "PAYMENT"}}
-
-
-def _provider_ref(provider: Provider, reference: str) -> str:
-    return f"{provider.value}#{reference}"
-
-
-def _storable(value: Any) -> Any:
-    """DynamoDB takes no floats (stored as exact decimals) and numbers of at most 38 digits
-    (magnitude 1e-130 to 1e126): a number it cannot hold is kept as its text."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        number = Decimal(str(value))
-        digits = len(number.as_tuple().digits)
-        exponent = number.adjusted() if number else 0
-        if digits > 38 or not -130 <= exponent <= 125:
-            return str(value)
-        return number if isinstance(value, float) else value
-    if isinstance(value, dict):  # an empty key breaks stream readers: it is renamed
-        return {(key or EMPTY_KEY): _storable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_storable(item) for item in value]
-    return value
-
-
-def _to_item(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(_storable(value)) for key, value in document.items()}
-
-
-def _from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _payment_item(payment: Payment) -> dict[str, Any]:
-    document = payment.model_dump(mode="json", exclude_none=True)
-    document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
-    document[WRITTEN_BY] = BY_LEDGER
-    if payment.status.is_terminal:
-        for name in ("reconcile_at", "reconcile_attempts", "reconcile_not_found_since"):
-            document.pop(name, None)
-    else:  # in the sparse reconcile index until final
-        due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER
-        document.update(reconcile_due=RECONCILE_DUE, reconcile_at=_timestamp(due))
-    if payment.provider_reference:
-        document["provider_ref"] = _provider_ref(payment.provider, payment.provider_reference)
-    return _to_item(document)
 
 
 class PaymentRepository:
@@ -172,7 +136,7 @@ class PaymentRepository:
         transaction as the idempotency record (`paygate.idempotency`)."""
         return {
             "TableName": self.table_name,
-            "Item": _payment_item(payment),
+            "Item": to_item(payment_document(payment)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
 
@@ -182,10 +146,10 @@ class PaymentRepository:
 
     def get(self, payment_id: str) -> Payment | None:
         answer = self._call(
-            "get_item", TableName=self.table_name, Key=_payment_key(payment_id), ConsistentRead=True
+            "get_item", TableName=self.table_name, Key=payment_key(payment_id), ConsistentRead=True
         )
         item = answer.get("Item")
-        return Payment.model_validate(_from_item(item)) if item else None
+        return Payment.model_validate(from_item(item)) if item else None
 
     def find_by_provider_reference(self, provider: Provider, reference: str) -> Payment | None:
         answer = self._call(
@@ -193,11 +157,11 @@ class PaymentRepository:
             TableName=self.table_name,
             IndexName=PROVIDER_REFERENCE_INDEX,
             KeyConditionExpression="provider_ref = :ref",
-            ExpressionAttributeValues={":ref": {"S": _provider_ref(provider, reference)}},
+            ExpressionAttributeValues={":ref": {"S": provider_ref(provider, reference)}},
             Limit=1,
         )
         items = answer.get("Items") or []
-        return Payment.model_validate(_from_item(items[0])) if items else None
+        return Payment.model_validate(from_item(items[0])) if items else None
 
     def due(self, now: datetime, limit: int) -> list[Payment]:
         """Non-final payments whose next status query is due (the sparse reconcile index)."""
@@ -208,11 +172,11 @@ class PaymentRepository:
             KeyConditionExpression="reconcile_due = :due AND reconcile_at <= :now",
             ExpressionAttributeValues={
                 ":due": {"S": RECONCILE_DUE},
-                ":now": {"S": _timestamp(now)},
+                ":now": {"S": timestamp(now)},
             },
             Limit=limit,
         )
-        return [Payment.model_validate(_from_item(i)) for i in answer.get("Items") or []]
+        return [Payment.model_validate(from_item(i)) for i in answer.get("Items") or []]
 
     def next_due(self) -> datetime | None:
         """When the earliest non-final payment is next due for a status query (None: none)."""
@@ -242,7 +206,7 @@ class PaymentRepository:
         unless the payment changed meanwhile (then its new state decides). No version bump:
         nothing the merchant sees changes."""
         values: dict[str, Any] = {
-            ":at": {"S": _timestamp(at)},
+            ":at": {"S": timestamp(at)},
             ":attempts": {"N": str(attempts)},
             ":version": {"N": str(payment.version)},
         }
@@ -252,12 +216,12 @@ class PaymentRepository:
             expression += " REMOVE reconcile_not_found_since"
         else:
             expression += ", reconcile_not_found_since = :missing"
-            values[":missing"] = {"S": _timestamp(not_found_since)}
+            values[":missing"] = {"S": timestamp(not_found_since)}
         try:
             self._call(
                 "update_item",
                 TableName=self.table_name,
-                Key=_payment_key(payment.id),
+                Key=payment_key(payment.id),
                 UpdateExpression=expression,
                 ConditionExpression="#version = :version AND attribute_exists(reconcile_due)",
                 ExpressionAttributeNames={"#version": "version", "#by": WRITTEN_BY},
@@ -270,75 +234,87 @@ class PaymentRepository:
         return True
 
     def save_change(
-        self, previous: Payment, updated: Payment, webhook: WebhookRecord | None = None
-    ) -> None:
-        """Replace `previous` by `updated` if nobody changed it meanwhile, storing `webhook`
-        in the same transaction. Raises `ConcurrentUpdate` or `DuplicateWebhook`."""
-        payment_put = {
-            "Put": {
-                "TableName": self.table_name,
-                "Item": _payment_item(updated),
-                "ConditionExpression": "#version = :expected",
-                "ExpressionAttributeNames": {"#version": "version"},
-                "ExpressionAttributeValues": {":expected": {"N": str(previous.version)}},
-            }
+        self,
+        previous: Payment,
+        transition: Transition,
+        now: datetime,
+        webhook: WebhookRecord | None = None,
+    ) -> Payment:
+        """Write `previous` after `transition` (read before: the whole item is put), if nobody
+        changed it meanwhile, storing `webhook` in the same transaction; the payment as
+        stored. The condition is the transition's (`transition_condition`) and the version
+        read. Raises `ConcurrentUpdate` or `DuplicateWebhook`."""
+        changed = transition.applied_to(previous, now)
+        condition = transition_condition(transition, previous.version)
+        put = {
+            "TableName": self.table_name,
+            "Item": to_item(payment_document(changed)),
+            "ConditionExpression": condition.text,
+            **self._terms(condition),
         }
-        if webhook is None:
-            try:
-                self._call("put_item", **payment_put["Put"])
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                    raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile") from exc
-                raise
-            return
-        items = [payment_put, {"Put": self._webhook_put(webhook)}]
-        try:
-            self._call("transact_write_items", TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise DuplicateWebhook(webhook.dedupe_key) from exc
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise ConcurrentUpdate(f"payment {previous.id} changed meanwhile") from exc
-            raise
+        refusal = ConcurrentUpdate(f"payment {previous.id} changed meanwhile")
+        self._write("Put", put, webhook, lambda _: refusal)
+        return changed
 
     def advance_in_place(
-        self,
-        payment_id: str,
-        provider: Provider,
-        update: ProviderUpdate,
-        allowed_from: frozenset[PaymentStatus],
-        now: datetime,
-        webhook: WebhookRecord,
+        self, payment_id: str, transition: Transition, now: datetime, webhook: WebhookRecord
     ) -> None:
-        """Apply `update` and store `webhook` in one transaction without reading first: the
-        payment must exist, belong to `provider`, be in `allowed_from`, and (for a success)
-        match the reported amount and currency. Raises `DuplicateWebhook`, or `ChangeRefused`
-        carrying the current payment (returned by the failed condition, so no extra read)."""
-        expression = _AdvanceExpression(provider, update, allowed_from, now)
-        payment_update = {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": _payment_key(payment_id),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                **expression.as_request(),
-            }
+        """Apply `transition` and store `webhook` in one transaction without reading first:
+        one conditional update, both expressions generated from the transition. Raises
+        `DuplicateWebhook`, or `ChangeRefused` carrying the current payment when the stored
+        payment does not admit it (returned by the failed condition, so no extra read)."""
+        condition = transition_condition(transition)
+        update = transition_update(transition, now)
+        request = {
+            "TableName": self.table_name,
+            "Key": payment_key(payment_id),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "UpdateExpression": update.text,
+            "ConditionExpression": condition.text,
+            **self._terms(condition, update),
         }
-        items = [payment_update, {"Put": self._webhook_put(webhook)}]
+
+        def refused(item: dict[str, Any] | None) -> Exception:
+            return ChangeRefused(Payment.model_validate(from_item(item)) if item else None)
+
+        self._write("Update", request, webhook, refused)
+
+    @staticmethod
+    def _terms(*expressions: Expression) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for expression in expressions:
+            names |= expression.names
+            values |= {k: _serializer.serialize(v) for k, v in expression.values.items()}
+        return {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
+    def _write(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        webhook: WebhookRecord | None,
+        refused: Callable[[dict[str, Any] | None], Exception],
+    ) -> None:
+        """One conditional `Put` or `Update` of a payment, alone or in a transaction with the
+        webhook it came from; a failed condition raises `refused(the item as it is)`."""
         try:
+            if webhook is None:
+                call = "put_item" if operation == "Put" else "update_item"
+                self._call(call, **request)
+                return
+            items = [{operation: request}, {"Put": self._webhook_put(webhook)}]
             self._call("transact_write_items", TransactItems=items)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            code = exc.response["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
+                raise refused(exc.response.get("Item")) from exc
+            if code != "TransactionCanceledException" or webhook is None:
                 raise
             reasons = exc.response.get("CancellationReasons", [])
             if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
                 raise DuplicateWebhook(webhook.dedupe_key) from exc
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                item = reasons[0].get("Item")
-                current = Payment.model_validate(_from_item(item)) if item else None
-                raise ChangeRefused(current) from exc
+                raise refused(reasons[0].get("Item")) from exc
             raise
 
     def record_webhook(self, webhook: WebhookRecord) -> None:
@@ -361,74 +337,6 @@ class PaymentRepository:
         )
         return {
             "TableName": self.table_name,
-            "Item": _to_item(document),
+            "Item": to_item(document),
             "ConditionExpression": "attribute_not_exists(pk)",
-        }
-
-
-class _AdvanceExpression:
-    """The UpdateExpression and ConditionExpression that move a payment forward in place,
-    with the same effect as `paygate.ledger.advance` on the stored record."""
-
-    def __init__(
-        self,
-        provider: Provider,
-        update: ProviderUpdate,
-        allowed_from: frozenset[PaymentStatus],
-        now: datetime,
-    ) -> None:
-        self.names: dict[str, str] = {"#status": "status", "#version": "version", "#by": WRITTEN_BY}
-        self.values: dict[str, Any] = {}
-        sets = ["#status = :target", "#version = #version + :one", "updated_at = :now", "#by = :by"]
-        self._value(":by", BY_LEDGER)
-        removes: list[str] = []
-        self._value(":target", update.status.value)
-        self._value(":one", 1)
-        self._value(":now", _timestamp(now))
-        keeps_action = update.status is PaymentStatus.REQUIRES_ACTION and update.next_action
-        if keeps_action and update.next_action is not None:
-            sets.append("next_action = :next_action")
-            self._value(":next_action", update.next_action.model_dump(mode="json"))
-        else:
-            removes.append("next_action")
-        if update.failure is not None:
-            sets.append("failure = :failure")
-            self._value(":failure", update.failure.model_dump(mode="json", exclude_none=True))
-        else:
-            removes.append("failure")
-        if update.provider_reference:
-            sets += ["provider_reference = :reference", "provider_ref = :reference_key"]
-            self._value(":reference", update.provider_reference)
-            self._value(":reference_key", _provider_ref(provider, update.provider_reference))
-        if update.amount_received is not None:
-            sets.append("amount_received = :received")
-            self._value(":received", update.amount_received)
-        if update.status.is_terminal:  # out of the sparse reconcile index
-            removes += ["reconcile_due", "reconcile_at", "reconcile_not_found_since"]
-        conditions = ["attribute_exists(pk)", "provider = :provider"]
-        self._value(":provider", provider.value)
-        statuses = sorted(status.value for status in allowed_from) or ["-"]
-        for index, status in enumerate(statuses):
-            self._value(f":from{index}", status)
-        conditions.append(f"#status IN ({', '.join(f':from{i}' for i in range(len(statuses)))})")
-        if update.status is PaymentStatus.SUCCEEDED:
-            if update.amount_received is not None:
-                conditions.append("amount = :received")
-            if update.currency is not None:
-                conditions.append("currency = :currency")
-                self._value(":currency", update.currency)
-        self.update = (
-            "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        )
-        self.condition = " AND ".join(conditions)
-
-    def _value(self, name: str, value: Any) -> None:
-        self.values[name] = _serializer.serialize(_storable(value))
-
-    def as_request(self) -> dict[str, Any]:
-        return {
-            "UpdateExpression": self.update,
-            "ConditionExpression": self.condition,
-            "ExpressionAttributeNames": self.names,
-            "ExpressionAttributeValues": self.values,
         }

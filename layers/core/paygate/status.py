@@ -6,6 +6,7 @@ moves forward in that order; a terminal status never changes, with one documente
 (docs/lifecycle.md): a provider report that money moved (`succeeded`, `processing` or a
 provider's own `needs_review`) on a payment that ended without money (`expired`, `cancelled`,
 `failed`) becomes `needs_review` (`late_result_target`), so a late result is never dropped.
+This module is the order; `paygate.transition` decides each change from it, once.
 """
 
 from __future__ import annotations

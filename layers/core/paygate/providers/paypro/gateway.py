@@ -1,13 +1,14 @@
-"""Paypro flows: create a VietQR payin, ingest a verified notify."""
+"""Paypro flows on top of the shared ledger: VietQR payins and payouts, their notifies (one
+webhook contract, `paygate.providers.paypro.webhook`), status queries and the balance."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from paygate import webhooks
 from paygate.credentials import load_credentials
 from paygate.domain import (
     Kind,
@@ -17,25 +18,19 @@ from paygate.domain import (
     PayoutDestination,
     Provider,
     WebhookOutcome,
-    kind_of,
     payment_for,
     payout_for,
 )
-from paygate.errors import MalformedRequest, SignatureInvalid
-from paygate.json_body import json_object
 from paygate.ledger import Ledger
-from paygate.masking import erase
 from paygate.money import check_amount, parse_vnd
-from paygate.observability import metrics
-from paygate.providers.paypro import payouts, signing
+from paygate.providers.paypro import payouts
 from paygate.providers.paypro.credentials import PayproCredentials
 from paygate.providers.paypro.transformers import (
-    Notify,
-    update_from_notify,
     update_from_payin,
     update_from_payout,
     update_from_query,
 )
+from paygate.providers.paypro.webhook import NOTIFY_ACK, PayproNotifies
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
     from paygate.api_models import PayproPaymentRequest, PayproPayoutRequest
@@ -43,7 +38,7 @@ if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhoo
     from paygate.providers.paypro.client import PayproClient
 
 WEBHOOK_PATH = "/webhooks/paypro"
-NOTIFY_ACK = "OK"
+__all__ = ["NOTIFY_ACK", "WEBHOOK_PATH", "PayproGateway"]
 
 
 class BalanceResponse(BaseModel):
@@ -68,7 +63,7 @@ def payout_bank_list() -> PayoutBankList:
 
 
 class PayproGateway:
-    """Paypro payins on top of the shared ledger."""
+    """Paypro payins and payouts on top of the shared ledger."""
 
     def __init__(
         self,
@@ -79,6 +74,7 @@ class PayproGateway:
         self.ledger = ledger
         self.secret_id = secret_id
         self.client_factory = client_factory
+        self.webhook_contract = PayproNotifies(lambda: self.credentials().verification_secrets())
 
     def credentials(self) -> PayproCredentials:
         return load_credentials(self.secret_id, PayproCredentials)
@@ -168,23 +164,11 @@ class PayproGateway:
             unsettled=parse_vnd(answer.unsettledAmount or "0") or 0,
         )
 
+    def ingest(self, raw_body: bytes, headers: Mapping[str, str] | None = None) -> WebhookOutcome:
+        """Verify a notify's sign (any active secret), then store and apply it once
+        (`paygate.webhooks.ingest`)."""
+        return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
+
     def ingest_notify(self, raw_body: bytes | str) -> WebhookOutcome:
-        """Verify the notify's sign (any active secret), then store and apply it once."""
-        fields = json_object(raw_body, numbers_as_text=True)  # sign over the text received
-        if not signing.is_valid(fields, self.credentials().verification_secrets()):
-            metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
-            raise SignatureInvalid("missing or invalid sign", field="sign")
-        try:
-            notify = Notify.model_validate(fields)
-        except ValidationError as exc:
-            field = ".".join(str(part) for part in exc.errors()[0]["loc"])
-            raise MalformedRequest(
-                f"notify field {field} is missing or invalid", field=field
-            ) from exc
-        return self.ledger.ingest(
-            Provider.PAYPRO,
-            notify.dedupe_key(),
-            erase(fields),
-            update_from_notify(notify, kind_of(notify.tradeNo)),
-            payment_id=notify.tradeNo,  # our payment id: no lookup by platFormTradeNo needed
-        )
+        """The webhook function's entry point (`ingest`)."""
+        return self.ingest(raw_body if isinstance(raw_body, bytes) else raw_body.encode())

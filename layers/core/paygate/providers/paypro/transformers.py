@@ -68,7 +68,7 @@ class Envelope(_Wire):
 
 
 class Notify(_Wire):
-    """The Payment Notify callback (providers.md §3.4)."""
+    """The Payment Notify callback (Paypro's "Payment Notify API")."""
 
     status: str = Field(min_length=1)
     message: str | None = None
@@ -161,7 +161,7 @@ def update_from_notify(notify: Notify, kind: Kind = Kind.PAYMENT) -> ProviderUpd
 
 def update_from_payin(data: PayinData) -> ProviderUpdate:
     """A created payin (`0000` or `0015`, assumed both to mean "order created") waits for the
-    customer to pay through the payment link; any other status is a refusal (providers.md §3.3:
+    customer to pay through the payment link; any other status is a refusal (Paypro's "Payment API":
     the payin answer's `data.status` values beyond the docs' example are INFERRED). A missing
     status or a system code says nothing final: `pending`, settled by query."""
     status = data.status or ""

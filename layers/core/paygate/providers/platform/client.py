@@ -14,7 +14,7 @@ from paygate.errors import ProviderError
 from paygate.providers import http
 from paygate.providers.platform import signing
 from paygate.providers.platform.credentials import PlatformCredentials
-from paygate.providers.platform.transformers import GateAnswer, StatusAnswer
+from paygate.providers.platform.wire import GateAnswer, StatusAnswer
 
 PAYMENT_ID_EXISTS = "3041"
 

@@ -4,7 +4,7 @@ clarification, query a payment's status, list banks.
 
 A Gate `sale` answer only means "accepted for processing": the payment becomes `pending` and
 the next action (redirect, transfer instructions, clarification) arrives by callback, whose
-`payment.id` is our payment id (providers.md §2.6)."""
+`payment.id` is our payment id (the platform's Callbacks documentation)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import ValidationError
-
+from paygate import webhooks
 from paygate.credentials import load_credentials
 from paygate.domain import (
     CURRENCY,
@@ -34,19 +32,17 @@ from paygate.domain import (
 )
 from paygate.errors import (
     InvalidState,
-    MalformedRequest,
     ProviderError,
-    SignatureInvalid,
     ValidationFailed,
 )
-from paygate.json_body import json_object
 from paygate.ledger import Ledger
-from paygate.masking import erase, mask_pan
-from paygate.observability import logger, metrics
-from paygate.providers.platform import banks, signing
+from paygate.masking import mask_pan
+from paygate.observability import logger
+from paygate.providers.platform import banks
 from paygate.providers.platform.banks import BankList, Channel
 from paygate.providers.platform.credentials import PlatformCredentials
-from paygate.providers.platform.transformers import Callback, dedupe_key, update_from_callback
+from paygate.providers.platform.transformers import update_from_callback
+from paygate.providers.platform.webhook import WEBHOOK_ACK, PlatformCallbacks
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
     from paygate.api_models import (
@@ -57,7 +53,7 @@ if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhoo
     from paygate.lifecycle import Observation
     from paygate.providers.platform.client import PlatformClient
 
-WEBHOOK_ACK = {"status": "ok"}
+__all__ = ["WEBHOOK_ACK", "PlatformConfig", "PlatformGateway", "PlatformGateways"]
 SALE_PATHS = {
     Method.NAPAS_ATM: "/v2/payment/atm/vietnam/sale",
     Method.NGANLUONG_WALLET: "/v2/payment/wallet/nganluong/sale",
@@ -147,6 +143,9 @@ class PlatformGateway:
         self.ledger = ledger
         self.config = config
         self.client_factory = client_factory
+        self.webhook_contract = PlatformCallbacks(
+            config.provider, lambda: self.credentials().verification_secrets()
+        )
 
     @property
     def provider(self) -> Provider:
@@ -237,27 +236,15 @@ class PlatformGateway:
 
     # -- callbacks -----------------------------------------------------------------------------
 
-    def ingest_callback(self, raw_body: bytes) -> WebhookOutcome:
+    def ingest(self, raw_body: bytes, headers: Mapping[str, str] | None = None) -> WebhookOutcome:
         """Verify the signature (any active secret) over the values as received, then store the
-        callback once and apply it to the payment named by `payment.id`."""
-        fields = json_object(raw_body, numbers_as_text=True)
-        if not signing.is_valid(fields, self.credentials().verification_secrets()):
-            metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
-            raise SignatureInvalid("missing or invalid signature", field="signature")
-        try:
-            callback = Callback.model_validate(fields)
-        except ValidationError as exc:
-            field = ".".join(str(part) for part in exc.errors()[0]["loc"])
-            raise MalformedRequest(
-                f"callback field {field} is missing or invalid", field=field
-            ) from exc
-        return self.ledger.ingest(
-            self.provider,
-            dedupe_key(fields),
-            erase(fields),
-            update_from_callback(callback),
-            payment_id=callback.payment.id,  # our payment id
-        )
+        callback once and apply it to the payment named by `payment.id`
+        (`paygate.webhooks.ingest`)."""
+        return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
+
+    def ingest_callback(self, raw_body: bytes) -> WebhookOutcome:
+        """The webhook functions' entry point (`ingest`)."""
+        return self.ingest(raw_body)
 
     # -- clarification -------------------------------------------------------------------------
 

@@ -10,18 +10,18 @@ Confirmation (`ready_to_confirm`), chosen per payment at create:
   and the payment falls back to `requires_confirmation` with failure `auto_confirm_failed`
   (one published event): the merchant can confirm or cancel it through the API, and
   `refresh` (session/status, for the reconcile job) confirms it again. Smart Glocal itself
-  cancels a session left unconfirmed for 240 minutes (providers.md §1.7).
+  cancels a session left unconfirmed for 240 minutes (its webhooks documentation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import ValidationError
 
+from paygate import webhooks
 from paygate.api_models import SmartglocalPaymentRequest
 from paygate.credentials import load_credentials
 from paygate.domain import (
@@ -36,30 +36,28 @@ from paygate.domain import (
     WebhookOutcome,
     payment_for,
 )
-from paygate.errors import InvalidState, MalformedRequest, ProviderError, SignatureInvalid
-from paygate.json_body import json_object
+from paygate.errors import InvalidState, ProviderError
 from paygate.ledger import Ledger
 from paygate.lifecycle import Observation
-from paygate.masking import erase
 from paygate.money import check_amount
 from paygate.observability import logger, metrics
-from paygate.providers.smartglocal import signing
 from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
+from paygate.providers.smartglocal.signing import SIGN_HEADER
 from paygate.providers.smartglocal.transformers import (
-    KNOWN_WEBHOOK_TYPES,
     Session,
-    Webhook,
     metadata_of,
     payment_fields,
     update_from_session,
 )
+from paygate.providers.smartglocal.webhook import (
+    WEBHOOK_ACK,
+    SmartglocalWebhooks,
+    confirmable,
+    held_for_us,
+)
 
 WEBHOOK_PATH = "/webhooks/smartglocal"
-WEBHOOK_ACK = {"status": "ok"}
-# Statuses from which the gateway itself confirms an `auto` payment.
-_AUTO_CONFIRMABLE = frozenset(
-    {PaymentStatus.CREATED, PaymentStatus.PENDING, PaymentStatus.REQUIRES_CONFIRMATION}
-)
+__all__ = ["WEBHOOK_ACK", "WEBHOOK_PATH", "SmartglocalGateway", "SmartglocalOptions"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +82,11 @@ class SmartglocalGateway:
         self.secret_id = secret_id
         self.client_factory = client_factory
         self.options = options or SmartglocalOptions()
+        self.webhook_contract = SmartglocalWebhooks(
+            lambda: self.credentials().verification_keys(),
+            self.options.amount_factor,
+            self._auto_confirm,
+        )
 
     def credentials(self) -> SmartglocalCredentials:
         return load_credentials(self.secret_id, SmartglocalCredentials)
@@ -121,7 +124,7 @@ class SmartglocalGateway:
 
         def start(sent: Payment) -> ProviderUpdate:
             # Idempotency keys derive from our payment id, so a retried call cannot start a
-            # second payment (providers.md §1.9).
+            # second payment (Smart Glocal's idempotency keys, as the Bank 131 SDK sends them).
             if self.options.session_flow == "create_start":
                 created = client.create_session(
                     {"metadata": metadata_of(sent)}, f"{sent.id}-create"
@@ -129,7 +132,7 @@ class SmartglocalGateway:
                 session = client.start_payment(created.id, fields, f"{sent.id}-start")
             else:
                 session = client.init_payment(fields, sent.id)
-            return self._held_for_us(sent, update_from_session(session, None, self._factor))
+            return held_for_us(sent, update_from_session(session, None, self._factor))
 
         return self.ledger.start(payment, start, recorded=recorded is not None)
 
@@ -139,80 +142,15 @@ class SmartglocalGateway:
 
     # -- webhooks ------------------------------------------------------------------------------
 
-    def ingest_webhook(self, raw_body: bytes, signature: str | None) -> WebhookOutcome:
+    def ingest(self, raw_body: bytes, headers: Mapping[str, str] | None = None) -> WebhookOutcome:
         """Verify `X-PARTNER-SIGN` over the raw bytes (any active key), then store the webhook
-        once and apply it; unknown types are stored, counted and acknowledged."""
-        if not signing.is_valid(raw_body, signature, self.credentials().verification_keys()):
-            metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
-            raise SignatureInvalid("missing or invalid X-PARTNER-SIGN", field="X-PARTNER-SIGN")
-        document = json_object(raw_body)
-        try:
-            webhook = Webhook.model_validate(document)
-        except ValidationError as exc:
-            field = ".".join(str(part) for part in exc.errors()[0]["loc"])
-            raise MalformedRequest(
-                f"webhook field {field} is missing or invalid", field=field
-            ) from exc
-        stored = erase(document)
-        session = webhook.session
-        payment_id = session.our_payment_id()
-        if webhook.type not in KNOWN_WEBHOOK_TYPES:
-            metrics.add_metric(name="WebhookUnknownType", unit=MetricUnit.Count, value=1)
-            logger.warning("unknown Smart Glocal webhook type", extra={"type": webhook.type})
-            payment = self._find(payment_id, session.id)
-            return self.ledger.record_unapplied(
-                Provider.SMARTGLOCAL,
-                webhook.dedupe_key(),
-                stored,
-                payment_id=payment.id if payment else payment_id,
-            )
-        update = update_from_session(session, webhook.type, self._factor)
-        if update.status is not PaymentStatus.REQUIRES_CONFIRMATION:
-            return self.ledger.ingest(
-                Provider.SMARTGLOCAL,
-                webhook.dedupe_key(),
-                stored,
-                update,
-                payment_id=payment_id,
-                provider_reference=session.id,
-            )
-        payment = self._find(payment_id, session.id)
-        if payment is not None:
-            update = self._held_for_us(payment, update)
-        outcome = self.ledger.ingest(
-            Provider.SMARTGLOCAL,
-            webhook.dedupe_key(),
-            stored,
-            update,
-            payment_id=payment.id if payment else payment_id,
-            provider_reference=session.id,
-        )
-        # Stored first: only the delivery that stored it (not a redelivery) confirms.
-        if (
-            outcome is not WebhookOutcome.DUPLICATE
-            and payment is not None
-            and payment.confirmation is Confirmation.AUTO
-            and payment.status in _AUTO_CONFIRMABLE
-        ):
-            self._auto_confirm(payment, session.id)
-        return outcome
+        once and apply it (`paygate.webhooks.ingest`); unknown types are stored, counted and
+        acknowledged; an `auto` payment's `ready_to_confirm` is confirmed once."""
+        return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
 
-    def _find(self, payment_id: str | None, session_id: str) -> Payment | None:
-        payment = self.ledger.repository.get(payment_id) if payment_id else None
-        if payment is None:
-            payment = self.ledger.repository.find_by_provider_reference(
-                Provider.SMARTGLOCAL, session_id
-            )
-        return payment if payment is not None and payment.provider is Provider.SMARTGLOCAL else None
-
-    @staticmethod
-    def _held_for_us(payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
-        """For an `auto` payment, waiting for confirmation is the gateway's job, not the
-        merchant's: it stays `pending` instead of `requires_confirmation`."""
-        held = update.status is PaymentStatus.REQUIRES_CONFIRMATION
-        if held and payment.confirmation is Confirmation.AUTO:
-            return update.model_copy(update={"status": PaymentStatus.PENDING})
-        return update
+    def ingest_webhook(self, raw_body: bytes, signature: str | None) -> WebhookOutcome:
+        """The webhook function's entry point (`ingest`, the signature header given alone)."""
+        return self.ingest(raw_body, {SIGN_HEADER: signature} if signature else {})
 
     def _auto_confirm(self, payment: Payment, session_id: str) -> None:
         try:
@@ -311,7 +249,7 @@ class SmartglocalGateway:
         update = update_from_session(session, None, self._factor)
         waiting = update.status is PaymentStatus.REQUIRES_CONFIRMATION
         if waiting and payment.confirmation is Confirmation.AUTO:
-            if payment.status in _AUTO_CONFIRMABLE:
+            if confirmable(payment):
                 self._auto_confirm(payment, payment.provider_reference)
             return Observation(self.ledger.get(payment.id), update)
         return Observation(self.ledger.apply(payment, update), update)

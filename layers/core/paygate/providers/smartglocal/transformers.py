@@ -1,7 +1,7 @@
 """Smart Glocal wire models (session API, webhooks) and their one mapping to our domain.
 
-The same `update_from_session` maps webhooks and `session/status` answers (providers.md §1.6,
-§1.7). Rules, in order (first match wins):
+The same `update_from_session` maps webhooks and `session/status` answers (Smart Glocal's
+session statuses and webhooks documentation). Rules, in order (first match wins):
 
 1. session `accepted` and payment `succeeded`            → `succeeded` (amount/currency checked
    by the ledger: a different amount or currency becomes `needs_review`)
@@ -48,7 +48,8 @@ NEXT_ACTION_CONFIRM = "confirm"
 
 
 class _Wire(BaseModel):
-    """Smart Glocal objects: unknown extra fields are kept, never refused (providers.md §1.7)."""
+    """Smart Glocal objects: unknown extra fields are kept, never refused (Smart Glocal's
+    webhooks documentation)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -123,8 +124,9 @@ class Envelope(_Wire):
 
 
 class Webhook(_Wire):
-    """`{"type": ..., "session": {...}}` (providers.md §1.7). A body without `type` (the
-    docs show the start/payment answer POSTed to the partner too) is an unknown type."""
+    """`{"type": ..., "session": {...}}` (Smart Glocal's webhooks documentation). A body
+    without `type` (the docs show the start/payment answer POSTed to the partner too) is an
+    unknown type."""
 
     type: str | None = None
     status: str | None = None
@@ -256,7 +258,8 @@ def payment_fields(
     amount_factor: int,
 ) -> dict[str, Any]:
     """The payment part of `session/init/payment` and `session/start/payment` for a Vietnamese
-    e-wallet (providers.md §1.5). `recurrent` is always false: no recurring payments in VN."""
+    e-wallet (Smart Glocal's "Vietnam. Ewallet payments"). `recurrent` is always false: no
+    recurring payments in VN."""
     options: dict[str, Any] = {"recurrent": False}
     if return_url:
         options = {"return_url": return_url, "recurrent": False}

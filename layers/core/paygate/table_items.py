@@ -1,0 +1,137 @@
+"""The payments table's item format, as plain documents (`paygate.repository`, the only module
+that talks to DynamoDB, types and sends them): how values are stored, the payment item, and
+the conditional write of a `Transition`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+from paygate.domain import Payment, Provider
+from paygate.transition import SCHEDULE_FIELDS, Transition
+
+RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
+# Who wrote a payment item last: the ledger (a change the merchant sees: its stream record is
+# published) or the reconcile schedule (no version bump: the stream filter drops it, so no
+# `publish_status` invocation is spent on it).
+WRITTEN_BY = "written_by"
+BY_LEDGER = "ledger"
+BY_SCHEDULE = "schedule"
+FIRST_RECONCILE_AFTER = timedelta(seconds=60)
+EMPTY_KEY = "<empty key>"
+
+
+def provider_ref(provider: Provider, reference: str) -> str:
+    return f"{provider.value}#{reference}"
+
+
+def storable(value: Any) -> Any:
+    """DynamoDB takes no floats (stored as exact decimals) and numbers of at most 38 digits
+    (magnitude 1e-130 to 1e126): a number it cannot hold is kept as its text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        number = Decimal(str(value))
+        digits = len(number.as_tuple().digits)
+        exponent = number.adjusted() if number else 0
+        if digits > 38 or not -130 <= exponent <= 125:
+            return str(value)
+        return number if isinstance(value, float) else value
+    if isinstance(value, dict):  # an empty key breaks stream readers: it is renamed
+        return {(key or EMPTY_KEY): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
+def document_value(value: Any) -> Any:
+    """A value as it is stored: models as their JSON (without nulls), enums as their text."""
+    return to_jsonable_python(value, exclude_none=True)
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def payment_document(payment: Payment) -> dict[str, Any]:
+    """The stored payment item (untyped), with its index attributes."""
+    document = payment.model_dump(mode="json", exclude_none=True)
+    document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
+    document[WRITTEN_BY] = BY_LEDGER
+    if payment.status.is_terminal:
+        for name in SCHEDULE_FIELDS:
+            document.pop(name, None)
+    else:  # in the sparse reconcile index until final
+        due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER
+        document.update(reconcile_due=RECONCILE_DUE, reconcile_at=timestamp(due))
+    if payment.provider_reference:
+        document["provider_ref"] = provider_ref(payment.provider, payment.provider_reference)
+    return document
+
+
+class Expression:
+    """One DynamoDB expression and the attribute names and values it uses."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def name(self, field: str) -> str:
+        self.names[f"#{field}"] = field
+        return f"#{field}"
+
+    def value(self, key: str, value: Any) -> str:
+        self.values[f":{key}"] = storable(document_value(value))
+        return f":{key}"
+
+
+def transition_condition(transition: Transition, version: int | None = None) -> Expression:
+    """`Transition.admits` as a ConditionExpression: the payment exists, is the transition's
+    provider's, is in `allowed_from` and (the amount check) of the expected amount and
+    currency; with `version` (the payment was read), also still that version."""
+    condition = Expression()
+    provider = condition.value("provider", transition.provider)
+    terms = ["attribute_exists(pk)", f"{condition.name('provider')} = {provider}"]
+    statuses = sorted(status.value for status in transition.allowed_from) or ["-"]
+    allowed = ", ".join(condition.value(f"from{i}", status) for i, status in enumerate(statuses))
+    terms.append(f"{condition.name('status')} IN ({allowed})")
+    if transition.expected_amount is not None:
+        amount = condition.value("amount", transition.expected_amount)
+        terms.append(f"{condition.name('amount')} = {amount}")
+    if transition.expected_currency is not None:
+        currency = condition.value("currency", transition.expected_currency)
+        terms.append(f"{condition.name('currency')} = {currency}")
+    if version is not None:
+        terms.append(f"{condition.name('version')} = {condition.value('expected', version)}")
+    condition.text = " AND ".join(terms)
+    return condition
+
+
+def transition_update(transition: Transition, now: datetime) -> Expression:
+    """`Transition.changes()` as an UpdateExpression, with the item's own bookkeeping:
+    version + 1, `updated_at`, the writer, the provider-reference index and (when final)
+    leaving the reconcile index; the same item `payment_document` gives after
+    `Transition.applied_to`."""
+    update = Expression()
+    sets = [
+        f"{update.name('version')} = {update.name('version')} + {update.value('one', 1)}",
+        f"{update.name('updated_at')} = {update.value('now', timestamp(now))}",
+        f"{update.name(WRITTEN_BY)} = {update.value('by', BY_LEDGER)}",
+    ]
+    removes: list[str] = []
+    for field, value in transition.changes().items():
+        if value is None:
+            removes.append(update.name(field))
+        else:
+            sets.append(f"{update.name(field)} = {update.value(field, value)}")
+    if transition.provider_reference:
+        reference = provider_ref(transition.provider, transition.provider_reference)
+        sets.append(f"{update.name('provider_ref')} = {update.value('provider_ref', reference)}")
+    if transition.target.is_terminal:  # out of the sparse reconcile index
+        removes.append(update.name("reconcile_due"))
+    update.text = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return update
