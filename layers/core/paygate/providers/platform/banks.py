@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from paygate.domain import Method, Operation
+from paygate.domain import Method, Operation, Provider
 from paygate.errors import ProviderError, ValidationFailed
 from paygate.observability import logger
 
@@ -142,6 +142,19 @@ def check_listed_region(live: LiveList, region_id: int) -> None:
         f"region_id {region_id} is not a payout region in the provider's bank list",
         field="region_id",
     )
+
+
+def check_list_query(provider: Provider, method: Method, operation: Operation) -> None:
+    """The bank lists there are: ecommpay's NAPAS ATM banks (purchases or payouts), Monetix's
+    bank-transfer banks (purchases only); anything else is a 422 naming the query field."""
+    if provider is Provider.ECOMMPAY and method is not Method.NAPAS_ATM:
+        raise ValidationFailed("method must be napas_atm for ecommpay bank lists", field="method")
+    if provider is Provider.MONETIX and (
+        method is not Method.BANK_TRANSFER or operation is not Operation.SALE
+    ):
+        raise ValidationFailed(
+            "Monetix lists banks for bank_transfer sales only", field="operation"
+        )
 
 
 class BankList(BaseModel):

@@ -394,16 +394,6 @@ class PlatformGateways:
         return gateway.clarify(payment, request)
 
     def bank_list(self, provider: Provider, method: Method, operation: Operation) -> BankList:
-        """`GET /v1/{provider}/banks`: ecommpay lists NAPAS ATM banks (purchases or payouts),
-        Monetix its bank-transfer banks (purchases only); anything else is a 422."""
-        if provider is Provider.ECOMMPAY and method is not Method.NAPAS_ATM:
-            raise ValidationFailed(
-                "method must be napas_atm for ecommpay bank lists", field="method"
-            )
-        if provider is Provider.MONETIX and (
-            method is not Method.BANK_TRANSFER or operation is not Operation.SALE
-        ):
-            raise ValidationFailed(
-                "Monetix lists banks for bank_transfer sales only", field="operation"
-            )
+        """`GET /v1/{provider}/banks` (a 422 for a list the provider does not have)."""
+        banks.check_list_query(provider, method, operation)
         return self.gateways[provider].bank_list(method, operation)
