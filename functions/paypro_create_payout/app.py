@@ -1,62 +1,25 @@
 """POST /v1/paypro/payouts: a bank payout through Paypro; the result comes by notify."""
 
-from typing import Any
-
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from paygate import wiring
-from paygate.api import ERROR_RESPONSES, create_resolver, public_base_url
-from paygate.api_models import PayoutResponse, PayproPayoutRequest
-from paygate.idempotency import IdempotencyKey, caller_scope
-from paygate.observability import logger, metrics
+from paygate import routes, wiring
+from paygate.api_models import PayproPayoutRequest
+from paygate.domain import Kind
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
 from paygate.settings import IdempotencySettings, PayproCheckoutSettings, load_settings
 
 settings = load_settings(PayproCheckoutSettings)
 gateway = wiring.paypro_checkout(settings)
 creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
-app = create_resolver()
-
-
-@app.post(
+app = routes.create(
     "/v1/paypro/payouts",
+    PayproPayoutRequest,
+    creates,
+    gateway.prepare_payout,
+    gateway.create_payout,
+    gateway.ledger.creation,
     summary="Create a bank payout (Paypro)",
-    responses={
-        201: {
-            "description": "Payout accepted (`processing`); Paypro's notify brings the result: "
-            "poll GET /v1/payouts/{id}",
-            "content": {"application/json": {"model": PayoutResponse}},
-        },
-        **ERROR_RESPONSES,
-    },
-    tags=["payouts"],
+    created="Payout accepted (`processing`); Paypro's notify brings the result: "
+    "poll GET /v1/payouts/{id}",
+    kind=Kind.PAYOUT,
+    notify=(settings.webhook_base_url, WEBHOOK_PATH),
 )
-def create_payout(request: PayproPayoutRequest, idempotency_key: IdempotencyKey) -> Response[str]:
-    recorded = gateway.prepare_payout(request)  # checked; written with the idempotency record
-
-    def create() -> Response[PayoutResponse]:
-        context = app.current_event.request_context
-        base_url = public_base_url(context.domain_name, context.stage, settings.webhook_base_url)
-        payout = gateway.create_payout(request, base_url + WEBHOOK_PATH, recorded)
-        metrics.add_metric(name="PayoutsCreated", unit=MetricUnit.Count, value=1)
-        logger.info("payout created", extra={"payment_id": payout.id, "status": payout.status})
-        return Response(201, content_types.APPLICATION_JSON, PayoutResponse.of(payout))
-
-    scope = caller_scope(app.current_event.request_context)
-    return creates.respond(
-        idempotency_key,
-        scope,
-        request,
-        app.lambda_context,
-        create,
-        record=gateway.ledger.creation(recorded),
-    )
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = routes.handler(app)

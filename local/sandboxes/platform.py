@@ -427,7 +427,7 @@ class PlatformSandbox:
             return
         if payment.method == "napas_atm":
             channel = self.config.atm_channel
-            purchase_ids = {b.id for b in banks.atm_banks(channel) if b.purchase}
+            purchase_ids = {b.id for b in banks.atm_banks(channel) if b.purchase is not False}
             if payment.bank_id not in purchase_ids:
                 error = {"code": "2801", "message": "Bank ID not found",
                          "description": "Gate. Bank ID was not found in request"}  # fmt: skip
@@ -551,7 +551,8 @@ class PlatformSandbox:
         self._verify(body)
         wanted = "payout" if operation == "payout" else "purchase"
         rows = banks.atm_banks(self.config.atm_channel)
-        return json_reply(200, [{"id": b.id, "name": b.name} for b in rows if getattr(b, wanted)])
+        listed = [b for b in rows if getattr(b, wanted) is not False]  # null: the docs do not say
+        return json_reply(200, [{"id": b.id, "name": b.name} for b in listed])
 
     # -- Payment Page --------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ and bank list: the real handlers, moto, and the sandboxes (callbacks and notifie
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -14,6 +15,7 @@ from local.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
 from paygate import wiring
+from paygate.providers.platform.banks import LiveBanks
 from paygate.settings import EcommpaySettings, PayproCheckoutSettings, load_settings
 
 from .conftest import Api, body_of
@@ -128,8 +130,7 @@ def test_the_card_number_is_stored_nowhere(
     [
         ({"amount": 99_999}, "amount", "at least 100000"),
         ({"amount": 100_000_001}, "amount", "at most 100000000"),
-        ({"bank_id": 464}, "bank_id", "payouts"),  # ANZ: purchases only
-        ({"region_id": 1}, "region_id", "region"),
+        ({"bank_id": 4242}, "bank_id", "provider's bank list"),  # not in the live list
         ({"region_id": None}, "region_id", "required"),
         ({"card": None}, "card", "required"),
         ({"card": {k: v for k, v in CARD.items() if k != "pan"}}, "card.pan", ""),
@@ -145,6 +146,31 @@ def test_bad_atm_payouts_are_422_naming_the_field(
     error = refused(api, "ecommpay", body)
     assert error["field"] == field and words in error["message"], error
     assert PAN not in json.dumps(error)
+
+
+def test_the_docs_atm_payout_example_donga_130_on_channel_2_is_accepted(
+    api: Api,
+    aws: Provisioned,
+    handlers: Any,
+    ecommpay_sandbox: PlatformSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ecommpay's Vietnamese ATM guide, payout request example: DongA (130), region 137. The
+    channel 2 table gives DongA a single "+" (which column is unknown); the provider's live
+    payout list has it, so the payout goes through. A region the live list does not name is
+    the provider's to judge (the sandbox's answer names no regions)."""
+    gateway = handlers("ecommpay_create_payout").gateway
+    monkeypatch.setattr(gateway, "config", replace(gateway.config, atm_channel=2))
+    monkeypatch.setattr(gateway, "live_banks", LiveBanks(gateway._live_bank_list))
+    ecommpay_sandbox.settings({"atm_channel": 2})
+    try:
+        docs_example = {**ATM_PAYOUT, "bank_id": 130, "region_id": 137}
+        payout = create(api, "ecommpay", docs_example)
+        assert payout["status"] == "processing"
+        assert (payout["destination"]["bank_id"], payout["destination"]["region_id"]) == (130, 137)
+        assert create(api, "ecommpay", {**docs_example, "region_id": 1})["status"] == "processing"
+    finally:
+        ecommpay_sandbox.settings({"atm_channel": 1})
 
 
 def test_bad_wallet_payouts(api: Api, aws: Provisioned) -> None:

@@ -14,6 +14,8 @@ from local.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
 from paygate import wiring
 from paygate.domain import Method, Operation
+from paygate.errors import ProviderError
+from paygate.providers.platform.banks import LiveBanks, LiveList
 from paygate.settings import EcommpaySettings, MonetixSettings, load_settings
 
 from .conftest import Api, body_of
@@ -124,7 +126,8 @@ def test_monetix_payment_page(api: Api, aws: Provisioned) -> None:
 @pytest.mark.parametrize(
     ("provider", "overrides", "field", "words"),
     [
-        ("ecommpay", {"bank_id": 4242}, "bank_id", "does not support napas_atm sales"),
+        ("ecommpay", {"bank_id": 4242}, "bank_id", "does not support napas_atm sales on channel 1 "
+         "(the provider's bank list)"),
         ("ecommpay", {"amount": 1_999}, "amount", "at least 2000"),
         ("ecommpay", {"amount": 19_999, "bank_id": 133}, "amount", "Vietcombank"),
         ("ecommpay", {"customer": {**CUSTOMER, "phone": None}}, "customer.phone", "required"),
@@ -135,7 +138,6 @@ def test_monetix_payment_page(api: Api, aws: Provisioned) -> None:
         ("ecommpay", {"method": "nganluong_wallet", "return_url": None}, "return_urls.success", ""),
         ("monetix", {"method": "bank_transfer", "customer": {**CUSTOMER, "last_name": None}},
          "customer.last_name", "required"),
-        ("monetix", {"method": "bank_transfer", "bank_id": 135}, "bank_id", "bank_transfer"),
         ("monetix", {"method": "napas_atm"}, "method", ""),
     ],
 )  # fmt: skip
@@ -153,6 +155,42 @@ def test_bad_input_is_422_naming_the_field_before_any_provider_call(
 def test_malformed_json_is_400(api: Api, aws: Provisioned) -> None:
     response = api.call("POST", "/v1/monetix/payments", b"{", JSON)
     assert response["statusCode"] == 400
+
+
+@pytest.mark.parametrize("bank_id", [205, 135])  # the Monetix Gate example's bank; not in the table
+def test_monetix_bank_ids_are_the_providers_to_judge(
+    api: Api, aws: Provisioned, monetix_sandbox: PlatformSandbox, bank_id: int
+) -> None:
+    """Monetix calls its bank table informational and documents no bank-list call: the
+    request goes to Monetix with the bank id as given."""
+    payment = create(api, "monetix", TRANSFER_ORDER, bank_id=bank_id)
+    assert payment["status"] == "pending"
+    assert (monetix_sandbox.payment(payment["id"]) or {})["bank_id"] == bank_id
+
+
+def test_without_a_live_list_an_unknown_bank_is_refused_by_the_provider_with_its_code(
+    api: Api,
+    aws: Provisioned,
+    handlers: Any,
+    ecommpay_sandbox: PlatformSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bank-list call fails: the create is passed on, and the platform declines the bank
+    by callback with 2801 "Bank ID not found" (ecommpay's Vietnamese ATM guide, the declined
+    purchase callback example); the payment fails naming that code."""
+    gateway = handlers("ecommpay_create_payment").gateway
+
+    def unavailable(_: Operation) -> LiveList:
+        raise ProviderError("ecommpay answered HTTP 503", provider_code="503")
+
+    monkeypatch.setattr(gateway, "live_banks", LiveBanks(unavailable))
+    payment = create(api, "ecommpay", ATM_ORDER, bank_id=4242)
+    assert payment["status"] == "pending"
+    deliver_sandbox_callbacks(api, "ecommpay", ecommpay_sandbox, payment["id"])
+    failed = get(api, payment["id"])
+    assert failed["status"] == "failed"
+    failure = failed["failure"]
+    assert failure["provider_code"] == "2801" and "Bank ID not found" in failure["message"], failed
 
 
 def test_gate_refusal_is_502_and_the_payment_failed(
@@ -293,7 +331,7 @@ def test_status_query_of_a_payment_the_platform_never_saw(api: Api, aws: Provisi
     [
         ("", "provider", 43),
         ("?method=napas_atm&operation=sale", "provider", 43),
-        ("?method=napas_atm&operation=payout", "provider", 31),
+        ("?method=napas_atm&operation=payout", "provider", 43),  # one "+" rows: unknown
     ],
 )
 def test_ecommpay_bank_list(

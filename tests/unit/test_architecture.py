@@ -69,12 +69,34 @@ def test_functions_load_only_their_own_provider_dependencies() -> None:
     for function in template.functions():
         requirements = ROOT / function.code_uri / "requirements.txt"
         ships_crypto = requirements.exists() and "cryptography" in requirements.read_text()
-        env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/core'}"}
-        env.update(offline_environment(template, function))
-        probe = f"import sys, {function.module}; print('cryptography' in sys.modules)"
-        answer = subprocess.run(
-            [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
-            check=True,
-        )  # fmt: skip
-        loaded = answer.stdout.strip().splitlines()[-1] == "True"
+        loaded = "cryptography" in cold_start_modules(function.module)
         assert not loaded or ships_crypto, f"{function.logical_id} imports cryptography"
+
+
+def cold_start_modules(module: str) -> set[str]:
+    """The modules importing a function's module loads (its environment offline)."""
+    template = load_template()
+    function = next(f for f in template.functions() if f.module == module)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/core'}"}
+    env.update(offline_environment(template, function))
+    probe = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    return set(answer.stdout.strip().splitlines()[-1].split())
+
+
+def test_route_shapes_load_only_what_each_function_needs() -> None:
+    """`paygate.routes` imports the idempotency store for creates alone and no provider
+    module; `paygate.triggers` loads no resolver: a webhook or a read keeps its cold start."""
+    webhook = cold_start_modules("functions.ecommpay_webhook.app")
+    read = cold_start_modules("functions.get_payment.app")
+    create = cold_start_modules("functions.monetix_create_payment.app")
+    stream = cold_start_modules("functions.publish_status.app")
+    assert "paygate.idempotency" not in webhook | read and "paygate.idempotency" in create
+    assert "httpx" not in webhook | read | create  # httpx waits for the first provider call
+    assert not {m for m in read if m.startswith("paygate.providers")}
+    assert "paygate.json_body" not in read and "paygate.json_body" in webhook
+    assert "paygate.api" not in stream and "paygate.routes" not in stream
+    assert "aws_lambda_powertools.utilities.parser" not in stream  # batch before pydantic

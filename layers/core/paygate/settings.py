@@ -89,7 +89,8 @@ class SmartglocalSettings(TableSettings, ProviderCallSettings):
         default="init", alias="SMARTGLOCAL_SESSION_FLOW"
     )
     # Wire amount = our VND amount x factor. 1 = VND sent as major units (ISO 4217 exponent 0;
-    # providers.md §1.5, INFERRED); 100 if Smart Glocal turns out to want "kopecks" of VND.
+    # INFERRED from Smart Glocal's Vietnam e-wallet guide, whose examples send `"amount":
+    # 100000` VND); 100 if Smart Glocal turns out to want "kopecks" of VND.
     smartglocal_amount_factor: int = Field(default=1, alias="SMARTGLOCAL_AMOUNT_FACTOR", ge=1)
 
 

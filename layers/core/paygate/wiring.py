@@ -205,7 +205,7 @@ def monetix(
 def platform_gateways(
     settings: PlatformActionSettings, transport: httpx.BaseTransport | None = None
 ) -> PlatformGateways:
-    """Both platform providers, for actions on an existing payment (clarification)."""
+    """Both platform providers: clarifications on an existing payment, and the bank lists."""
     from paygate.domain import Provider
     from paygate.providers.platform.gateway import PlatformGateways
 

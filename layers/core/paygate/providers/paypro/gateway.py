@@ -168,7 +168,3 @@ class PayproGateway:
         """Verify a notify's sign (any active secret), then store and apply it once
         (`paygate.webhooks.ingest`)."""
         return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
-
-    def ingest_notify(self, raw_body: bytes | str) -> WebhookOutcome:
-        """The webhook function's entry point (`ingest`)."""
-        return self.ingest(raw_body if isinstance(raw_body, bytes) else raw_body.encode())

@@ -1,6 +1,7 @@
 """Gate HTTP client shared by ecommpay and Monetix: signs each body (`general.signature`),
-sends the exact bytes signed, and reads the synchronous answer, which says only whether the
-request was accepted for processing (providers.md §2.5); results arrive by callback."""
+sends the exact bytes signed, and reads the synchronous answer, which only confirms receipt
+and the request's correctness check (ecommpay's Vietnamese ATM guide, Purchase by using
+Gate, step 5); results arrive by callback."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from paygate.errors import ProviderError
 from paygate.providers import http
 from paygate.providers.platform import signing
+from paygate.providers.platform.banks import Bank, LiveList, Region
 from paygate.providers.platform.credentials import PlatformCredentials
 from paygate.providers.platform.wire import GateAnswer, StatusAnswer
 
@@ -20,7 +22,7 @@ PAYMENT_ID_EXISTS = "3041"
 
 
 class BankEntry(BaseModel):
-    """One bank of a live bank list (the answer's format is INFERRED: id and name)."""
+    """One bank (or region) of a live bank list (the answer's format is INFERRED: id, name)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -97,8 +99,9 @@ class PlatformClient:
             )
         return _read(StatusAnswer, document, self.provider)
 
-    def banks(self, path: str, amount: int, currency: str) -> list[BankEntry]:
-        """`POST /v2/info/banks/.../list` (a bare list, or the list under `banks`)."""
+    def banks(self, path: str, amount: int, currency: str) -> LiveList:
+        """`POST /v2/info/banks/.../list`: a bare list, or the list under `banks` (and the
+        regions under `regions`, if the answer has them: the format is not documented)."""
         body = {
             "general": self._general("bank-list"),
             "payment": {"amount": amount, "currency": currency},
@@ -109,10 +112,23 @@ class PlatformClient:
                 self.provider, _read(GateAnswer, document, self.provider), response.status_code
             )
         rows = document.get("banks") if isinstance(document, dict) else document
+        regions = document.get("regions") if isinstance(document, dict) else None
         try:
-            return [BankEntry.model_validate(row) for row in rows or []]
+            return LiveList(
+                banks=tuple(_bank(BankEntry.model_validate(row)) for row in rows or []),
+                regions=None if regions is None else [_region(row) for row in regions],
+            )
         except (ValidationError, TypeError) as exc:
             raise ProviderError(f"{self.provider} answered an unreadable bank list") from exc
+
+
+def _bank(entry: BankEntry) -> Bank:
+    return Bank(id=entry.id, name=entry.name or str(entry.id), purchase=None, payout=None)
+
+
+def _region(row: Any) -> Region:
+    entry = BankEntry.model_validate(row)
+    return Region(id=entry.id, name=entry.name or str(entry.id))
 
 
 def _read[M: BaseModel](model: type[M], document: Any, provider: str) -> M:

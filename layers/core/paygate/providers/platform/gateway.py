@@ -146,6 +146,7 @@ class PlatformGateway:
         self.webhook_contract = PlatformCallbacks(
             config.provider, lambda: self.credentials().verification_secrets()
         )
+        self.live_banks = banks.LiveBanks(self._live_bank_list)
 
     @property
     def provider(self) -> Provider:
@@ -165,6 +166,8 @@ class PlatformGateway:
         from paygate.providers.platform import rules
 
         rules.check_request(request, self.config.atm_channel)
+        if request.bank_id is not None:
+            self._check_bank(request.method, Operation.SALE, request.bank_id)
         return payment_for(self.provider, request)
 
     def create_payment(
@@ -206,7 +209,9 @@ class PlatformGateway:
         """Check every rule; the payout to record (the card only masked; not recorded yet)."""
         from paygate.providers.platform import rules
 
-        rules.check_payout(request, self.config.atm_channel)
+        rules.check_payout(request)
+        if request.bank_id is not None:
+            self._check_bank(request.method, Operation.PAYOUT, request.bank_id, request.region_id)
         card = request.card
         destination = PayoutDestination(
             bank_id=request.bank_id,
@@ -241,10 +246,6 @@ class PlatformGateway:
         callback once and apply it to the payment named by `payment.id`
         (`paygate.webhooks.ingest`)."""
         return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
-
-    def ingest_callback(self, raw_body: bytes) -> WebhookOutcome:
-        """The webhook functions' entry point (`ingest`)."""
-        return self.ingest(raw_body)
 
     # -- clarification -------------------------------------------------------------------------
 
@@ -299,33 +300,36 @@ class PlatformGateway:
 
     def bank_list(self, method: Method, operation: Operation) -> BankList:
         """The provider's live list for ATM (`/v2/info/banks/atm/vietnam/...`), or the docs'
-        table when the provider cannot answer; bank transfers: the docs' table."""
+        table when the provider cannot answer; bank transfers: the docs' table (Monetix
+        documents no bank-list call)."""
         channel = self.config.atm_channel
         documented = banks.bank_list_from_docs(method, operation, channel)
-        if method is not Method.NAPAS_ATM:
+        live = self.live_banks.get(operation) if method is Method.NAPAS_ATM else None
+        if live is None:
             return documented
-        try:
-            live = self._client().banks(BANK_LIST_PATHS[operation], BANK_LIST_AMOUNT, CURRENCY)
-        except ProviderError as error:
-            logger.warning(
-                "live bank list unavailable; answering the docs' table",
-                extra={"error": error.message},
-            )
-            return documented
+        asked = {"purchase": operation is Operation.SALE, "payout": operation is Operation.PAYOUT}
+        regions = documented.regions if live.regions is None else list(live.regions)
+        listed = [bank.model_copy(update=asked) for bank in live.banks]
         return documented.model_copy(
-            update={
-                "source": "provider",
-                "banks": [
-                    banks.Bank(
-                        id=b.id,
-                        name=b.name or str(b.id),
-                        purchase=operation is Operation.SALE,
-                        payout=operation is Operation.PAYOUT,
-                    )
-                    for b in live
-                ],
-            }
+            update={"source": "provider", "banks": listed, "regions": regions}
         )
+
+    def _live_bank_list(self, operation: Operation) -> banks.LiveList:
+        return self._client().banks(BANK_LIST_PATHS[operation], BANK_LIST_AMOUNT, CURRENCY)
+
+    def _check_bank(
+        self, method: Method, operation: Operation, bank_id: int, region_id: int | None = None
+    ) -> None:
+        """A 422 when the provider's live list (ATM) answers without `bank_id` (or, when it
+        names regions, without `region_id`). Without a live list (Monetix bank transfers, or
+        the provider cannot answer) the request is passed on: the provider decides, and its
+        refusal comes back with its code."""
+        live = self.live_banks.get(operation) if method is Method.NAPAS_ATM else None
+        if live is None:
+            return
+        banks.check_listed(live, method, operation, bank_id, self.config.atm_channel)
+        if region_id is not None:
+            banks.check_listed_region(live, region_id)
 
 
 def _check_clarification(requested: list[str], given: Mapping[str, object]) -> None:
@@ -371,3 +375,8 @@ class PlatformGateways:
                 f"clarification is not available for {payment.provider.value} payments", field="id"
             )
         return gateway.clarify(payment, request)
+
+    def bank_list(self, provider: Provider, method: Method, operation: Operation) -> BankList:
+        """`GET /v1/{provider}/banks` (a 422 for a list the provider does not have)."""
+        banks.check_list_query(provider, method, operation)
+        return self.gateways[provider].bank_list(method, operation)

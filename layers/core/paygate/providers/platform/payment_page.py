@@ -1,6 +1,6 @@
-"""Signed Payment Page URLs (providers.md §2.4, CONFIRMED by the SDKs): the signature is
-computed over the unencoded parameter values, then everything is URL-encoded, the signature
-last."""
+"""Signed Payment Page URLs (ecommpay's Vietnamese ATM guide, Purchase by using Payment Page;
+the rule CONFIRMED by the official SDKs' vectors in tests/vectors): the signature is computed
+over the unencoded parameter values, then everything is URL-encoded, the signature last."""
 
 from __future__ import annotations
 

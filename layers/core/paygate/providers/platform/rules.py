@@ -1,6 +1,8 @@
 """What the platform needs before a purchase may be sent (checked before any provider call,
-each refusal a 422 naming the field): amount limits, bank ids, card use, and the customer
-fields each method, channel and flow requires (the three provider docs' "Request format")."""
+each refusal a 422 naming the field): amount limits, card use, and the customer fields each
+method, channel and flow requires (the three provider docs' "Request format"). Which bank
+and region ids are valid is the provider's to say (`banks`: its live list, checked by the
+gateway after these rules)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from paygate.api_models import EcommpayPayoutRequest, PlatformPaymentRequest
 from paygate.domain import Flow, Method, Operation
 from paygate.errors import LimitError, ValidationFailed
 from paygate.money import check_amount
-from paygate.providers.platform import banks
 from paygate.providers.platform.banks import Channel
 
 VIETCOMBANK_ID = 133
@@ -81,10 +82,8 @@ def check_request(request: PlatformPaymentRequest, channel: Channel) -> None:
             )
     if request.card is not None:
         _check_card_allowed(method, request.flow, channel)
-    if request.bank_id is not None:
-        if method is Method.NGANLUONG_WALLET:
-            raise ValidationFailed("bank_id is not used by nganluong_wallet", field="bank_id")
-        banks.check_bank(method, Operation.SALE, request.bank_id, channel)
+    if request.bank_id is not None and method is Method.NGANLUONG_WALLET:
+        raise ValidationFailed("bank_id is not used by nganluong_wallet", field="bank_id")
     if method is Method.NAPAS_ATM:
         _check_atm_amount(request.amount, request.bank_id, channel)
 
@@ -115,18 +114,16 @@ def _check_atm_amount(amount: int, bank_id: int | None, channel: Channel) -> Non
         )
 
 
-def check_payout(request: EcommpayPayoutRequest, channel: Channel) -> None:
+def check_payout(request: EcommpayPayoutRequest) -> None:
     """Raise a 422 naming the field for the first payout rule `request` breaks: the amount
-    limits, then per method the destination (ATM: a payout bank of the channel, a region, the
-    card; Nganluong: the wallet account and nothing else)."""
+    limits, then per method the destination (ATM: a bank, a region and the card; Nganluong:
+    the wallet account and nothing else)."""
     method = request.method
     check_amount(method, Operation.PAYOUT, request.amount)
     if method is Method.NAPAS_ATM:
         for name in ("bank_id", "region_id", "card"):
             if getattr(request, name) is None:
                 raise ValidationFailed(f"{name} is required for napas_atm payouts", field=name)
-        banks.check_bank(method, Operation.PAYOUT, int(request.bank_id or 0), channel)
-        banks.check_region(int(request.region_id or 0))
         if request.account_number is not None:
             raise ValidationFailed(
                 "account_number is not used by napas_atm payouts (the card is)",

@@ -42,7 +42,6 @@ from paygate.lifecycle import Observation
 from paygate.money import check_amount
 from paygate.observability import logger, metrics
 from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
-from paygate.providers.smartglocal.signing import SIGN_HEADER
 from paygate.providers.smartglocal.transformers import (
     Session,
     metadata_of,
@@ -147,10 +146,6 @@ class SmartglocalGateway:
         once and apply it (`paygate.webhooks.ingest`); unknown types are stored, counted and
         acknowledged; an `auto` payment's `ready_to_confirm` is confirmed once."""
         return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
-
-    def ingest_webhook(self, raw_body: bytes, signature: str | None) -> WebhookOutcome:
-        """The webhook function's entry point (`ingest`, the signature header given alone)."""
-        return self.ingest(raw_body, {SIGN_HEADER: signature} if signature else {})
 
     def _auto_confirm(self, payment: Payment, session_id: str) -> None:
         try:

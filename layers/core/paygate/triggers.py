@@ -1,0 +1,86 @@
+"""The two functions no API route calls, as shapes with the Powertools stack applied once
+(Logger with the Lambda context, Metrics): the DynamoDB stream → SNS status publisher and the
+scheduled reconciliation. Imports only what those functions loaded before (no resolver)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paygate import deadline
+from paygate.observability import logger, metrics
+
+if TYPE_CHECKING:  # each shape imports its own at run time: neither loads the other's
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+    from paygate.events import StatusChanged
+    from paygate.publisher import StatusPublisher
+    from paygate.reconcile import Reconciler
+
+
+def status_stream(
+    publisher: StatusPublisher, processor: BatchProcessor
+) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
+    """One `payment.status_changed` message per committed status change. Powertools'
+    BatchProcessor turns each record into its event (a record that cannot be read is a
+    failure); the events are then published ten per PublishBatch call, and every record whose
+    event was not accepted is added to the partial batch failures. The event source mapping
+    bisects and retries, then sends what still fails to the DLQ (template.yaml).
+
+    The function makes `processor` (a DynamoDB-stream BatchProcessor) itself, importing the
+    batch utility before pydantic: imported after it, the utility also loads Powertools'
+    parser models at cold start."""
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+
+    from paygate.publisher import status_change
+
+    def to_event(record: DynamoDBRecord) -> StatusChanged | None:
+        images = record.dynamodb
+        old, new = (images.old_image, images.new_image) if images else (None, None)
+        return status_change(old, new)
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        with processor(records=event["Records"], handler=to_event, lambda_context=context):
+            outcomes = processor.process()
+        ready = [
+            (result, record) for kind, result, record in outcomes if kind == "success" and result
+        ]
+        failed = publisher.publish_batch([event for event, _ in ready])
+        response = processor.response()
+        for index in sorted(failed):
+            change = DynamoDBRecord(ready[index][1]).dynamodb
+            sequence_number = change.sequence_number if change else None
+            response["batchItemFailures"].append({"itemIdentifier": sequence_number or ""})
+        logger.info("published", extra={"events": len(ready) - len(failed), "failed": len(failed)})
+        return response
+
+    return lambda_handler
+
+
+def reconcile_schedule(
+    reconciler: Reconciler, batch: int
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """Query the providers about up to `batch` payments due for a status check, apply what they
+    say, settle the rest by the lifecycle policy; the report (with `next_due_at`) and its
+    metrics."""
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        deadline.start(context)
+        report = reconciler.run(batch)
+        metrics.add_metric(name="ReconcileChecked", unit=MetricUnit.Count, value=report.checked)
+        metrics.add_metric(name="ReconcileExpired", unit=MetricUnit.Count, value=report.expired)
+        metrics.add_metric(name="ProviderSilent", unit=MetricUnit.Count, value=report.silent)
+        metrics.add_metric(name="ReconcileErrors", unit=MetricUnit.Count, value=len(report.errors))
+        return dict(report.__dict__)
+
+    return lambda_handler
