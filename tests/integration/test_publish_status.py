@@ -1,5 +1,6 @@
 """publish_status: real DynamoDB stream records (moto) → one SNS message per status change,
-with the DESIGN.md body and attributes; SNS failures are reported as partial batch failures."""
+with the body and attributes the README gives ("API": Events); SNS failures are reported as
+partial batch failures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Paypro `sign`: the vector computed outside this project (providers.md §3.2) and the rules."""
+"""Paypro `sign`: the vector computed outside this project (the rule of Paypro's "Signature"
+sections) and the rules."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """ecommpay/Monetix platform signature: the 8 SDK vectors (test-vectors/ecommpay-vectors.json),
-the SDKs' flattening vectors, verification and rotation (providers.md §2.2-2.4)."""
+the SDKs' flattening vectors, verification and rotation (the official Payment Page SDKs' rules)."""
 
 from __future__ import annotations
 

@@ -43,7 +43,8 @@ MANIFEST: list[dict[str, Any]] = json.loads(
     (EVENTS / "platform-callbacks.json").read_text(encoding="utf-8")
 )
 
-# providers.md §2.7, payment statuses, as listed.
+# Payment statuses, as the official WooCommerce plugin lists them
+# (`ITECOMMPAY/woocommerce-ecommpay`, `EcpGatewayPaymentStatus.php`).
 PAYMENT_STATUSES = [
     "processing", "awaiting approval", "awaiting clarify data", "awaiting 3ds result",
     "awaiting merchant auth", "awaiting redirect result", "awaiting customer action",
@@ -55,7 +56,7 @@ PAYMENT_STATUSES = [
     "awaiting clearing", "awaiting partially clearing", "clearing processing",
     "awaiting confirmation", "decline renewal",
 ]  # fmt: skip
-# providers.md §2.7, operation statuses, as listed.
+# Operation statuses, as the same plugin lists them (`EcpGatewayOperationStatus.php`).
 OPERATION_STATUSES = [
     "processing", "awaiting approval", "awaiting 3ds result", "awaiting redirect result",
     "awaiting customer", "awaiting customer action", "awaiting clarification",

@@ -1,9 +1,10 @@
 """Paypro `sign`: lowercase hex MD5 over sorted `key=value` pairs with the app secret as salt.
 
-Rule (providers.md §3.2): every field except `sign`, empty values skipped, keys sorted in
-code-unit order, `key=value` concatenated without separator, then MD5 of that string salted
-with the app secret. Where the salt goes is SECONDARY (appended, per the sibling platform's
-docs); it lives in `_salted` alone so that it can change in one place.
+Rule (every Paypro Vietnam API page's "Signature" section): every field except `sign`, empty
+values skipped, keys sorted in code-unit order, `key=value` concatenated without separator,
+then MD5 of that string salted with the app secret. Where the salt goes Paypro does not say
+(appended, per the sibling platform's docs); it lives in `_salted` alone so that it can
+change in one place.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def string_to_sign(fields: Mapping[str, Any]) -> str:
 
 
 def _salted(payload: str, secret: str) -> str:
-    """Where the app secret goes: appended to the end (providers.md §3.2, SECONDARY)."""
+    """Where the app secret goes: appended to the end (not stated by Paypro; the sibling
+    platform Vexora's Nigeria overview says so, with the same Java snippet)."""
     return payload + secret
 
 

@@ -1,7 +1,9 @@
 """Platform signature: Base64(HMAC-SHA512(secret, flattened `path:value` pairs joined by `;`)).
 
-Rules (providers.md §2.2, CONFIRMED by the official SDKs; the 8 vectors in
-`test-vectors/ecommpay-vectors.json` pass):
+Rules (the platform's Signature generation and verification pages say what is signed; the
+byte-level steps are those of the official Payment Page SDKs, `ITECOMMPAY/paymentpage-sdk-python`
+`signature_handler.py` and `paymentpage-sdk-php` `SignatureHandler.php`; the SDKs' 8 vectors in
+`tests/vectors/` pass):
 - every `signature` key (at any depth) and every `frame_mode` key are left out;
 - nested keys are joined with `:`, array elements addressed by their 0-based index, and a
   literal `:` inside a key is escaped as `::`;

@@ -1,5 +1,6 @@
 """Smart Glocal session API client: serialises each body once, signs those bytes, sends those
-bytes; reads the `{"status": "ok" | "error"}` envelope (providers.md §1.2 to §1.4, §1.8)."""
+bytes; reads the `{"status": "ok" | "error"}` envelope (Smart Glocal's API reference,
+"Request format" and "Errors")."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from paygate.providers.smartglocal.transformers import Envelope, Session
 
 PROVIDER = "smartglocal"
 API_PREFIX = "/api/v1"
-# Reusing an idempotency key is refused with this code (Bank 131 SDK, providers.md §1.9): the
+# Reusing an idempotency key is refused with this code (Bank 131's PHP SDK,
+# `IdempotencyKeyAlreadyExistsException`): the
 # first request may well have been accepted, so the outcome is not definitive.
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_already_exists"
 

@@ -1,5 +1,6 @@
 """Smart Glocal `X-PARTNER-SIGN`: Base64 of an RSASSA-PKCS1-v1_5 / SHA-256 signature over the
-exact body bytes (providers.md §1.3, CONFIRMED by the Bank 131 SDK and the test vector).
+exact body bytes (Smart Glocal's API reference, "Request format"; the byte-level steps are
+those of Bank 131's official PHP SDK `bank131/php-sdk`, whose test vector passes).
 
 Requests are signed with our private key; webhooks are verified with Smart Glocal's public
 key(s) over the raw bytes received, before any parsing. Nothing is canonicalised: the bytes
