@@ -106,7 +106,7 @@ redrive: $(VENV)/.run-installed ## publish the status events parked in the local
 	PYTHONPATH=layers/core $(PY) -m ops.redrive --local
 
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the handlers' models
-	$(PY) -m local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
+	$(PY) -m tools.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 browser-deps: ## Debian's Chromium for the browser tests (apt-get, only when missing)
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -8,7 +8,7 @@ PAYGATE_MONETIX_PORT (any free port), PAYGATE_ECOMMPAY_ATM_CHANNEL (2), PAYGATE_
 default: the local clock follows real time; ``manual``: time moves only by
 ``POST /_local/clock``, what the e2e tests use). `GET /_local/sandboxes` lists the sandboxes'
 URLs; `GET|POST /_local/clock` reads and advances the one clock the functions, the schedules
-and the sandboxes share (local/clock.py). Ctrl-C stops everything.
+and the sandboxes share (local/aws/clock.py). Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from local.clock import LocalClock, clock_route, mode_from_env
+from local.aws.clock import LocalClock, clock_route, mode_from_env
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,8 +113,8 @@ def _send_handler_output_to(stream: TextIO) -> TextIO:
 
 
 def _local_site(template: Any, config: LocalConfig) -> Any:
-    """The checkout page, its merchant proxy and the API docs (local/site.py)."""
-    from local.site import LocalSite
+    """The checkout page, its merchant proxy and the API docs (local/merchant/site.py)."""
+    from local.merchant.site import LocalSite
     from paygate.domain import Operation
     from paygate.money import LIMITS
 
@@ -176,8 +176,8 @@ def _background_workers(
     template: Any, handlers: dict[str, Any], made: Any, clock: LocalClock
 ) -> list[Any]:
     """The stream pollers (Lambda's event source mappings) and the schedulers (EventBridge)."""
-    from local.scheduler import Scheduler
-    from local.streams import StreamPoller
+    from local.aws.scheduler import Scheduler
+    from local.aws.streams import StreamPoller
 
     workers: list[Any] = []
     for source in template.stream_sources():
@@ -205,17 +205,17 @@ def main() -> int:
 
     paygate.clock.use(clock.now)  # the functions run in this process: they see the local clock
     clock.start()
-    from local.aws_calls import install_from_environment
+    from local.aws.aws_calls import install_from_environment
 
     install_from_environment()  # PAYGATE_AWS_CALLS_FILE: the tests' IAM check (tests/iam/)
 
-    from local.apigw import load_handler
-    from local.frontdoor import FrontDoor
-    from local.moto_process import MotoProcess
-    from local.provision import load_dev_secrets, provision
+    from local.aws.apigw import load_handler
+    from local.aws.frontdoor import FrontDoor
+    from local.aws.moto_process import MotoProcess
+    from local.aws.provision import load_dev_secrets, provision
+    from local.aws.subscriber import EventSubscriber
+    from local.aws.template import load_template
     from local.sandboxes.paypro import PayproSandbox, SandboxConfig
-    from local.subscriber import EventSubscriber
-    from local.template import load_template
 
     moto = MotoProcess(HOST, config.moto_port)
     moto.start()

@@ -29,7 +29,7 @@ import tempfile
 
 import pytest
 
-from local import aws_calls
+from local.aws import aws_calls
 
 # Every AWS call a function makes in this session, in-process (integration) and in the local
 # runtimes the e2e tier starts (they inherit the variable): read by tests/iam/, which runs last.
@@ -61,7 +61,7 @@ def metric_names(captured: str) -> set[str]:
 
 @pytest.fixture
 def lambda_context() -> Any:
-    from local.apigw import FakeLambdaContext
+    from local.aws.apigw import FakeLambdaContext
 
     return FakeLambdaContext(function_name="test")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from local.launcher import ROOT, Runtime, start_runtime, stop_runtime
-from local.launcher import Ports as RuntimePorts
+from tools.launcher import ROOT, Runtime, start_runtime, stop_runtime
+from tools.launcher import Ports as RuntimePorts
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Playwright adds --headless and a fresh temporary profile (--user-data-dir) itself.

@@ -16,8 +16,8 @@ import segno
 from playwright.sync_api import Page, Request, Route, expect
 from segno import encoder as segno_encoder
 
-from local.launcher import Runtime
-from local.template import load_template
+from local.aws.template import load_template
+from tools.launcher import Runtime
 
 from .conftest import Shots
 

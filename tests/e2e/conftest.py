@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.launcher import API_KEY, ROOT, Ports, Runtime, start_runtime, stop_runtime
+from tools.launcher import API_KEY, ROOT, Ports, Runtime, start_runtime, stop_runtime
 
 __all__ = ["API_KEY", "ROOT", "Ports", "Runtime", "start_runtime", "stop_runtime"]
 

@@ -17,7 +17,7 @@ from paygate.providers.paypro import signing
 
 from .conftest import ROOT, Runtime
 
-SECRET = json.loads((ROOT / "local/dev_secrets.json").read_text())["PayproSecret"]["app_secret"]
+SECRET = json.loads((ROOT / "local/aws/dev_secrets.json").read_text())["PayproSecret"]["app_secret"]
 PAYMENTS = 20
 PER_PAYMENT = {"0015": 4, "0000": 6}  # 10 notifies each: 200 in all
 

@@ -38,7 +38,7 @@ def card_flows(runtime: Runtime) -> None:
 
 
 def secrets() -> list[str]:
-    dev = json.loads((ROOT / "local/dev_secrets.json").read_text())
+    dev = json.loads((ROOT / "local/aws/dev_secrets.json").read_text())
     values = [v for secret in dev.values() for v in secret.values() if isinstance(v, str)]
     return [v for v in values if len(v) >= 8 and v != "local-project"]
 

@@ -1,5 +1,5 @@
 """IAM as tested: every AWS call a function made in this session's integration and e2e tiers
-(recorded by local/aws_calls.py, in-process and in the local runtime) is allowed by that
+(recorded by local/aws/aws_calls.py, in-process and in the local runtime) is allowed by that
 function's own policies in template.yaml, action and resource; and no policy grants an action
 on a resource that no test ever made the function use.
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from local.aws_calls import ENVIRONMENT_VARIABLE, read, required
-from local.provision import ACCOUNT, REGION
-from local.template import load_template
+from local.aws.aws_calls import ENVIRONMENT_VARIABLE, read, required
+from local.aws.provision import ACCOUNT, REGION
+from local.aws.template import load_template
 from tests.iam.policies import Grant, grants
 
 ROOT = Path(__file__).resolve().parents[2]

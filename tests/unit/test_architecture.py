@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local.provision import offline_environment
-from local.template import load_template
+from local.aws.provision import offline_environment
+from local.aws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted((ROOT / "functions").glob("*/app.py"))

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local.provision import offline_environment
-from local.template import load_template
+from local.aws.provision import offline_environment
+from local.aws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 # aws_lambda_powertools' own __init__ loads its Tracer class, which imports the X-Ray SDK

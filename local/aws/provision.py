@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from local.template import FunctionDef, Template
+from local.aws.template import FunctionDef, Template
 
 DEV_SECRETS_PATH = Path(__file__).resolve().parent / "dev_secrets.json"
 REGION = "ap-southeast-1"

@@ -1,7 +1,7 @@
 """A tiny merchant backend for the checkout page: the part a merchant implements on its own
 server so that the API key never reaches the browser.
 
-The checkout page (local/checkout/) only talks to these same-origin routes:
+The checkout page (local/merchant/checkout/) only talks to these same-origin routes:
 
     GET  /merchant/methods                    the methods on offer (from the API's routes)
     POST /merchant/payments/<provider>        {"method", "amount", "customer"?, "confirmation"?}
@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import httpx
 
-from local.openapi import create_routes
+from tools.openapi import create_routes
 
 PREFIX = "/merchant/"
 BROWSER_FIELDS = ("method", "amount", "customer", "confirmation", "description")

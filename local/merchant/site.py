@@ -1,7 +1,7 @@
 """What the local runtime serves besides the API: the checkout page (`/checkout/`, static
-files from local/checkout/), its merchant proxy (`/merchant/...`, local/merchant_proxy.py), the
-OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`, Swagger UI's files from the
-`swagger-ui-py` package: nothing is fetched from the internet)."""
+files from local/merchant/checkout/), its merchant proxy (`/merchant/...`,
+local/merchant/proxy.py), the OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`,
+Swagger UI's files from the `swagger-ui-py` package: nothing is fetched from the internet)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from local.merchant_proxy import MerchantProxy, ProxyReply
-from local.openapi import build_document, for_server
-from local.template import Template
+from local.aws.template import Template
+from local.merchant.proxy import MerchantProxy, ProxyReply
+from tools.openapi import build_document, for_server
 
 CHECKOUT_DIR = Path(__file__).resolve().parent / "checkout"
 CONTENT_TYPES = {

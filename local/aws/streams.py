@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 
-from local.apigw import Handler, invoke
-from local.template import FunctionDef, StreamSource, matches_filter
+from local.aws.apigw import Handler, invoke
+from local.aws.template import FunctionDef, StreamSource, matches_filter
 
 Record = dict[str, Any]
 RETRY_DELAY_SECONDS = 0.2
