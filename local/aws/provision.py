@@ -111,9 +111,9 @@ def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> 
     return made
 
 
-def load_dev_secrets() -> dict[str, Any]:
+def load_dev_secrets(path: Path = DEV_SECRETS_PATH) -> dict[str, Any]:
     """Dev-only provider secrets by secret logical id (documented in the README)."""
-    return dict(json.loads(DEV_SECRETS_PATH.read_text(encoding="utf-8")))
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def offline_environment(template: Template, function: FunctionDef) -> dict[str, str]:

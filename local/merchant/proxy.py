@@ -20,7 +20,6 @@ send after a CORS preflight this proxy never grants).
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
@@ -72,22 +71,24 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     return schema
 
 
-def _hosted_page_fields(method: str) -> list[str]:
-    """The customer fields a Payment Page purchase needs (the provider docs), less the id the
-    merchant fills in itself."""
+def _hosted_page_fields(method: str, channel: Literal[1, 2]) -> list[str]:
+    """The customer fields a Payment Page purchase needs (the provider docs) on the project's
+    NAPAS ATM `channel`, less the id the merchant fills in itself."""
     from paygate.domain import Flow, Method
     from paygate.providers.platform.rules import required_fields
 
-    channel: Literal[1, 2] = 1 if os.environ.get("ECOMMPAY_ATM_CHANNEL", "1") == "1" else 2
     needed = required_fields(Method(method), Flow.PAYMENT_PAGE, channel)
     return [path.split(".", 1)[1] for path in needed if path != "customer.id"]
 
 
 def offered_methods(
-    document: dict[str, Any], minimums: dict[str, int] | None = None
+    document: dict[str, Any],
+    minimums: dict[str, int] | None = None,
+    atm_channel: Literal[1, 2] = 1,
 ) -> list[dict[str, Any]]:
     """One entry per method of each `POST /v1/<provider>/payments` route: what the page must
-    ask for (`key` tells the entries of one provider apart)."""
+    ask for (`key` tells the entries of one provider apart); `atm_channel` is the ecommpay
+    project's NAPAS ATM channel."""
     minimums = minimums or {}
     methods = []
     for provider, operation in sorted(create_routes(document).items()):
@@ -104,7 +105,11 @@ def offered_methods(
         confirmation = _resolve(document, properties.get("confirmation", {}))
         for method in choices:
             hosted = "flow" in properties
-            fields = _hosted_page_fields(method) if hosted else list(customer.get("required", []))
+            fields = (
+                _hosted_page_fields(method, atm_channel)
+                if hosted
+                else list(customer.get("required", []))
+            )
             methods.append(
                 {
                     "key": provider if len(choices) == 1 else f"{provider}-{method}",
@@ -129,12 +134,14 @@ class MerchantProxy:
         document: Callable[[], dict[str, Any]],
         minimums: dict[str, int] | None = None,
         timeout: float = 30.0,
+        atm_channel: Literal[1, 2] = 1,
     ) -> None:
         self.api_url = api_url
         self.api_key = api_key
         self.document = document
         self.minimums = minimums or {}
         self.timeout = timeout
+        self.atm_channel = atm_channel
 
     def providers(self) -> set[str]:
         return set(create_routes(self.document()))
@@ -147,7 +154,9 @@ class MerchantProxy:
             return None
         rest = path[len(PREFIX) :]
         if method == "GET" and rest == "methods":
-            return _reply(200, {"methods": offered_methods(self.document(), self.minimums)})
+            return _reply(
+                200, {"methods": offered_methods(self.document(), self.minimums, self.atm_channel)}
+            )
         if method == "GET" and re.fullmatch(f"payments/{_PAYMENT_ID}", rest):
             return self._forward("GET", f"/v1/{rest}", None)
         if method != "POST":

@@ -9,7 +9,7 @@ import importlib.util
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from local.aws.template import Template
 from local.merchant.proxy import MerchantProxy, ProxyReply
@@ -78,13 +78,20 @@ class LocalSite:
     """Answers the non-API paths; `handle` returns None for every other path."""
 
     def __init__(
-        self, template: Template, api_url: str, api_key: str, minimums: dict[str, int]
+        self,
+        template: Template,
+        api_url: str,
+        api_key: str,
+        minimums: dict[str, int],
+        atm_channel: Literal[1, 2] = 2,
     ) -> None:
         self.template = template
         self.api_url = api_url
         self._document: dict[str, Any] | None = None
         self._lock = threading.Lock()
-        self.proxy = MerchantProxy(api_url, api_key, self.document, minimums)
+        self.proxy = MerchantProxy(
+            api_url, api_key, self.document, minimums, atm_channel=atm_channel
+        )
         self.checkout_files = {p.name: p for p in CHECKOUT_DIR.iterdir() if p.is_file()}
 
     def document(self) -> dict[str, Any]:
