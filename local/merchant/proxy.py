@@ -4,6 +4,7 @@ server so that the API key never reaches the browser.
 The checkout page (local/merchant/checkout/) only talks to these same-origin routes:
 
     GET  /merchant/methods                    the methods on offer (from the API's routes)
+    GET  /merchant/qr.svg?data=<text>         the QR code of a payment link or payload (SVG)
     POST /merchant/payments/<provider>        {"method", "amount", "customer"?, "confirmation"?}
     GET  /merchant/payments/<id>              → GET  /v1/payments/<id>
     POST /merchant/payments/<id>/confirm      → POST /v1/payments/<id>/confirm
@@ -29,6 +30,7 @@ from typing import Any, Literal
 
 import httpx
 
+from local.merchant import qr
 from tools.openapi import create_routes
 
 PREFIX = "/merchant/"
@@ -57,6 +59,14 @@ def _reply(status: int, document: Any) -> ProxyReply:
 
 def _error(status: int, code: str, message: str) -> ProxyReply:
     return _reply(status, {"error": {"code": code, "message": message}})
+
+
+def _qr(query: str) -> ProxyReply:
+    try:
+        drawn = qr.svg(qr.data_of(query))
+    except qr.QrRequestError as refused:
+        return _error(refused.status, refused.code, str(refused))
+    return ProxyReply(200, "image/svg+xml", drawn, {"Cache-Control": "private, max-age=300"})
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -147,12 +157,14 @@ class MerchantProxy:
         return set(create_routes(self.document()))
 
     def handle(
-        self, method: str, path: str, body: bytes, headers: dict[str, str]
+        self, method: str, path: str, body: bytes, headers: dict[str, str], query: str = ""
     ) -> ProxyReply | None:
         """The answer for a /merchant/ route; None when `path` is not one of them."""
         if not path.startswith(PREFIX):
             return None
         rest = path[len(PREFIX) :]
+        if method == "GET" and path == qr.PATH:
+            return _qr(query)
         if method == "GET" and rest == "methods":
             return _reply(
                 200, {"methods": offered_methods(self.document(), self.minimums, self.atm_channel)}

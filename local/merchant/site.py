@@ -102,9 +102,9 @@ class LocalSite:
             return self._document
 
     def handle(
-        self, method: str, path: str, _query: str, body: bytes, headers: dict[str, str]
+        self, method: str, path: str, query: str, body: bytes, headers: dict[str, str]
     ) -> Reply | None:
-        proxied: ProxyReply | None = self.proxy.handle(method, path, body, headers)
+        proxied: ProxyReply | None = self.proxy.handle(method, path, body, headers, query)
         if proxied is not None:
             return proxied.status, proxied.content_type, proxied.body, proxied.headers
         if method != "GET":
