@@ -17,9 +17,12 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from local.config import ROOT, LocalConfig
+
+if TYPE_CHECKING:
+    from local.aws.activity import Activity
 
 LAYER_PATH = ROOT / "layers" / "core"  # what Lambda mounts at /opt/python
 
@@ -53,9 +56,11 @@ Try it:
 """.rstrip()
 
 
-def _prepare_process(config: LocalConfig) -> None:
+def _prepare_process(config: LocalConfig) -> Activity:
     """The layer on sys.path (as Lambda mounts it), a fresh events file (moto starts empty), the
-    AWS environment, and the recording of AWS calls when asked for (tests/iam/)."""
+    AWS environment, the recording of AWS calls when asked for (tests/iam/) and the count of
+    this process's writes that wakes the event sources (local/aws/activity.py)."""
+    from local.aws import activity
     from local.aws.aws_calls import install
     from local.aws.lambdas import aws_environment
 
@@ -66,6 +71,7 @@ def _prepare_process(config: LocalConfig) -> None:
     os.environ.update(aws_environment(config))
     if config.aws_calls_file is not None:
         install(config.aws_calls_file)
+    return activity.install()
 
 
 def _send_handler_output_to(stream: TextIO) -> TextIO:
@@ -113,7 +119,7 @@ def _stop_all(parts: list[_Stoppable], console: TextIO) -> None:
 def main() -> int:
     config = LocalConfig.from_env()
     started = time.monotonic()
-    _prepare_process(config)
+    activity = _prepare_process(config)
     import paygate.clock
     from local import index_page
     from local.aws.clock import LocalClock, clock_route
@@ -155,8 +161,11 @@ def main() -> int:
         site=site.handle,
         local_routes={"/_local/clock": clock_route(clock)},
     )
-    workers = event_source_workers(template, functions, made, clock, config.schedule_seconds)
-    subscriber = EventSubscriber(status_topic_arn(template, made), config.events_file, console)
+    workers = event_source_workers(
+        template, functions, made, clock, config.schedule_seconds, activity
+    )
+    topic = status_topic_arn(template, made)
+    subscriber = EventSubscriber(topic, config.events_file, console, activity)
     for part in (door, *workers, subscriber):
         part.start()
     print(_banner(config, sandboxes.urls), file=console, flush=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from local.aws.activity import Activity
 from local.aws.apigw import Handler, load_handler
 from local.aws.clock import LocalClock
 from local.aws.provision import REGION, Provisioned
@@ -54,14 +55,16 @@ def event_source_workers(
     made: Provisioned,
     clock: LocalClock,
     schedule_seconds: float | None,
+    activity: Activity,
 ) -> list[Worker]:
-    """The stream pollers and the schedulers, not started."""
+    """The stream pollers (woken by this process's DynamoDB writes) and the schedulers, not
+    started."""
     workers: list[Worker] = []
     for source in template.stream_sources():
         function, handler = functions[source.function_id]
         dlq = made.refs.get(source.on_failure_queue_id or "")
         stream_arn = made.attributes[(source.table_id, "StreamArn")]
-        workers.append(StreamPoller(source, stream_arn, function, handler, dlq))
+        workers.append(StreamPoller(source, stream_arn, function, handler, dlq, activity))
     for schedule in template.schedules():
         handler = functions[schedule.function_id][1]
         workers.append(Scheduler(schedule, handler, clock, schedule_seconds))

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 from paygate.domain import PaymentStatus
 from paygate.providers.paypro import signing
@@ -42,6 +43,7 @@ def create(runtime: Runtime, reference: str) -> dict[str, Any]:
     return payment
 
 
+@pytest.mark.early
 def test_200_shuffled_concurrent_notifies_for_20_payments(runtime: Runtime) -> None:
     payments = [create(runtime, f"concurrent-{n}") for n in range(PAYMENTS)]
     deliveries = [

@@ -1,8 +1,9 @@
-"""Runs last in the e2e session (its name): after every e2e flow that used the shared local
-runtime — plus a card payment and a card payout of its own, so it means something alone —
-no card number, card security code, provider secret or private key appears in any DynamoDB
-item, the handlers' log, the runtime's output or the published events, and every stored
-provider signature is erased."""
+"""The leak check over one local runtime: after a card payment and a card payout of its own
+(so it means something alone), no card number, card security code, provider secret or private
+key appears in any DynamoDB item, the handlers' log, the runtime's output or the published
+events, and every stored provider signature is erased. Run by
+tests/e2e/test_nothing_leaked.py and, at the end of every session, on the shared runtime after
+every flow that used it (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import boto3
 import httpx
 
-from .conftest import ROOT, Runtime
+from tools.launcher import ROOT, Runtime
 
 PANS = ("4321432154325432", "9704123456789018", "4242424242424242", "4111111111111111")
 CARD = {"pan": "4111111111111111", "card_holder": "NGUYEN AN", "year": 2031, "month": 1}
@@ -50,7 +51,8 @@ def stored_items(runtime: Runtime) -> list[dict[str, Any]]:
     )  # fmt: skip
     items: list[dict[str, Any]] = []
     for table in dynamodb.list_tables()["TableNames"]:
-        items += dynamodb.scan(TableName=table)["Items"]
+        pages = dynamodb.get_paginator("scan").paginate(TableName=table)
+        items += [item for page in pages for item in page["Items"]]
     return items
 
 
@@ -63,7 +65,7 @@ def signature_values(document: Any) -> list[Any]:
     return []
 
 
-def test_no_card_data_secret_or_signature_is_left_anywhere(runtime: Runtime) -> None:
+def assert_nothing_leaked(runtime: Runtime) -> None:
     card_flows(runtime)
     items = stored_items(runtime)
     webhooks = [i for i in items if i.get("entity", {}).get("S") == "webhook"]
