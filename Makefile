@@ -60,8 +60,8 @@ AWS_CALLS := $(abspath .paygate/aws-calls.jsonl)
 # pytest-xdist workers for the four tiers in one session: more than the 2 cores, because the
 # e2e and browser tests mostly wait on the local runtimes (each worker starts its own).
 TEST_WORKERS ?= 4
-# In this order, so that the long tests start first (tests/conftest.py puts the `early` ones
-# before all): loadgroup keeps each xdist_group in one worker, in file order.
+# In this order, so that the long tests start first (pytest-xdist hands tests out in collection
+# order; tests/conftest.py puts the `early` ones before all).
 PYTEST_TIERS := tests/e2e tests/browser tests/integration tests/unit
 # The checks before the tests do not depend on each other: they run side by side (-j), each
 # one's output kept together (--output-sync).
@@ -69,8 +69,7 @@ CHECKS := lint typecheck cfn-lint sam-build
 test: browser-deps ## everything CI runs: lint, types, template, build, all test tiers
 	$(MAKE) --no-print-directory -j 4 --output-sync=target $(CHECKS)
 	mkdir -p .paygate && rm -f $(AWS_CALLS)
-	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest $(PYTEST_TIERS) -n $(TEST_WORKERS) \
-	  --dist loadgroup --no-loadscope-reorder --durations=25
+	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest $(PYTEST_TIERS) -n $(TEST_WORKERS) --durations=25
 	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) PAYGATE_AWS_CALLS_COMPLETE=1 $(PY) -m pytest tests/iam
 
 lint: $(VENV)/.installed ## ruff lint + format check

@@ -34,9 +34,6 @@ MINUTE = 60
 HOUR = 3600
 DAY = 86_400
 SEEN: list[str] = []  # every payment and payout the matrix made (for the events check)
-# The events check at the end reads SEEN: the module's tests run in one pytest-xdist worker, in
-# file order (`make test` runs with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("lifecycle_matrix")
 
 
 def customer_post(url: str, **body: Any) -> int:
@@ -130,6 +127,14 @@ PAYOUTS = [
 def settings(runtime: Runtime, sandbox: str, **changes: Any) -> None:
     answer = httpx.post(f"{runtime.sandbox_url(sandbox)}/_sandbox/settings", json=changes)
     assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _events_checked_at_the_end(runtime: Runtime) -> Iterator[None]:
+    """After this module's tests (those a pytest-xdist worker ran, on its runtime): every
+    status change of the payments they made was published exactly once."""
+    yield
+    every_status_change_was_published_exactly_once(runtime)
 
 
 @pytest.fixture(autouse=True)
@@ -329,10 +334,11 @@ def test_a_payout_whose_provider_is_silent_for_its_window_needs_review(
     assert (final["status"], final["failure"]["code"]) == ("needs_review", "provider_silent")
 
 
-# -- events ------------------------------------------------------------------------------------
+# -- events (checked by _events_checked_at_the_end) ---------------------------------------------
 
 
-def test_every_status_change_of_the_matrix_was_published_exactly_once(runtime: Runtime) -> None:
+def every_status_change_was_published_exactly_once(runtime: Runtime) -> None:
+    """The events check over every payment in SEEN (run when the module's tests are done)."""
     assert SEEN, "run with the matrix above"
     expected = {payment_id: read(runtime, payment_id)["version"] for payment_id in SEEN}
     events = runtime.events_of(expected)
