@@ -186,5 +186,6 @@ def test_every_policy_grant_is_used_by_some_test(request: pytest.FixtureRequest)
         "template.yaml, test them, or explain them in EXPLAINED:\n" + "\n".join(unexplained)
     )
     spare_keys = {key(g) for g in spare}
-    stale = [key for key in EXPLAINED if key not in spare_keys]
+    # A race's re-read may happen by chance when the tiers run side by side: not stale.
+    stale = [k for k in EXPLAINED if k not in spare_keys and EXPLAINED[k] != _RETRY_READ]
     assert not stale, f"explained as unused but used by a test (drop the entry): {stale}"

@@ -8,6 +8,7 @@ every flow that used it (tests/conftest.py)."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import boto3
@@ -21,13 +22,16 @@ CUSTOMER = {"id": "leak-check", "email": "a@example.com", "ip_address": "198.51.
 
 
 def card_flows(runtime: Runtime) -> None:
+    """A card payment and a card payout, with references of their own (the check may run more
+    than once on a runtime)."""
+    reference = f"leak-{uuid.uuid4().hex[:12]}"
     with runtime.client() as client:
         payment = client.post("/v1/ecommpay/payments", json={
-            "method": "napas_atm", "amount": 100_000, "merchant_reference": "leak-1",
+            "method": "napas_atm", "amount": 100_000, "merchant_reference": f"{reference}-1",
             "customer": CUSTOMER, "bank_id": 136, "card": CARD,
         })  # fmt: skip
         payout = client.post("/v1/ecommpay/payouts", json={
-            "method": "napas_atm", "amount": 100_000, "merchant_reference": "leak-2",
+            "method": "napas_atm", "amount": 100_000, "merchant_reference": f"{reference}-2",
             "customer": {"id": "leak-check", "ip_address": "198.51.100.9"}, "bank_id": 136,
             "region_id": 290, "card": CARD,
         })  # fmt: skip
