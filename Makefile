@@ -60,8 +60,10 @@ AWS_CALLS := $(abspath .paygate/aws-calls.jsonl)
 # pytest-xdist workers for the four tiers in one session: more than the 2 cores, because the
 # e2e and browser tests mostly wait on the local runtimes (each worker starts its own).
 TEST_WORKERS ?= 4
-# In this order, so that the long tests start first (pytest-xdist hands tests out in collection
-# order; tests/conftest.py puts the `early` ones before all).
+# In this order, so that the long tests start first: pytest-xdist hands tests out in collection
+# order (tests/conftest.py puts the `early` ones before all), two at a time (--maxschedchunk;
+# its default first hands each worker a quarter of its share in one block, which put every
+# e2e test on one worker).
 PYTEST_TIERS := tests/e2e tests/browser tests/integration tests/unit
 # The checks before the tests do not depend on each other: they run side by side (-j), each
 # one's output kept together (--output-sync).
@@ -69,7 +71,8 @@ CHECKS := lint typecheck cfn-lint sam-build
 test: browser-deps ## everything CI runs: lint, types, template, build, all test tiers
 	$(MAKE) --no-print-directory -j 4 --output-sync=target $(CHECKS)
 	mkdir -p .paygate && rm -f $(AWS_CALLS)
-	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest $(PYTEST_TIERS) -n $(TEST_WORKERS) --durations=25
+	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest $(PYTEST_TIERS) -n $(TEST_WORKERS) \
+	  --maxschedchunk 2 --durations=25
 	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) PAYGATE_AWS_CALLS_COMPLETE=1 $(PY) -m pytest tests/iam
 
 lint: $(VENV)/.installed ## ruff lint + format check
