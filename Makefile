@@ -20,7 +20,7 @@ export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench redrive
-.PHONY: openapi browser-deps test-browser test-soak lock
+.PHONY: openapi browser-deps test-browser test-soak lock FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,10 +57,22 @@ run: $(VENV)/.run-installed ## start the local gateway on 127.0.0.1 (Ctrl-C stop
 # Every AWS call the functions make across the tiers (in-process and in the e2e runtimes), for
 # the IAM check that runs after them (tests/iam/).
 AWS_CALLS := $(abspath .paygate/aws-calls.jsonl)
-test: browser-deps lint typecheck cfn-lint sam-build ## everything CI runs: lint, types, template, build, all test tiers
+# pytest-xdist workers for the four tiers in one session: more than the 2 cores, because the
+# e2e and browser tests mostly wait on the local runtimes (each worker starts its own).
+TEST_WORKERS ?= 4
+# In this order, so that the long tests start first: pytest-xdist hands tests out in collection
+# order (tests/conftest.py puts the `early` ones before all), two at a time (--maxschedchunk;
+# its default first hands each worker a quarter of its share in one block, which put every
+# e2e test on one worker).
+PYTEST_TIERS := tests/e2e tests/browser tests/integration tests/unit
+# The checks before the tests do not depend on each other: they run side by side (-j), each
+# one's output kept together (--output-sync).
+CHECKS := lint typecheck cfn-lint sam-build
+test: browser-deps ## everything CI runs: lint, types, template, build, all test tiers
+	$(MAKE) --no-print-directory -j 4 --output-sync=target $(CHECKS)
 	mkdir -p .paygate && rm -f $(AWS_CALLS)
-	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest tests/unit tests/integration -n 2
-	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest tests/e2e tests/browser
+	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest $(PYTEST_TIERS) -n $(TEST_WORKERS) \
+	  --maxschedchunk 2 --durations=25
 	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) PAYGATE_AWS_CALLS_COMPLETE=1 $(PY) -m pytest tests/iam
 
 lint: $(VENV)/.installed ## ruff lint + format check
@@ -76,9 +88,20 @@ cfn-lint: $(VENV)/.installed ## lint template.yaml
 # Lambda cannot write __pycache__ (read-only /var/task and /opt): the artifacts ship their
 # bytecode, compiled by the SAM environment's Python 3.13 (the runtime's minor version), hash-
 # based so that zip timestamps do not matter. Saves the layer's compile at every cold start.
-sam-build: $(SAM_VENV)/.installed ## sam build (no Docker) into .aws-sam/
+# Built again only when an input changed: every file under layers/ and functions/, the template
+# and samconfig.toml (newer than the stamp), or the list of those files itself (one added or
+# removed). A fresh clone has no stamp, so it builds.
+SAM_INPUTS := template.yaml samconfig.toml \
+  $(sort $(shell find layers functions -type f ! -path '*/__pycache__/*' ! -name '*.pyc' 2>/dev/null))
+SAM_STAMP := .aws-sam/.built
+.aws-sam/.inputs: FORCE
+	@mkdir -p .aws-sam
+	@echo '$(SAM_INPUTS)' | cmp -s - $@ || echo '$(SAM_INPUTS)' > $@
+$(SAM_STAMP): $(SAM_INPUTS) .aws-sam/.inputs $(SAM_VENV)/.installed
 	AWS_DEFAULT_REGION=ap-southeast-1 SAM_CLI_TELEMETRY=0 $(SAM) build --template-file template.yaml
 	$(SAM_VENV)/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+	touch $@
+sam-build: $(SAM_STAMP) ## sam build (no Docker) into .aws-sam/ (when an input changed)
 
 unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
 	$(PY) -m pytest tests/unit
@@ -106,7 +129,7 @@ redrive: $(VENV)/.run-installed ## publish the status events parked in the local
 	PYTHONPATH=layers/core $(PY) -m ops.redrive --local
 
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the handlers' models
-	$(PY) -m local.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
+	$(PY) -m tools.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 browser-deps: ## Debian's Chromium for the browser tests (apt-get, only when missing)
 	@if [ ! -x /usr/bin/chromium ]; then \

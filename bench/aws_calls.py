@@ -38,8 +38,8 @@ class Flow:
     """The real handlers against moto resources built from template.yaml."""
 
     def __init__(self, sandbox_url: str) -> None:
-        from local.provision import load_dev_secrets, provision
-        from local.template import load_template
+        from local.aws.provision import load_dev_secrets, provision
+        from local.aws.template import load_template
 
         template = load_template()
         self.secrets = load_dev_secrets()
@@ -54,7 +54,7 @@ class Flow:
         return importlib.import_module(self.modules[logical_id])
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        from local.apigw import FakeLambdaContext, find_route, proxy_event
+        from local.aws.apigw import FakeLambdaContext, find_route, proxy_event
 
         route, _ = find_route(self.routes, method, path)
         assert route is not None
@@ -89,7 +89,7 @@ class Flow:
 def _stream_records(flow: Flow) -> list[dict[str, Any]]:
     import boto3
 
-    from local.streams import lambda_record
+    from local.aws.streams import lambda_record
 
     arn = flow.made.attributes[("PaymentsTable", "StreamArn")]
     streams = boto3.client("dynamodbstreams")
@@ -111,8 +111,8 @@ def _by_service(calls: Counter[str], service: str) -> dict[str, int]:
 def measure() -> dict[str, Any]:
     from moto import mock_aws
 
-    from local.apigw import FakeLambdaContext
-    from local.provision import load_dev_secrets
+    from local.aws.apigw import FakeLambdaContext
+    from local.aws.provision import load_dev_secrets
     from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 
     secret = load_dev_secrets()["PayproSecret"]["app_secret"]

@@ -79,8 +79,8 @@ def _spec(folder: Path, name: str, event: dict[str, Any], secrets: dict[str, str
 
 
 def measure() -> dict[str, Any]:
-    from local.provision import load_dev_secrets, offline_environment
-    from local.template import load_template
+    from local.aws.provision import load_dev_secrets, offline_environment
+    from local.aws.template import load_template
 
     template = load_template()
     dev_secrets = load_dev_secrets()

@@ -70,7 +70,7 @@ def _notify(payment: dict[str, Any], secret: str) -> dict[str, str]:
 def _run(clients: int, secret: str) -> dict[str, Any]:
     """One fresh runtime (moto's cost grows with the table), WEBHOOKS_PER_RUN payments, then
     their notifies from `clients` concurrent clients."""
-    from local.launcher import Ports, start_runtime, stop_runtime
+    from tools.launcher import Ports, start_runtime, stop_runtime
 
     state = Path(tempfile.mkdtemp(prefix="paygate-bench-"))
     runtime = start_runtime(Ports.free(), state)
@@ -114,7 +114,7 @@ def _run(clients: int, secret: str) -> dict[str, Any]:
 
 
 def measure() -> dict[str, Any]:
-    from local.provision import load_dev_secrets
+    from local.aws.provision import load_dev_secrets
 
     secret = load_dev_secrets()["PayproSecret"]["app_secret"]
     runs = {str(clients): _run(clients, secret) for clients in CLIENTS}

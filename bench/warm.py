@@ -21,8 +21,8 @@ NEUTRAL = Path("/")  # not a task root: the task root comes from PYTHONPATH, aft
 
 
 def _event(path: str, body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    from local.apigw import proxy_event
-    from local.template import ApiRoute
+    from local.aws.apigw import proxy_event
+    from local.aws.template import ApiRoute
 
     route = ApiRoute("bench", "POST", path, False)
     return proxy_event(
@@ -100,8 +100,8 @@ def peer_environment(template: Any) -> dict[str, str]:
 
 
 def measure() -> dict[str, Any]:
-    from local.provision import load_dev_secrets, offline_environment
-    from local.template import load_template
+    from local.aws.provision import load_dev_secrets, offline_environment
+    from local.aws.template import load_template
 
     template = load_template()
     secrets = load_dev_secrets()

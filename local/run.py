@@ -1,14 +1,11 @@
-"""`make run`: the whole gateway on 127.0.0.1 — moto (server mode) with the template's
-resources, the API front door, the stream poller, an event subscriber and the Paypro sandbox.
+"""`make run` (`python -m local.run`): the whole gateway on 127.0.0.1 — moto (server mode) with
+the template's resources, the API front door, the stream pollers, the schedules, an event
+subscriber and the four provider sandboxes, all on one local clock.
 
-Environment: PAYGATE_PORT (3000), PAYGATE_API_KEY (local-dev-key), PAYGATE_MOTO_PORT (4566),
-PAYGATE_PAYPRO_PORT (3101), PAYGATE_SMARTGLOCAL_PORT, PAYGATE_ECOMMPAY_PORT and
-PAYGATE_MONETIX_PORT (any free port), PAYGATE_ECOMMPAY_ATM_CHANNEL (2), PAYGATE_STATE_DIR
-(.paygate), PAYGATE_SCHEDULE_SECONDS (the template's rate), PAYGATE_CLOCK (``real``, the
-default: the local clock follows real time; ``manual``: time moves only by
-``POST /_local/clock``, what the e2e tests use). `GET /_local/sandboxes` lists the sandboxes'
-URLs; `GET|POST /_local/clock` reads and advances the one clock the functions, the schedules
-and the sandboxes share (local/clock.py). Ctrl-C stops everything.
+Settings come from the environment once (local/config.py lists them). `GET /` is an index of
+what runs; `GET /_local/sandboxes` lists the sandboxes' URLs; `GET|POST /_local/clock` reads
+and advances the one clock the functions, the schedules and the sandboxes share
+(local/aws/clock.py). Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -20,14 +17,13 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from local.clock import LocalClock, clock_route, mode_from_env
+from local.config import ROOT, LocalConfig
 
-HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from local.aws.activity import Activity
+
 LAYER_PATH = ROOT / "layers" / "core"  # what Lambda mounts at /opt/python
 
 
@@ -35,63 +31,22 @@ class _Stoppable(Protocol):
     def stop(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class LocalConfig:
-    port: int
-    api_key: str
-    moto_port: int
-    paypro_port: int
-    state_dir: Path
-
-    @classmethod
-    def from_env(cls) -> LocalConfig:
-        return cls(
-            port=int(os.environ.get("PAYGATE_PORT", "3000")),
-            api_key=os.environ.get("PAYGATE_API_KEY", "local-dev-key"),
-            moto_port=int(os.environ.get("PAYGATE_MOTO_PORT", "4566")),
-            paypro_port=int(os.environ.get("PAYGATE_PAYPRO_PORT", "3101")),
-            state_dir=Path(os.environ.get("PAYGATE_STATE_DIR", ".paygate")),
-        )
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def events_file(self) -> Path:
-        return self.state_dir / "events.jsonl"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "lambda.log"
-
-
-def aws_environment(config: LocalConfig) -> dict[str, str]:
-    """Everything boto3 and Powertools need to talk to moto instead of AWS."""
-    return {
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": "ap-southeast-1",
-        "AWS_REGION": "ap-southeast-1",
-        "AWS_ENDPOINT_URL": f"http://{HOST}:{config.moto_port}",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_DEV": "false",
-    }
-
-
-def _banner(config: LocalConfig, sandbox_url: str, clock_mode: str = "real") -> str:
+def _banner(config: LocalConfig, sandbox_urls: dict[str, str]) -> str:
     example = json.dumps({"amount": 50000, "currency": "VND", "merchant_reference": "order-1001"})
+    sandboxes = "\n".join(f"  {name:<15} {url}" for name, url in sandbox_urls.items())
     return f"""
 paygate is running (local runtime; Ctrl-C stops everything)
 
+  Start here      {config.api_url}/   (links to everything below)
   API             {config.api_url}
   API key         {config.api_key}   (header x-api-key)
   Checkout page   {config.api_url}/checkout/   (pay with each method in the sandboxes)
   API docs        {config.api_url}/docs   (Swagger UI; document: /openapi.json)
-  Paypro sandbox  {sandbox_url}
   Events          {config.events_file}   (one JSON event per line)
   Handler logs    {config.log_file}
-  Clock           {config.api_url}/_local/clock   ({clock_mode}; POST {{"advance_seconds": N}})
+  Clock           {config.api_url}/_local/clock   ({config.clock_mode}; POST advance_seconds)
+Provider sandboxes:
+{sandboxes}
 
 Try it:
   curl -s -X POST {config.api_url}/v1/paypro/payments \\
@@ -99,6 +54,24 @@ Try it:
     -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" \\
     -d '{example}'
 """.rstrip()
+
+
+def _prepare_process(config: LocalConfig) -> Activity:
+    """The layer on sys.path (as Lambda mounts it), a fresh events file (moto starts empty), the
+    AWS environment, the recording of AWS calls when asked for (tests/iam/) and the count of
+    this process's writes that wakes the event sources (local/aws/activity.py)."""
+    from local.aws import activity
+    from local.aws.aws_calls import install
+    from local.aws.lambdas import aws_environment
+
+    if str(LAYER_PATH) not in sys.path:
+        sys.path.insert(0, str(LAYER_PATH))
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    config.events_file.write_text("", encoding="utf-8")
+    os.environ.update(aws_environment(config))
+    if config.aws_calls_file is not None:
+        install(config.aws_calls_file)
+    return activity.install()
 
 
 def _send_handler_output_to(stream: TextIO) -> TextIO:
@@ -112,211 +85,95 @@ def _send_handler_output_to(stream: TextIO) -> TextIO:
     return console
 
 
-def _local_site(template: Any, config: LocalConfig) -> Any:
-    """The checkout page, its merchant proxy and the API docs (local/site.py)."""
-    from local.site import LocalSite
+def _sale_minimums() -> dict[str, int]:
+    """The smallest sale amount per method, for the checkout page's form."""
     from paygate.domain import Operation
     from paygate.money import LIMITS
 
-    minimums = {
+    return {
         method.value: limit.minimum
         for (method, operation), limit in LIMITS.items()
         if operation is Operation.SALE and limit.minimum is not None
     }
-    return LocalSite(template, config.api_url, config.api_key, minimums)
 
 
-def _atm_channel() -> int:
-    """The local ecommpay project's NAPAS ATM channel: 2 (card clarification possible)."""
-    return 1 if os.environ.get("PAYGATE_ECOMMPAY_ATM_CHANNEL", "2") == "1" else 2
+def _json_route(document: Any) -> Any:
+    return lambda: (200, "application/json", json.dumps(document).encode())
 
 
-def _platform_sandboxes(
-    secrets: dict[str, Any], config: LocalConfig, clock: LocalClock
-) -> dict[str, Any]:
-    """The ecommpay and Monetix platform sandboxes, each with its project's secret and the
-    gateway's callback route as the project's callback URL."""
-    from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
-
-    channel = _atm_channel()
-    sandboxes = {}
-    for provider in ("ecommpay", "monetix"):
-        secret = secrets[f"{provider.capitalize()}Secret"]
-        sandbox_config = PlatformSandboxConfig(
-            provider=provider,
-            project_id=int(secret["project_id"]),
-            secret_key=secret["secret_key"],
-            callback_url=f"{config.api_url}/webhooks/{provider}",
-            atm_channel=channel,  # type: ignore[arg-type]
-        )
-        port = int(os.environ.get(f"PAYGATE_{provider.upper()}_PORT", "0"))
-        sandboxes[provider] = PlatformSandbox(
-            sandbox_config, HOST, port, now=clock.now, timers=clock
-        )
-    return sandboxes
-
-
-def _sandbox_environment(urls: dict[str, str], config: LocalConfig) -> dict[str, str]:
-    """The functions' provider URLs pointed at the sandboxes (the template's defaults are the
-    providers' real hosts)."""
-    return {
-        "PAYPRO_BASE_URL": urls["paypro"],
-        "SMARTGLOCAL_BASE_URL": urls["smartglocal"],
-        "ECOMMPAY_GATE_URL": urls["ecommpay"],
-        "ECOMMPAY_PAYMENT_PAGE_URL": f"{urls['ecommpay']}/payment",
-        "ECOMMPAY_ATM_CHANNEL": str(_atm_channel()),
-        "MONETIX_GATE_URL": urls["monetix"],
-        "MONETIX_PAYMENT_PAGE_URL": f"{urls['monetix']}/payment",
-        "WEBHOOK_BASE_URL": config.api_url,
-        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
-    }
-
-
-def _background_workers(
-    template: Any, handlers: dict[str, Any], made: Any, clock: LocalClock
-) -> list[Any]:
-    """The stream pollers (Lambda's event source mappings) and the schedulers (EventBridge)."""
-    from local.scheduler import Scheduler
-    from local.streams import StreamPoller
-
-    workers: list[Any] = []
-    for source in template.stream_sources():
-        function, handler = handlers[source.function_id]
-        dlq = made.refs.get(source.on_failure_queue_id or "")
-        stream_arn = made.attributes[(source.table_id, "StreamArn")]
-        workers.append(StreamPoller(source, stream_arn, function, handler, dlq))
-    every = os.environ.get("PAYGATE_SCHEDULE_SECONDS")
-    for schedule in template.schedules():
-        handler = handlers[schedule.function_id][1]
-        workers.append(Scheduler(schedule, handler, clock, float(every) if every else None))
-    return workers
-
-
-def main() -> int:
-    config = LocalConfig.from_env()
-    started = time.monotonic()
-    if str(LAYER_PATH) not in sys.path:
-        sys.path.insert(0, str(LAYER_PATH))
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    config.events_file.write_text("", encoding="utf-8")  # moto starts empty, so do the events
-    os.environ.update(aws_environment(config))
-    clock = LocalClock(mode_from_env(os.environ.get("PAYGATE_CLOCK")))
-    import paygate.clock
-
-    paygate.clock.use(clock.now)  # the functions run in this process: they see the local clock
-    clock.start()
-    from local.aws_calls import install_from_environment
-
-    install_from_environment()  # PAYGATE_AWS_CALLS_FILE: the tests' IAM check (tests/iam/)
-
-    from local.apigw import load_handler
-    from local.frontdoor import FrontDoor
-    from local.moto_process import MotoProcess
-    from local.provision import load_dev_secrets, provision
-    from local.sandboxes.paypro import PayproSandbox, SandboxConfig
-    from local.subscriber import EventSubscriber
-    from local.template import load_template
-
-    moto = MotoProcess(HOST, config.moto_port)
-    moto.start()
-    template = load_template()
-    secrets = load_dev_secrets()
-    # Smart Glocal: our key pair and the sandbox's are generated now and seeded into the
-    # SmartglocalSecret value before provision() writes it (local/sandboxes/smartglocal.py).
-    from local.sandboxes.smartglocal import seeded_sandbox
-
-    smartglocal = seeded_sandbox(
-        secrets,
-        HOST,
-        int(os.environ.get("PAYGATE_SMARTGLOCAL_PORT", "0")),  # 0: any free port
-        webhook_url=f"{config.api_url}/webhooks/smartglocal",
-        now=clock.now,
-        timers=clock,
-    )
-    smartglocal.start()
-    made = provision(template, secrets)
-
-    paypro_secret = secrets["PayproSecret"]
-    sandbox = PayproSandbox(
-        SandboxConfig(
-            merchant_no=paypro_secret["merchant_no"], app_secret=paypro_secret["app_secret"]
-        ),
-        host=HOST,
-        port=config.paypro_port,
-        now=clock.now,
-        timers=clock,
-    )
-    sandbox.start()
-    platform = _platform_sandboxes(secrets, config, clock)
-    for platform_sandbox in platform.values():
-        platform_sandbox.start()
-
-    functions = template.functions()
-    for function in functions:
-        os.environ.update(made.environment(function))
-    sandbox_urls = {
-        "paypro": sandbox.base_url,
-        "smartglocal": smartglocal.base_url,
-        **{name: platform_sandbox.base_url for name, platform_sandbox in platform.items()},
-    }
-    os.environ.update(_sandbox_environment(sandbox_urls, config))
-    handlers = {f.logical_id: (f, load_handler(f)) for f in functions}
-    log_stream = config.log_file.open("a", encoding="utf-8", buffering=1)
-    console = _send_handler_output_to(log_stream)
-
-    def health() -> tuple[int, str, bytes]:
-        return 200, "application/json", b'{"ok": true}'
-
-    def sandboxes() -> tuple[int, str, bytes]:
-        return 200, "application/json", json.dumps(sandbox_urls).encode()
-
-    door = FrontDoor(
-        template.routes(),
-        handlers,
-        config.api_key,
-        HOST,
-        config.port,
-        extra_routes={"/_local/health": health, "/_local/sandboxes": sandboxes},
-        site=_local_site(template, config).handle,
-        local_routes={"/_local/clock": clock_route(clock)},
-    )
-    workers = _background_workers(template, handlers, made, clock)
-    topic_arn = next(iter(made.refs[t] for t in template.of_type("AWS::SNS::Topic")))
-    subscriber = EventSubscriber(topic_arn, config.events_file, console)
-
-    door.start()
-    for worker in workers:
-        worker.start()
-    subscriber.start()
-    print(_banner(config, sandbox.base_url, clock.mode), file=console, flush=True)
-    for name, url in list(sandbox_urls.items())[1:]:
-        print(f"  {name} sandbox {url}", file=console, flush=True)
-    print(f"\nready in {time.monotonic() - started:.1f}s", file=console, flush=True)
-
+def _wait_for_ctrl_c() -> None:
     stop = threading.Event()
-
-    def _stop(signum: int, _frame: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     stop.wait()
-    print("\nstopping...", file=console, flush=True)
-    parts: list[_Stoppable] = [
-        door,
-        *workers,
-        subscriber,
-        sandbox,
-        smartglocal,
-        *platform.values(),
-        clock,
-        moto,
-    ]
+
+
+def _stop_all(parts: list[_Stoppable], console: TextIO) -> None:
     for part in parts:
         began = time.monotonic()
         part.stop()
         if time.monotonic() - began > 1:
             print(f"  {type(part).__name__} took {time.monotonic() - began:.1f}s", file=console)
+
+
+def main() -> int:
+    config = LocalConfig.from_env()
+    started = time.monotonic()
+    activity = _prepare_process(config)
+    import paygate.clock
+    from local import index_page
+    from local.aws.clock import LocalClock, clock_route
+    from local.aws.frontdoor import FrontDoor
+    from local.aws.lambdas import event_source_workers, load_functions, status_topic_arn
+    from local.aws.moto_process import MotoProcess
+    from local.aws.provision import load_dev_secrets, provision
+    from local.aws.subscriber import EventSubscriber
+    from local.aws.template import load_template
+    from local.merchant.site import LocalSite
+    from local.provider_sandboxes import start_sandboxes
+
+    clock = LocalClock(config.clock_mode)
+    paygate.clock.use(clock.now)  # the functions run in this process: they see the local clock
+    clock.start()
+    moto = MotoProcess(config.host, config.moto_port)
+    moto.start()
+    template = load_template()
+    secrets = load_dev_secrets(config.secrets_file)
+    sandboxes = start_sandboxes(config, secrets, clock)  # seeds Smart Glocal's keys: first
+    made = provision(template, secrets)
+    overrides = {**sandboxes.function_environment(config), "POWERTOOLS_LOG_LEVEL": config.log_level}
+    functions = load_functions(template, made, overrides)
+    log_stream = config.log_file.open("a", encoding="utf-8", buffering=1)
+    console = _send_handler_output_to(log_stream)
+    site = LocalSite(template, config.api_url, config.api_key, _sale_minimums(), config.atm_channel)
+    index = index_page.render(sandboxes.urls, config.clock_mode)
+    door = FrontDoor(
+        template.routes(),
+        functions,
+        config.api_key,
+        config.host,
+        config.port,
+        extra_routes={
+            "/": lambda: (200, "text/html; charset=utf-8", index),
+            "/_local/health": _json_route({"ok": True}),
+            "/_local/sandboxes": _json_route(sandboxes.urls),
+        },
+        site=site.handle,
+        local_routes={"/_local/clock": clock_route(clock)},
+    )
+    workers = event_source_workers(
+        template, functions, made, clock, config.schedule_seconds, activity
+    )
+    topic = status_topic_arn(template, made)
+    subscriber = EventSubscriber(topic, config.events_file, console, activity)
+    for part in (door, *workers, subscriber):
+        part.start()
+    print(_banner(config, sandboxes.urls), file=console, flush=True)
+    print(f"\nready in {time.monotonic() - started:.1f}s", file=console, flush=True)
+
+    _wait_for_ctrl_c()
+    print("\nstopping...", file=console, flush=True)
+    _stop_all([door, *workers, subscriber, sandboxes, clock, moto], console)
     sys.stdout = console
     log_stream.close()
     print("stopped", file=console, flush=True)

@@ -29,7 +29,7 @@ import tempfile
 
 import pytest
 
-from local import aws_calls
+from local.aws import aws_calls
 
 # Every AWS call a function makes in this session, in-process (integration) and in the local
 # runtimes the e2e tier starts (they inherit the variable): read by tests/iam/, which runs last.
@@ -38,6 +38,8 @@ if aws_calls.ENVIRONMENT_VARIABLE not in os.environ:
     os.close(_handle)
     os.environ[aws_calls.ENVIRONMENT_VARIABLE] = _path
 aws_calls.install_from_environment()
+
+from tests.support.runtimes import own_runtime  # noqa: E402  (snapshots the environment now)
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -61,7 +63,7 @@ def metric_names(captured: str) -> set[str]:
 
 @pytest.fixture
 def lambda_context() -> Any:
-    from local.apigw import FakeLambdaContext
+    from local.aws.apigw import FakeLambdaContext
 
     return FakeLambdaContext(function_name="test")
 
@@ -70,8 +72,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-    # tests/iam/ checks the AWS calls the other tiers recorded: it runs after all of them.
-    items.sort(key=lambda item: "/tests/iam/" in str(item.fspath))
+    # The explicit order (a stable sort; pytest-xdist hands tests out in this order): `early`
+    # tests first (the longest ones: started last, they would hold the whole run up), and
+    # tests/iam/, which checks the AWS calls the other tiers recorded, after all the others.
+    items.sort(
+        key=lambda item: (
+            "/tests/iam/" in str(item.fspath),
+            item.get_closest_marker("early") is None,
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The local runtime the e2e and browser tests of this session (of this pytest-xdist
+    worker) share (tests/support/runtimes.py: the leak check runs on it at the end)."""
+    yield from own_runtime(tmp_path_factory, "paygate-runtime")
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from local.clock import Cancellable, LocalClock, Timers
+from local.aws.clock import Cancellable, LocalClock, Timers
 
 CALLBACK_MODES = ("deliver", "lost", "unreachable")
 UNREACHABLE = "ConnectError: gateway unreachable (sandbox fault)"

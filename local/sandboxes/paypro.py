@@ -61,7 +61,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from local.clock import Timers
+from local.aws.clock import Timers
 from local.sandboxes.http import (
     DropConnection,
     HttpError,

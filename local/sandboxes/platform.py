@@ -125,7 +125,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
-from local.clock import Timers
+from local.aws.clock import Timers
 from local.sandboxes.http import (
     DropConnection,
     HttpError,

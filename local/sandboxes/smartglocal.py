@@ -62,7 +62,7 @@ from typing import Any, cast
 
 import httpx
 
-from local.clock import Timers
+from local.aws.clock import Timers
 from local.sandboxes.http import (
     HttpError,
     Reply,

@@ -1,4 +1,5 @@
-"""Browser tier: the local runtime (as in tests/e2e) driven through Debian's Chromium
+"""Browser tier: the session's local runtime (the `runtime` fixture of tests/conftest.py, shared
+with tests/e2e) driven through Debian's Chromium
 (/usr/bin/chromium, installed by `make browser-deps`) with Playwright for Python. No browser is
 downloaded; Chromium's background connections are switched off (the network is closed).
 Screenshots of every step go to test-artifacts/browser/ at a phone-sized viewport."""
@@ -12,8 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from local.launcher import ROOT, Runtime, start_runtime, stop_runtime
-from local.launcher import Ports as RuntimePorts
+from tools.launcher import ROOT, Runtime
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Playwright adds --headless and a fresh temporary profile (--user-data-dir) itself.
@@ -29,13 +29,6 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 TIMEOUT_MS = 20_000  # a wait's upper bound, never an assertion about speed
-
-
-@pytest.fixture(scope="session")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    running = start_runtime(RuntimePorts.free(), tmp_path_factory.mktemp("paygate-browser"))
-    yield running
-    assert stop_runtime(running) == 0
 
 
 @pytest.fixture(scope="session")

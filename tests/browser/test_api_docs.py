@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from local.launcher import ROOT, Runtime
+from tools.launcher import ROOT, Runtime
 
 from .conftest import Shots
 

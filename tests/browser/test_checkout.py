@@ -10,14 +10,15 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import segno
 from playwright.sync_api import Page, Request, Route, expect
-from segno import encoder as segno_encoder
 
-from local.launcher import Runtime
-from local.template import load_template
+from local.aws.template import load_template
+from tests.support.qr_svg import modules
+from tools.launcher import Runtime
 
 from .conftest import Shots
 
@@ -90,19 +91,17 @@ def follow_next_action(page: Page, runtime: Runtime, shots: Shots, payment_id: s
         action = client.get(f"/v1/payments/{payment_id}").json()["next_action"]
     target = action.get("payment_link") or action.get("url")
     assert link.get_attribute("href") == target
-    qr = page.locator("#next-action svg.qr-code")
+    qr = page.locator("#next-action img.qr-code")
     expect(qr).to_be_visible()
-    # The code shown is the encoder's code for the link (the encoder itself is checked
-    # against segno in test_qr_encoder_matches_segno).
-    same = page.evaluate(
-        """(text) => {
-            const shown = document.querySelector('#next-action svg.qr-code path').getAttribute('d');
-            const made = PaygateQR.toSvg(PaygateQR.encode(text), 'x');
-            return made.querySelector('path').getAttribute('d') === shown;
-        }""",
-        target,
+    # The code shown is the merchant proxy's SVG for the link, loaded (the SVG itself is
+    # checked against segno in test_qr_code_matches_segno).
+    shown = qr.get_attribute("src") or ""
+    assert urlsplit(shown).path == "/merchant/qr.svg"
+    assert parse_qs(urlsplit(shown).query)["data"] == [target]
+    page.wait_for_function(
+        "() => { const image = document.querySelector('#next-action img.qr-code');"
+        " return image.complete && image.naturalWidth > 0; }"
     )
-    assert same
     expect(page.get_by_role("button", name="Start a new payment")).to_be_hidden()
     fits_phone(page)
     shots(page, "next-action")
@@ -360,19 +359,12 @@ def test_create_error_is_announced_and_focuses_the_field(page: Page, runtime: Ru
     expect(page.get_by_label("Amount (VND)")).to_have_attribute("aria-invalid", "true")
 
 
-# ---- the QR encoder ----------------------------------------------------------------------
+# ---- the QR code --------------------------------------------------------------------------
 
 
-def _standard_padding(buff: Any, version: Any, length: int) -> None:
-    """ISO/IEC 18004 7.4.10: pad to the codeword boundary (segno 1.6 adds a whole zero byte
-    when the bit stream is already aligned; decoders ignore it, but the symbols differ)."""
-    buff.extend([0] * ((8 - length % 8) % 8))
-
-
-def test_qr_encoder_matches_segno(
-    page: Page, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(segno_encoder, "write_padding_bits", _standard_padding)
+def test_qr_code_matches_segno(page: Page, runtime: Runtime) -> None:
+    """The page's QR image, as the browser fetched it from the merchant proxy, is segno's
+    symbol for the payload (smallest version at level M)."""
     texts = [
         "hi",
         "http://127.0.0.1:3101/pay/abc123",
@@ -382,23 +374,10 @@ def test_qr_encoder_matches_segno(
         "z" * 900,
     ]
     open_checkout(page, runtime)
-    made = page.evaluate(
-        """(texts) => texts.map((text) => {
-            const code = PaygateQR.encode(text);
-            return {version: code.version, mask: code.mask,
-                    rows: code.modules.map((row) => row.map((dark) => dark ? 1 : 0))};
-        })""",
-        texts,
-    )
-    for text, code in zip(texts, made, strict=True):
-        expected = segno.make_qr(
-            text.encode(),
-            error="m",
-            version=code["version"],
-            mask=code["mask"],
-            mode="byte",
-            boost_error=False,
-        )
-        smallest = segno.make_qr(text.encode(), error="m", mode="byte", boost_error=False)
-        assert smallest.version == code["version"], text
-        assert [list(row) for row in expected.matrix] == code["rows"], text
+    for text in texts:
+        answer = page.request.get(f"{runtime.api_url}/merchant/qr.svg?data={quote(text)}")
+        assert answer.status == 200 and answer.headers["content-type"] == "image/svg+xml"
+        expected = segno.make_qr(text, error="m", boost_error=False)
+        assert modules(answer.body()) == [list(row) for row in expected.matrix], text
+    too_long = page.request.get(f"{runtime.api_url}/merchant/qr.svg?data={'z' * 3000}")
+    assert too_long.status == 422

@@ -11,13 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 from paygate.domain import PaymentStatus
 from paygate.providers.paypro import signing
 
 from .conftest import ROOT, Runtime
 
-SECRET = json.loads((ROOT / "local/dev_secrets.json").read_text())["PayproSecret"]["app_secret"]
+SECRET = json.loads((ROOT / "local/aws/dev_secrets.json").read_text())["PayproSecret"]["app_secret"]
 PAYMENTS = 20
 PER_PAYMENT = {"0015": 4, "0000": 6}  # 10 notifies each: 200 in all
 
@@ -42,6 +43,7 @@ def create(runtime: Runtime, reference: str) -> dict[str, Any]:
     return payment
 
 
+@pytest.mark.early
 def test_200_shuffled_concurrent_notifies_for_20_payments(runtime: Runtime) -> None:
     payments = [create(runtime, f"concurrent-{n}") for n in range(PAYMENTS)]
     deliveries = [

@@ -129,6 +129,14 @@ def settings(runtime: Runtime, sandbox: str, **changes: Any) -> None:
     assert answer.status_code == 200, answer.text
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _events_checked_at_the_end(runtime: Runtime) -> Iterator[None]:
+    """After this module's tests (those a pytest-xdist worker ran, on its runtime): every
+    status change of the payments they made was published exactly once."""
+    yield
+    every_status_change_was_published_exactly_once(runtime)
+
+
 @pytest.fixture(autouse=True)
 def _normal_sandboxes(runtime: Runtime) -> Iterator[None]:
     yield
@@ -326,10 +334,11 @@ def test_a_payout_whose_provider_is_silent_for_its_window_needs_review(
     assert (final["status"], final["failure"]["code"]) == ("needs_review", "provider_silent")
 
 
-# -- events ------------------------------------------------------------------------------------
+# -- events (checked by _events_checked_at_the_end) ---------------------------------------------
 
 
-def test_every_status_change_of_the_matrix_was_published_exactly_once(runtime: Runtime) -> None:
+def every_status_change_was_published_exactly_once(runtime: Runtime) -> None:
+    """The events check over every payment in SEEN (run when the module's tests are done)."""
     assert SEEN, "run with the matrix above"
     expected = {payment_id: read(runtime, payment_id)["version"] for payment_id in SEEN}
     events = runtime.events_of(expected)

@@ -1,4 +1,4 @@
-"""The local runtime's one clock over HTTP (`GET|POST /_local/clock`, local/clock.py): on the
+"""The local runtime's one clock over HTTP (`GET|POST /_local/clock`, local/aws/clock.py): on the
 manual clock the e2e launcher sets, time moves only when a test advances it; the sandboxes'
 callback retries follow the providers' documented schedules on it and the reconcile schedule
 ticks on it. Counts only: nothing here measures how long anything took, nothing sleeps."""

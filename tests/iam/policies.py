@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from local.provision import ACCOUNT, REGION
-from local.template import Template
+from local.aws.provision import ACCOUNT, REGION
+from local.aws.template import Template
 
 LOCAL_STAGE = "local"
 

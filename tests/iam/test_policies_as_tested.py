@@ -1,5 +1,5 @@
 """IAM as tested: every AWS call a function made in this session's integration and e2e tiers
-(recorded by local/aws_calls.py, in-process and in the local runtime) is allowed by that
+(recorded by local/aws/aws_calls.py, in-process and in the local runtime) is allowed by that
 function's own policies in template.yaml, action and resource; and no policy grants an action
 on a resource that no test ever made the function use.
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from local.aws_calls import ENVIRONMENT_VARIABLE, read, required
-from local.provision import ACCOUNT, REGION
-from local.template import load_template
+from local.aws.aws_calls import ENVIRONMENT_VARIABLE, read, required
+from local.aws.provision import ACCOUNT, REGION
+from local.aws.template import load_template
 from tests.iam.policies import Grant, grants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,5 +186,6 @@ def test_every_policy_grant_is_used_by_some_test(request: pytest.FixtureRequest)
         "template.yaml, test them, or explain them in EXPLAINED:\n" + "\n".join(unexplained)
     )
     spare_keys = {key(g) for g in spare}
-    stale = [key for key in EXPLAINED if key not in spare_keys]
+    # A race's re-read may happen by chance when the tiers run side by side: not stale.
+    stale = [k for k in EXPLAINED if k not in spare_keys and EXPLAINED[k] != _RETRY_READ]
     assert not stale, f"explained as unused but used by a test (drop the entry): {stale}"

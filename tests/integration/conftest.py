@@ -17,12 +17,12 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from local.apigw import FakeLambdaContext, find_route, proxy_event
-from local.provision import Provisioned, load_dev_secrets, provision
+from local.aws.apigw import FakeLambdaContext, find_route, proxy_event
+from local.aws.provision import Provisioned, load_dev_secrets, provision
+from local.aws.template import load_template
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
 from local.sandboxes.smartglocal import SmartglocalSandbox, seeded_sandbox
-from local.template import load_template
 from paygate.providers.paypro import signing
 
 DEV_SECRETS = load_dev_secrets()

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
 from paygate.providers.platform import signing
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate.providers.smartglocal import signing
 

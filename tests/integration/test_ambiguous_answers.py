@@ -10,7 +10,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from paygate import wiring
 from paygate.settings import ReconcileSettings, load_settings

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 
 from .conftest import Api, body_of
 from .test_paypro_webhook import deliver, new_payment, notify

@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable
 from types import ModuleType
 
-from local.apigw import FakeLambdaContext
-from local.provision import Provisioned
+from local.aws.apigw import FakeLambdaContext
+from local.aws.provision import Provisioned
 from tests.conftest import load_event
 
 from .conftest import body_of, signed

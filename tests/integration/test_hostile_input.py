@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from paygate.providers.paypro import signing as paypro_signing
 from paygate.providers.platform import signing as platform_signing
 from paygate.providers.smartglocal import signing as smartglocal_signing

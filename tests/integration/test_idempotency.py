@@ -13,7 +13,7 @@ import boto3
 import httpx
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 
 from .conftest import Api, body_of, header

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from paygate.domain import (
     Failure,
     Method,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from local.merchant_proxy import offered_methods
-from local.openapi import REGENERATE_COMMAND, project_version
-from local.template import load_template
+from local.aws.template import load_template
+from local.merchant.proxy import offered_methods
+from tools.openapi import REGENERATE_COMMAND, project_version
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKED_IN = ROOT / "docs" / "openapi.json"
@@ -21,9 +21,9 @@ CHECKED_IN = ROOT / "docs" / "openapi.json"
 
 @pytest.fixture(scope="module")
 def generated() -> str:
-    """`python -m local.openapi` in a clean process, exactly as `make openapi` runs it."""
+    """`python -m tools.openapi` in a clean process, exactly as `make openapi` runs it."""
     done = subprocess.run(
-        [sys.executable, "-m", "local.openapi"],
+        [sys.executable, "-m", "tools.openapi"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -43,7 +43,7 @@ def test_checked_in_document_matches_the_code(generated: str) -> None:
 
 def test_check_flag_agrees(generated: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "local.openapi", "--check"],
+        [sys.executable, "-m", "tools.openapi", "--check"],
         cwd=ROOT,
         capture_output=True,
         text=True,

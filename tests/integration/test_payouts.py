@@ -11,7 +11,7 @@ import boto3
 import httpx
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
 from paygate import wiring

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.clock import LocalClock
+from local.aws.clock import LocalClock
 from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 from paygate.providers.paypro import signing

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from paygate.repository import PaymentRepository
 from tests.conftest import metric_names
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from paygate.domain import Kind, Method, Payment, Provider
 from paygate.repository import PaymentRepository
 from tests.conftest import metric_names

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
 from paygate import wiring
 from paygate.domain import Method, Operation
@@ -347,7 +347,7 @@ def test_ecommpay_bank_list(
 
 def api_get(api: Api, path: str, query: str) -> dict[str, Any]:
     """GET with a query string (the Api helper sends none)."""
-    from local.apigw import FakeLambdaContext, find_route, proxy_event
+    from local.aws.apigw import FakeLambdaContext, find_route, proxy_event
 
     route, _ = find_route(api.routes, "GET", path)
     assert route is not None

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from local.clock import LocalClock
+from local.aws.clock import LocalClock
 from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
 from paygate.providers.platform import banks, signing
 

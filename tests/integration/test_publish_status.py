@@ -14,9 +14,9 @@ from unittest import mock
 import boto3
 import pytest
 
-from local.apigw import FakeLambdaContext
-from local.provision import Provisioned
-from local.streams import lambda_record
+from local.aws.apigw import FakeLambdaContext
+from local.aws.provision import Provisioned
+from local.aws.streams import lambda_record
 from paygate.domain import (
     Method,
     Payment,
@@ -201,7 +201,7 @@ def test_the_stream_filter_passes_ledger_changes_and_drops_schedule_writes(
 ) -> None:
     """The template's filter (what Lambda applies before invoking `publish_status`): a
     reschedule by the reconcile job changes nothing a merchant sees and costs no invocation."""
-    from local.template import load_template, matches_filter
+    from local.aws.template import load_template, matches_filter
 
     (source,) = load_template().stream_sources()
     repository = PaymentRepository(aws.refs["PaymentsTable"], timedelta(days=1))

@@ -15,8 +15,8 @@ import boto3
 import httpx
 import pytest
 
-from local.aws_calls import acting_as
-from local.provision import Provisioned
+from local.aws.aws_calls import acting_as
+from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
 from paygate import clock as gateway_clock
@@ -220,8 +220,8 @@ def test_a_clarification_past_the_platform_window_expires(api: Api, aws: Provisi
 
 
 def test_the_scheduled_handler_reports(handlers: Any, aws: Provisioned, api: Api) -> None:
-    from local.apigw import FakeLambdaContext
-    from local.scheduler import scheduled_event
+    from local.aws.apigw import FakeLambdaContext
+    from local.aws.scheduler import scheduled_event
 
     answer = handlers("reconcile").lambda_handler(
         scheduled_event("ReconcileFunction"), FakeLambdaContext("reconcile")
@@ -240,8 +240,8 @@ def test_the_scheduled_handler_counts_provider_silence_in_a_metric(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """What `ProviderSilentAlarm` watches: the reconcile function's `ProviderSilent` metric."""
-    from local.apigw import FakeLambdaContext
-    from local.scheduler import scheduled_event
+    from local.aws.apigw import FakeLambdaContext
+    from local.aws.scheduler import scheduled_event
 
     from ..conftest import metric_names
 

@@ -12,9 +12,9 @@ from unittest import mock
 
 import pytest
 
-from local.provision import Provisioned
-from local.streams import StreamPoller
-from local.template import load_template
+from local.aws.provision import Provisioned
+from local.aws.streams import StreamPoller
+from local.aws.template import load_template
 from ops.redrive import redrive
 from paygate.publisher import StatusPublisher
 
@@ -38,7 +38,7 @@ def poller(handlers: Callable[[str], ModuleType], aws: Provisioned) -> StreamPol
 def test_an_sns_outage_goes_to_the_dlq_and_redrive_publishes_each_change_once(
     handlers: Callable[[str], ModuleType], aws: Provisioned, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("local.streams.RETRY_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr("local.aws.streams.RETRY_DELAY_SECONDS", 0.0)
     queue = subscribe(aws)
     payments = [run_payment_through(aws) for _ in range(4)]  # 4 x 3 status changes
     publish = handlers("publish_status")

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 
 from .conftest import DEV_SECRETS, Api, signed
 from .platform_support import doc_example, signed_body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate import wiring
 from paygate.settings import SmartglocalSettings, load_settings

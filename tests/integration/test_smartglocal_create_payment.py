@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate import wiring
 from paygate.api_models import SmartglocalPaymentRequest

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from local.apigw import FakeLambdaContext
-from local.provision import Provisioned
+from local.aws.apigw import FakeLambdaContext
+from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate.providers.smartglocal import signing
 from tests.conftest import load_event, metric_names

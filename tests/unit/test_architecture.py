@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local.provision import offline_environment
-from local.template import load_template
+import pytest
+
+from local.aws.provision import offline_environment
+from local.aws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted((ROOT / "functions").glob("*/app.py"))
@@ -62,6 +64,7 @@ def test_only_provider_adapters_import_provider_wire_models() -> None:
         assert not wire, f"{relative} imports {wire}"
 
 
+@pytest.mark.early  # one of the longest tests: it starts first (tests/conftest.py)
 def test_functions_load_only_their_own_provider_dependencies() -> None:
     """`cryptography` ships only with the Smart Glocal functions (their requirements.txt), so
     no other function may import it at cold start."""

@@ -17,7 +17,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from local.template import load_template
+from local.aws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "uv.lock"

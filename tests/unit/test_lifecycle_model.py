@@ -459,6 +459,7 @@ def model_settings(examples: int = EXAMPLES) -> settings:
     )
 
 
+@pytest.mark.early  # one of the longest tests: it starts first (tests/conftest.py)
 def test_lifecycle_model_over_random_histories() -> None:
     level = logger.log_level
     logger.setLevel("ERROR")  # a log line per reconcile run and failed query: most of the time

@@ -1,5 +1,5 @@
-"""The local runtime's clock (local/clock.py), its HTTP route, the scheduler's idle-tick rule
-(local/scheduler.py) and the sandboxes' retry schedules (local/sandboxes/outbox.py): simulated
+"""The local runtime's clock (local/aws/clock.py), its HTTP route, the scheduler's idle-tick rule
+(local/aws/scheduler.py) and the sandboxes' retry schedules (local/sandboxes/outbox.py): simulated
 time only, nothing sleeps."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from local.clock import LocalClock, clock_route, mode_from_env
+from local.aws.clock import LocalClock, clock_route, mode_from_env
+from local.aws.scheduler import Scheduler
+from local.aws.template import Schedule
 from local.sandboxes.outbox import (
     PAYPRO_NOTIFY_DELAYS,
     Delivery,
@@ -20,8 +22,6 @@ from local.sandboxes.outbox import (
     platform_interval,
     platform_retry_after,
 )
-from local.scheduler import Scheduler
-from local.template import Schedule
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 

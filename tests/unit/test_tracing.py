@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local.provision import offline_environment
-from local.template import load_template
+import pytest
+
+from local.aws.provision import offline_environment
+from local.aws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 # aws_lambda_powertools' own __init__ loads its Tracer class, which imports the X-Ray SDK
@@ -17,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRACERS = ("aws_xray_sdk", "opentelemetry")
 
 
+@pytest.mark.early  # one of the longest tests: it starts first (tests/conftest.py)
 def test_no_function_imports_a_tracer_at_cold_start() -> None:
     template = load_template()
     assert template.functions()

@@ -1,7 +1,7 @@
 """What the local runtime serves besides the API: the checkout page (`/checkout/`, static
-files from local/checkout/), its merchant proxy (`/merchant/...`, local/merchant_proxy.py), the
-OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`, Swagger UI's files from the
-`swagger-ui-py` package: nothing is fetched from the internet)."""
+files from local/merchant/checkout/), its merchant proxy (`/merchant/...`,
+local/merchant/proxy.py), the OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`,
+Swagger UI's files from the `swagger-ui-py` package: nothing is fetched from the internet)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import importlib.util
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from local.merchant_proxy import MerchantProxy, ProxyReply
-from local.openapi import build_document, for_server
-from local.template import Template
+from local.aws.template import Template
+from local.merchant.proxy import MerchantProxy, ProxyReply
+from tools.openapi import build_document, for_server
 
 CHECKOUT_DIR = Path(__file__).resolve().parent / "checkout"
 CONTENT_TYPES = {
@@ -78,13 +78,20 @@ class LocalSite:
     """Answers the non-API paths; `handle` returns None for every other path."""
 
     def __init__(
-        self, template: Template, api_url: str, api_key: str, minimums: dict[str, int]
+        self,
+        template: Template,
+        api_url: str,
+        api_key: str,
+        minimums: dict[str, int],
+        atm_channel: Literal[1, 2] = 2,
     ) -> None:
         self.template = template
         self.api_url = api_url
         self._document: dict[str, Any] | None = None
         self._lock = threading.Lock()
-        self.proxy = MerchantProxy(api_url, api_key, self.document, minimums)
+        self.proxy = MerchantProxy(
+            api_url, api_key, self.document, minimums, atm_channel=atm_channel
+        )
         self.checkout_files = {p.name: p for p in CHECKOUT_DIR.iterdir() if p.is_file()}
 
     def document(self) -> dict[str, Any]:
@@ -95,9 +102,9 @@ class LocalSite:
             return self._document
 
     def handle(
-        self, method: str, path: str, _query: str, body: bytes, headers: dict[str, str]
+        self, method: str, path: str, query: str, body: bytes, headers: dict[str, str]
     ) -> Reply | None:
-        proxied: ProxyReply | None = self.proxy.handle(method, path, body, headers)
+        proxied: ProxyReply | None = self.proxy.handle(method, path, body, headers, query)
         if proxied is not None:
             return proxied.status, proxied.content_type, proxied.body, proxied.headers
         if method != "GET":

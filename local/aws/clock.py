@@ -1,6 +1,6 @@
 """The local runtime's one clock (local only: nothing of it is deployed; in AWS the gateway's
 clock is the system clock). The functions (`paygate.clock.use(clock.now)`), the schedules
-(local/scheduler.py) and the provider sandboxes' delivery queues all read it and set their
+(local/aws/scheduler.py) and the provider sandboxes' delivery queues all read it and set their
 timers on it.
 
 `LocalClock` is UTC time = a base + an offset:

@@ -1,5 +1,5 @@
 """Runs the template's `Schedule` functions locally (EventBridge's part) on the local clock
-(local/clock.py): every `seconds` (`PAYGATE_SCHEDULE_SECONDS` when set, else the template's
+(local/aws/clock.py): every `seconds` (`PAYGATE_SCHEDULE_SECONDS` when set, else the template's
 rate) of the clock's time, with an EventBridge scheduled event whose ``time`` is the tick's.
 With the manual clock (``PAYGATE_CLOCK=manual``) ticks happen only while a test advances the
 clock; with the real one they also happen as real time passes.
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local.apigw import FakeLambdaContext
-from local.clock import Cancellable, LocalClock
-from local.template import Schedule
+from local.aws.apigw import FakeLambdaContext
+from local.aws.clock import Cancellable, LocalClock
+from local.aws.template import Schedule
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

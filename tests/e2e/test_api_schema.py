@@ -1,27 +1,37 @@
 """schemathesis against the OpenAPI document the local runtime serves: generated requests for
-every operation never get a server error. Runs late in the e2e session (its name): the
-hundreds of records it creates slow moto down for whatever runs after it."""
+every operation never get a server error. On a runtime of its own: the hundreds of records it
+creates would slow moto down for whatever ran after it on a shared one. Marked `early` (the
+longest test of the suite; tests/conftest.py orders the session)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from tests.support.runtimes import own_runtime
+
 from .conftest import Runtime
 
 EXAMPLES_PER_OPERATION = 20
 
 
-@pytest.fixture(scope="session")
-def api_schema(runtime: Runtime) -> Any:
-    return schemathesis.openapi.from_url(f"{runtime.api_url}/openapi.json")
+@pytest.fixture(scope="module")
+def schema_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    yield from own_runtime(tmp_path_factory, "paygate-schema")
+
+
+@pytest.fixture(scope="module")
+def api_schema(schema_runtime: Runtime) -> Any:
+    return schemathesis.openapi.from_url(f"{schema_runtime.api_url}/openapi.json")
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+pytestmark = pytest.mark.early
 
 
 @schema.parametrize()
@@ -30,7 +40,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_operation_answers_a_server_error(case: Any, runtime: Runtime) -> None:
+def test_no_operation_answers_a_server_error(case: Any, schema_runtime: Runtime) -> None:
+    runtime = schema_runtime
     headers = {"x-api-key": runtime.api_key}
     if case.method.upper() == "POST" and case.path.endswith(("/payments", "/payouts")):
         headers["Idempotency-Key"] = uuid.uuid4().hex

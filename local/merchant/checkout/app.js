@@ -9,6 +9,7 @@
  *   GET  {proxy}/payments/{id}           → the Payment (GET /v1/payments/{id})
  *   POST {proxy}/payments/{id}/confirm   → POST /v1/payments/{id}/confirm
  *   POST {proxy}/payments/{id}/cancel    → POST /v1/payments/{id}/cancel
+ *   GET  {proxy}/qr.svg?data={text}      → the QR code for text (SVG drawn by segno)
  */
 (function () {
   "use strict";
@@ -405,14 +406,19 @@
       message);
   }
 
+  const MAX_QR_BYTES = 2048; // what the merchant proxy's QR route accepts
+
   function qrFigure(text, caption) {
-    let figure;
-    try {
-      const code = window.PaygateQR.encode(text);
-      figure = el("figure", { class: "qr" }, window.PaygateQR.toSvg(code, caption), el("figcaption", { text: caption }));
-    } catch (_) {
-      figure = el("p", { class: "muted", text: "This code is too long to show as a QR code." });
+    if (new TextEncoder().encode(text).length > MAX_QR_BYTES) {
+      return el("p", { class: "muted", text: "This code is too long to show as a QR code." });
     }
+    const src = `${PROXY}/qr.svg?data=${encodeURIComponent(text)}`;
+    const figure = el("figure", { class: "qr" });
+    const image = el("img", {
+      class: "qr-code", src, alt: caption,
+      onerror: () => figure.replaceWith(el("p", { class: "muted", text: "The QR code could not be shown: use the link." })),
+    });
+    figure.append(image, el("figcaption", { text: caption }));
     return figure;
   }
 

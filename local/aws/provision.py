@@ -5,14 +5,16 @@ functions' environment (`Ref`, `Fn::GetAtt`, `Fn::Sub`) against what it created.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from local.template import FunctionDef, Template
+from local.aws.template import FunctionDef, Template
 
 DEV_SECRETS_PATH = Path(__file__).resolve().parent / "dev_secrets.json"
 REGION = "ap-southeast-1"
@@ -67,11 +69,24 @@ class Provisioned:
         return {key: str(self.resolve(value)) for key, value in function.environment.items()}
 
 
+@cache
+def _cached_client(service: str, endpoint_url: str | None) -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url)
+
+
+def _client(service: str) -> Any:
+    """One boto3 client per service and endpoint for the process. moto's in-process mock
+    starts every `mock_aws()` with a fresh default session, whose first client of a service
+    loads that service's model again (a tenth of a second each); a client made once keeps
+    working in every later mock, as every client goes through moto's botocore hook."""
+    return _cached_client(service, os.environ.get("AWS_ENDPOINT_URL") or None)
+
+
 def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> Provisioned:
     """Create every supported resource of `template` through boto3's current endpoint."""
     made = Provisioned(parameters=template.parameter_defaults())
     made.parameters["Stage"] = "local"
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = _client("dynamodb")
     for logical_id, spec in template.of_type("AWS::DynamoDB::Table").items():
         props = spec["Properties"]
         name = props.get("TableName", logical_id)
@@ -86,19 +101,19 @@ def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> 
         made.attributes[(logical_id, "Arn")] = answer["TableArn"]
         if "LatestStreamArn" in answer:
             made.attributes[(logical_id, "StreamArn")] = answer["LatestStreamArn"]
-    sns = boto3.client("sns", region_name=REGION)
+    sns = _client("sns")
     for logical_id in template.of_type("AWS::SNS::Topic"):
         arn = sns.create_topic(Name=logical_id)["TopicArn"]
         made.refs[logical_id] = arn
         made.attributes[(logical_id, "TopicArn")] = arn
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = _client("sqs")
     for logical_id in template.of_type("AWS::SQS::Queue"):
         url = sqs.create_queue(QueueName=logical_id)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
         made.refs[logical_id] = url
         made.attributes[(logical_id, "Arn")] = arn["QueueArn"]
         made.attributes[(logical_id, "QueueName")] = logical_id
-    secrets = boto3.client("secretsmanager", region_name=REGION)
+    secrets = _client("secretsmanager")
     values = dev_secrets if dev_secrets is not None else load_dev_secrets()
     for logical_id, spec in template.of_type("AWS::SecretsManager::Secret").items():
         name = str(made.resolve(spec["Properties"].get("Name", logical_id)))
@@ -111,9 +126,9 @@ def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> 
     return made
 
 
-def load_dev_secrets() -> dict[str, Any]:
+def load_dev_secrets(path: Path = DEV_SECRETS_PATH) -> dict[str, Any]:
     """Dev-only provider secrets by secret logical id (documented in the README)."""
-    return dict(json.loads(DEV_SECRETS_PATH.read_text(encoding="utf-8")))
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def offline_environment(template: Template, function: FunctionDef) -> dict[str, str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from local.template import ApiRoute, FunctionDef
+from local.aws.template import ApiRoute, FunctionDef
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -11,14 +11,22 @@ from typing import Any, TextIO
 
 import boto3
 
+from local.aws.activity import Activity
+
 QUEUE_NAME = "paygate-local-subscriber"
-POLL_INTERVAL_SECONDS = 0.05
 
 
 class EventSubscriber:
-    def __init__(self, topic_arn: str, events_file: Path, console: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        topic_arn: str,
+        events_file: Path,
+        console: TextIO = sys.stdout,
+        activity: Activity | None = None,
+    ) -> None:
         self.events_file = events_file
         self.console = console
+        self.activity = activity or Activity()
         self.sqs = boto3.client("sqs")
         self.queue_url = self.sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(
@@ -38,10 +46,14 @@ class EventSubscriber:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.activity.wake()
         self.thread.join(timeout=5)
 
     def _run(self) -> None:
+        """Read the queue again as soon as this process published to SNS (or, idle, every
+        IDLE_POLL_SECONDS); straight away while messages keep coming."""
         while not self.stopping.is_set():
+            seen = self.activity.seen("sns")
             try:
                 answer = self.sqs.receive_message(
                     QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
@@ -52,7 +64,7 @@ class EventSubscriber:
                 continue
             messages = answer.get("Messages", [])
             if not messages:
-                self.stopping.wait(POLL_INTERVAL_SECONDS)
+                self.activity.wait("sns", seen)
             for message in messages:
                 self._record(message["Body"])
                 self.sqs.delete_message(

@@ -17,7 +17,7 @@ STARTUP_TIMEOUT_SECONDS = 20
 
 
 class MotoProcess:
-    """Starts `python -m local.moto_process` and waits until it accepts connections."""
+    """Starts `python -m local.aws.moto_process` and waits until it accepts connections."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host = host
@@ -25,7 +25,7 @@ class MotoProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "local.moto_process", "--host", self.host]
+        command = [sys.executable, "-m", "local.aws.moto_process", "--host", self.host]
         command += ["--port", str(self.port), "--parent", str(os.getpid())]
         # A session of its own: Ctrl-C reaches the runtime, which stops moto last.
         self.process = subprocess.Popen(command, start_new_session=True)

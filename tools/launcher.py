@@ -138,12 +138,15 @@ def start_runtime(
     state_dir: Path,
     api_key: str = API_KEY,
     extra_env: dict[str, str] | None = None,
+    base_env: dict[str, str] | None = None,
 ) -> Runtime:
     """`python -m local.run` (what `make run` runs) on `ports`, on the manual clock (time
     moves only by `Runtime.advance`; the reconcile schedule runs at the template's rate on it);
-    returns once it answers. `extra_env` overrides the runtime's environment."""
+    returns once it answers. The runtime's environment is `base_env` (default: this process's)
+    with the runtime's settings; `extra_env` overrides it."""
+    base = dict(os.environ if base_env is None else base_env)
     env = {
-        **os.environ,
+        **base,
         "PAYGATE_PORT": str(ports.api),
         "PAYGATE_MOTO_PORT": str(ports.moto),
         "PAYGATE_PAYPRO_PORT": str(ports.paypro),
@@ -151,10 +154,10 @@ def start_runtime(
         "PAYGATE_STATE_DIR": str(state_dir),
         "PYTHONUNBUFFERED": "1",
         # Simulated time: nothing falls due unless a test advances the clock.
-        "PAYGATE_CLOCK": os.environ.get("PAYGATE_CLOCK", "manual"),
+        "PAYGATE_CLOCK": base.get("PAYGATE_CLOCK", "manual"),
         # Simulated days make many retried status queries; their real backoff sleeps are
         # shortened (the retry logic is the same).
-        "PROVIDER_RETRY_BACKOFF_SECONDS": os.environ.get("PROVIDER_RETRY_BACKOFF_SECONDS", "0.01"),
+        "PROVIDER_RETRY_BACKOFF_SECONDS": base.get("PROVIDER_RETRY_BACKOFF_SECONDS", "0.01"),
         **(extra_env or {}),
     }
     for name in ("AWS_ENDPOINT_URL", "PAYPRO_BASE_URL", "WEBHOOK_BASE_URL", "PAYMENTS_TABLE"):

@@ -6,8 +6,8 @@ imports them the way the local runtime does, merges their paths and components i
 document, and adds what no single handler knows: title, version (pyproject.toml), servers and
 the `x-api-key` security scheme on the routes the template protects with an API key.
 
-    python -m local.openapi > docs/openapi.json    # what `make openapi` runs
-    python -m local.openapi --check                # exit 1 when docs/openapi.json is stale
+    python -m tools.openapi > docs/openapi.json    # what `make openapi` runs
+    python -m tools.openapi --check                # exit 1 when docs/openapi.json is stale
 
 The checked-in docs/openapi.json is compared with a fresh one by tests/integration/
 test_openapi.py; the local runtime serves the fresh one at /openapi.json (Swagger UI: /docs).
@@ -25,12 +25,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from local.template import ApiRoute, Template, load_template
+from local.aws.template import ApiRoute, Template, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_PATH = ROOT / "layers" / "core"
 DOCUMENT_PATH = ROOT / "docs" / "openapi.json"
-REGENERATE_COMMAND = "make openapi  (or: .venv/bin/python -m local.openapi > docs/openapi.json)"
+REGENERATE_COMMAND = "make openapi  (or: .venv/bin/python -m tools.openapi > docs/openapi.json)"
 SECURITY_SCHEME = "ApiKey"
 LOCAL_SERVER = {"url": "http://127.0.0.1:3000", "description": "Local runtime (`make run`)"}
 AWS_SERVER = {

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.apigw import Handler, find_route, invoke, proxy_event
-from local.template import ApiRoute, FunctionDef
+from local.aws.apigw import Handler, find_route, invoke, proxy_event
+from local.aws.template import ApiRoute, FunctionDef
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 FORBIDDEN = {"error": {"code": "forbidden", "message": "Forbidden"}}
@@ -44,7 +44,9 @@ class FrontDoor:
         self.api_key = api_key
         self.extra_routes = extra_routes or {}  # GET only, no body
         self.local_routes = local_routes or {}  # any method, with the body
-        self.site = site  # non-API paths (checkout page, merchant proxy, docs): local/site.py
+        self.site = (
+            site  # non-API paths (checkout page, merchant proxy, docs): local/merchant/site.py
+        )
         door = self
 
         class _Handler(BaseHTTPRequestHandler):

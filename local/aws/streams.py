@@ -14,8 +14,9 @@ from typing import Any
 
 import boto3
 
-from local.apigw import Handler, invoke
-from local.template import FunctionDef, StreamSource, matches_filter
+from local.aws.activity import Activity
+from local.aws.apigw import Handler, invoke
+from local.aws.template import FunctionDef, StreamSource, matches_filter
 
 Record = dict[str, Any]
 RETRY_DELAY_SECONDS = 0.2
@@ -41,14 +42,14 @@ class StreamPoller:
         function: FunctionDef,
         handler: Handler,
         dlq_url: str | None,
-        poll_interval: float = 0.05,
+        activity: Activity | None = None,
     ) -> None:
         self.source = source
         self.stream_arn = stream_arn
         self.function = function
         self.handler = handler
         self.dlq_url = dlq_url
-        self.poll_interval = poll_interval
+        self.activity = activity or Activity()
         self.streams = boto3.client("dynamodbstreams")
         self.sqs = boto3.client("sqs")
         self.positions: dict[str, str] = {}
@@ -60,17 +61,22 @@ class StreamPoller:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.activity.wake()
         self.thread.join(timeout=5)
 
     def _run(self) -> None:
+        """Read the stream again as soon as this process wrote to DynamoDB (or, idle, every
+        IDLE_POLL_SECONDS); straight away while records keep coming."""
         while not self.stopping.is_set():
+            seen = self.activity.seen("dynamodb")
             try:
                 delivered = self.poll_once()
             except Exception as exc:  # keep polling; show why
                 sys.stderr.write(f"[stream] poll failed: {exc!r}\n")
                 delivered = 0
+                self.stopping.wait(RETRY_DELAY_SECONDS)
             if not delivered:
-                self.stopping.wait(self.poll_interval)
+                self.activity.wait("dynamodb", seen)
 
     def poll_once(self) -> int:
         """Read every shard once and deliver what passes the filters; returns records read."""

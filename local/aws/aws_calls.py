@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from local.template import load_template
+from local.aws.template import load_template
 
 ENVIRONMENT_VARIABLE = "PAYGATE_AWS_CALLS_FILE"
 _HANDLER_MODULE = re.compile(r"^functions\.\w+\.app$")
@@ -137,7 +137,7 @@ def _record(model: Any, params: dict[str, Any], **_: Any) -> None:
     function = _function_of_stack()
     if function is None or not _installed:
         return
-    from local.provision import ACCOUNT
+    from local.aws.provision import ACCOUNT
 
     service = model.service_model.service_name
     needs = required(service, model.name, params, _region(), ACCOUNT)
@@ -151,7 +151,7 @@ def _record_cached_secret_reads() -> None:
     GetSecretValue it is in the function's own container."""
     from aws_lambda_powertools.utilities import parameters
 
-    from local.provision import ACCOUNT
+    from local.aws.provision import ACCOUNT
 
     original = parameters.get_secret
 

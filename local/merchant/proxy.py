@@ -1,9 +1,10 @@
 """A tiny merchant backend for the checkout page: the part a merchant implements on its own
 server so that the API key never reaches the browser.
 
-The checkout page (local/checkout/) only talks to these same-origin routes:
+The checkout page (local/merchant/checkout/) only talks to these same-origin routes:
 
     GET  /merchant/methods                    the methods on offer (from the API's routes)
+    GET  /merchant/qr.svg?data=<text>         the QR code of a payment link or payload (SVG)
     POST /merchant/payments/<provider>        {"method", "amount", "customer"?, "confirmation"?}
     GET  /merchant/payments/<id>              → GET  /v1/payments/<id>
     POST /merchant/payments/<id>/confirm      → POST /v1/payments/<id>/confirm
@@ -20,7 +21,6 @@ send after a CORS preflight this proxy never grants).
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
@@ -30,7 +30,8 @@ from typing import Any, Literal
 
 import httpx
 
-from local.openapi import create_routes
+from local.merchant import qr
+from tools.openapi import create_routes
 
 PREFIX = "/merchant/"
 BROWSER_FIELDS = ("method", "amount", "customer", "confirmation", "description")
@@ -60,6 +61,14 @@ def _error(status: int, code: str, message: str) -> ProxyReply:
     return _reply(status, {"error": {"code": code, "message": message}})
 
 
+def _qr(query: str) -> ProxyReply:
+    try:
+        drawn = qr.svg(qr.data_of(query))
+    except qr.QrRequestError as refused:
+        return _error(refused.status, refused.code, str(refused))
+    return ProxyReply(200, "image/svg+xml", drawn, {"Cache-Control": "private, max-age=300"})
+
+
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """Follow a `$ref` (or the non-null branch of `anyOf [X, null]`) to its schema."""
     for option in schema.get("anyOf", []):
@@ -72,22 +81,24 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     return schema
 
 
-def _hosted_page_fields(method: str) -> list[str]:
-    """The customer fields a Payment Page purchase needs (the provider docs), less the id the
-    merchant fills in itself."""
+def _hosted_page_fields(method: str, channel: Literal[1, 2]) -> list[str]:
+    """The customer fields a Payment Page purchase needs (the provider docs) on the project's
+    NAPAS ATM `channel`, less the id the merchant fills in itself."""
     from paygate.domain import Flow, Method
     from paygate.providers.platform.rules import required_fields
 
-    channel: Literal[1, 2] = 1 if os.environ.get("ECOMMPAY_ATM_CHANNEL", "1") == "1" else 2
     needed = required_fields(Method(method), Flow.PAYMENT_PAGE, channel)
     return [path.split(".", 1)[1] for path in needed if path != "customer.id"]
 
 
 def offered_methods(
-    document: dict[str, Any], minimums: dict[str, int] | None = None
+    document: dict[str, Any],
+    minimums: dict[str, int] | None = None,
+    atm_channel: Literal[1, 2] = 1,
 ) -> list[dict[str, Any]]:
     """One entry per method of each `POST /v1/<provider>/payments` route: what the page must
-    ask for (`key` tells the entries of one provider apart)."""
+    ask for (`key` tells the entries of one provider apart); `atm_channel` is the ecommpay
+    project's NAPAS ATM channel."""
     minimums = minimums or {}
     methods = []
     for provider, operation in sorted(create_routes(document).items()):
@@ -104,7 +115,11 @@ def offered_methods(
         confirmation = _resolve(document, properties.get("confirmation", {}))
         for method in choices:
             hosted = "flow" in properties
-            fields = _hosted_page_fields(method) if hosted else list(customer.get("required", []))
+            fields = (
+                _hosted_page_fields(method, atm_channel)
+                if hosted
+                else list(customer.get("required", []))
+            )
             methods.append(
                 {
                     "key": provider if len(choices) == 1 else f"{provider}-{method}",
@@ -129,25 +144,31 @@ class MerchantProxy:
         document: Callable[[], dict[str, Any]],
         minimums: dict[str, int] | None = None,
         timeout: float = 30.0,
+        atm_channel: Literal[1, 2] = 1,
     ) -> None:
         self.api_url = api_url
         self.api_key = api_key
         self.document = document
         self.minimums = minimums or {}
         self.timeout = timeout
+        self.atm_channel = atm_channel
 
     def providers(self) -> set[str]:
         return set(create_routes(self.document()))
 
     def handle(
-        self, method: str, path: str, body: bytes, headers: dict[str, str]
+        self, method: str, path: str, body: bytes, headers: dict[str, str], query: str = ""
     ) -> ProxyReply | None:
         """The answer for a /merchant/ route; None when `path` is not one of them."""
         if not path.startswith(PREFIX):
             return None
         rest = path[len(PREFIX) :]
+        if method == "GET" and path == qr.PATH:
+            return _qr(query)
         if method == "GET" and rest == "methods":
-            return _reply(200, {"methods": offered_methods(self.document(), self.minimums)})
+            return _reply(
+                200, {"methods": offered_methods(self.document(), self.minimums, self.atm_channel)}
+            )
         if method == "GET" and re.fullmatch(f"payments/{_PAYMENT_ID}", rest):
             return self._forward("GET", f"/v1/{rest}", None)
         if method != "POST":
