@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 
 from .conftest import Api, body_of, header
 from .platform_support import JSON, TRANSFER_ORDER, create, deliver, doc_example, signed_body
