@@ -184,7 +184,8 @@ class RoutedHandler(BaseHTTPRequestHandler):
             fields = self.read_json(raw)
         else:
             fields = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
-        return fields, is_json or "json" in (self.headers.get("Accept") or "").lower()
+        accept = (self.headers.get("Accept") or "").lower()
+        return fields, is_json or "json" in content_type or "json" in accept
 
     def fault_routes(self, key: str) -> list[Route]:
         """`POST /_sandbox/faults` `{key: kind, "count": n}` and `DELETE /_sandbox/faults`."""

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from paygate.masking import mask_pan
-
 Provider = Literal["ecommpay", "monetix"]
 FINAL_STATUSES = ("success", "decline", "expired")
 SALES: dict[str, tuple[Provider, str]] = {
@@ -80,11 +78,6 @@ MONETIX_ACCOUNT = {"number": "123456789012", "customer_name": "John Doe", "bank_
 def now(moment: datetime | None = None) -> str:
     """The platform's date format, of `moment` (default: the system time)."""
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def masked(pan: str) -> str:
-    """The gateway's own masking (first 6 + last 4): the sandbox keeps no more than we do."""
-    return mask_pan(pan)
 
 
 @dataclass
