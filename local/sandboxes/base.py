@@ -229,7 +229,7 @@ class Sandbox:
 
     # -- settings ------------------------------------------------------------------------------
 
-    def settings(self, changes: dict[str, Any], refuse: Callable[[str], HttpError]) -> None:
+    def apply_settings(self, changes: dict[str, Any], refuse: Callable[[str], HttpError]) -> None:
         """Validate a partial update (all or nothing), then apply it."""
         checks: dict[str, Check] = {
             "callbacks": lambda v: v in CALLBACK_MODES,

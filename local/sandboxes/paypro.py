@@ -295,9 +295,9 @@ class PayproSandbox(Sandbox):
     def set_setting(self, name: str, value: Any) -> None:
         self.config.link_lifetime_seconds = None if value is None else float(value)
 
-    def settings_answer(self, changes: dict[str, Any]) -> dict[str, Any]:
+    def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a validated partial update (see the module docstring); the current settings."""
-        self.settings(changes, lambda message: _error(400, message))
+        self.apply_settings(changes, lambda message: _error(400, message))
         return {
             **self.common_settings(),
             "link_lifetime_seconds": self.config.link_lifetime_seconds,
@@ -555,7 +555,7 @@ class _Handler(RoutedHandler):
             ("GET", r"/_sandbox/orders/([^/]+)", self._order_state),
             *self.fault_routes("payin"),
             ("POST", r"/_sandbox/settings",
-             lambda _: json_reply(200, s.settings_answer(self.read_json()))),
+             lambda _: json_reply(200, s.settings(self.read_json()))),
             ("POST", r"/v1/payproVN/payin", lambda _: self._create(s.payin)),
             ("POST", r"/v1/payproVN/payout", lambda _: self._create(s.payout)),
             ("POST", r"/v1/payproVN/queryPayInResult", api(s.query)),

@@ -243,9 +243,9 @@ class PlatformSandbox(Sandbox):
             snapshot = compact(payment.snapshot()) if payment else None
         return json.loads(snapshot) if snapshot is not None else None
 
-    def settings_answer(self, changes: dict[str, Any]) -> dict[str, Any]:
+    def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a validated partial update; the current settings."""
-        self.settings(changes, lambda message: _error(400, "502", message))
+        self.apply_settings(changes, lambda message: _error(400, "502", message))
         current = {name: getattr(self.config, name) for name in self.settings_checks}
         return {**current, **self.common_settings()}
 
@@ -671,7 +671,7 @@ class _Handler(RoutedHandler):
             ("POST", r"/_sandbox/payments/([^/]+)/decline", lambda p: self._outcome(p, False)),
             ("POST", r"/_sandbox/payments/([^/]+)/resend", self._resend),
             ("POST", r"/_sandbox/settings",
-             lambda _: json_reply(200, s.settings_answer(self.read_json()))),
+             lambda _: json_reply(200, s.settings(self.read_json()))),
             *self.fault_routes("kind"),
             ("POST", r"(/v2/payment/[a-z-]+/[a-z]+/(?:sale|payout))", self._sale),
             ("POST", r"/v2/payment/clarification", lambda _: s.clarify(self.read_json())),
