@@ -11,13 +11,15 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 
 from local.sandboxes.http import HttpError, SandboxServer
-from local.sandboxes.outbox import CALLBACK_MODES, Outbox, RetryAfter
+from local.sandboxes.outbox import CALLBACK_MODES, Delivery, Outbox, RetryAfter
 from local.sandboxes.timing import Now, Timers
 
 STATUS_QUERY_MODES = ("normal", "in_progress", "silent")
@@ -163,11 +165,33 @@ def post_callback(
     return response.status_code, response.text, None
 
 
+@dataclass
+class Callback:
+    """One callback (notify, webhook) as made: its exact bytes and headers, every delivery
+    attempt, and how its delivery ended."""
+
+    name: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    delivered: bool = False
+    retrying: bool = False
+    gave_up: bool = False
+    lost: bool = False
+    first: threading.Event = field(default_factory=threading.Event)  # first attempt (or none)
+
+    def wait_first(self, timeout: float) -> bool:
+        """Whether the first attempt delivered (waits up to `timeout` real seconds for it)."""
+        return self.first.wait(timeout) and self.delivered
+
+
 class Sandbox:
-    """A provider sandbox's server, lock, outbox (on the given clock) and common settings."""
+    """A provider sandbox's server, lock, outbox (on the given clock), common settings and
+    callback delivery."""
 
     label = "sandbox"
     settings_checks: dict[str, Check] = {}  # the sandbox's own settings (besides the common)
+    callback_timeout = 5.0  # seconds per delivery attempt
 
     def __init__(
         self,
@@ -222,6 +246,60 @@ class Sandbox:
 
     def log(self, line: str) -> None:
         log(self.label, line)
+
+    # -- callbacks -----------------------------------------------------------------------------
+
+    def send(self, callback: Callback, url: str | None, real_delay: float = 0.0) -> Callback:
+        """Queue `callback` on the outbox: the first attempt at once (after `real_delay` real
+        seconds), retries on the provider's schedule; without a `url` it is only kept."""
+        with self._lock:
+            callback.first = threading.Event()  # this sending's first attempt
+            if not url or self._stopping.is_set():
+                callback.first.set()
+                return callback
+            callback.delivered = callback.gave_up = callback.lost = False
+            callback.retrying = True
+        delivery = Delivery(
+            callback.name,
+            lambda unreachable: self._attempt(callback, url, unreachable),
+            first_real_delay=real_delay,
+            on_done=lambda finished: self._delivery_done(callback, finished),
+        )
+        self._outbox.submit(delivery)
+        return callback
+
+    def _delivery_done(self, callback: Callback, delivery: Delivery) -> None:
+        with self._lock:
+            callback.retrying = False
+            callback.gave_up, callback.lost = delivery.gave_up, delivery.lost
+        callback.first.set()
+
+    def _attempt(self, callback: Callback, url: str, unreachable: bool) -> bool:
+        with self._lock:
+            number = len(callback.attempts) + 1
+        at = self._now()
+        status, text, error = post_callback(
+            url, callback.body, self.callback_timeout, unreachable, callback.headers
+        )
+        delivered = self.accepted(status, text)
+        with self._lock:
+            callback.attempts.append(self.attempt_record(number, at, status, text, error))
+            callback.delivered = callback.delivered or delivered
+        callback.first.set()  # after `delivered`: a waiting caller reads both
+        self.log(f"{callback.name} attempt {number} -> {status or error}")
+        return delivered
+
+    def accepted(self, status: int | None, text: str | None) -> bool:
+        """The provider's rule for a delivered callback (HTTP 200 unless it says more)."""
+        return status == 200
+
+    def attempt_record(
+        self, number: int, at: datetime, status: int | None, text: str | None, error: str | None
+    ) -> dict[str, Any]:
+        """How a delivery attempt shows in the sandbox's test hooks."""
+        delivered = self.accepted(status, text)
+        return {"attempt": number, "at": at.isoformat(), "status_code": status, "error": error,
+                "delivered": delivered}  # fmt: skip
 
     def sleep_fault(self) -> None:
         """The real-time wait of a `timeout`/`accepted_timeout` fault (cut short by stop())."""

@@ -57,12 +57,12 @@ from typing import Any
 from local.sandboxes.base import (
     DIGITS,
     HTML,
+    Callback,
     FaultQueue,
     Sandbox,
     is_number,
     page,
     pay_forms,
-    post_callback,
     vnd,
     whole_amount,
 )
@@ -77,7 +77,7 @@ from local.sandboxes.http import (
     redirect,
     serve_until_interrupted,
 )
-from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS, Delivery, delays
+from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS, delays
 from local.sandboxes.signatures import paypro_sign, paypro_verify
 from local.sandboxes.timing import Now, Timers
 
@@ -98,7 +98,7 @@ CODE_SYSTEM_ERROR_5000 = "5000"
 
 FAULT_KINDS = ("timeout", "server_error", "reject", "code_5000", "accepted_timeout")
 NOTIFY_ACK = "OK"
-NOTIFY_TIMEOUT_SECONDS = 5.0
+NOTIFY_TIMEOUT = 5.0  # seconds per notify attempt
 VIETNAM_TZ = timezone(timedelta(hours=7))
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 # The Payout API: the account name in English letters (no Vietnamese diacritics).
@@ -149,12 +149,7 @@ class _Order:
     status: str = PROCESSING
     paid_amount: str | None = None
     notify: dict[str, str] | None = None
-    notify_body: bytes | None = None
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    delivered: bool = False
-    retrying: bool = False
-    gave_up: bool = False
-    lost: bool = False
+    callback: Callback = field(default_factory=lambda: Callback("notify", b""))
     kind: str = "payin"  # or "payout"
     account: dict[str, str] = field(default_factory=dict)
     queries: int = 0  # status queries answered for it
@@ -176,12 +171,12 @@ class _Order:
             "paymentLink": self.payment_link,
             "createdAt": self.created.isoformat(timespec="milliseconds"),
             "notify": self.notify,
-            "delivered": self.delivered,
-            "retrying": self.retrying,
-            "gaveUp": self.gave_up,
-            "lost": self.lost,
+            "delivered": self.callback.delivered,
+            "retrying": self.callback.retrying,
+            "gaveUp": self.callback.gave_up,
+            "lost": self.callback.lost,
             "queries": self.queries,
-            "deliveries": list(self.attempts),
+            "deliveries": list(self.callback.attempts),
             "kind": self.kind,
             "account": dict(self.account),
         }
@@ -242,10 +237,11 @@ def _cashier_page(order: _Order) -> bytes:
             if order.status == SUCCESS
             else f"Bị từ chối / <span lang='en'>Declined</span>: {e(DECLINE_MESSAGE)}"
         )
-        delivery = "delivered" if order.delivered else "not delivered"
+        callback = order.callback
+        delivery = "delivered" if callback.delivered else "not delivered"
         actions = f"""
 <p role="status"><strong>{outcome}</strong> (status {e(order.status)})</p>
-<p lang="en">Notify {delivery} ({len(order.attempts)} attempt(s)).</p>"""
+<p lang="en">Notify {delivery} ({len(callback.attempts)} attempt(s)).</p>"""
     body = f"""<h1>Thanh toán VietQR <small lang="en">(Paypro sandbox)</small></h1>
 <dl>
   <dt>Số tiền / <span lang="en">Amount</span></dt><dd>{e(vnd(order.amount))}</dd>
@@ -269,6 +265,7 @@ class PayproSandbox(Sandbox):
     """The sandbox server: orders in memory, one background serving thread."""
 
     label = "paypro"
+    callback_timeout = NOTIFY_TIMEOUT
     settings_checks = {"link_lifetime_seconds": lambda v: v is None or (is_number(v) and v > 0)}
 
     def __init__(
@@ -471,8 +468,9 @@ class PayproSandbox(Sandbox):
             fields["sign"] = paypro_sign(fields, self.config.app_secret)
             order.status = fields["status"]
             order.notify = fields
-            order.notify_body = compact(fields)
-        return self._delivery_reply(order, self._deliver(order))
+            order.callback.name = f"notify tradeNo={order.trade_no}"
+            order.callback.body = compact(fields)
+        return self._deliver(order)
 
     def resend(self, platform_trade_no: str) -> Reply:
         """Deliver the order's last notify again, byte for byte."""
@@ -480,17 +478,19 @@ class PayproSandbox(Sandbox):
             order = self._by_platform.get(platform_trade_no)
             if order is None:
                 raise _error(404, "order not found")
-            if order.notify_body is None:
+            if order.notify is None:
                 raise _error(409, "order has no notify yet")
-            order.delivered = order.gave_up = order.lost = False
-        return self._delivery_reply(order, self._deliver(order))
+        return self._deliver(order)
 
     def link_expired(self, order: _Order) -> bool:
         """Past the `link_lifetime_seconds` setting (none by default: UNKNOWN in the docs)."""
         lifetime = self.config.link_lifetime_seconds
         return lifetime is not None and (self._now() - order.created).total_seconds() > lifetime
 
-    def _delivery_reply(self, order: _Order, delivered: bool) -> Reply:
+    def _deliver(self, order: _Order) -> Reply:
+        """Send the notify (first attempt at once, retries on the schedule); the answer says
+        whether the first attempt delivered (waiting for it, up to the attempt's timeout)."""
+        delivered = self.send(order.callback, order.notify_url).wait_first(NOTIFY_TIMEOUT + 1)
         with self._lock:
             answer = {
                 "platFormTradeNo": order.platform_trade_no,
@@ -501,42 +501,16 @@ class PayproSandbox(Sandbox):
             }
         return json_reply(200, answer)
 
-    # -- notify delivery -----------------------------------------------------------------------
+    def accepted(self, status: int | None, text: str | None) -> bool:
+        """Delivered: HTTP 200 with the body `OK`."""
+        return status == 200 and (text or "").strip() == NOTIFY_ACK
 
-    def _deliver(self, order: _Order) -> bool:
-        """Queue the notify on the outbox (first attempt at once, retries on the schedule);
-        whether the first attempt delivered (waits for it, up to the attempt's timeout)."""
-        with self._lock:
-            order.retrying = True
-        delivery = Delivery(
-            f"notify tradeNo={order.trade_no}",
-            lambda unreachable: self._attempt(order, unreachable),
-            on_done=lambda finished: self._delivery_done(order, finished),
-        )
-        self._outbox.submit(delivery)
-        return delivery.wait_first(NOTIFY_TIMEOUT_SECONDS + 1)
-
-    def _delivery_done(self, order: _Order, delivery: Delivery) -> None:
-        with self._lock:
-            order.retrying = False
-            order.gave_up = delivery.gave_up
-            order.lost = delivery.lost
-
-    def _attempt(self, order: _Order, unreachable: bool = False) -> bool:
-        """One notify POST; delivered means HTTP 200 with the body `OK`."""
-        with self._lock:
-            url, body, number = order.notify_url, order.notify_body, len(order.attempts) + 1
-        at = self._now().isoformat()
-        status, text, error = post_callback(url, body or b"", NOTIFY_TIMEOUT_SECONDS, unreachable)
-        delivered = status == 200 and (text or "").strip() == NOTIFY_ACK
-        record = {"attempt": number, "at": at, "statusCode": status,
-                  "body": None if text is None else text[:1000], "error": error,
-                  "delivered": delivered}  # fmt: skip
-        with self._lock:
-            order.attempts.append(record)
-            order.delivered = order.delivered or delivered
-        self.log(f"notify tradeNo={order.trade_no} attempt {number} -> {status or error}")
-        return delivered
+    def attempt_record(
+        self, number: int, at: datetime, status: int | None, text: str | None, error: str | None
+    ) -> dict[str, Any]:
+        return {"attempt": number, "at": at.isoformat(), "statusCode": status,
+                "body": None if text is None else text[:1000], "error": error,
+                "delivered": self.accepted(status, text)}  # fmt: skip
 
 
 class _Handler(RoutedHandler):

@@ -126,11 +126,11 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from local.sandboxes import platform_banks
 from local.sandboxes.base import (
     HTML,
+    Callback,
     FaultQueue,
     Sandbox,
     is_positive_int,
     mask_card,
-    post_callback,
     whole_amount,
 )
 from local.sandboxes.http import (
@@ -144,7 +144,7 @@ from local.sandboxes.http import (
     redirect,
     serve_until_interrupted,
 )
-from local.sandboxes.outbox import Delivery, delays, platform_retry_after
+from local.sandboxes.outbox import delays, platform_retry_after
 from local.sandboxes.platform_pages import PAGE_METHODS, customer_page, error_page, page_problem
 from local.sandboxes.platform_wire import (
     PAYOUT_REQUIRED,
@@ -234,7 +234,7 @@ class PlatformSandbox(Sandbox):
         """The signed callback documents produced for the payment, in order."""
         with self._lock:
             payment = self._payments.get(payment_id)
-            bodies = [record["body"] for record in payment.callbacks] if payment else []
+            bodies = [callback.body for callback in payment.callbacks] if payment else []
         return [json.loads(body) for body in bodies]
 
     def payment(self, payment_id: str) -> dict[str, Any] | None:
@@ -561,7 +561,8 @@ class PlatformSandbox(Sandbox):
             else:
                 delivery = self._finish(payment, False, "20102", "Incorrect account data entered")
             status = payment.status
-        return {"payment_id": payment_id, "status": status, "delivered": self._wait(delivery)}
+        delivered = delivery.wait_first(CALLBACK_TIMEOUT_SECONDS)
+        return {"payment_id": payment_id, "status": status, "delivered": delivered}
 
     def _finish(
         self,
@@ -570,7 +571,7 @@ class PlatformSandbox(Sandbox):
         code: str,
         message: str,
         errors: list[dict[str, str]] | None = None,
-    ) -> Delivery:
+    ) -> Callback:
         """Make the payment final, send its callback, and decline the rest of its series."""
         payment.status = payment.operation_status = "success" if paid else "decline"
         payment.code, payment.message, payment.errors = code, message, errors
@@ -587,63 +588,19 @@ class PlatformSandbox(Sandbox):
             payment = self._payments.get(payment_id)
             if payment is None or not payment.callbacks:
                 raise _error(404, "3061", "Transaction not found or no callback yet")
-            delivery = self._queue(payment_id, payment.callbacks[-1])
-        return {"payment_id": payment_id, "resent": True, "delivered": self._wait(delivery)}
+            delivery = self.send(payment.callbacks[-1], self.config.callback_url)
+        delivered = delivery.wait_first(CALLBACK_TIMEOUT_SECONDS)
+        return {"payment_id": payment_id, "resent": True, "delivered": delivered}
 
     # -- callback delivery ---------------------------------------------------------------------
 
-    def _emit(self, payment: SandboxPayment) -> Delivery:
-        """Sign the payment's current state as a callback, keep it, and queue its delivery."""
+    def _emit(self, payment: SandboxPayment) -> Callback:
+        """Sign the payment's current state as a callback, keep it, and send it."""
         document = payment.document(self.config.project_id, self._now())
         document["signature"] = gate_sign(document, self.config.secret_key)
-        record: dict[str, Any] = {
-            "document": document,
-            "body": compact(document).decode(),
-            "attempts": [],
-            "delivered": False,
-            "lost": False,
-        }
-        payment.callbacks.append(record)
-        return self._queue(payment.payment_id, record)
-
-    def _queue(self, payment_id: str, record: dict[str, Any]) -> Delivery:
-        delivery = Delivery(
-            f"{self.config.provider} callback {payment_id}",
-            lambda unreachable: self._attempt(payment_id, record, unreachable),
-        )
-        if self.config.callback_url is None or self._stopping.is_set():
-            delivery.first.set()  # kept only
-            delivery.done.set()
-            return delivery
-        self._outbox.submit(delivery)
-        if delivery.lost:
-            with self._lock:
-                record["lost"] = True
-        return delivery
-
-    def _wait(self, delivery: Delivery) -> bool:
-        """Whether the delivery's first attempt succeeded (waits up to 5 s)."""
-        if self.config.callback_url is None:
-            return False
-        return delivery.wait_first(CALLBACK_TIMEOUT_SECONDS)
-
-    def _attempt(self, payment_id: str, record: dict[str, Any], unreachable: bool) -> bool:
-        url = self.config.callback_url
-        if url is None:
-            return False
-        with self._lock:
-            body = record["body"].encode()
-            number = len(record["attempts"]) + 1
-        at = self._now().isoformat()
-        status, _, error = post_callback(url, body, CALLBACK_TIMEOUT_SECONDS, unreachable)
-        delivered = status == 200
-        attempt = {"attempt": number, "at": at, "status_code": status, "error": error,
-                   "delivered": delivered}  # fmt: skip
-        with self._lock:
-            record["attempts"].append(attempt)
-            record["delivered"] = record["delivered"] or delivered
-        self.log(f"{self.config.provider} callback {payment_id} #{number} -> {status or error}")
-        return delivered
+        callback = Callback(f"callback {payment.payment_id}", compact(document))
+        payment.callbacks.append(callback)
+        return self.send(callback, self.config.callback_url)
 
 
 def _best_before(value: str | None) -> datetime | Literal["invalid"] | None:

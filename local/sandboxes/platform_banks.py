@@ -1,7 +1,7 @@
 """The platform sandbox's bank and region tables, as the provider documents print them
 (ecommpay's "Vietnamese ATM cards (NAPAS)" Tables 1-3, Monetix's "Bank transfers in Vietnam"
-Table 1). The tables are "for informational purposes" and "may change"; as the provider here,
-the sandbox decides with them:
+Table 1; the bank tables are copied as printed into platform_banks.txt). The tables are "for
+informational purposes" and "may change"; as the provider here, the sandbox decides with them:
 
 - an ATM purchase is accepted at any bank of the project's channel table;
 - the docs' text lost the tables' column positions, so a row with a lone "+" is UNKNOWN for
@@ -17,109 +17,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-ATM_TABLE_1 = """
-Agribank 139 + +
-An Binh Commercial Joint Stock Bank (ABBANK) 465 + +
-ANZ bank 464 +
-Asia Commercial Bank 150 + +
-Bac A Commercial Joint Stock Bank (Bac A Bank) 439 + +
-Bank for Investment and Development of Vietnam 136 + +
-Bao Viet Bank 453 +
-Citibank 454 +
-Dai A Joint-stock Commercial Bank 466 + +
-DongA Joint Stock Commercial Bank 130 + +
-Eximbank Vietnam 135 + +
-Global Petro Commercial Joint Stock Bank (GPBank) 444 + +
-Global Trust Bank 459 +
-HoChiMinh City Development Joint Stock Commercial Bank (HDBank) 448 + +
-HSBC Vietnam 462 +
-Joint Stock Commercial Bank for Foreign Trade of Vietnam (Vietcombank) 133 + +
-KB Kookmin Bank 458 +
-Kien Long Commercial Joint - Stock Bank 455 + +
-LienVietPostBank 706 +
-Military JSC Bank (MB) 447 + +
-Nam A commercial joint stock bank (NamABank) 452 + +
-Nam Viet Bank (NaviBank) 441 +
-National Citizen Bank 442 +
-Ocean Commercial One Member Limited Liability Bank (OceanBank) 450 + +
-Orient Commercial Bank (PhuongDong Bank) 467 + +
-Petrolimex Group Commercial Joint Stock Bank (PGBank) 443 + +
-Public Bank Vietnam 3981 +
-Sai Gon Joint Stock Commercial Bank (SCB) 460 + +
-Sai Gon Thuong Tin Commercial Joint Stock Bank 131 + +
-SAIGON Bank 137 + +
-Saigon Hanoi Commercial Joint Stock Bank (SHB) 451 + +
-SHINHAN bank 461 + +
-SouthEast Asia Joint Stock Commercial Bank (SeaBank) 468 + +
-Standard Chartered Bank 463 +
-Tien Phong Commercial Joint Stock Bank (TienPhongBank) 445 + +
-VietinBank 134 + +
-Vietnam Asia Commercial Joint Stock Bank (VietA Bank) 446 + +
-Vietnam International Bank 138 + +
-Vietnam Maritime Commercial Joint Stock Bank (MaritimeBank) 440 + +
-Vietnam Prosperity Bank (VPBank) 449 + +
-Vietnam Public Joint-stock Commercial Bank 457 + +
-Vietnam Technological and Commercial Joint- stock Bank 132 + +
-Vietnam-Russia Joint Venture Bank 4691 +
-"""
-ATM_TABLE_2 = """
-Agribank 139 + +
-An Binh Commercial Joint Stock Bank (ABBANK) 465 + +
-ANZ bank 464 +
-Asia Commercial Bank 150 + +
-Bac A Commercial Joint Stock Bank (Bac A Bank) 439 + +
-Bank for Investment and Development of Vietnam 136 + +
-Bao Viet Bank 453 +
-Citibank 454 +
-Dai A Joint-stock Commercial Bank 466 +
-DongA Joint Stock Commercial Bank 130 +
-Eximbank Vietnam 135 + +
-Global Petro Commercial Joint Stock Bank (GPBank) 444 + +
-Global Trust Bank 459 +
-HoChiMinh City Development Joint Stock Commercial Bank (HDBank) 448 + +
-HSBC Vietnam 462 +
-Joint Stock Commercial Bank for Foreign Trade of Vietnam 456 +
-Joint Stock Commercial Bank for Foreign Trade of Vietnam (Vietcombank) 133 + +
-KB Kookmin Bank 458 +
-Kien Long Commercial Joint - Stock Bank 455 +
-Military JSC Bank (MB) 447 + +
-Nam A commercial joint stock bank (NamABank) 452 + +
-Nam Viet Bank (NaviBank) 441 +
-National Citizen Bank 442 +
-Ocean Commercial One Member Limited Liability Bank (OceanBank) 450 + +
-Orient Commercial Bank (PhuongDong Bank) 467 + +
-Petrolimex Group Commercial Joint Stock Bank (PGBank) 443 + +
-SAIGON Bank 137 + +
-Saigon Hanoi Commercial Joint Stock Bank (SHB) 451 + +
-Sai Gon Joint Stock Commercial Bank (SCB) 460 + +
-Sai Gon Thuong Tin Commercial Joint Stock Bank 131 + +
-SHINHAN bank 461 +
-SouthEast Asia Joint Stock Commercial Bank (SeaBank) 468 + +
-Standard Chartered Bank 463 +
-Tien Phong Commercial Joint Stock Bank (TienPhongBank) 445 + +
-VietinBank 134 +
-Vietnam Asia Commercial Joint Stock Bank (VietA Bank) 446 + +
-Vietnam International Bank 138 + +
-Vietnam Maritime Commercial Joint Stock Bank (MaritimeBank) 440 + +
-Vietnam Prosperity Bank (VPBank) 449 + +
-Vietnam Public Joint-stock Commercial Bank 457 +
-Vietnam Technological and Commercial Joint-stock Bank 132 + +
-"""
-BANK_TRANSFER_TABLE_1 = """
-SACOMBANK - NH Sai gon Thuong Tin 131
-TECHCOMBANK - NH Ky Thuong 132
-VIETCOMBANK - NH Ngoai Thuong Viet Nam 133
-VIETINBANK - NH Cong Thuong VN 134
-BIDV - NH Dau Tu va Phat Trien VN 136
-VIB - NH Quoc Te 138
-AGRIBANK - NH Nong Nghiep va PTNT VN 139
-ACB - NH A Chau 150
-MSB- NH Hang Hai 440
-TPBANK - NH Tien Phong 445
-MBBANK - NH Quan Doi 447
-VPBANK - NH Viet Nam Thinh Vuong 449
-"""
+TABLES = (Path(__file__).parent / "platform_banks.txt").read_text(encoding="utf-8")
 BANK_TRANSFER_EXAMPLE_BANK = 205  # the Monetix docs' "Example of a purchase request"
 PAYOUT_REGIONS = frozenset({
     137, 138, 141, 142, 147, 149, 152, 156, 158, 159, 162, 163, 164, 165,
@@ -138,19 +38,20 @@ class Bank:
     marks: int  # how many "+" the docs' row has (2: purchase and payout; 1: one, unknown)
 
 
-def parse(table: str) -> tuple[Bank, ...]:
-    rows = (_ROW.fullmatch(line) for line in table.strip().splitlines())
-    return tuple(Bank(int(row["id"]), row["name"], row["marks"].count("+")) for row in rows if row)
+def _tables(text: str) -> list[tuple[Bank, ...]]:
+    """The `== ...` tables of platform_banks.txt, in file order."""
+    tables: list[list[Bank]] = []
+    for line in text.splitlines():
+        if line.startswith("=="):
+            tables.append([])
+        elif (row := _ROW.fullmatch(line)) and tables:
+            tables[-1].append(Bank(int(row["id"]), row["name"], row["marks"].count("+")))
+    return [tuple(table) for table in tables]
 
 
-ATM = {1: parse(ATM_TABLE_1), 2: parse(ATM_TABLE_2)}
-BANK_TRANSFER_IDS = frozenset(
-    {bank.id for bank in parse(BANK_TRANSFER_TABLE_1)} | {BANK_TRANSFER_EXAMPLE_BANK}
-)
-
-
-def atm_purchase_banks(channel: int) -> tuple[Bank, ...]:
-    return ATM[channel]
+_ATM_1, _ATM_2, _BANK_TRANSFER = _tables(TABLES)
+ATM = {1: _ATM_1, 2: _ATM_2}
+BANK_TRANSFER_IDS = frozenset({bank.id for bank in _BANK_TRANSFER} | {BANK_TRANSFER_EXAMPLE_BANK})
 
 
 def atm_payout_banks() -> tuple[Bank, ...]:

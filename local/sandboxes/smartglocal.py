@@ -54,14 +54,13 @@ import argparse
 import html
 import itertools
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from local.sandboxes.base import HTML, FaultQueue, Sandbox, page, post_callback
+from local.sandboxes.base import HTML, Callback, FaultQueue, Sandbox, page
 from local.sandboxes.http import (
     HttpError,
     Reply,
@@ -75,7 +74,6 @@ from local.sandboxes.http import (
 from local.sandboxes.outbox import (
     SMARTGLOCAL_RESEND_WINDOW_SECONDS,
     SMARTGLOCAL_WEBHOOK_DELAYS,
-    Delivery,
     delays,
 )
 from local.sandboxes.signatures import (
@@ -111,33 +109,25 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-@dataclass
-class _Webhook:
-    type: str
-    body: bytes
-    sign: str
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
-    delivered: threading.Event = field(default_factory=threading.Event)
-    first: threading.Event = field(default_factory=threading.Event)  # first attempt made
-    done: threading.Event = field(default_factory=threading.Event)  # delivered/gave up/lost
-    lost: bool = False
+class _Webhook(Callback):
+    """A webhook: its type, exact body and `X-PARTNER-SIGN`, and its delivery."""
 
-    def wait_first(self, timeout: float) -> None:
-        """Until the first attempt was made (or there is none to make)."""
-        self.first.wait(timeout)
+    @property
+    def type(self) -> str:
+        return self.name.removeprefix("webhook ")
 
-    def finished(self) -> None:
-        self.first.set()
-        self.done.set()
+    @property
+    def sign(self) -> str:
+        return self.headers[SMARTGLOCAL_SIGN_HEADER]
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "body": self.body.decode(),
             "sign": self.sign,
-            "delivered": self.delivered.is_set(),
+            "delivered": self.delivered,
             "lost": self.lost,
-            "deliveries": list(self.deliveries),
+            "deliveries": list(self.attempts),
         }
 
 
@@ -220,6 +210,7 @@ class SmartglocalSandbox(Sandbox):
     """The sandbox server: sessions in memory, one serving thread, one webhook outbox."""
 
     label = "smartglocal"
+    callback_timeout = WEBHOOK_TIMEOUT_SECONDS
 
     def __init__(
         self,
@@ -293,8 +284,8 @@ class SmartglocalSandbox(Sandbox):
             sent = [w for w in session.webhooks if w.type == webhook_type]
             if not sent:
                 raise _error(409, "no_webhook", f"no {webhook_type} webhook was sent")
-            again = _Webhook(webhook_type, sent[-1].body, sent[-1].sign)
-        self._send(again, real_delay=0.0)
+            again = _Webhook(sent[-1].name, sent[-1].body, dict(sent[-1].headers))
+        self.send(again, self.config.webhook_url)
         return again
 
     # -- the session API -----------------------------------------------------------------------
@@ -540,41 +531,17 @@ class SmartglocalSandbox(Sandbox):
     def _queue(self, session: _Session, webhook_type: str) -> _Webhook:
         """Sign the webhook now (the state as it is) and send it; call with the lock held."""
         body = compact({"type": webhook_type, "status": "ok", "session": session.document()})
-        webhook = _Webhook(webhook_type, body, rsa_sign(body, self.config.private_key_pem))
+        sign = rsa_sign(body, self.config.private_key_pem)
+        webhook = _Webhook(f"webhook {webhook_type}", body, {SMARTGLOCAL_SIGN_HEADER: sign})
         session.webhooks.append(webhook)
-        self._send(webhook, real_delay=self.config.webhook_delay_seconds)
+        self.send(webhook, self.config.webhook_url, self.config.webhook_delay_seconds)
         return webhook
 
-    def _send(self, webhook: _Webhook, real_delay: float) -> None:
-        if not self.config.webhook_url or self._stopping.is_set():
-            webhook.finished()  # kept only
-            return
-        delivery = Delivery(
-            f"webhook {webhook.type}",
-            lambda unreachable: self._attempt(webhook, unreachable),
-            first_real_delay=real_delay,
-            on_done=lambda _: webhook.finished(),
-        )
-        self._outbox.submit(delivery)
-        webhook.lost = delivery.lost
-
-    def _attempt(self, webhook: _Webhook, unreachable: bool) -> bool:
-        url = self.config.webhook_url
-        if not url:
-            return False
-        at = self._stamp()
-        headers = {SMARTGLOCAL_SIGN_HEADER: webhook.sign}
-        status, text, error = post_callback(
-            url, webhook.body, WEBHOOK_TIMEOUT_SECONDS, unreachable, headers
-        )
-        record: dict[str, Any] = {"at": at, "status_code": status}
-        record.update({"body": (text or "")[:500]} if error is None else {"error": error})
-        webhook.deliveries.append(record)
-        if status == 200:
-            webhook.delivered.set()
-        webhook.first.set()  # after `delivered`: a waiting caller reads both
-        self.log(f"webhook {webhook.type} -> {status or error}")
-        return status == 200
+    def attempt_record(
+        self, number: int, at: datetime, status: int | None, text: str | None, error: str | None
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {"at": _stamp(at), "status_code": status}
+        return {**record, **({"body": (text or "")[:500]} if error is None else {"error": error})}
 
 
 def _qr_page(session: _Session) -> bytes:
