@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from local.sandboxes.http import HttpError, SandboxServer
+from local.sandboxes.http import DropConnection, HttpError, Reply, SandboxServer
 from local.sandboxes.outbox import CALLBACK_MODES, Delivery, Outbox, RetryAfter
 from local.sandboxes.timing import Now, Timers
 
@@ -190,6 +190,7 @@ class Sandbox:
     callback delivery."""
 
     label = "sandbox"
+    faults: FaultQueue
     settings_checks: dict[str, Check] = {}  # the sandbox's own settings (besides the common)
     callback_timeout = 5.0  # seconds per delivery attempt
 
@@ -301,9 +302,28 @@ class Sandbox:
         return {"attempt": number, "at": at.isoformat(), "status_code": status, "error": error,
                 "delivered": delivered}  # fmt: skip
 
-    def sleep_fault(self) -> None:
-        """The real-time wait of a `timeout`/`accepted_timeout` fault (cut short by stop())."""
-        self._stopping.wait(self.timeout_delay_seconds)
+    def under_fault(
+        self,
+        create: Callable[[], Reply],
+        refusals: dict[str, Callable[[], Reply]],
+        after: dict[str, Callable[[], Reply]] | None = None,
+    ) -> Reply:
+        """A create call under the next queued fault: `timeout` answers normally after
+        `timeout_delay_seconds` (real time, cut short by stop()); a `refusals` fault answers
+        its reply and creates nothing; an `after` fault creates, then answers its reply;
+        `accepted_timeout` creates, then closes the connection without an answer."""
+        fault = self.faults.take()
+        if fault in refusals:
+            return refusals[fault]()
+        if fault == "timeout":
+            self._stopping.wait(self.timeout_delay_seconds)
+        created = create()
+        if fault in (after or {}):
+            return (after or {})[fault]()
+        if fault == "accepted_timeout":
+            self._stopping.wait(self.timeout_delay_seconds)
+            raise DropConnection
+        return created
 
     # -- settings ------------------------------------------------------------------------------
 

@@ -187,10 +187,15 @@ class RoutedHandler(BaseHTTPRequestHandler):
         accept = (self.headers.get("Accept") or "").lower()
         return fields, is_json or "json" in content_type or "json" in accept
 
-    def fault_routes(self, key: str) -> list[Route]:
-        """`POST /_sandbox/faults` `{key: kind, "count": n}` and `DELETE /_sandbox/faults`."""
+    def sandbox_routes(self, fault_key: str) -> list[Route]:
+        """Every sandbox's test hooks: `GET /_sandbox/health`, `POST /_sandbox/settings`
+        (partial; answers the current settings), `POST /_sandbox/faults` `{fault_key: kind,
+        "count": n}` and `DELETE /_sandbox/faults`."""
+        settings = self.sandbox.settings
         return [
-            ("POST", r"/_sandbox/faults", lambda _: self._queue_faults(key)),
+            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
+            ("POST", r"/_sandbox/settings", lambda _: json_reply(200, settings(self.read_json()))),
+            ("POST", r"/_sandbox/faults", lambda _: self._queue_faults(fault_key)),
             ("DELETE", r"/_sandbox/faults", lambda _: self._clear_faults()),
         ]
 

@@ -67,7 +67,6 @@ from local.sandboxes.base import (
     whole_amount,
 )
 from local.sandboxes.http import (
-    DropConnection,
     HttpError,
     Reply,
     Route,
@@ -304,21 +303,15 @@ class PayproSandbox(Sandbox):
     # -- faults ------------------------------------------------------------------------------
 
     def create(self, create: Callable[[], Reply]) -> Reply:
-        """A payin/payout create under the next queued fault, if any."""
-        fault = self.faults.take()
-        if fault == "timeout":
-            self.sleep_fault()
-        elif fault == "server_error":
-            return json_reply(503, {"error": "service unavailable (sandbox fault)"})
-        elif fault == "reject":
-            return self._envelope(CODE_SYSTEM_ERROR, "system error")
-        created = create()
-        if fault == "code_5000":  # the order exists now; the answer says "system error"
-            return self._envelope(CODE_SYSTEM_ERROR_5000, "system error")
-        if fault == "accepted_timeout":  # the order exists now; the answer never arrives
-            self.sleep_fault()
-            raise DropConnection
-        return created
+        """A payin/payout create under the next queued fault, if any (``code_5000``: the order
+        exists, the answer says "system error")."""
+        server_error = {"error": "service unavailable (sandbox fault)"}
+        return self.under_fault(
+            create,
+            {"server_error": lambda: json_reply(503, server_error),
+             "reject": lambda: self._envelope(CODE_SYSTEM_ERROR, "system error")},
+            {"code_5000": lambda: self._envelope(CODE_SYSTEM_ERROR_5000, "system error")},
+        )  # fmt: skip
 
     # -- Paypro API ----------------------------------------------------------------------------
 
@@ -525,11 +518,8 @@ class _Handler(RoutedHandler):
             return lambda _: call(merchant, self.read_json())
 
         return [
-            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/orders/([^/]+)", self._order_state),
-            *self.fault_routes("payin"),
-            ("POST", r"/_sandbox/settings",
-             lambda _: json_reply(200, s.settings(self.read_json()))),
+            *self.sandbox_routes("payin"),
             ("POST", r"/v1/payproVN/payin", lambda _: self._create(s.payin)),
             ("POST", r"/v1/payproVN/payout", lambda _: self._create(s.payout)),
             ("POST", r"/v1/payproVN/queryPayInResult", api(s.query)),

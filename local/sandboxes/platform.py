@@ -134,7 +134,6 @@ from local.sandboxes.base import (
     whole_amount,
 )
 from local.sandboxes.http import (
-    DropConnection,
     HttpError,
     Reply,
     Route,
@@ -272,18 +271,11 @@ class PlatformSandbox(Sandbox):
         provider, method = PAYOUTS[path] if payout else SALES[path]
         if provider != self.config.provider:
             raise _error(404, "404", f"{path} is not served by {self.config.provider}")
-        fault = self.faults.take()
-        if fault == "timeout":  # slow, then answers normally (the caller has given up)
-            self.sleep_fault()
-        elif fault == "server_error":
-            raise _error(503, "503", "Service unavailable")
-        elif fault == "reject":
-            raise _error(400, "100", "General decline")
-        accepted = self._accept(body, payout, method)
-        if fault == "accepted_timeout":  # the payment exists, the answer never arrives
-            self.sleep_fault()
-            raise DropConnection
-        return accepted
+        return self.under_fault(
+            lambda: self._accept(body, payout, method),
+            {"server_error": lambda: _error(503, "503", "Service unavailable").reply,
+             "reject": lambda: _error(400, "100", "General decline").reply},
+        )  # fmt: skip
 
     def _accept(self, body: dict[str, Any], payout: bool, method: str) -> Reply:
         self._verify(body)
@@ -622,14 +614,11 @@ class _Handler(RoutedHandler):
     def routes(self) -> list[Route]:
         s = self.sandbox
         return [
-            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/payments/([^/]+)", self._snapshot),
             ("POST", r"/_sandbox/payments/([^/]+)/transfer", lambda p: self._outcome(p, True)),
             ("POST", r"/_sandbox/payments/([^/]+)/decline", lambda p: self._outcome(p, False)),
             ("POST", r"/_sandbox/payments/([^/]+)/resend", self._resend),
-            ("POST", r"/_sandbox/settings",
-             lambda _: json_reply(200, s.settings(self.read_json()))),
-            *self.fault_routes("kind"),
+            *self.sandbox_routes("kind"),
             ("POST", r"(/v2/payment/[a-z-]+/[a-z]+/(?:sale|payout))", self._sale),
             ("POST", r"/v2/payment/clarification", lambda _: s.clarify(self.read_json())),
             ("POST", r"/v2/payment/status", lambda _: s.status(self.read_json())),

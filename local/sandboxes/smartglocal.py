@@ -583,16 +583,10 @@ class _Handler(RoutedHandler):
     def routes(self) -> list[Route]:
         sandbox = self.sandbox
         return [
-            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/sessions/([^/]+)", self._session_state),
             ("POST", r"/_sandbox/sessions/([^/]+)/resend", self._resend),
             ("POST", r"/_sandbox/projects/([^/]+)", self._project),
-            *self.fault_routes("method"),
-            (
-                "POST",
-                r"/_sandbox/settings",
-                lambda _: json_reply(200, sandbox.settings(self.read_json())),
-            ),
+            *self.sandbox_routes("method"),
             ("POST", r"/api/v1/session/(.+)", self._session_call),
             ("GET", r"/qr/([^/]+)", sandbox.qr_page),
             ("POST", r"/qr/([^/]+)/pay", lambda sid: self._finish(sid, paid=True)),
