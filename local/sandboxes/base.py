@@ -1,7 +1,9 @@
 """What every provider sandbox shares: the serving lifecycle, the settings every sandbox takes
-(`callbacks`, `status_query`, `timeout_delay_seconds`), the queue of one-shot faults, one
-callback POST, one HTML shell for the customer pages, card masking and logging. The provider
-rules (wire format, signatures, banks, validation) stay in each sandbox's own module."""
+(`callbacks`, `status_query`, `timeout_delay_seconds`), the queue of one-shot faults and the
+create-under-a-fault rule, callback delivery through the one outbox (outbox.py, each provider's
+retry schedule), the HTML shell of the customer pages, card masking and logging. The provider
+rules (wire format, signatures, banks, validation, what counts as delivered) stay in each
+sandbox's own module; nothing here imports the gateway or the local runtime."""
 
 from __future__ import annotations
 
