@@ -450,12 +450,17 @@ class SmartglocalSandbox(Sandbox):
             raise _error(404, "session_not_found", "no such session")
         return session
 
+    def _confirming(self, project: str, body: dict[str, Any]) -> _Session:
+        """The session waiting for `session/confirm` (or `session/cancel`), no longer waiting."""
+        session = self._owned(project, body.get("session_id"))
+        if session.next_action != "confirm":
+            raise _error(400, "invalid_session_status", "session is not waiting for confirm")
+        session.next_action = None
+        return session
+
     def _confirm(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
         with self._lock:
-            session = self._owned(project, body.get("session_id"))
-            if session.next_action != "confirm":
-                raise _error(400, "invalid_session_status", "session is not waiting for confirm")
-            session.next_action = None
+            session = self._confirming(project, body)
             session.actions["confirm"] = self._stamp()
             assert session.payment is not None
             session.payment["status"] = "in_progress"
@@ -465,10 +470,7 @@ class SmartglocalSandbox(Sandbox):
 
     def _cancel(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
         with self._lock:
-            session = self._owned(project, body.get("session_id"))
-            if session.next_action != "confirm":
-                raise _error(400, "invalid_session_status", "session is not waiting for confirm")
-            session.next_action = None
+            session = self._confirming(project, body)
             session.status = "cancelled"
             session.touch(self._stamp())
             self._queue(session, "payment_finished")
