@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -249,6 +249,13 @@ class Sandbox:
 
     def log(self, line: str) -> None:
         log(self.label, line)
+
+    def later(self, when: datetime | float, fn: Callable[[], object]) -> None:
+        """A lifetime on the sandbox's clock: `fn` at `when` (or `when` seconds from now), on
+        the sandbox's own lane, in time order with its callbacks."""
+        if not isinstance(when, datetime):
+            when = self._now() + timedelta(seconds=when)
+        self._outbox.call_at(when, fn)
 
     # -- callbacks -----------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ import argparse
 import json
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -358,10 +358,8 @@ class PlatformSandbox(Sandbox):
                 payment.status = payment.operation_status = "awaiting clarification"
                 payment.action = card_clarification()
                 self._emit(payment)
-                wait = timedelta(seconds=self.config.clarification_wait_seconds)
-                self._outbox.call_at(
-                    self._now() + wait, lambda: self._clarification_timeout(payment)
-                )
+                wait = self.config.clarification_wait_seconds
+                self.later(wait, lambda: self._clarification_timeout(payment))
                 return
         self._await_redirect(payment)
 
@@ -405,9 +403,6 @@ class PlatformSandbox(Sandbox):
             if payment.status == "awaiting clarification":
                 self.log(f"{payment.payment_id}: clarification timed out")
                 self._finish(payment, False, "20000", "General decline")
-
-    def _expire_at(self, when: datetime, payment: SandboxPayment) -> None:
-        self._outbox.call_at(when, lambda: self._expire_page(payment))
 
     def _expire_page(self, payment: SandboxPayment) -> None:
         """`best_before` passed unpaid: expired (ASSUMPTION: 20000, with its callback)."""
@@ -508,7 +503,7 @@ class PlatformSandbox(Sandbox):
                     best_before=best_before,
                 )
                 if best_before is not None:
-                    self._expire_at(best_before, payment)
+                    self.later(best_before, lambda: self._expire_page(payment))
                 if provider_method == "bank_transfer":  # shown on the page, not sent
                     option = self.config.display_option
                     payment.page_instructions = display_data(option, payment.amount)

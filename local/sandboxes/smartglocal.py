@@ -56,7 +56,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -406,7 +406,7 @@ class SmartglocalSandbox(Sandbox):
         session.next_action = "confirm"
         session.payment["status"] = "pending"
         self._queue(session, "ready_to_confirm")
-        self._time_out(session, "confirm", self.config.ready_to_confirm_seconds)
+        self.later(self.config.ready_to_confirm_seconds, lambda: self._expire(session, "confirm"))
 
     def _require_action(self, session: _Session) -> None:
         assert session.payment is not None
@@ -418,14 +418,10 @@ class SmartglocalSandbox(Sandbox):
         }
         session.touch(self._stamp())
         self._queue(session, "action_required")
-        self._time_out(session, "action", self.config.action_required_seconds)
-
-    def _time_out(self, session: _Session, waiting_for: str, seconds: float) -> None:
-        """Cancel the session if it still waits for `waiting_for` after `seconds`."""
-        when = self._now() + timedelta(seconds=seconds)
-        self._outbox.call_at(when, lambda: self._expire(session, waiting_for))
+        self.later(self.config.action_required_seconds, lambda: self._expire(session, "action"))
 
     def _expire(self, session: _Session, waiting_for: str) -> None:
+        """Cancel the session if it still waits for `waiting_for` (its lifetime is over)."""
         with self._lock:
             payment = session.payment
             if session.status != "in_progress" or payment is None:
