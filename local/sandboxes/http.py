@@ -7,13 +7,14 @@ import json
 import re
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
-from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from typing import Any, Protocol, cast
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -77,7 +78,12 @@ class RoutedHandler(BaseHTTPRequestHandler):
 
     timeout = 30  # seconds a silent client may hold a thread
 
+    @property
+    def sandbox(self) -> Any:
+        return cast(SandboxServer, self.server).sandbox
+
     def do_GET(self) -> None:
+        self._started = time.monotonic()
         self.dispatch()
 
     do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
@@ -165,6 +171,57 @@ class RoutedHandler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             raise self.error(400, "JSON body must be an object")
         return body
+
+    def read_fields(self) -> tuple[dict[str, Any], bool]:
+        """A customer page's POST: its fields (form or JSON) and whether the caller is a script
+        (a JSON body, or `Accept: application/json`) rather than a browser."""
+        raw = self.read_body()
+        content_type = (self.headers.get("Content-Type") or "").lower()
+        is_json = bool(raw.strip()) and (
+            "json" in content_type or (not content_type and raw.lstrip().startswith(b"{"))
+        )
+        if is_json:
+            fields = self.read_json(raw)
+        else:
+            fields = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
+        accept = (self.headers.get("Accept") or "").lower()
+        return fields, is_json or "json" in content_type or "json" in accept
+
+    def sandbox_routes(self, fault_key: str) -> list[Route]:
+        """Every sandbox's test hooks: `GET /_sandbox/health`, `POST /_sandbox/settings`
+        (partial; answers the current settings), `POST /_sandbox/faults` `{fault_key: kind,
+        "count": n}` and `DELETE /_sandbox/faults`."""
+        settings = self.sandbox.settings
+        return [
+            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
+            ("POST", r"/_sandbox/settings", lambda _: json_reply(200, settings(self.read_json()))),
+            ("POST", r"/_sandbox/faults", lambda _: self._queue_faults(fault_key)),
+            ("DELETE", r"/_sandbox/faults", lambda _: self._clear_faults()),
+        ]
+
+    def _queue_faults(self, key: str) -> Reply:
+        body = self.read_json()
+        kind, count = body.get(key), body.get("count", 1)
+        faults = self.sandbox.faults
+        problem = faults.problem(kind, count)
+        if problem is not None:
+            raise self.error(400, f"{key} {problem}" if problem.startswith("must") else problem)
+        return json_reply(200, {"queued": faults.add(str(kind), count)})
+
+    def _clear_faults(self) -> Reply:
+        self.read_body()
+        return json_reply(200, {"cleared": self.sandbox.faults.clear()})
+
+    # -- logging (paths only: queries carry customer data) ------------------------------------
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        elapsed = (time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000
+        path = urlsplit(self.path).path if hasattr(self, "path") else "?"
+        self.log_message("%s %s -> %s (%.0f ms)", self.command, path, code, elapsed)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        sys.stderr.write(f"[{self.sandbox.label}] {format % args}\n")
+        sys.stderr.flush()
 
 
 class _Startable(Protocol):

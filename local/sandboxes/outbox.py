@@ -1,12 +1,12 @@
-"""Every sandbox's callback outbox, on the local clock (local/clock.py): deliveries are
+"""Every sandbox's callback outbox, on the clock it is given (`timing.Timers`): deliveries are
 attempted one at a time in time order (ties in the order they were made; a failing callback
 does not hold back later ones: each follows its own retry schedule), the first attempt at once,
 the retries at the provider's documented schedule (the functions below). Delivered means the
 sandbox's own success rule (HTTP 200; Paypro also wants the body ``OK``).
 
 The sandboxes take the time and the timers as arguments (`now`, `timers`): they are witnesses
-independent of the gateway, so they never read the gateway's `paygate.clock`. Without them a
-sandbox runs its own real-time `LocalClock`.
+independent of the gateway and of the runtime, so they import neither. Without them a sandbox
+runs its own real-time timers (`timing.RealTimers`).
 
 Delivery faults (``callbacks`` setting of each sandbox's ``POST /_sandbox/settings``):
 ``deliver`` (normal), ``lost`` (a callback made while it is set is never attempted: no
@@ -21,24 +21,24 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from local.aws.clock import Cancellable, LocalClock, Timers
+from local.sandboxes.timing import Cancellable, Now, RealTimers, Timers, system_now
 
 CALLBACK_MODES = ("deliver", "lost", "unreachable")
 UNREACHABLE = "ConnectError: gateway unreachable (sandbox fault)"
 
-# Paypro notify (providers.md §3.4, Paypro's "Payment Notify" page): "8 notifications within
+# Paypro notify (Paypro's "Payment Notify API" page): "8 notifications within
 # 24 h at 2 s / 5 s / 10 s / 30 s / 1 h / 3 h / 3 h / 3 h", then nothing (use the queries).
 # INFERRED: the first notify goes at once and these are the 8 retries' intervals, each after
 # the previous attempt (9 attempts in all, the last about 10 h after the first).
 PAYPRO_NOTIFY_DELAYS: tuple[float, ...] = (2, 5, 10, 30, 3600, 10800, 10800, 10800)
-# Smart Glocal (providers.md §1.7): "resent at increasing intervals (up to 15 minutes apart);
-# resending stops after 30 minutes". The intervals are this sandbox's ASSUMPTION: 1, 2, 4, 8
+# Smart Glocal (its webhooks documentation): "resent at increasing intervals (up to 15 minutes
+# apart); resending stops after 30 minutes". The intervals are this sandbox's ASSUMPTION: 1, 2, 4, 8
 # and 15 minutes (retries at +1, +3, +7, +15 and +30 min; 6 attempts).
 SMARTGLOCAL_WEBHOOK_DELAYS: tuple[float, ...] = (60, 120, 240, 480, 900)
 SMARTGLOCAL_RESEND_WINDOW_SECONDS = 30 * 60
-# ecommpay/Monetix platform (providers.md §2.6, the platform's "Callbacks" pages).
+# ecommpay/Monetix platform (the platform's "Callbacks" pages).
 PLATFORM_MAX_ATTEMPTS = 120
 PLATFORM_WINDOW_SECONDS = 11 * 86_400
 PLATFORM_MAX_INTERVAL_SECONDS = 4 * 3600
@@ -111,19 +111,17 @@ class Outbox:
         self,
         label: str,
         retry_after: RetryAfter,
-        now: Callable[[], datetime] | None = None,
+        now: Now | None = None,
         timers: Timers | None = None,
     ) -> None:
         self.label = label
         self.retry_after = retry_after
-        self._own: LocalClock | None = None
+        self._own: RealTimers | None = None
         if timers is None:
-            self._own = LocalClock("real")
+            self._own = RealTimers()
             timers = self._own
         self.timers: Timers = timers
-        self.now: Callable[[], datetime] = now or (
-            self._own.now if self._own is not None else (lambda: datetime.now(UTC))
-        )
+        self.now: Now = now or system_now
         self.callbacks = "deliver"
         self._lock = threading.Lock()
         self._pending: set[int] = set()

@@ -1,5 +1,5 @@
 """Local stand-in for Paypro's Vietnam VietQR payin API, on 127.0.0.1, with Paypro's wire
-format and `sign` (providers.md §3).
+format and its own `sign` (signatures.py; Paypro's Vietnam "Payment API" page).
 
 Paypro endpoints: ``POST /v1/payproVN/payin``, ``/queryPayInResult``, ``/payout``,
 ``/queryPayOutResult`` and ``/queryBalance`` (answering the docs' misspelled
@@ -8,9 +8,9 @@ or ``/fail`` (``00029``) and is notified like a payin's.
 Cashier: ``GET /pay/<platFormTradeNo>`` (HTML) and ``POST /pay/<id>/pay|decline|resend``, which
 send the signed notify to the order's ``notifyUrl`` (delivered = HTTP 200 with body ``OK``).
 
-Time (local/clock.py, local/sandboxes/outbox.py): the sandbox reads the injected `now` and
-sets its retries on the injected `timers` (the local runtime's one clock). The first notify
-goes at once; when it is not delivered it is retried on Paypro's documented schedule
+Time (timing.py, outbox.py): the sandbox reads the injected `now` and sets its retries on the
+injected `timers` (the local runtime's one clock; without one, its own real-time timers). The
+first notify goes at once; when it is not delivered it is retried on Paypro's documented schedule
 (``SandboxConfig.notify_retry_delays``: 2 s, 5 s, 10 s, 30 s, 1 h, 3 h, 3 h, 3 h after each
 attempt; then nothing, the merchant uses the queries). Paypro's VietQR link lifetime is
 UNKNOWN in the docs: an open order stays payable and its query answers ``0015`` ("in
@@ -33,7 +33,7 @@ query answers ``0015`` whatever the order's state, as long as the order exists |
 queries answer HTTP 503 with no envelope), ``link_lifetime_seconds`` (null or > 0),
 ``timeout_delay_seconds`` (>= 0).
 
-ASSUMPTION: Paypro's Vietnam error-code table is not published (providers.md §3.5), so the
+ASSUMPTION: Paypro's Vietnam "Error Code" page is not available to us, so the
 outer failure codes are this sandbox's own: ``1001`` wrong/missing merchantNo, ``1002`` bad sign,
 ``1003`` invalid parameter (msg names the field), ``1004`` duplicate tradeNo, ``1005`` order not
 found, ``8000`` system error. Business statuses: ``0015`` created/paying, ``0000`` paid,
@@ -49,47 +49,43 @@ import html
 import re
 import secrets
 import string
-import sys
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
-import httpx
-
-from local.aws.clock import Timers
+from local.sandboxes.base import (
+    DIGITS,
+    HTML,
+    Callback,
+    FaultQueue,
+    Sandbox,
+    is_number,
+    page,
+    pay_forms,
+    vnd,
+    whole_amount,
+)
 from local.sandboxes.http import (
-    DropConnection,
     HttpError,
     Reply,
     Route,
     RoutedHandler,
-    SandboxServer,
     compact,
     json_reply,
     redirect,
     serve_until_interrupted,
 )
-from local.sandboxes.outbox import (
-    CALLBACK_MODES,
-    PAYPRO_NOTIFY_DELAYS,
-    Delivery,
-    Outbox,
-    delays,
-)
-from paygate.providers.paypro import signing
-from paygate.providers.paypro.payouts import ACCEPTED_NAME, payout_banks
+from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS, delays
+from local.sandboxes.signatures import paypro_sign, paypro_verify
+from local.sandboxes.timing import Now, Timers
 
 SUCCESS = "0000"
 PROCESSING = "0015"
 DECLINED = "00029"
 DECLINE_MESSAGE = "Transaction rejected"
 BANK_NAME = "VietQR"
-MIN_AMOUNT = 50_000
+MIN_AMOUNT = 50_000  # the Payment API page: "minimum 50000, no decimals"
 
 CODE_BAD_MERCHANT = "1001"
 CODE_BAD_SIGN = "1002"
@@ -97,15 +93,21 @@ CODE_BAD_PARAMETER = "1003"
 CODE_DUPLICATE = "1004"
 CODE_NOT_FOUND = "1005"
 CODE_SYSTEM_ERROR = "8000"
+CODE_SYSTEM_ERROR_5000 = "5000"
 
 FAULT_KINDS = ("timeout", "server_error", "reject", "code_5000", "accepted_timeout")
-CODE_SYSTEM_ERROR_5000 = "5000"
-STATUS_QUERY_MODES = ("normal", "in_progress", "silent")
 NOTIFY_ACK = "OK"
-NOTIFY_TIMEOUT_SECONDS = 5.0
+NOTIFY_TIMEOUT = 5.0  # seconds per notify attempt
 VIETNAM_TZ = timezone(timedelta(hours=7))
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-_DIGITS = re.compile(r"[0-9]+")
+# The Payout API: the account name in English letters (no Vietnamese diacritics).
+ENGLISH_NAME = re.compile(r"[A-Za-z]+( [A-Za-z]+)*")
+# The payout banks' short names. ASSUMPTION: Paypro's Vietnam "Bank List" page is not available
+# to us; ACB is the Payout API's example, the others are the usual Vietnamese bank codes.
+PAYOUT_BANKS = frozenset({
+    "ACB", "VCB", "BIDV", "VTB", "TCB", "MB", "VPB", "TPB", "STB", "VIB", "SHB", "HDB", "OCB",
+    "MSB", "SCB", "EIB", "AGR", "SEAB", "ABB", "NAB",
+})  # fmt: skip
 
 
 @dataclass
@@ -124,31 +126,14 @@ def _error(status: int, message: str) -> HttpError:
     return HttpError(json_reply(status, {"error": message}))
 
 
-def _now_ms(now: Callable[[], datetime] | None = None) -> int:
-    return int((now() if now else datetime.now(UTC)).timestamp() * 1000)
+def _now_ms(now: Now) -> int:
+    return int(now().timestamp() * 1000)
 
 
-def _envelope(
-    code: str,
-    msg: str,
-    data: dict[str, Any] | None = None,
-    now: Callable[[], datetime] | None = None,
-) -> Reply:
+def _envelope(code: str, msg: str, data: dict[str, Any] | None, now: Now) -> Reply:
     """Paypro's answer envelope; failures are HTTP 200 with `success: false`."""
-    ok = code == SUCCESS
-    stamp = _now_ms(now)
-    return json_reply(
-        200, {"msg": msg, "code": code, "timestamp": stamp, "success": ok, "data": data}
-    )
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
-
-
-def _vnd(amount: str) -> str:
-    """`50000` → `50.000 ₫`."""
-    return f"{int(amount):,}".replace(",", ".") + " ₫"
+    document = {"msg": msg, "code": code, "timestamp": _now_ms(now), "success": code == SUCCESS}
+    return json_reply(200, {**document, "data": data})
 
 
 @dataclass
@@ -159,19 +144,13 @@ class _Order:
     notify_url: str
     remark: str
     payment_link: str
-    created_at: str
+    created: datetime
     status: str = PROCESSING
     paid_amount: str | None = None
     notify: dict[str, str] | None = None
-    notify_body: bytes | None = None
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    delivered: bool = False
-    retrying: bool = False
-    gave_up: bool = False
-    lost: bool = False
+    callback: Callback = field(default_factory=lambda: Callback("notify", b""))
     kind: str = "payin"  # or "payout"
     account: dict[str, str] = field(default_factory=dict)
-    created: datetime | None = None
     queries: int = 0  # status queries answered for it
 
     @property
@@ -189,50 +168,59 @@ class _Order:
             "remark": self.remark,
             "notifyUrl": self.notify_url,
             "paymentLink": self.payment_link,
-            "createdAt": self.created_at,
+            "createdAt": self.created.isoformat(timespec="milliseconds"),
             "notify": self.notify,
-            "delivered": self.delivered,
-            "retrying": self.retrying,
-            "gaveUp": self.gave_up,
-            "lost": self.lost,
+            "delivered": self.callback.delivered,
+            "retrying": self.callback.retrying,
+            "gaveUp": self.callback.gave_up,
+            "lost": self.callback.lost,
             "queries": self.queries,
-            "deliveries": list(self.attempts),
+            "deliveries": list(self.callback.attempts),
             "kind": self.kind,
             "account": dict(self.account),
         }
 
 
-def _payin_problem(body: dict[str, Any]) -> str | None:
-    """The first invalid payin field, as a message naming it; None when the body is valid."""
-    for name in ("timestamp", "amount", "tradeNo", "bankName", "notifyUrl"):
+def _missing(body: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    for name in names:
         if body.get(name) in (None, ""):
             return f"invalid parameter: {name} is required"
+    return None
+
+
+def _amount_problem(amount: Any) -> str | None:
+    if not DIGITS.fullmatch(str(amount)) or int(str(amount)) < MIN_AMOUNT:
+        return f"invalid parameter: amount must be a whole number of at least {MIN_AMOUNT}"
+    return None
+
+
+def _payin_problem(body: dict[str, Any]) -> str | None:
+    """The first invalid payin field (the Payment API's request table), or None."""
+    missing = _missing(body, ("timestamp", "amount", "tradeNo", "bankName", "notifyUrl"))
+    if missing:
+        return missing
     timestamp = body["timestamp"]
-    if isinstance(timestamp, bool) or not _DIGITS.fullmatch(str(timestamp)):
+    if isinstance(timestamp, bool) or not DIGITS.fullmatch(str(timestamp)):
         return "invalid parameter: timestamp must be milliseconds since the epoch"
     for name in ("amount", "tradeNo", "bankName", "notifyUrl", "remark"):
         if name in body and body[name] is not None and not isinstance(body[name], str):
             return f"invalid parameter: {name} must be a string"
-    if not _DIGITS.fullmatch(body["amount"]) or int(body["amount"]) < MIN_AMOUNT:
-        return f"invalid parameter: amount must be a whole number of at least {MIN_AMOUNT}"
     if body["bankName"] != BANK_NAME:
         return f'invalid parameter: bankName must be "{BANK_NAME}"'
-    return None
+    return _amount_problem(body["amount"])
 
 
 def _payout_problem(body: dict[str, Any]) -> str | None:
-    """The first invalid payout field, as a message naming it."""
+    """The first invalid payout field, or None."""
     names = ("timestamp", "tradeNo", "amount", "accountName", "bankName", "bankNumber", "notifyUrl")
-    for name in names:
-        if body.get(name) in (None, ""):
-            return f"invalid parameter: {name} is required"
-    if not _DIGITS.fullmatch(str(body["amount"])) or int(str(body["amount"])) < MIN_AMOUNT:
-        return f"invalid parameter: amount must be a whole number of at least {MIN_AMOUNT}"
-    if not ACCEPTED_NAME.fullmatch(str(body["accountName"])):
+    problem = _missing(body, names) or _amount_problem(body["amount"])
+    if problem:
+        return problem
+    if not ENGLISH_NAME.fullmatch(str(body["accountName"])):
         return "invalid parameter: accountName must be English letters only"
-    if str(body["bankName"]) not in {bank.code for bank in payout_banks()}:
+    if str(body["bankName"]) not in PAYOUT_BANKS:
         return "invalid parameter: bankName is not a supported payout bank"
-    if not _DIGITS.fullmatch(str(body["bankNumber"])):
+    if not DIGITS.fullmatch(str(body["bankNumber"])):
         return "invalid parameter: bankNumber must be digits"
     return None
 
@@ -241,121 +229,58 @@ def _cashier_page(order: _Order) -> bytes:
     e = html.escape
     pid = e(order.platform_trade_no)
     if order.status == PROCESSING:
-        actions = f"""
-<form method="post" action="/pay/{pid}/pay">
-  <label for="amount">Số tiền thực trả (tuỳ chọn) / <span lang="en">amount paid, optional</span>
-  </label>
-  <input id="amount" name="amount" inputmode="numeric" pattern="[0-9]*"
-    placeholder="{e(order.amount)}">
-  <button type="submit" lang="en">Pay</button>
-</form>
-<form method="post" action="/pay/{pid}/decline">
-  <button type="submit" lang="en">Decline</button>
-</form>"""
+        actions = pay_forms(f"/pay/{order.platform_trade_no}", order.amount)
     else:
-        paid = order.status == SUCCESS
         outcome = (
-            f"Đã thanh toán / <span lang='en'>Paid</span>: {e(_vnd(order.paid_amount or '0'))}"
-            if paid
+            f"Đã thanh toán / <span lang='en'>Paid</span>: {e(vnd(order.paid_amount or '0'))}"
+            if order.status == SUCCESS
             else f"Bị từ chối / <span lang='en'>Declined</span>: {e(DECLINE_MESSAGE)}"
         )
-        delivery = "delivered" if order.delivered else "not delivered"
+        callback = order.callback
+        delivery = "delivered" if callback.delivered else "not delivered"
         actions = f"""
 <p role="status"><strong>{outcome}</strong> (status {e(order.status)})</p>
-<p lang="en">Notify {delivery} ({len(order.attempts)} attempt(s)).</p>"""
-    return f"""<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Thanh toán VietQR - Paypro sandbox</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem}}
-.qr{{width:12rem;height:12rem;border:3px dashed #444;display:grid;place-items:center}}
-form{{margin:1rem 0}} button{{font-size:1rem;padding:.5rem 1.5rem}} input{{font-size:1rem}}
-</style>
-</head>
-<body>
-<main>
-<h1>Thanh toán VietQR <small lang="en">(Paypro sandbox)</small></h1>
+<p lang="en">Notify {delivery} ({len(callback.attempts)} attempt(s)).</p>"""
+    body = f"""<h1>Thanh toán VietQR <small lang="en">(Paypro sandbox)</small></h1>
 <dl>
-  <dt>Số tiền / <span lang="en">Amount</span></dt><dd>{e(_vnd(order.amount))}</dd>
+  <dt>Số tiền / <span lang="en">Amount</span></dt><dd>{e(vnd(order.amount))}</dd>
   <dt>Mã giao dịch / <span lang="en">tradeNo</span></dt><dd>{e(order.trade_no)}</dd>
   <dt lang="en">platFormTradeNo</dt><dd>{pid}</dd>
 </dl>
 <div class="qr" role="img" aria-label="Mã VietQR (ảnh giữ chỗ) / VietQR code placeholder">
   VietQR
 </div>
-{actions}
-</main>
-</body>
-</html>
-""".encode()
+{actions}"""
+    return page("Thanh toán VietQR - Paypro sandbox", body)
 
 
-def _not_found_page() -> bytes:
-    return (
-        '<!doctype html>\n<html lang="vi"><head><meta charset="utf-8">'
-        "<title>Không tìm thấy - Paypro sandbox</title></head>"
-        "<body><main><h1>Không tìm thấy đơn hàng</h1>"
-        '<p lang="en">Order not found.</p></main></body></html>\n'
-    ).encode()
+NOT_FOUND_PAGE = page(
+    "Không tìm thấy - Paypro sandbox",
+    '<h1>Không tìm thấy đơn hàng</h1>\n<p lang="en">Order not found.</p>',
+)
 
 
-class PayproSandbox:
+class PayproSandbox(Sandbox):
     """The sandbox server: orders in memory, one background serving thread."""
+
+    label = "paypro"
+    callback_timeout = NOTIFY_TIMEOUT
+    settings_checks = {"link_lifetime_seconds": lambda v: v is None or (is_number(v) and v > 0)}
 
     def __init__(
         self,
         config: SandboxConfig,
         host: str = "127.0.0.1",
         port: int = 0,
-        now: Callable[[], datetime] | None = None,
+        now: Now | None = None,
         timers: Timers | None = None,
     ) -> None:
         self.config = config
-        self._lock = threading.Lock()
         self._orders: dict[str, _Order] = {}  # by tradeNo
         self._by_platform: dict[str, _Order] = {}
-        self._faults: deque[str] = deque()
-        self._stopping = threading.Event()
-        self.status_query = "normal"
-        self._outbox = Outbox("paypro", self._retry_after, now, timers)
-        self._now = self._outbox.now
-        self._server = SandboxServer((host, port), _Handler, self)
-        self._host = host
-        self._port: int = self._server.socket.getsockname()[1]
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
-
-    def start(self) -> None:
-        """Serve in a background daemon thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},  # how long stop() may wait for the loop
-                name="paypro-sandbox",
-                daemon=True,
-            )
-            self._thread.start()
-            self._outbox.start()
-
-    def stop(self) -> None:
-        """Stop serving and retrying; idempotent."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self._stopping.set()
-        self._outbox.stop()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        self.faults = FaultQueue(FAULT_KINDS)
+        retry = self._retry_after
+        super().__init__(_Handler, host, port, retry, now, timers, config.timeout_delay_seconds)
 
     def _envelope(self, code: str, msg: str, data: dict[str, Any] | None = None) -> Reply:
         return _envelope(code, msg, data, self._now)
@@ -363,124 +288,47 @@ class PayproSandbox:
     def _retry_after(self, attempts: int, elapsed: float) -> float | None:
         return delays(self.config.notify_retry_delays)(attempts, elapsed)
 
-    # -- settings ----------------------------------------------------------------------------
+    def set_setting(self, name: str, value: Any) -> None:
+        self.config.link_lifetime_seconds = None if value is None else float(value)
 
     def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a validated partial update (see the module docstring); the current settings."""
-        checks: dict[str, Callable[[Any], bool]] = {
-            "callbacks": lambda v: v in CALLBACK_MODES,
-            "status_query": lambda v: v in STATUS_QUERY_MODES,
-            "link_lifetime_seconds": lambda v: v is None or (_number(v) and v > 0),
-            "timeout_delay_seconds": lambda v: _number(v) and 0 <= v <= 600,
+        self.apply_settings(changes, lambda message: _error(400, message))
+        return {
+            **self.common_settings(),
+            "link_lifetime_seconds": self.config.link_lifetime_seconds,
+            "notify_retry_delays": list(self.config.notify_retry_delays),
         }
-        for name, value in changes.items():
-            check = checks.get(name)
-            if check is None:
-                raise _error(400, f"unknown setting {name}; known: {', '.join(checks)}")
-            if not check(value):
-                raise _error(400, f"invalid value for {name}: {value!r}")
-        with self._lock:
-            for name, value in changes.items():
-                if name == "callbacks":
-                    self._outbox.set_callbacks(value)
-                elif name == "status_query":
-                    self.status_query = value
-                else:
-                    setattr(self.config, name, None if value is None else float(value))
-            return {
-                "callbacks": self._outbox.callbacks,
-                "status_query": self.status_query,
-                "link_lifetime_seconds": self.config.link_lifetime_seconds,
-                "timeout_delay_seconds": self.config.timeout_delay_seconds,
-                "notify_retry_delays": list(self.config.notify_retry_delays),
-            }
 
     # -- faults ------------------------------------------------------------------------------
 
-    def add_faults(self, kind: str, count: int) -> list[str]:
-        with self._lock:
-            self._faults.extend([kind] * count)
-            return list(self._faults)
-
-    def clear_faults(self) -> int:
-        with self._lock:
-            cleared = len(self._faults)
-            self._faults.clear()
-            return cleared
-
-    def _take_fault(self) -> str | None:
-        with self._lock:
-            return self._faults.popleft() if self._faults else None
-
-    def apply_payin_fault(self) -> Reply | None:
-        """Consume the next queued payin fault; a reply short-circuits the call."""
-        fault = self._take_fault()
-        if fault == "timeout":
-            self._stopping.wait(self.config.timeout_delay_seconds)
-        elif fault == "server_error":
-            return json_reply(503, {"error": "service unavailable (sandbox fault)"})
-        elif fault == "reject":
-            return self._envelope(CODE_SYSTEM_ERROR, "system error")
-        elif fault in ("code_5000", "accepted_timeout"):
-            return Reply(0, fault.encode())  # marker: create the order, then fault the answer
-        return None
-
-    def after_create(self, fault: Reply, created: Reply) -> Reply:
-        """The `code_5000` / `accepted_timeout` faults, once the create has run."""
-        if fault.body == b"code_5000":
-            return self._envelope(CODE_SYSTEM_ERROR_5000, "system error")
-        self._stopping.wait(self.config.timeout_delay_seconds)
-        raise DropConnection
+    def create(self, create: Callable[[], Reply]) -> Reply:
+        """A payin/payout create under the next queued fault, if any (``code_5000``: the order
+        exists, the answer says "system error")."""
+        server_error = {"error": "service unavailable (sandbox fault)"}
+        return self.under_fault(
+            create,
+            {"server_error": lambda: json_reply(503, server_error),
+             "reject": lambda: self._envelope(CODE_SYSTEM_ERROR, "system error")},
+            {"code_5000": lambda: self._envelope(CODE_SYSTEM_ERROR_5000, "system error")},
+        )  # fmt: skip
 
     # -- Paypro API ----------------------------------------------------------------------------
 
     def _check_caller(self, merchant_no: str | None, body: dict[str, Any]) -> Reply | None:
         if merchant_no != self.config.merchant_no:
             return self._envelope(CODE_BAD_MERCHANT, "invalid merchantNo")
-        if not signing.is_valid(body, [self.config.app_secret]):
+        if not paypro_verify(body, self.config.app_secret):
             return self._envelope(CODE_BAD_SIGN, "invalid sign")
         return None
 
-    def payin(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
-        """`/v1/payproVN/payin`: create a VietQR order and answer its payment link."""
+    def _open(self, merchant_no: str | None, body: dict[str, Any], kind: str) -> Reply:
+        """`/v1/payproVN/payin` (a VietQR order with its payment link) or `/payout` (a bank
+        payout whose result waits for ``POST /_sandbox/payouts/<tradeNo>/succeed|fail``)."""
         refusal = self._check_caller(merchant_no, body)
         if refusal is not None:
             return refusal
-        problem = _payin_problem(body)
-        if problem is not None:
-            return self._envelope(CODE_BAD_PARAMETER, problem)
-        platform_trade_no = "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
-        order = _Order(
-            trade_no=body["tradeNo"],
-            platform_trade_no=platform_trade_no,
-            amount=body["amount"],
-            notify_url=body["notifyUrl"],
-            remark=body.get("remark") or "",
-            payment_link=f"{self.base_url}/pay/{platform_trade_no}",
-            created_at=self._now().isoformat(timespec="milliseconds"),
-            created=self._now(),
-        )
-        with self._lock:
-            if order.trade_no in self._orders:
-                return self._envelope(CODE_DUPLICATE, "duplicate tradeNo")
-            self._orders[order.trade_no] = order
-            self._by_platform[platform_trade_no] = order
-        data = {
-            "platFormTradeNo": platform_trade_no,
-            "status": PROCESSING,
-            "desc": "CREATED",
-            "remark": order.remark,
-            "paymentLink": order.payment_link,
-        }
-        return self._envelope(SUCCESS, "success", data)
-
-    def payout(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
-        """`/v1/payproVN/payout`: accept a bank payout; its result waits for the sandbox hooks
-        ``POST /_sandbox/payouts/<tradeNo>/succeed|fail`` and is notified like a payin."""
-        refusal = self._check_caller(merchant_no, body)
-        if refusal is not None:
-            return refusal
-        problem = _payout_problem(body)
+        problem = _payin_problem(body) if kind == "payin" else _payout_problem(body)
         if problem is not None:
             return self._envelope(CODE_BAD_PARAMETER, problem)
         platform_trade_no = "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
@@ -490,21 +338,30 @@ class PayproSandbox:
             amount=str(body["amount"]),
             notify_url=str(body["notifyUrl"]),
             remark=str(body.get("remark") or ""),
-            payment_link="",
-            created_at=self._now().isoformat(timespec="milliseconds"),
+            payment_link=f"{self.base_url}/pay/{platform_trade_no}" if kind == "payin" else "",
             created=self._now(),
-            kind="payout",
-            account={k: str(body[k]) for k in ("accountName", "bankName", "bankNumber")},
+            kind=kind,
         )
+        if kind == "payout":
+            order.account = {k: str(body[k]) for k in ("accountName", "bankName", "bankNumber")}
         with self._lock:
             if order.trade_no in self._orders:
                 return self._envelope(CODE_DUPLICATE, "duplicate tradeNo")
-            if int(order.amount) > self.balance_available:
+            if kind == "payout" and int(order.amount) > self.balance_available:
                 return self._envelope(CODE_BAD_PARAMETER, "invalid parameter: insufficient balance")
             self._orders[order.trade_no] = order
             self._by_platform[platform_trade_no] = order
-        data = {"platFormTradeNo": platform_trade_no, "status": PROCESSING, "desc": "PROCESSING"}
+        data: dict[str, Any] = {"platFormTradeNo": platform_trade_no, "status": PROCESSING}
+        if kind == "payout":
+            return self._envelope(SUCCESS, "success", {**data, "desc": "PROCESSING"})
+        data.update(desc="CREATED", remark=order.remark, paymentLink=order.payment_link)
         return self._envelope(SUCCESS, "success", data)
+
+    def payin(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
+        return self._open(merchant_no, body, "payin")
+
+    def payout(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
+        return self._open(merchant_no, body, "payout")
 
     def balance(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
         """`/v1/payproVN/queryBalance`, with the docs' misspelled `availablAmount`."""
@@ -536,17 +393,16 @@ class PayproSandbox:
             order = self._orders.get(trade_no)
             if order is None or order.kind != "payout":
                 raise _error(404, "payout not found")
-            platform_trade_no = order.platform_trade_no
-        return self.finish(platform_trade_no, paid, None)
+        return self.finish(order.platform_trade_no, paid, None)
 
     def query(self, merchant_no: str | None, body: dict[str, Any]) -> Reply:
         """`/v1/payproVN/queryPayInResult`: the order's business status and paid amount."""
         refusal = self._check_caller(merchant_no, body)
         if refusal is not None:
             return refusal
-        for name in ("tradeNo", "timestamp"):
-            if body.get(name) in (None, ""):
-                return self._envelope(CODE_BAD_PARAMETER, f"invalid parameter: {name} is required")
+        missing = _missing(body, ("tradeNo", "timestamp"))
+        if missing:
+            return self._envelope(CODE_BAD_PARAMETER, missing)
         if self.status_query == "silent":
             return json_reply(503, {"error": "service unavailable (sandbox fault)"})
         with self._lock:
@@ -575,10 +431,10 @@ class PayproSandbox:
     def cashier_page(self, platform_trade_no: str) -> Reply:
         with self._lock:
             order = self._by_platform.get(platform_trade_no)
-            page = _cashier_page(order) if order else None
-        if page is None:
-            return Reply(404, _not_found_page(), "text/html; charset=utf-8")
-        return Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
+            shown = _cashier_page(order) if order else None
+        if shown is None:
+            return Reply(404, NOT_FOUND_PAGE, HTML)
+        return Reply(200, shown, HTML, (("Cache-Control", "no-store"),))
 
     def finish(self, platform_trade_no: str, paid: bool, paid_amount: str | None) -> Reply:
         """Mark the order paid or declined, then deliver its signed notify."""
@@ -602,11 +458,12 @@ class PayproSandbox:
                 fields["successTime"] = success_time.strftime("%Y-%m-%d %H:%M:%S")
                 order.paid_amount = fields["amount"]
             fields["timestamp"] = str(_now_ms(self._now))
-            fields["sign"] = signing.sign(fields, self.config.app_secret)
+            fields["sign"] = paypro_sign(fields, self.config.app_secret)
             order.status = fields["status"]
             order.notify = fields
-            order.notify_body = compact(fields)
-        return self._delivery_reply(order, self._deliver(order))
+            order.callback.name = f"notify tradeNo={order.trade_no}"
+            order.callback.body = compact(fields)
+        return self._deliver(order)
 
     def resend(self, platform_trade_no: str) -> Reply:
         """Deliver the order's last notify again, byte for byte."""
@@ -614,137 +471,72 @@ class PayproSandbox:
             order = self._by_platform.get(platform_trade_no)
             if order is None:
                 raise _error(404, "order not found")
-            if order.notify_body is None:
+            if order.notify is None:
                 raise _error(409, "order has no notify yet")
-            order.delivered = False
-            order.gave_up = False
-            order.lost = False
-        return self._delivery_reply(order, self._deliver(order))
+        return self._deliver(order)
 
     def link_expired(self, order: _Order) -> bool:
         """Past the `link_lifetime_seconds` setting (none by default: UNKNOWN in the docs)."""
         lifetime = self.config.link_lifetime_seconds
-        if lifetime is None or order.created is None:
-            return False
-        return (self._now() - order.created).total_seconds() > lifetime
+        return lifetime is not None and (self._now() - order.created).total_seconds() > lifetime
 
-    def _delivery_reply(self, order: _Order, delivered: bool) -> Reply:
+    def _deliver(self, order: _Order) -> Reply:
+        """Send the notify (first attempt at once, retries on the schedule); the answer says
+        whether the first attempt delivered (waiting for it, up to the attempt's timeout)."""
+        delivered = self.send(order.callback, order.notify_url).wait_first(NOTIFY_TIMEOUT + 1)
         with self._lock:
-            return json_reply(
-                200,
-                {
-                    "platFormTradeNo": order.platform_trade_no,
-                    "tradeNo": order.trade_no,
-                    "status": order.status,
-                    "delivered": delivered,
-                    "notify": order.notify,
-                },
-            )
+            answer = {
+                "platFormTradeNo": order.platform_trade_no,
+                "tradeNo": order.trade_no,
+                "status": order.status,
+                "delivered": delivered,
+                "notify": order.notify,
+            }
+        return json_reply(200, answer)
 
-    # -- notify delivery -----------------------------------------------------------------------
+    def accepted(self, status: int | None, text: str | None) -> bool:
+        """Delivered: HTTP 200 with the body `OK`."""
+        return status == 200 and (text or "").strip() == NOTIFY_ACK
 
-    def _deliver(self, order: _Order) -> bool:
-        """Queue the notify on the outbox (first attempt at once, retries on the schedule);
-        whether the first attempt delivered (waits for it, up to the attempt's timeout)."""
-        with self._lock:
-            order.retrying = True
-        delivery = Delivery(
-            f"notify tradeNo={order.trade_no}",
-            lambda unreachable: self._attempt(order, unreachable),
-            on_done=lambda finished: self._delivery_done(order, finished),
-        )
-        self._outbox.submit(delivery)
-        return delivery.wait_first(NOTIFY_TIMEOUT_SECONDS + 1)
-
-    def _delivery_done(self, order: _Order, delivery: Delivery) -> None:
-        with self._lock:
-            order.retrying = False
-            order.gave_up = delivery.gave_up
-            order.lost = delivery.lost
-
-    def _attempt(self, order: _Order, unreachable: bool = False) -> bool:
-        with self._lock:
-            url, body, number = order.notify_url, order.notify_body, len(order.attempts) + 1
-        record: dict[str, Any] = {"attempt": number, "at": self._now().isoformat()}
-        delivered = False
-        try:
-            if unreachable:
-                raise httpx.ConnectError("gateway unreachable (sandbox fault)")
-            response = httpx.post(
-                url,
-                content=body,
-                headers={"Content-Type": "application/json"},
-                timeout=NOTIFY_TIMEOUT_SECONDS,
-                trust_env=False,
-            )
-            delivered = response.status_code == 200 and response.text.strip() == NOTIFY_ACK
-            record.update(statusCode=response.status_code, body=response.text[:1000], error=None)
-        except Exception as exc:  # any failure to reach the merchant is a failed attempt
-            record.update(statusCode=None, body=None, error=f"{type(exc).__name__}: {exc}")
-        record["delivered"] = delivered
-        with self._lock:
-            order.attempts.append(record)
-            order.delivered = order.delivered or delivered
-        outcome = record["statusCode"] or record["error"]
-        _log(f"notify tradeNo={order.trade_no} attempt {number} -> {outcome}")
-        return delivered
-
-
-def _log(line: str) -> None:
-    sys.stderr.write(f"[paypro] {line}\n")
-    sys.stderr.flush()
-
-
-def _wants_json_body(content_type: str, raw: bytes) -> bool:
-    return "json" in content_type or (not content_type and raw.lstrip().startswith(b"{"))
-
-
-def _paid_amount(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    text = str(value)
-    if isinstance(value, bool) or not _DIGITS.fullmatch(text) or int(text) <= 0:
-        raise _error(400, "amount must be a positive whole number of VND")
-    return str(int(text))
+    def attempt_record(
+        self, number: int, at: datetime, status: int | None, text: str | None, error: str | None
+    ) -> dict[str, Any]:
+        return {"attempt": number, "at": at.isoformat(), "statusCode": status,
+                "body": None if text is None else text[:1000], "error": error,
+                "delivered": self.accepted(status, text)}  # fmt: skip
 
 
 class _Handler(RoutedHandler):
     server_version = "PayproSandbox/1.0"
-
-    @property
-    def sandbox(self) -> PayproSandbox:
-        return cast(PayproSandbox, cast(SandboxServer, self.server).sandbox)
+    sandbox: PayproSandbox
 
     def routes(self) -> list[Route]:
+        s = self.sandbox
+        merchant = self.headers.get("merchantNo")
+
+        def api(call: Callable[[str | None, dict[str, Any]], Reply]) -> Callable[[str], Reply]:
+            return lambda _: call(merchant, self.read_json())
+
         return [
-            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/orders/([^/]+)", self._order_state),
-            ("POST", r"/_sandbox/faults", self._add_faults),
-            ("DELETE", r"/_sandbox/faults", lambda _: json_reply(200, self._clear_faults())),
-            ("POST", r"/_sandbox/settings", lambda _: self._settings()),
-            ("POST", r"/v1/payproVN/payin", self._payin),
-            ("POST", r"/v1/payproVN/queryPayInResult", self._query),
-            ("POST", r"/v1/payproVN/queryPayOutResult", self._query),
-            ("POST", r"/v1/payproVN/payout", self._payout),
-            ("POST", r"/v1/payproVN/queryBalance", self._balance),
+            *self.sandbox_routes("payin"),
+            ("POST", r"/v1/payproVN/payin", lambda _: self._create(s.payin)),
+            ("POST", r"/v1/payproVN/payout", lambda _: self._create(s.payout)),
+            ("POST", r"/v1/payproVN/queryPayInResult", api(s.query)),
+            ("POST", r"/v1/payproVN/queryPayOutResult", api(s.query)),
+            ("POST", r"/v1/payproVN/queryBalance", api(s.balance)),
             ("POST", r"/_sandbox/payouts/([^/]+)/succeed", lambda t: self._payout_result(t, True)),
             ("POST", r"/_sandbox/payouts/([^/]+)/fail", lambda t: self._payout_result(t, False)),
-            ("GET", r"/pay/([^/]+)", self.sandbox.cashier_page),
+            ("GET", r"/pay/([^/]+)", s.cashier_page),
             ("POST", r"/pay/([^/]+)/pay", lambda pid: self._finish(pid, paid=True)),
             ("POST", r"/pay/([^/]+)/decline", lambda pid: self._finish(pid, paid=False)),
-            ("POST", r"/pay/([^/]+)/resend", self.sandbox.resend),
-        ]
+            ("POST", r"/pay/([^/]+)/resend", s.resend),
+        ]  # fmt: skip
 
     def crash_reply(self, path: str) -> Reply:
         if path.startswith("/v1/"):
-            return _envelope(CODE_SYSTEM_ERROR, "system error")
+            return self.sandbox._envelope(CODE_SYSTEM_ERROR, "system error")
         return super().crash_reply(path)
-
-    def dispatch(self) -> None:
-        self._started = time.monotonic()
-        super().dispatch()
-
-    # -- routes --------------------------------------------------------------------------------
 
     def _order_state(self, trade_no: str) -> Reply:
         snapshot = self.sandbox.order_snapshot(trade_no)
@@ -752,71 +544,24 @@ class _Handler(RoutedHandler):
             raise _error(404, "order not found")
         return json_reply(200, snapshot)
 
-    def _add_faults(self, _: str) -> Reply:
-        body = self.read_json()
-        kind, count = body.get("payin"), body.get("count", 1)
-        if kind not in FAULT_KINDS:
-            raise _error(400, f"payin must be one of {', '.join(FAULT_KINDS)}")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
-            raise _error(400, "count must be an integer from 1 to 1000")
-        return json_reply(200, {"queued": self.sandbox.add_faults(str(kind), count)})
-
-    def _clear_faults(self) -> dict[str, int]:
-        self.read_body()
-        return {"cleared": self.sandbox.clear_faults()}
-
-    def _settings(self) -> Reply:
-        return json_reply(200, self.sandbox.settings(self.read_json()))
-
-    def _payin(self, _: str) -> Reply:
-        return self._create(self.sandbox.payin)
-
-    def _payout(self, _: str) -> Reply:
-        return self._create(self.sandbox.payout)
-
     def _create(self, create: Callable[[str | None, dict[str, Any]], Reply]) -> Reply:
         raw = self.read_body()
-        fault = self.sandbox.apply_payin_fault()
-        if fault is not None and fault.status != 0:
-            return fault
-        created = create(self.headers.get("merchantNo"), self.read_json(raw))
-        if fault is not None:  # code_5000 / accepted_timeout: the order exists now
-            return self.sandbox.after_create(fault, created)
-        return created
-
-    def _balance(self, _: str) -> Reply:
-        return self.sandbox.balance(self.headers.get("merchantNo"), self.read_json())
+        merchant = self.headers.get("merchantNo")
+        return self.sandbox.create(lambda: create(merchant, self.read_json(raw)))
 
     def _payout_result(self, trade_no: str, paid: bool) -> Reply:
         self.read_body()
         return self.sandbox.finish_payout(trade_no, paid)
 
-    def _query(self, _: str) -> Reply:
-        return self.sandbox.query(self.headers.get("merchantNo"), self.read_json())
-
     def _finish(self, platform_trade_no: str, paid: bool) -> Reply:
-        raw = self.read_body()
-        content_type = (self.headers.get("Content-Type") or "").lower()
-        is_json = bool(raw.strip()) and _wants_json_body(content_type, raw)
-        if is_json:
-            amount = _paid_amount(self.read_json(raw).get("amount"))
-        else:
-            form = parse_qs(raw.decode("utf-8", errors="replace"))
-            amount = _paid_amount(form.get("amount", [""])[0])
-        reply = self.sandbox.finish(platform_trade_no, paid, amount if paid else None)
-        if is_json or "application/json" in (self.headers.get("Accept") or ""):
-            return reply
-        return redirect(f"/pay/{platform_trade_no}")
-
-    # -- logging -------------------------------------------------------------------------------
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        elapsed = (time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000
-        path = urlsplit(self.path).path if hasattr(self, "path") else "?"
-        _log(f"{self.command} {path} -> {code} ({elapsed:.0f} ms)")
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        _log(format % args)
+        fields, script = self.read_fields()
+        try:
+            amount = whole_amount(fields.get("amount"))
+        except ValueError:
+            raise _error(400, "amount must be a positive whole number of VND") from None
+        paid_amount = str(amount) if paid and amount is not None else None
+        reply = self.sandbox.finish(platform_trade_no, paid, paid_amount)
+        return reply if script else redirect(f"/pay/{platform_trade_no}")
 
 
 def main() -> None:
@@ -833,7 +578,7 @@ def main() -> None:
         host=args.host,
         port=args.port,
     )
-    _log(f"sandbox on {sandbox.base_url} (merchantNo {args.merchant_no}); Ctrl-C stops it")
+    sandbox.log(f"sandbox on {sandbox.base_url} (merchantNo {args.merchant_no}); Ctrl-C stops it")
     serve_until_interrupted(sandbox)
 
 

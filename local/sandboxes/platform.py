@@ -22,7 +22,8 @@ Gate (JSON POST; HMAC-SHA512 signature in ``general.signature`` over the whole b
   (``payment``, ``operations: [last]``, ``errors``, plus ``redirect_data`` / ``display_data`` /
   ``clarification_fields`` while waiting).
 - ``POST /v2/info/banks/atm/vietnam/sale/list`` and ``.../payout/list`` (ecommpay): the docs'
-  table of the configured ATM channel (``paygate.providers.platform.banks``).
+  tables as this sandbox reads them (platform_banks.py: purchases on the configured ATM
+  channel, payouts on the one payout channel).
 
 Customer side (HTML, Vietnamese with English in ``lang="en"`` spans): ``GET /bank/<id>`` (the
 "bank website") with ``POST /bank/<id>/pay`` (optional form or JSON ``amount`` actually paid)
@@ -40,9 +41,9 @@ series is final, the others are declined with 3613 "Duplicate operation". The "m
 different amounts" rule is NOT modelled.
 
 Callbacks: POSTed as signed JSON to ``callback_url`` from the sandbox's one outbox on the
-injected clock (`now`, `timers`; local/clock.py, local/sandboxes/outbox.py): the first attempt
-at once, attempts one at a time in time order; delivered = HTTP 200; otherwise retried on the
-platform's documented schedule (providers.md §2.6): attempts 1-6 10 s apart, then attempt n
+injected clock (`now`, `timers`; timing.py, outbox.py): the first attempt at once, attempts
+one at a time in time order; delivered = HTTP 200; otherwise retried on the platform's
+documented schedule (its "Callbacks" pages): attempts 1-6 10 s apart, then attempt n
 after 70 + 10·1.12^(n-4) s while that is at most 4 h, then every 4 h, at most 120 attempts
 within 11 days of the first (``callback_retry_delays`` = a tuple of intervals overrides it;
 ``()``: no retries). With ``callback_url=None`` they are only kept
@@ -74,12 +75,15 @@ schedule), ``timeout_delay_seconds`` (0 to 600) and ``status_query`` (``normal``
 ``in_progress``: ``/v2/payment/status`` answers the payment as ``processing`` with no result,
 whatever its state | ``silent``: HTTP 503).
 
-Card numbers are never kept or logged: a PAN is masked (first 6, last 4) on arrival.
+Card numbers are never kept or logged: a PAN is masked (first 6, last 4, as the docs' payout
+callback shows ``424242******4242``) on arrival. Signatures: signatures.py (the platform's
+HMAC-SHA512), never the gateway's.
 
 ASSUMPTIONS (not in our sources; this sandbox's own choices):
 - a bad or missing signature, and a wrong ``project_id``, are HTTP 401 code ``1001``
   "Invalid signature" (the platform's real answer is unknown);
-- HTTP statuses of refusals (the codes come from providers.md §2.8 unless noted): missing field
+- HTTP statuses of refusals (the codes are the platform's documented response codes unless
+  noted): missing field
   400 ``2004`` "Required field not provided: <path>"; other validation 400 ``502``
   "Validation error: ..."; duplicate ``payment_id`` 400 ``3041`` (SECONDARY); unknown payment
   404 ``3061``; clarification when none is awaited 400 ``3060``; finishing a final payment
@@ -92,8 +96,10 @@ ASSUMPTIONS (not in our sources; this sandbox's own choices):
   clarification), ``operation.status`` ``awaiting redirect result`` /
   ``awaiting customer action`` / ``awaiting clarification``;
 - bank lists answer a bare JSON array of ``{"id", "name"}`` (the real format is UNKNOWN);
-- an unknown ATM ``bank_id`` is accepted then declined by callback with 2801 and ``errors``
-  inside ``operation`` (the docs' example); a non-integer ``bank_id`` counts as unknown;
+- an unknown ``bank_id`` (ATM purchase or payout, Monetix purchase; platform_banks.py) is
+  accepted then declined by callback with 2801 and ``errors`` inside ``operation`` (the ATM
+  docs' declined purchase and payout examples); a non-integer ``bank_id`` counts as unknown;
+  an ATM payout's ``region_id`` outside the docs' Table 3 is a 400 ``502``;
 - final callbacks: ``provider.id`` 1154 (the docs' ATM example), ``provider.payment_id`` from
   the request id, no ``provider.date``; Monetix ones carry the docs' sample ``account`` on
   success and decline; ``customer{id}`` when the request had one; operation ids are random;
@@ -111,40 +117,33 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import secrets
-import sys
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import httpx
-
-from local.aws.clock import Timers
+from local.sandboxes import platform_banks
+from local.sandboxes.base import (
+    HTML,
+    Callback,
+    FaultQueue,
+    Sandbox,
+    is_positive_int,
+    mask_card,
+    whole_amount,
+)
 from local.sandboxes.http import (
-    DropConnection,
     HttpError,
     Reply,
     Route,
     RoutedHandler,
-    SandboxServer,
     compact,
     json_reply,
     redirect,
     serve_until_interrupted,
 )
-from local.sandboxes.outbox import (
-    CALLBACK_MODES,
-    Delivery,
-    Outbox,
-    delays,
-    platform_retry_after,
-)
+from local.sandboxes.outbox import delays, platform_retry_after
 from local.sandboxes.platform_pages import PAGE_METHODS, customer_page, error_page, page_problem
 from local.sandboxes.platform_wire import (
     PAYOUT_REQUIRED,
@@ -157,27 +156,16 @@ from local.sandboxes.platform_wire import (
     display_data,
     first_missing,
     lookup,
-    masked,
     redirect_data,
     requested_fields,
 )
 from local.sandboxes.platform_wire import now as wire_now
-from paygate.providers.platform import banks, signing
+from local.sandboxes.signatures import gate_sign, gate_verify
+from local.sandboxes.timing import Now, Timers
 
-SETTINGS: dict[str, tuple[Any, ...]] = {
-    "atm_channel": (1, 2),
-    "bank_transfer_scenario": ("redirect", "instructions"),
-    "display_option": (1, 2),
-    "callbacks": CALLBACK_MODES,
-    "status_query": ("normal", "in_progress", "silent"),
-    "timeout_delay_seconds": (),  # a number from 0 to 600
-}
-CONFIG_SETTINGS = ("atm_channel", "bank_transfer_scenario", "display_option")
 TEST_DECLINE_AMOUNTS = (400, 404)
 FAULT_KINDS = ("timeout", "server_error", "reject", "accepted_timeout")
 CALLBACK_TIMEOUT_SECONDS = 5.0  # per delivery attempt, and how long JSON callers wait for one
-HTML = "text/html; charset=utf-8"
-_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass
@@ -207,10 +195,6 @@ def _require(document: dict[str, Any], paths: tuple[str, ...] | list[str]) -> No
         raise _error(400, "2004", f"Required field not provided: {missing}")
 
 
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
 def _page_url(payment_id: str) -> str:
     return f"/payment/{quote(payment_id, safe='')}"
 
@@ -219,61 +203,29 @@ def _bank_url(payment_id: str) -> str:
     return f"/bank/{quote(payment_id, safe='')}"
 
 
-class PlatformSandbox:
-    """Payments in memory; one serving thread and one callback worker (per-payment order)."""
+class PlatformSandbox(Sandbox):
+    """Payments in memory; one serving thread and one outbox (callbacks in time order)."""
+
+    settings_checks = {
+        "atm_channel": lambda v: v in (1, 2) and not isinstance(v, bool),
+        "bank_transfer_scenario": lambda v: v in ("redirect", "instructions"),
+        "display_option": lambda v: v in (1, 2) and not isinstance(v, bool),
+    }
 
     def __init__(
         self,
         config: PlatformSandboxConfig,
         host: str = "127.0.0.1",
         port: int = 0,
-        now: Callable[[], datetime] | None = None,
+        now: Now | None = None,
         timers: Timers | None = None,
     ) -> None:
         self.config = config
-        self._lock = threading.RLock()
+        self.label = config.provider
         self._payments: dict[str, SandboxPayment] = {}
-        self._faults: deque[str] = deque()
-        self.status_query = "normal"
-        self._outbox = Outbox(config.provider, self._retry_after, now, timers)
-        self._now = self._outbox.now
-        self._stopping = threading.Event()
-        self._server = SandboxServer((host, port), _Handler, self)
-        self._host = host
-        self._port: int = self._server.socket.getsockname()[1]
-        self._threads: list[threading.Thread] = []
-        self._stopped = False
-
-    @property
-    def base_url(self) -> str:
-        """The Gate base URL; the Payment Page is at `{base_url}/payment`."""
-        return f"http://{self._host}:{self._port}"
-
-    def start(self) -> None:
-        if self._threads or self._stopped:
-            return
-        serve = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"{self.config.provider}-sandbox",
-            daemon=True,
-        )
-        self._threads = [serve]
-        for thread in self._threads:
-            thread.start()
-        self._outbox.start()
-
-    def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        self._stopping.set()
-        self._outbox.stop()
-        if self._threads:
-            self._server.shutdown()
-            for thread in self._threads:
-                thread.join(timeout=5)
-        self._server.server_close()
+        self.faults = FaultQueue(FAULT_KINDS)
+        retry = self._retry_after
+        super().__init__(_Handler, host, port, retry, now, timers, config.timeout_delay_seconds)
 
     # -- read side -----------------------------------------------------------------------------
 
@@ -281,7 +233,7 @@ class PlatformSandbox:
         """The signed callback documents produced for the payment, in order."""
         with self._lock:
             payment = self._payments.get(payment_id)
-            bodies = [record["body"] for record in payment.callbacks] if payment else []
+            bodies = [callback.body for callback in payment.callbacks] if payment else []
         return [json.loads(body) for body in bodies]
 
     def payment(self, payment_id: str) -> dict[str, Any] | None:
@@ -292,31 +244,12 @@ class PlatformSandbox:
 
     def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a validated partial update; the current settings."""
-        for name, value in changes.items():
-            allowed = SETTINGS.get(name)
-            if allowed is None:
-                raise _error(400, "502", f"unknown setting {name}; known: {', '.join(SETTINGS)}")
-            if name == "timeout_delay_seconds":
-                number = isinstance(value, int | float) and not isinstance(value, bool)
-                if not number or not 0 <= value <= 600:
-                    raise _error(400, "502", f"{name} must be a number from 0 to 600")
-            elif isinstance(value, bool) or value not in allowed:
-                raise _error(400, "502", f"{name} must be one of {list(allowed)}")
-        with self._lock:
-            for name, value in changes.items():
-                if name == "callbacks":
-                    self._outbox.set_callbacks(value)
-                elif name == "status_query":
-                    self.status_query = value
-                else:
-                    setattr(self.config, name, value)
-            current = {name: getattr(self.config, name) for name in CONFIG_SETTINGS}
-            return {
-                **current,
-                "callbacks": self._outbox.callbacks,
-                "status_query": self.status_query,
-                "timeout_delay_seconds": self.config.timeout_delay_seconds,
-            }
+        self.apply_settings(changes, lambda message: _error(400, "502", message))
+        current = {name: getattr(self.config, name) for name in self.settings_checks}
+        return {**current, **self.common_settings()}
+
+    def set_setting(self, name: str, value: Any) -> None:
+        setattr(self.config, name, value)
 
     def _retry_after(self, attempts: int, elapsed: float) -> float | None:
         fixed = self.config.callback_retry_delays
@@ -324,39 +257,11 @@ class PlatformSandbox:
             return delays(fixed)(attempts, elapsed)
         return platform_retry_after(attempts, elapsed)
 
-    # -- faults --------------------------------------------------------------------------------
-
-    def add_faults(self, kind: str, count: int) -> list[str]:
-        with self._lock:
-            self._faults.extend([kind] * count)
-            return list(self._faults)
-
-    def clear_faults(self) -> int:
-        with self._lock:
-            cleared = len(self._faults)
-            self._faults.clear()
-            return cleared
-
-    def _apply_fault(self) -> Reply | None:
-        with self._lock:
-            fault = self._faults.popleft() if self._faults else None
-        if fault == "timeout":  # slow, then answers normally (the caller has given up)
-            self._stopping.wait(self.config.timeout_delay_seconds)
-        elif fault == "server_error":
-            return json_reply(
-                503, {"status": "error", "code": "503", "message": "Service unavailable"}
-            )
-        elif fault == "reject":
-            return json_reply(400, {"status": "error", "code": "100", "message": "General decline"})
-        elif fault == "accepted_timeout":
-            return Reply(0, b"accepted_timeout")  # marker: accept, then drop the connection
-        return None
-
     # -- Gate ----------------------------------------------------------------------------------
 
     def _verify(self, body: dict[str, Any]) -> None:
         project = lookup(body, "general.project_id")
-        signed = signing.is_valid(body, [self.config.secret_key])
+        signed = gate_verify(body, self.config.secret_key)
         if not signed or str(project) != str(self.config.project_id):
             raise _error(401, "1001", "Invalid signature")
 
@@ -366,14 +271,11 @@ class PlatformSandbox:
         provider, method = PAYOUTS[path] if payout else SALES[path]
         if provider != self.config.provider:
             raise _error(404, "404", f"{path} is not served by {self.config.provider}")
-        fault = self._apply_fault()
-        if fault is not None and fault.status != 0:
-            return fault
-        accepted = self._accept(body, payout, method)
-        if fault is not None:  # accepted_timeout: the payment exists, the answer never arrives
-            self._stopping.wait(self.config.timeout_delay_seconds)
-            raise DropConnection
-        return accepted
+        return self.under_fault(
+            lambda: self._accept(body, payout, method),
+            {"server_error": lambda: _error(503, "503", "Service unavailable").reply,
+             "reject": lambda: _error(400, "100", "General decline").reply},
+        )  # fmt: skip
 
     def _accept(self, body: dict[str, Any], payout: bool, method: str) -> Reply:
         self._verify(body)
@@ -381,7 +283,7 @@ class PlatformSandbox:
         required = PAYOUT_REQUIRED[method] if payout else REQUIRED[(method, channel)]
         _require(body, ("general.payment_id", *required))
         amount, currency = lookup(body, "payment.amount"), lookup(body, "payment.currency")
-        if not _positive_int(amount):
+        if not is_positive_int(amount):
             raise _error(400, "502", "Validation error: payment.amount must be a positive integer")
         if currency != "VND":
             raise _error(400, "502", "Validation error: currency must be VND")
@@ -396,19 +298,24 @@ class PlatformSandbox:
             flow="gate",
             created_at=self._now().timestamp(),
             created_date=wire_now(self._now()),
-            bank_id=bank_id if _positive_int(bank_id) else None,
+            bank_id=bank_id if is_positive_int(bank_id) else None,
         )
         card = body.get("card")
         if isinstance(card, dict) and card.get("pan"):
-            payment.card = masked(str(card["pan"]))  # the PAN itself is never kept
+            payment.card = mask_card(str(card["pan"]))  # the PAN itself is never kept
         if payout:
             payment.kind = "payout"
             payment.account_number = payment.card or str(lookup(body, "account.number"))
+            region = lookup(body, "account.region_id")
+            if method == "napas_atm" and region not in platform_banks.PAYOUT_REGIONS:
+                raise _error(400, "502", "Validation error: account.region_id is not a region")
         with self._lock:
             if payment.payment_id in self._payments:
                 raise _error(400, "3041", "Payment ID already exists")
             self._payments[payment.payment_id] = payment
-            if not payout:  # a payout waits for its result (the /_sandbox hooks)
+            if payout:  # waits for its result (the /_sandbox hooks), unless its bank is unknown
+                self._check_payout_bank(payment)
+            else:
                 self._begin(payment, has_card=payment.card is not None)
         return json_reply(200, self._accepted(payment.payment_id, payment.request_id))
 
@@ -420,28 +327,39 @@ class PlatformSandbox:
             "payment_id": payment_id,
         }
 
+    def _decline_unknown_bank(self, payment: SandboxPayment) -> None:
+        """The docs' 2801 "Bank ID not found" decline, by callback."""
+        error = {"code": "2801", "message": "Bank ID not found",
+                 "description": "Gate. Bank ID was not found in request"}  # fmt: skip
+        self._finish(payment, False, "2801", "Bank ID not found", [error])
+
+    def _check_payout_bank(self, payment: SandboxPayment) -> None:
+        payout_ids = {bank.id for bank in platform_banks.atm_payout_banks()}
+        if payment.method == "napas_atm" and payment.bank_id not in payout_ids:
+            self._decline_unknown_bank(payment)
+
     def _begin(self, payment: SandboxPayment, has_card: bool) -> None:
         """The first callback of a Gate purchase (and, for some, the decline right after)."""
         if payment.method == "bank_transfer":
-            self._begin_transfer(payment)
+            known = platform_banks.BANK_TRANSFER_IDS
+            if payment.bank_id is not None and payment.bank_id not in known:
+                self._decline_unknown_bank(payment)
+            else:
+                self._begin_transfer(payment)
             return
         if payment.method == "napas_atm":
             channel = self.config.atm_channel
-            purchase_ids = {b.id for b in banks.atm_banks(channel) if b.purchase is not False}
+            purchase_ids = {bank.id for bank in platform_banks.ATM[channel]}
             if payment.bank_id not in purchase_ids:
-                error = {"code": "2801", "message": "Bank ID not found",
-                         "description": "Gate. Bank ID was not found in request"}  # fmt: skip
-                self._finish(payment, False, "2801", "Bank ID not found", [error])
+                self._decline_unknown_bank(payment)
                 return
             needs_card = channel == 2 and payment.bank_id in self.config.card_required_banks
             if needs_card and not has_card:
                 payment.status = payment.operation_status = "awaiting clarification"
                 payment.action = card_clarification()
                 self._emit(payment)
-                wait = timedelta(seconds=self.config.clarification_wait_seconds)
-                self._outbox.call_at(
-                    self._now() + wait, lambda: self._clarification_timeout(payment)
-                )
+                wait = self.config.clarification_wait_seconds
+                self.later(wait, lambda: self._clarification_timeout(payment))
                 return
         self._await_redirect(payment)
 
@@ -483,17 +401,14 @@ class PlatformSandbox:
         """30 minutes without the clarification: declined (ASSUMPTION: 20000)."""
         with self._lock:
             if payment.status == "awaiting clarification":
-                _log(f"{self.config.provider} {payment.payment_id}: clarification timed out")
+                self.log(f"{payment.payment_id}: clarification timed out")
                 self._finish(payment, False, "20000", "General decline")
-
-    def _expire_at(self, when: datetime, payment: SandboxPayment) -> None:
-        self._outbox.call_at(when, lambda: self._expire_page(payment))
 
     def _expire_page(self, payment: SandboxPayment) -> None:
         """`best_before` passed unpaid: expired (ASSUMPTION: 20000, with its callback)."""
         with self._lock:
             if not payment.final:
-                _log(f"{self.config.provider} {payment.payment_id}: Payment Page expired")
+                self.log(f"{payment.payment_id}: Payment Page expired")
                 payment.status = payment.operation_status = "expired"
                 payment.code, payment.message = "20000", "General decline"
                 self._emit(payment)
@@ -509,7 +424,7 @@ class PlatformSandbox:
             if payment.status != "awaiting clarification":
                 raise _error(400, "3060", "Current payment status does not allow this action")
             _require(body, requested_fields(payment.action["clarification_fields"]))
-            payment.card = masked(str(lookup(body, "card.pan")))
+            payment.card = mask_card(str(lookup(body, "card.pan")))
             self._await_redirect(payment)
             payment_id = payment.payment_id
         return json_reply(
@@ -542,24 +457,25 @@ class PlatformSandbox:
             document = payment.document(self.config.project_id, self._now())
         operation = document.pop("operation")
         answer = {**document, "operations": [operation], "errors": operation.get("errors", [])}
-        answer["signature"] = signing.sign(answer, self.config.secret_key)
+        answer["signature"] = gate_sign(answer, self.config.secret_key)
         return json_reply(200, answer)
 
     def bank_list(self, operation: str, body: dict[str, Any]) -> Reply:
         if self.config.provider != "ecommpay":
             raise _error(404, "404", "bank lists are served by ecommpay")
         self._verify(body)
-        wanted = "payout" if operation == "payout" else "purchase"
-        rows = banks.atm_banks(self.config.atm_channel)
-        listed = [b for b in rows if getattr(b, wanted) is not False]  # null: the docs do not say
-        return json_reply(200, [{"id": b.id, "name": b.name} for b in listed])
+        if operation == "payout":
+            rows = platform_banks.atm_payout_banks()
+        else:
+            rows = platform_banks.ATM[self.config.atm_channel]
+        return json_reply(200, [{"id": bank.id, "name": bank.name} for bank in rows])
 
     # -- Payment Page --------------------------------------------------------------------------
 
     def open_page(self, query: str) -> Reply:
         """`GET /payment?<params>&signature=...`: check, register (once), show."""
         params = dict(parse_qsl(query, keep_blank_values=True))
-        if not signing.is_valid(params, [self.config.secret_key]):
+        if not gate_verify(params, self.config.secret_key):
             return Reply(401, error_page("Invalid signature"), HTML)
         config = self.config
         problem = page_problem(params, config.provider, config.project_id, config.atm_channel)
@@ -587,7 +503,7 @@ class PlatformSandbox:
                     best_before=best_before,
                 )
                 if best_before is not None:
-                    self._expire_at(best_before, payment)
+                    self.later(best_before, lambda: self._expire_page(payment))
                 if provider_method == "bank_transfer":  # shown on the page, not sent
                     option = self.config.display_option
                     payment.page_instructions = display_data(option, payment.amount)
@@ -632,7 +548,8 @@ class PlatformSandbox:
             else:
                 delivery = self._finish(payment, False, "20102", "Incorrect account data entered")
             status = payment.status
-        return {"payment_id": payment_id, "status": status, "delivered": self._wait(delivery)}
+        delivered = delivery.wait_first(CALLBACK_TIMEOUT_SECONDS)
+        return {"payment_id": payment_id, "status": status, "delivered": delivered}
 
     def _finish(
         self,
@@ -641,7 +558,7 @@ class PlatformSandbox:
         code: str,
         message: str,
         errors: list[dict[str, str]] | None = None,
-    ) -> Delivery:
+    ) -> Callback:
         """Make the payment final, send its callback, and decline the rest of its series."""
         payment.status = payment.operation_status = "success" if paid else "decline"
         payment.code, payment.message, payment.errors = code, message, errors
@@ -658,76 +575,19 @@ class PlatformSandbox:
             payment = self._payments.get(payment_id)
             if payment is None or not payment.callbacks:
                 raise _error(404, "3061", "Transaction not found or no callback yet")
-            delivery = self._queue(payment_id, payment.callbacks[-1])
-        return {"payment_id": payment_id, "resent": True, "delivered": self._wait(delivery)}
+            delivery = self.send(payment.callbacks[-1], self.config.callback_url)
+        delivered = delivery.wait_first(CALLBACK_TIMEOUT_SECONDS)
+        return {"payment_id": payment_id, "resent": True, "delivered": delivered}
 
     # -- callback delivery ---------------------------------------------------------------------
 
-    def _emit(self, payment: SandboxPayment) -> Delivery:
-        """Sign the payment's current state as a callback, keep it, and queue its delivery."""
+    def _emit(self, payment: SandboxPayment) -> Callback:
+        """Sign the payment's current state as a callback, keep it, and send it."""
         document = payment.document(self.config.project_id, self._now())
-        document["signature"] = signing.sign(document, self.config.secret_key)
-        record: dict[str, Any] = {
-            "document": document,
-            "body": compact(document).decode(),
-            "attempts": [],
-            "delivered": False,
-            "lost": False,
-        }
-        payment.callbacks.append(record)
-        return self._queue(payment.payment_id, record)
-
-    def _queue(self, payment_id: str, record: dict[str, Any]) -> Delivery:
-        delivery = Delivery(
-            f"{self.config.provider} callback {payment_id}",
-            lambda unreachable: self._attempt(payment_id, record, unreachable),
-        )
-        if self.config.callback_url is None or self._stopping.is_set():
-            delivery.first.set()  # kept only
-            delivery.done.set()
-            return delivery
-        self._outbox.submit(delivery)
-        if delivery.lost:
-            with self._lock:
-                record["lost"] = True
-        return delivery
-
-    def _wait(self, delivery: Delivery) -> bool:
-        """Whether the delivery's first attempt succeeded (waits up to 5 s)."""
-        if self.config.callback_url is None:
-            return False
-        return delivery.wait_first(CALLBACK_TIMEOUT_SECONDS)
-
-    def _attempt(self, payment_id: str, record: dict[str, Any], unreachable: bool) -> bool:
-        url = self.config.callback_url
-        if url is None:
-            return False
-        with self._lock:
-            body = record["body"].encode()
-            number = len(record["attempts"]) + 1
-        attempt: dict[str, Any] = {"attempt": number, "at": self._now().isoformat()}
-        delivered = False
-        try:
-            if unreachable:
-                raise httpx.ConnectError("gateway unreachable (sandbox fault)")
-            response = httpx.post(
-                url,
-                content=body,
-                headers={"Content-Type": "application/json"},
-                timeout=CALLBACK_TIMEOUT_SECONDS,
-                trust_env=False,
-            )
-            attempt.update(status_code=response.status_code, error=None)
-            delivered = response.status_code == 200
-        except Exception as exc:  # any failure to reach the merchant is a failed attempt
-            attempt.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
-        attempt["delivered"] = delivered
-        with self._lock:
-            record["attempts"].append(attempt)
-            record["delivered"] = record["delivered"] or delivered
-        outcome = attempt["status_code"] or attempt["error"]
-        _log(f"{self.config.provider} callback {payment_id} #{number} -> {outcome}")
-        return delivered
+        document["signature"] = gate_sign(document, self.config.secret_key)
+        callback = Callback(f"callback {payment.payment_id}", compact(document))
+        payment.callbacks.append(callback)
+        return self.send(callback, self.config.callback_url)
 
 
 def _best_before(value: str | None) -> datetime | Literal["invalid"] | None:
@@ -741,39 +601,19 @@ def _best_before(value: str | None) -> datetime | Literal["invalid"] | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _log(line: str) -> None:
-    sys.stderr.write(f"[platform] {line}\n")
-    sys.stderr.flush()
-
-
-def _paid_amount(value: Any) -> int | None:
-    """The optional `amount` the customer actually paid."""
-    if value in (None, ""):
-        return None
-    text = str(value)
-    if isinstance(value, bool) or not _DIGITS.fullmatch(text) or int(text) <= 0:
-        raise _error(400, "502", "Validation error: amount must be a positive whole number")
-    return int(text)
-
-
 class _Handler(RoutedHandler):
     server_version = "PlatformSandbox/1.0"
 
-    @property
-    def sandbox(self) -> PlatformSandbox:
-        return cast(PlatformSandbox, cast(SandboxServer, self.server).sandbox)
+    sandbox: PlatformSandbox
 
     def routes(self) -> list[Route]:
         s = self.sandbox
         return [
-            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/payments/([^/]+)", self._snapshot),
             ("POST", r"/_sandbox/payments/([^/]+)/transfer", lambda p: self._outcome(p, True)),
             ("POST", r"/_sandbox/payments/([^/]+)/decline", lambda p: self._outcome(p, False)),
             ("POST", r"/_sandbox/payments/([^/]+)/resend", self._resend),
-            ("POST", r"/_sandbox/settings", self._settings),
-            ("POST", r"/_sandbox/faults", self._add_faults),
-            ("DELETE", r"/_sandbox/faults", self._clear_faults),
+            *self.sandbox_routes("kind"),
             ("POST", r"(/v2/payment/[a-z-]+/[a-z]+/(?:sale|payout))", self._sale),
             ("POST", r"/v2/payment/clarification", lambda _: s.clarify(self.read_json())),
             ("POST", r"/v2/payment/status", lambda _: s.status(self.read_json())),
@@ -791,10 +631,6 @@ class _Handler(RoutedHandler):
     def error(self, status: int, message: str) -> HttpError:
         return _error(status, str(status), message)
 
-    def dispatch(self) -> None:
-        self._started = time.monotonic()
-        super().dispatch()
-
     # -- routes --------------------------------------------------------------------------------
 
     def _sale(self, path: str) -> Reply:
@@ -809,50 +645,20 @@ class _Handler(RoutedHandler):
             raise _error(404, "3061", "Transaction not found")
         return json_reply(200, snapshot)
 
-    def _settings(self, _: str) -> Reply:
-        return json_reply(200, self.sandbox.settings(self.read_json()))
-
     def _resend(self, payment_id: str) -> Reply:
         self.read_body()
         return json_reply(200, self.sandbox.resend(payment_id))
 
-    def _add_faults(self, _: str) -> Reply:
-        body = self.read_json()
-        kind, count = body.get("kind"), body.get("count", 1)
-        if kind not in FAULT_KINDS:
-            raise _error(400, "502", f"kind must be one of {', '.join(FAULT_KINDS)}")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
-            raise _error(400, "502", "count must be an integer from 1 to 1000")
-        return json_reply(200, {"queued": self.sandbox.add_faults(str(kind), count)})
-
-    def _clear_faults(self, _: str) -> Reply:
-        self.read_body()
-        return json_reply(200, {"cleared": self.sandbox.clear_faults()})
-
     def _outcome(self, payment_id: str, paid: bool, back: str | None = None) -> Reply:
         """Pay/decline from a form (303 back to `back`) or from a script (JSON)."""
-        raw = self.read_body()
-        content_type = (self.headers.get("Content-Type") or "").lower()
-        is_json = "json" in content_type or raw.lstrip().startswith(b"{")
-        if is_json:
-            fields = self.read_json(raw)
-        else:
-            fields = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
-        amount = _paid_amount(fields.get("amount")) if paid else None
+        fields, script = self.read_fields()
+        try:
+            amount = whole_amount(fields.get("amount")) if paid else None
+        except ValueError:
+            message = "Validation error: amount must be a positive whole number"
+            raise _error(400, "502", message) from None
         result = self.sandbox.customer_outcome(payment_id, paid, amount)
-        if back is None or is_json or "json" in (self.headers.get("Accept") or "").lower():
-            return json_reply(200, result)
-        return redirect(back)
-
-    # -- logging (paths only: queries carry customer data) ------------------------------------
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        elapsed = (time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000
-        path = urlsplit(self.path).path if hasattr(self, "path") else "?"
-        _log(f"{self.command} {path} -> {code} ({elapsed:.0f} ms)")
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        _log(format % args)
+        return json_reply(200, result) if back is None or script else redirect(back)
 
 
 def main() -> None:
@@ -881,7 +687,9 @@ def main() -> None:
     )
     sandbox = PlatformSandbox(config, host=args.host, port=args.port)
     where = args.callback_url or "kept in memory"
-    _log(f"{args.provider} sandbox on {sandbox.base_url} (callbacks: {where}); Ctrl-C stops it")
+    sandbox.log(
+        f"{args.provider} sandbox on {sandbox.base_url} (callbacks: {where}); Ctrl-C stops it"
+    )
     serve_until_interrupted(sandbox)
 
 

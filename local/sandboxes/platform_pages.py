@@ -4,11 +4,10 @@ the bank's page / Payment Page with Pay and Decline."""
 from __future__ import annotations
 
 import html
-import re
 
+from local.sandboxes.base import DIGITS, page, pay_forms, vnd
 from local.sandboxes.platform_wire import METHOD_NAMES, Provider, SandboxPayment
 
-_DIGITS = re.compile(r"[0-9]+")
 PAGE_METHODS: dict[str, tuple[Provider, str]] = {
     "vietnam-atm": ("ecommpay", "napas_atm"),
     "nganluong-wallet": ("ecommpay", "nganluong_wallet"),
@@ -34,7 +33,7 @@ def page_problem(
     if params["project_id"] != str(project_id):
         return "Invalid parameter project_id: not this project"
     amount = params["payment_amount"]
-    if not _DIGITS.fullmatch(amount) or int(amount) <= 0:
+    if not DIGITS.fullmatch(amount) or int(amount) <= 0:
         return "Invalid parameter payment_amount: a positive whole number of VND"
     if params["payment_currency"] != "VND":
         return "Invalid parameter payment_currency: must be VND"
@@ -50,16 +49,12 @@ def page_problem(
     return None
 
 
-def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " ₫"
-
-
 def customer_page(payment: SandboxPayment, base: str) -> bytes:
     """Where the customer pays or declines (`base` is `/bank/<id>` or `/payment/<id>`)."""
     e = html.escape
     if payment.final:
         if payment.status == "success":
-            paid = _vnd(payment.paid_amount or payment.amount)
+            paid = vnd(payment.paid_amount or payment.amount)
             outcome = f"Đã thanh toán / <span lang='en'>Paid</span>: {e(paid)}"
         else:
             outcome = "Bị từ chối / <span lang='en'>Declined</span>"
@@ -68,35 +63,15 @@ def customer_page(payment: SandboxPayment, base: str) -> bytes:
             f'<p role="status"><strong>{outcome}</strong> (<span lang="en">{e(detail)}</span>)</p>'
         )
     else:
-        actions = (
-            _instructions(payment)
-            + f"""
-<form method="post" action="{e(base)}/pay">
-  <label for="amount">Số tiền thực trả (tuỳ chọn) / <span lang="en">amount paid, optional</span>
-  </label>
-  <input id="amount" name="amount" inputmode="numeric" pattern="[0-9]*"
-    placeholder="{payment.amount}">
-  <button type="submit" lang="en">Pay</button>
-</form>
-<form method="post" action="{e(base)}/decline">
-  <button type="submit" lang="en">Decline</button>
-</form>"""
-        )
-    return f"""<!doctype html>
-<html lang="vi">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Thanh toán - {e(METHOD_NAMES[payment.method])} (sandbox)</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem}}
-form{{margin:1rem 0}} button{{font-size:1rem;padding:.5rem 1.5rem}}</style></head>
-<body><main>
-<h1>Thanh toán <small lang="en">({e(METHOD_NAMES[payment.method])}, sandbox)</small></h1>
+        actions = _instructions(payment) + pay_forms(base, str(payment.amount))
+    method = e(METHOD_NAMES[payment.method])
+    body = f"""<h1>Thanh toán <small lang="en">({method}, sandbox)</small></h1>
 <dl>
-  <dt>Số tiền / <span lang="en">Amount</span></dt><dd>{e(_vnd(payment.amount))}</dd>
+  <dt>Số tiền / <span lang="en">Amount</span></dt><dd>{e(vnd(payment.amount))}</dd>
   <dt>Mã thanh toán / <span lang="en">Payment id</span></dt><dd>{e(payment.payment_id)}</dd>
 </dl>
-{actions}
-</main></body></html>
-""".encode()
+{actions}"""
+    return page(f"Thanh toán - {METHOD_NAMES[payment.method]} (sandbox)", body)
 
 
 def _instructions(payment: SandboxPayment) -> str:
@@ -119,9 +94,5 @@ def _instructions(payment: SandboxPayment) -> str:
 
 
 def error_page(message: str) -> bytes:
-    return (
-        '<!doctype html>\n<html lang="vi"><head><meta charset="utf-8">'
-        "<title>Lỗi - sandbox</title></head><body><main><h1>Lỗi / "
-        f'<span lang="en">Error</span></h1><p lang="en">{html.escape(message)}</p>'
-        "</main></body></html>\n"
-    ).encode()
+    body = f'<h1>Lỗi / <span lang="en">Error</span></h1>\n<p lang="en">{html.escape(message)}</p>'
+    return page("Lỗi - sandbox", body)

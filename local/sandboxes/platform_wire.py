@@ -4,12 +4,13 @@ docs' examples."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from paygate.masking import mask_pan
+from local.sandboxes.base import Callback
 
 Provider = Literal["ecommpay", "monetix"]
 FINAL_STATUSES = ("success", "decline", "expired")
@@ -82,11 +83,6 @@ def now(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def masked(pan: str) -> str:
-    """The gateway's own masking (first 6 + last 4): the sandbox keeps no more than we do."""
-    return mask_pan(pan)
-
-
 @dataclass
 class SandboxPayment:
     """One purchase as the platform holds it."""
@@ -114,7 +110,7 @@ class SandboxPayment:
     errors: list[dict[str, str]] | None = None
     operation_id: int = field(default_factory=lambda: secrets.randbelow(10**12))
     created_date: str = field(default_factory=now)
-    callbacks: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
     best_before: datetime | None = None  # Payment Page: no payment after it
     status_queries: int = 0
 
@@ -190,8 +186,18 @@ class SandboxPayment:
             "request_id": self.request_id,
             "best_before": self.best_before.isoformat() if self.best_before else None,
             "status_queries": self.status_queries,
-            "callbacks": self.callbacks,
+            "callbacks": [_callback_view(callback) for callback in self.callbacks],
         }
+
+
+def _callback_view(callback: Callback) -> dict[str, Any]:
+    return {
+        "document": json.loads(callback.body),
+        "body": callback.body.decode(),
+        "attempts": list(callback.attempts),
+        "delivered": callback.delivered,
+        "lost": callback.lost,
+    }
 
 
 def redirect_data(url: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Local stand-in for Smart Glocal's session API (Vietnam e-wallets), on 127.0.0.1, with Smart
-Glocal's wire format and RSA signatures both ways (providers.md §1).
+Glocal's wire format and RSA signatures both ways (signatures.py; Smart Glocal's "Vietnam.
+Ewallet payments" guide).
 
 API (every call verified with the partner's public key: ``X-PARTNER-PROJECT`` and
 ``X-PARTNER-SIGN`` over the exact body): ``POST /api/v1/session/init/payment``,
@@ -8,7 +9,7 @@ API (every call verified with the partner's public key: ``X-PARTNER-PROJECT`` an
 one is configured), sessions are ``ps_…`` and payments ``pm_…``.
 
 Webhooks (signed, POSTed to ``SandboxConfig.webhook_url`` from the sandbox's one outbox on the
-injected clock (`now`, `timers`; local/clock.py, local/sandboxes/outbox.py); kept in memory
+injected clock (`now`, `timers`; timing.py, outbox.py); kept in memory
 only when it is None): the first attempt at once (after ``webhook_delay_seconds`` of real time,
 so the gateway has stored the answer that caused it); delivered = HTTP 200; otherwise resent
 "at increasing intervals (up to 15 minutes apart)" and "resending stops after 30 minutes"
@@ -37,7 +38,8 @@ sent with their delivery attempts, ``confirm_calls``, ``status_calls``),
 ``POST /_sandbox/sessions/<id>/resend`` ``{"type": "ready_to_confirm"}`` (the last webhook of
 that type again, byte for byte), ``POST /_sandbox/projects/<project>``
 ``{"auto_confirm": true}``, ``POST /_sandbox/faults`` ``{"method": "confirm", "count": 1}``
-(the next calls of that method answer an error), ``POST /_sandbox/settings`` (partial;
+(the next calls of that method answer an error; ``DELETE`` clears them),
+``POST /_sandbox/settings`` (partial;
 answers the current settings): ``callbacks`` (``deliver`` | ``lost``: webhooks made meanwhile
 are never sent, no attempts | ``unreachable``: attempts fail and are retried on the schedule),
 ``status_query`` (``normal`` | ``in_progress``: ``session/status`` answers the session and its
@@ -52,42 +54,40 @@ import argparse
 import html
 import itertools
 import json
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import httpx
-
-from local.aws.clock import Timers
+from local.sandboxes.base import HTML, Callback, FaultQueue, Sandbox, page
 from local.sandboxes.http import (
     HttpError,
     Reply,
     Route,
     RoutedHandler,
-    SandboxServer,
     compact,
     json_reply,
     redirect,
     serve_until_interrupted,
 )
 from local.sandboxes.outbox import (
-    CALLBACK_MODES,
     SMARTGLOCAL_RESEND_WINDOW_SECONDS,
     SMARTGLOCAL_WEBHOOK_DELAYS,
-    Delivery,
-    Outbox,
     delays,
 )
-from paygate.providers.smartglocal import signing
+from local.sandboxes.signatures import (
+    SMARTGLOCAL_SIGN_HEADER,
+    rsa_private_key_pem,
+    rsa_public_pem,
+    rsa_sign,
+    rsa_verify,
+)
+from local.sandboxes.timing import Now, Timers
 
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 SESSION_METHODS = ("init/payment", "create", "start/payment", "confirm", "cancel", "status")
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_already_exists"
-STATUS_QUERY_MODES = ("normal", "in_progress", "silent")
 
 
 @dataclass
@@ -109,33 +109,25 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-@dataclass
-class _Webhook:
-    type: str
-    body: bytes
-    sign: str
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
-    delivered: threading.Event = field(default_factory=threading.Event)
-    first: threading.Event = field(default_factory=threading.Event)  # first attempt made
-    done: threading.Event = field(default_factory=threading.Event)  # delivered/gave up/lost
-    lost: bool = False
+class _Webhook(Callback):
+    """A webhook: its type, exact body and `X-PARTNER-SIGN`, and its delivery."""
 
-    def wait_first(self, timeout: float) -> None:
-        """Until the first attempt was made (or there is none to make)."""
-        self.first.wait(timeout)
+    @property
+    def type(self) -> str:
+        return self.name.removeprefix("webhook ")
 
-    def finished(self) -> None:
-        self.first.set()
-        self.done.set()
+    @property
+    def sign(self) -> str:
+        return self.headers[SMARTGLOCAL_SIGN_HEADER]
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "body": self.body.decode(),
             "sign": self.sign,
-            "delivered": self.delivered.is_set(),
+            "delivered": self.delivered,
             "lost": self.lost,
-            "deliveries": list(self.deliveries),
+            "deliveries": list(self.attempts),
         }
 
 
@@ -175,7 +167,9 @@ class _Session:
 
 
 def _problem(body: dict[str, Any]) -> str | None:
-    """The first field a Vietnamese e-wallet payment lacks (providers.md §1.5), or None."""
+    """The first field a Vietnamese e-wallet payment lacks (the guide's `session/start/payment`
+    step: country_ewallet, country_iso2, the sender's full name and document, the payer's
+    email; "No recurring payments are available"), or None."""
     details = body.get("payment_details") or {}
     banking = details.get("internet_banking") or {}
     checks: list[tuple[bool, str]] = [
@@ -212,67 +206,30 @@ def _problem(body: dict[str, Any]) -> str | None:
     return None
 
 
-class SmartglocalSandbox:
-    """The sandbox server: sessions in memory, one serving thread, one webhook worker."""
+class SmartglocalSandbox(Sandbox):
+    """The sandbox server: sessions in memory, one serving thread, one webhook outbox."""
+
+    label = "smartglocal"
+    callback_timeout = WEBHOOK_TIMEOUT_SECONDS
 
     def __init__(
         self,
         config: SandboxConfig,
         host: str = "127.0.0.1",
         port: int = 0,
-        now: Callable[[], datetime] | None = None,
+        now: Now | None = None,
         timers: Timers | None = None,
     ) -> None:
         self.config = config
-        self.status_query = "normal"
-        self._outbox = Outbox("smartglocal", self._retry_after, now, timers)
-        self._now = self._outbox.now
         if not config.private_key_pem:
-            config.private_key_pem = signing.generate_private_key_pem()
-        self.public_key_pem = signing.public_pem_of(config.private_key_pem)
+            config.private_key_pem = rsa_private_key_pem()
+        self.public_key_pem = rsa_public_pem(config.private_key_pem)
         self.auto_confirm = set(config.auto_confirm_projects)
-        self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
         self._idempotency: dict[tuple[str, str], str] = {}
-        self._faults: dict[str, int] = {}
+        self.faults = FaultQueue(SESSION_METHODS)
         self._ids = itertools.count(5666)
-        self._stopping = threading.Event()
-        self._server = SandboxServer((host, port), _Handler, self)
-        self._host = host
-        self._port: int = self._server.socket.getsockname()[1]
-        self._threads: list[threading.Thread] = []
-        self._stopped = False
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self._host}:{self._port}"
-
-    def start(self) -> None:
-        if self._threads:
-            return
-        self._threads = [
-            threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name="smartglocal-sandbox",
-                daemon=True,
-            ),
-        ]
-        for thread in self._threads:
-            thread.start()
-        self._outbox.start()
-
-    def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        self._stopping.set()
-        self._outbox.stop()
-        if self._threads:
-            self._server.shutdown()
-        self._server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=WEBHOOK_TIMEOUT_SECONDS + 1)
+        super().__init__(_Handler, host, port, self._retry_after, now, timers)
 
     def _stamp(self) -> str:
         return _stamp(self._now())
@@ -285,19 +242,8 @@ class SmartglocalSandbox:
 
     def settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a validated partial update (see the module docstring); the current settings."""
-        allowed = {"callbacks": CALLBACK_MODES, "status_query": STATUS_QUERY_MODES}
-        for name, value in changes.items():
-            if name not in allowed:
-                raise _error(400, "invalid_request", f"unknown setting {name}")
-            if value not in allowed[name]:
-                choices = ", ".join(allowed[name])
-                raise _error(400, "invalid_request", f"{name} must be one of {choices}")
-        with self._lock:
-            if "callbacks" in changes:
-                self._outbox.set_callbacks(str(changes["callbacks"]))
-            if "status_query" in changes:
-                self.status_query = str(changes["status_query"])
-            return {"callbacks": self._outbox.callbacks, "status_query": self.status_query}
+        self.apply_settings(changes, lambda message: _error(400, "invalid_request", message))
+        return self.common_settings()
 
     def session(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -326,9 +272,8 @@ class SmartglocalSandbox:
                 self.auto_confirm.discard(project)
 
     def add_fault(self, method: str, count: int) -> dict[str, int]:
-        with self._lock:
-            self._faults[method] = self._faults.get(method, 0) + count
-            return dict(self._faults)
+        self.faults.add(method, count)
+        return self.faults.counts()
 
     def resend(self, session_id: str, webhook_type: str) -> _Webhook:
         """Deliver the last webhook of `webhook_type` again, byte for byte (and wait for it)."""
@@ -339,8 +284,8 @@ class SmartglocalSandbox:
             sent = [w for w in session.webhooks if w.type == webhook_type]
             if not sent:
                 raise _error(409, "no_webhook", f"no {webhook_type} webhook was sent")
-            again = _Webhook(webhook_type, sent[-1].body, sent[-1].sign)
-        self._send(again, real_delay=0.0)
+            again = _Webhook(sent[-1].name, sent[-1].body, dict(sent[-1].headers))
+        self.send(again, self.config.webhook_url)
         return again
 
     # -- the session API -----------------------------------------------------------------------
@@ -350,8 +295,8 @@ class SmartglocalSandbox:
         project = headers.get("x-partner-project") or ""
         if project != self.config.project:
             return _error(401, "invalid_project", "unknown X-PARTNER-PROJECT").reply
-        if self.config.partner_public_key_pem and not signing.is_valid(
-            raw, headers.get("x-partner-sign"), [self.config.partner_public_key_pem]
+        if self.config.partner_public_key_pem and not rsa_verify(
+            raw, headers.get("x-partner-sign"), self.config.partner_public_key_pem
         ):
             return _error(401, "invalid_signature", "X-PARTNER-SIGN does not verify").reply
         try:
@@ -364,8 +309,7 @@ class SmartglocalSandbox:
             counted = self._sessions.get(str(body.get("session_id") or ""))
             if method == "confirm" and counted is not None:
                 counted.confirm_calls += 1  # every attempt, refused or not
-            if self._faults.get(method, 0) > 0:
-                self._faults[method] -= 1
+            if self.faults.take(method) is not None:
                 return _error(400, "sandbox_fault", f"{method} failed (sandbox fault)").reply
         handler: dict[str, Callable[[str, dict[str, Any], str | None], Reply]] = {
             "init/payment": self._init_payment,
@@ -382,8 +326,8 @@ class SmartglocalSandbox:
 
     def _answer(self, session: _Session) -> Reply:
         body = compact({"status": "ok", "session": session.document()})
-        sign = signing.sign(body, self.config.private_key_pem)
-        return Reply(200, body, headers=((signing.SIGN_HEADER, sign),))
+        sign = rsa_sign(body, self.config.private_key_pem)
+        return Reply(200, body, headers=((SMARTGLOCAL_SIGN_HEADER, sign),))
 
     def _remember(self, project: str, key: str | None, session_id: str) -> None:
         if key:
@@ -462,7 +406,7 @@ class SmartglocalSandbox:
         session.next_action = "confirm"
         session.payment["status"] = "pending"
         self._queue(session, "ready_to_confirm")
-        self._time_out(session, "confirm", self.config.ready_to_confirm_seconds)
+        self.later(self.config.ready_to_confirm_seconds, lambda: self._expire(session, "confirm"))
 
     def _require_action(self, session: _Session) -> None:
         assert session.payment is not None
@@ -474,14 +418,10 @@ class SmartglocalSandbox:
         }
         session.touch(self._stamp())
         self._queue(session, "action_required")
-        self._time_out(session, "action", self.config.action_required_seconds)
-
-    def _time_out(self, session: _Session, waiting_for: str, seconds: float) -> None:
-        """Cancel the session if it still waits for `waiting_for` after `seconds`."""
-        when = self._now() + timedelta(seconds=seconds)
-        self._outbox.call_at(when, lambda: self._expire(session, waiting_for))
+        self.later(self.config.action_required_seconds, lambda: self._expire(session, "action"))
 
     def _expire(self, session: _Session, waiting_for: str) -> None:
+        """Cancel the session if it still waits for `waiting_for` (its lifetime is over)."""
         with self._lock:
             payment = session.payment
             if session.status != "in_progress" or payment is None:
@@ -490,7 +430,7 @@ class SmartglocalSandbox:
                 return
             if waiting_for == "action" and "customer_interaction" not in payment:
                 return
-            _log(f"session {session.id}: no {waiting_for} in time, cancelled")
+            self.log(f"session {session.id}: no {waiting_for} in time, cancelled")
             session.next_action = None
             session.status = "cancelled"
             session.touch(self._stamp())
@@ -506,12 +446,17 @@ class SmartglocalSandbox:
             raise _error(404, "session_not_found", "no such session")
         return session
 
+    def _confirming(self, project: str, body: dict[str, Any]) -> _Session:
+        """The session waiting for `session/confirm` (or `session/cancel`), no longer waiting."""
+        session = self._owned(project, body.get("session_id"))
+        if session.next_action != "confirm":
+            raise _error(400, "invalid_session_status", "session is not waiting for confirm")
+        session.next_action = None
+        return session
+
     def _confirm(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
         with self._lock:
-            session = self._owned(project, body.get("session_id"))
-            if session.next_action != "confirm":
-                raise _error(400, "invalid_session_status", "session is not waiting for confirm")
-            session.next_action = None
+            session = self._confirming(project, body)
             session.actions["confirm"] = self._stamp()
             assert session.payment is not None
             session.payment["status"] = "in_progress"
@@ -521,10 +466,7 @@ class SmartglocalSandbox:
 
     def _cancel(self, project: str, body: dict[str, Any], _key: str | None) -> Reply:
         with self._lock:
-            session = self._owned(project, body.get("session_id"))
-            if session.next_action != "confirm":
-                raise _error(400, "invalid_session_status", "session is not waiting for confirm")
-            session.next_action = None
+            session = self._confirming(project, body)
             session.status = "cancelled"
             session.touch(self._stamp())
             self._queue(session, "payment_finished")
@@ -546,18 +488,18 @@ class SmartglocalSandbox:
                 for name in ("customer_interaction", "finished_at", "error"):
                     payment.pop(name, None)
             answer = compact({"status": "ok", "session": document})
-            sign = signing.sign(answer, self.config.private_key_pem)
-            return Reply(200, answer, headers=((signing.SIGN_HEADER, sign),))
+            sign = rsa_sign(answer, self.config.private_key_pem)
+            return Reply(200, answer, headers=((SMARTGLOCAL_SIGN_HEADER, sign),))
 
     # -- the QR page ---------------------------------------------------------------------------
 
     def qr_page(self, session_id: str) -> Reply:
         with self._lock:
             session = self._sessions.get(session_id)
-            page = _qr_page(session) if session and session.payment else None
-        if page is None:
-            return Reply(404, b"<!doctype html><title>Not found</title>", "text/html")
-        return Reply(200, page, "text/html; charset=utf-8", (("Cache-Control", "no-store"),))
+            shown = _qr_page(session) if session and session.payment else None
+        if shown is None:
+            return Reply(404, NOT_FOUND_PAGE, HTML)
+        return Reply(200, shown, HTML, (("Cache-Control", "no-store"),))
 
     def finish(self, session_id: str, paid: bool) -> _Webhook:
         """The customer paid (or the payment failed) on the QR page: `payment_finished`."""
@@ -587,49 +529,17 @@ class SmartglocalSandbox:
     def _queue(self, session: _Session, webhook_type: str) -> _Webhook:
         """Sign the webhook now (the state as it is) and send it; call with the lock held."""
         body = compact({"type": webhook_type, "status": "ok", "session": session.document()})
-        webhook = _Webhook(webhook_type, body, signing.sign(body, self.config.private_key_pem))
+        sign = rsa_sign(body, self.config.private_key_pem)
+        webhook = _Webhook(f"webhook {webhook_type}", body, {SMARTGLOCAL_SIGN_HEADER: sign})
         session.webhooks.append(webhook)
-        self._send(webhook, real_delay=self.config.webhook_delay_seconds)
+        self.send(webhook, self.config.webhook_url, self.config.webhook_delay_seconds)
         return webhook
 
-    def _send(self, webhook: _Webhook, real_delay: float) -> None:
-        if not self.config.webhook_url or self._stopping.is_set():
-            webhook.finished()  # kept only
-            return
-        delivery = Delivery(
-            f"webhook {webhook.type}",
-            lambda unreachable: self._attempt(webhook, unreachable),
-            first_real_delay=real_delay,
-            on_done=lambda _: webhook.finished(),
-        )
-        self._outbox.submit(delivery)
-        webhook.lost = delivery.lost
-
-    def _attempt(self, webhook: _Webhook, unreachable: bool) -> bool:
-        url = self.config.webhook_url
-        if not url:
-            return False
-        record: dict[str, Any] = {"at": self._stamp()}
-        try:
-            if unreachable:
-                raise httpx.ConnectError("gateway unreachable (sandbox fault)")
-            response = httpx.post(
-                url,
-                content=webhook.body,
-                headers={"Content-Type": "application/json", signing.SIGN_HEADER: webhook.sign},
-                timeout=WEBHOOK_TIMEOUT_SECONDS,
-                trust_env=False,
-            )
-            record.update(status_code=response.status_code, body=response.text[:500])
-        except httpx.HTTPError as exc:
-            record.update(status_code=None, error=f"{type(exc).__name__}: {exc}")
-        webhook.deliveries.append(record)
-        delivered = record.get("status_code") == 200
-        if delivered:
-            webhook.delivered.set()
-        webhook.first.set()  # after `delivered`: a waiting caller reads both
-        _log(f"webhook {webhook.type} -> {record.get('status_code') or record.get('error')}")
-        return delivered
+    def attempt_record(
+        self, number: int, at: datetime, status: int | None, text: str | None, error: str | None
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {"at": _stamp(at), "status_code": status}
+        return {**record, **({"body": (text or "")[:500]} if error is None else {"error": error})}
 
 
 def _qr_page(session: _Session) -> bytes:
@@ -645,27 +555,15 @@ def _qr_page(session: _Session) -> bytes:
     else:
         state = f"Session {e(session.status)}, payment {e(str(payment.get('status', '-')))}."
         actions = f"<p role='status'>{state}</p>"
-    return f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>E-wallet payment - Smart Glocal sandbox</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem}}
-.qr{{width:12rem;height:12rem;border:3px dashed #444;display:grid;place-items:center}}
-form{{display:inline-block;margin:1rem .5rem 0 0}}
-button{{font-size:1rem;padding:.5rem 1.5rem}}</style>
-</head>
-<body><main>
-<h1>E-wallet payment <small>(Smart Glocal sandbox)</small></h1>
+    body = f"""<h1>E-wallet payment <small>(Smart Glocal sandbox)</small></h1>
 <dl><dt>Amount</dt><dd>{e(f"{amount:,}")} VND</dd><dt>Session</dt><dd>{sid}</dd>
 <dt>Payment</dt><dd>{e(str(payment.get("id", "-")))}</dd></dl>
-{actions}
-</main></body></html>
-""".encode()
+{actions}"""
+    css = "form{display:inline-block;margin:1rem .5rem 0 0}\n"
+    return page("E-wallet payment - Smart Glocal sandbox", body, lang="en", css=css)
 
 
-def _log(line: str) -> None:
-    sys.stderr.write(f"[smartglocal] {line}\n")
-    sys.stderr.flush()
+NOT_FOUND_PAGE = page("Not found - Smart Glocal sandbox", "<h1>Not found</h1>", lang="en")
 
 
 def _error(status: int, code: str, description: str) -> HttpError:
@@ -678,19 +576,15 @@ def _error(status: int, code: str, description: str) -> HttpError:
 class _Handler(RoutedHandler):
     server_version = "SmartglocalSandbox/1.0"
 
-    @property
-    def sandbox(self) -> SmartglocalSandbox:
-        return cast(SmartglocalSandbox, cast(SandboxServer, self.server).sandbox)
+    sandbox: SmartglocalSandbox
 
     def routes(self) -> list[Route]:
         sandbox = self.sandbox
         return [
-            ("GET", r"/_sandbox/health", lambda _: json_reply(200, {"ok": True})),
             ("GET", r"/_sandbox/sessions/([^/]+)", self._session_state),
             ("POST", r"/_sandbox/sessions/([^/]+)/resend", self._resend),
             ("POST", r"/_sandbox/projects/([^/]+)", self._project),
-            ("POST", r"/_sandbox/faults", self._fault),
-            ("POST", r"/_sandbox/settings", lambda _: self._settings()),
+            *self.sandbox_routes("method"),
             ("POST", r"/api/v1/session/(.+)", self._session_call),
             ("GET", r"/qr/([^/]+)", sandbox.qr_page),
             ("POST", r"/qr/([^/]+)/pay", lambda sid: self._finish(sid, paid=True)),
@@ -730,20 +624,6 @@ class _Handler(RoutedHandler):
         self.sandbox.set_auto_confirm(project, enabled)
         return json_reply(200, {"project": project, "auto_confirm": enabled})
 
-    def _settings(self) -> Reply:
-        return json_reply(200, self.sandbox.settings(self.read_json()))
-
-    def _fault(self, _: str) -> Reply:
-        body = self.read_json()
-        method, count = body.get("method"), body.get("count", 1)
-        if method not in SESSION_METHODS:
-            raise _error(
-                400, "invalid_request", f"method must be one of {', '.join(SESSION_METHODS)}"
-            )
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
-            raise _error(400, "invalid_request", "count must be an integer from 1 to 1000")
-        return json_reply(200, {"queued": self.sandbox.add_fault(str(method), count)})
-
     def _finish(self, session_id: str, paid: bool) -> Reply:
         self.read_body()
         webhook = self.sandbox.finish(session_id, paid)
@@ -752,9 +632,6 @@ class _Handler(RoutedHandler):
             return redirect(f"/qr/{session_id}")
         webhook.wait_first(WEBHOOK_TIMEOUT_SECONDS * 2)
         return json_reply(200, webhook.snapshot())
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        _log(format % args)
 
 
 def seeded_sandbox(
@@ -773,10 +650,10 @@ def seeded_sandbox(
     entry = secrets.setdefault("SmartglocalSecret", {})
     entry.setdefault("project", "local-project")
     if not entry.get("private_key_pem"):
-        entry["private_key_pem"] = signing.generate_private_key_pem()
+        entry["private_key_pem"] = rsa_private_key_pem()
     config = SandboxConfig(
         project=entry["project"],
-        partner_public_key_pem=signing.public_pem_of(entry["private_key_pem"]),
+        partner_public_key_pem=rsa_public_pem(entry["private_key_pem"]),
         private_key_pem=sandbox_private_key_pem,
         webhook_url=webhook_url,
     )
@@ -800,7 +677,7 @@ def main() -> None:
         project=args.project, partner_public_key_pem=pem, webhook_url=args.webhook_url
     )
     sandbox = SmartglocalSandbox(config, host=args.host, port=args.port)
-    _log(
+    sandbox.log(
         f"sandbox on {sandbox.base_url} (project {args.project}); "
         f"its public key:\n{sandbox.public_key_pem}"
     )

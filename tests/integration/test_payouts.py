@@ -158,7 +158,8 @@ def test_the_docs_atm_payout_example_donga_130_on_channel_2_is_accepted(
     """ecommpay's Vietnamese ATM guide, payout request example: DongA (130), region 137. The
     channel 2 table gives DongA a single "+" (which column is unknown); the provider's live
     payout list has it, so the payout goes through. A region the live list does not name is
-    the provider's to judge (the sandbox's answer names no regions)."""
+    the provider's to judge (the sandbox's answer names no regions): the sandbox, written from
+    the same guide's Table 3, refuses region 1, and that refusal comes back with its code."""
     gateway = handlers("ecommpay_create_payout").gateway
     monkeypatch.setattr(gateway, "config", replace(gateway.config, atm_channel=2))
     monkeypatch.setattr(gateway, "live_banks", LiveBanks(gateway._live_bank_list))
@@ -168,7 +169,13 @@ def test_the_docs_atm_payout_example_donga_130_on_channel_2_is_accepted(
         payout = create(api, "ecommpay", docs_example)
         assert payout["status"] == "processing"
         assert (payout["destination"]["bank_id"], payout["destination"]["region_id"]) == (130, 137)
-        assert create(api, "ecommpay", {**docs_example, "region_id": 1})["status"] == "processing"
+        response = api.call("POST", "/v1/ecommpay/payouts", {**docs_example, "region_id": 1}, JSON)
+        error = body_of(response)["error"]
+        assert (response["statusCode"], error["code"], error["provider_code"]) == (
+            502,
+            "provider_error",
+            "502",
+        )
     finally:
         ecommpay_sandbox.settings({"atm_channel": 1})
 

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from local.aws.clock import LocalClock
+from local.sandboxes import signatures
 from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 from paygate.providers.paypro import signing
@@ -121,7 +122,9 @@ def client(sandbox: PayproSandbox) -> Iterator[httpx.Client]:
 
 
 def signed(fields: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
-    return {**fields, "sign": signing.sign(fields, secret)}
+    """Signed as the Payment API page says: every field except `sign`, empty ones included (the
+    gateway's signer skips empty values, and its client never sends one)."""
+    return {**fields, "sign": signatures.paypro_sign(fields, secret)}
 
 
 def payin_body(notify_url: str, **overrides: Any) -> dict[str, Any]:

@@ -331,7 +331,7 @@ def test_status_query_of_a_payment_the_platform_never_saw(api: Api, aws: Provisi
     [
         ("", "provider", 43),
         ("?method=napas_atm&operation=sale", "provider", 43),
-        ("?method=napas_atm&operation=payout", "provider", 43),  # one "+" rows: unknown
+        ("?method=napas_atm&operation=payout", "provider", 31),  # payout rows only
     ],
 )
 def test_ecommpay_bank_list(

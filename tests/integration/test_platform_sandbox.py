@@ -22,7 +22,7 @@ import pytest
 
 from local.aws.clock import LocalClock
 from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
-from paygate.providers.platform import banks, signing
+from paygate.providers.platform import signing
 
 HTTP = httpx.Client(timeout=10, trust_env=False)  # one client: no TLS setup per request
 SECRET = "sandbox-test-secret"
@@ -589,7 +589,7 @@ def bank_list(sandbox: PlatformSandbox, operation: str, secret: str = SECRET) ->
     return post(sandbox, path, signing.with_signature(request, secret))
 
 
-@pytest.mark.parametrize(("operation", "count"), [("sale", 43), ("payout", 43)])  # one "+": both
+@pytest.mark.parametrize(("operation", "count"), [("sale", 43), ("payout", 31)])  # lone "+": sale
 def test_channel_1_bank_lists(ecommpay: PlatformSandbox, operation: str, count: int) -> None:
     answer = bank_list(ecommpay, operation)
     assert answer.status_code == 200
@@ -600,11 +600,53 @@ def test_channel_1_bank_lists(ecommpay: PlatformSandbox, operation: str, count: 
 
 
 def test_channel_2_bank_lists_and_signature(ecommpay: PlatformSandbox) -> None:
+    """Purchases: every row of the docs' Table 2; payouts: "Payouts are processed by using one
+    channel", so the same list as on channel 1 (the rows with "+ +" in Table 1 or 2)."""
+    channel_1_payouts = bank_list(ecommpay, "payout").json()
     settings(ecommpay, atm_channel=2)
-    rows = banks.atm_banks(2)
-    assert len(bank_list(ecommpay, "sale").json()) == sum(b.purchase is not False for b in rows)
-    assert len(bank_list(ecommpay, "payout").json()) == sum(b.payout is not False for b in rows)
+    assert len(bank_list(ecommpay, "sale").json()) == 41
+    assert bank_list(ecommpay, "payout").json() == channel_1_payouts
+    assert {"id": 130, "name": "DongA Joint Stock Commercial Bank"} in channel_1_payouts
+    assert 464 not in {row["id"] for row in channel_1_payouts}  # ANZ: a lone "+" (unknown)
     assert bank_list(ecommpay, "sale", secret="wrong").status_code == 401
+
+
+def test_the_payout_examples_donga_130_is_accepted_on_channel_2(ecommpay: PlatformSandbox) -> None:
+    """The ATM docs' payout example (bank 130, region 137) on a channel-2 project."""
+    settings(ecommpay, atm_channel=2)
+    payout_id = accepted(ecommpay, ATM_PAYOUT, account={"bank_id": 130, "region_id": 137},
+                         card=CARD)  # fmt: skip
+    assert ecommpay.callbacks(payout_id) == []  # waits for its result: not declined
+    hook(ecommpay, payout_id, "transfer")
+    assert ecommpay.callbacks(payout_id)[-1]["payment"]["status"] == "success"
+
+
+@pytest.mark.parametrize("bank_id", [464, 4242])  # ANZ: purchases only (a lone "+"); unknown
+def test_a_payout_to_a_bank_without_payouts_is_declined_2801(
+    ecommpay: PlatformSandbox, bank_id: int
+) -> None:
+    payout_id = accepted(ecommpay, ATM_PAYOUT, account={"bank_id": bank_id, "region_id": 137},
+                         card=CARD)  # fmt: skip
+    (final,) = ecommpay.callbacks(payout_id)
+    assert (final["payment"]["type"], final["payment"]["status"]) == ("payout", "decline")
+    assert final["operation"]["code"] == "2801"
+    assert final["account"]["number"] == MASKED
+
+
+def test_a_payout_region_outside_table_3_is_refused(ecommpay: PlatformSandbox) -> None:
+    answer = sale(ecommpay, ATM_PAYOUT, account={"bank_id": 136, "region_id": 1}, card=CARD)
+    assert (answer.status_code, answer.json()["code"]) == (400, "502")
+
+
+@pytest.mark.parametrize(("bank_id", "declined"), [(205, False), (131, False), (4242, True)])
+def test_monetix_banks_are_table_1_and_the_gate_examples_205(
+    monetix: PlatformSandbox, bank_id: int, declined: bool
+) -> None:
+    payment_id = accepted(monetix, TRANSFER, account={"bank_id": bank_id})
+    first = monetix.callbacks(payment_id)[0]
+    assert (first["payment"]["status"] == "decline") is declined
+    if declined:
+        assert first["operation"]["code"] == "2801"
 
 
 # -- Payment Page ----------------------------------------------------------------------------
