@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from local.aws.aws_calls import acting_as
 from local.aws.template import ApiRoute, FunctionDef
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -51,7 +52,8 @@ _LOCKS: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def invoke(function: FunctionDef, handler: Handler, event: dict[str, Any]) -> Any:
-    with _LOCKS[function.logical_id]:
+    """One invocation, as `function` (its AWS calls are recorded as that function's)."""
+    with _LOCKS[function.logical_id], acting_as(function.logical_id):
         return handler(event, FakeLambdaContext(function_name=function.logical_id))
 
 

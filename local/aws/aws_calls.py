@@ -1,12 +1,14 @@
 """Records every AWS API call a function makes, keyed by the function (its template logical
 id), as IAM sees it: the action(s) the call needs and the resource ARN(s) it touches.
 
-A botocore `before-parameter-build` hook registered for every session created afterwards (boto3's,
-Powertools') finds the calling function on the stack: the frame of a handler module
-`functions.<name>.app` (the module a template function's Handler names). Calls made outside
-any handler (test set-up, moto provisioning, the local runtime's stream pollers and
-subscriber — the Lambda service's own work, not the function's) are not the function's and
-are not recorded.
+A botocore `before-parameter-build` hook registered for every session created afterwards
+(boto3's, Powertools') finds the calling function: the one an `acting_as` block names (the
+local runtime's front door, stream pollers and schedules invoke every handler in one, and so
+does the integration tier's `handlers` fixture: a handler built by the layer's route shapes
+runs code of `paygate.routes`, not of its own module), else the frame of a handler module
+`functions.<name>.app` on the stack. Calls made outside any handler (test set-up, moto
+provisioning, the pollers' own reads of the stream and the subscriber: the Lambda service's
+work, not the function's) are not recorded.
 
 `PAYGATE_AWS_CALLS_FILE=<path>` makes `install_from_environment()` append one JSON line per
 call to that file: the test session sets it for its own process (integration tier, handlers
@@ -43,8 +45,11 @@ _acting = threading.local()
 
 
 def _function_of_stack() -> str | None:
-    """The logical id of the handler module on the current thread's stack, else the one an
-    `acting_as` block names, else None."""
+    """The logical id an `acting_as` block names on this thread, else that of the handler
+    module on the current thread's stack, else None."""
+    acting: str | None = getattr(_acting, "function", None)
+    if acting is not None:
+        return acting
     modules = {f.module: f.logical_id for f in load_template().functions()}
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
@@ -52,15 +57,14 @@ def _function_of_stack() -> str | None:
         if _HANDLER_MODULE.match(name):
             return modules.get(name, name)
         frame = frame.f_back
-    acting: str | None = getattr(_acting, "function", None)
-    return acting
+    return None
 
 
 @contextmanager
 def acting_as(logical_id: str) -> Iterator[None]:
-    """Record the calls made in this block (on this thread) as `logical_id`'s, for a test
-    that drives a function's own wiring without its handler module (e.g. the reconcile job
-    with a later clock)."""
+    """Record the calls made in this block (on this thread) as `logical_id`'s: one
+    invocation of that function, or a test that drives a function's own wiring without its
+    handler module (e.g. the reconcile job with a later clock)."""
     previous = getattr(_acting, "function", None)
     _acting.function = logical_id
     try:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.aws.apigw import FakeLambdaContext
+from local.aws.aws_calls import acting_as
 from local.aws.clock import Cancellable, LocalClock
 from local.aws.template import Schedule
 
@@ -125,7 +126,10 @@ class Scheduler:
         self.runs += 1
         function_id = self.schedule.function_id
         try:
-            result = self.handler(scheduled_event(function_id, at), FakeLambdaContext(function_id))
+            with acting_as(function_id):
+                result = self.handler(
+                    scheduled_event(function_id, at), FakeLambdaContext(function_id)
+                )
         except Exception as exc:  # like Lambda: a failed run is logged, the next one runs
             print(f"[schedule] {function_id} failed: {exc!r}", file=sys.stderr)
             return

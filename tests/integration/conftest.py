@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from local.aws.apigw import FakeLambdaContext, find_route, proxy_event
+from local.aws.aws_calls import acting_as
 from local.aws.provision import Provisioned, load_dev_secrets, provision
 from local.aws.template import load_template
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
@@ -131,12 +132,26 @@ def handlers(local_overrides: dict[str, str]) -> Callable[[str], ModuleType]:
         apply_environment(provision(load_template(), DEV_SECRETS), local_overrides)
     modules: dict[str, ModuleType] = {}
 
+    logical_ids = {f.module: f.logical_id for f in load_template().functions()}
+
     def load(name: str) -> ModuleType:
         if name not in modules:
-            modules[name] = importlib.import_module(f"functions.{name}.app")
+            module = importlib.import_module(f"functions.{name}.app")
+            module.lambda_handler = as_function(logical_ids[module.__name__], module.lambda_handler)
+            modules[name] = module
         return modules[name]
 
     return load
+
+
+def as_function(logical_id: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+    """`handler`, its AWS calls recorded as `logical_id`'s (as the local runtime invokes it)."""
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        with acting_as(logical_id):
+            return handler(event, context)
+
+    return invoke
 
 
 class Api:
