@@ -15,6 +15,7 @@ payment is never written."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -38,10 +39,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from paygate import snapstart
 from paygate.api import error_response, from_domain_error
 from paygate.api_models import ErrorDetail
 from paygate.errors import ProviderError, StorageBusy
 from paygate.sessions import default_session
+from paygate.settings import IdempotencySettings, load_settings
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -200,3 +203,18 @@ def caller_scope(request_context: Any) -> str:
     return str(
         getattr(identity, "api_key_id", None) or getattr(identity, "api_key", None) or "anonymous"
     )
+
+
+def restorable_creates(settings: IdempotencySettings | None = None) -> IdempotentCreates:
+    """The function's idempotent creates (`settings`: by default from the environment), whose
+    persistence gets a fresh boto3 client after a SnapStart restore."""
+    creates = IdempotentCreates((settings or load_settings(IdempotencySettings)).idempotency_table)
+    held = weakref.ref(creates)
+
+    @snapstart.on_restore
+    def fresh_client() -> None:
+        alive = held()
+        if alive is not None:
+            alive.use_client(snapstart.fresh_boto3_client(alive.persistence.client))
+
+    return creates

@@ -6,7 +6,6 @@ functions alone, not with the layer)."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,7 +17,6 @@ from paygate.repository import PaymentRepository
 if TYPE_CHECKING:
     import httpx
 
-    from paygate.idempotency import IdempotentCreates
     from paygate.lifecycle import WaitWindows
     from paygate.providers.paypro.client import PayproClient
     from paygate.providers.paypro.credentials import PayproCredentials
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
     from paygate.reconcile import Reconciler
     from paygate.settings import (
         EcommpaySettings,
-        IdempotencySettings,
         MonetixSettings,
         PayproCheckoutSettings,
         PayproSettings,
@@ -214,21 +211,6 @@ def platform_gateways(
         Provider.MONETIX: monetix(settings, transport),
     }
     return PlatformGateways(ledger(settings), gateways)
-
-
-def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
-    from paygate.idempotency import IdempotentCreates
-
-    creates = IdempotentCreates(settings.idempotency_table)
-    held = weakref.ref(creates)
-
-    @snapstart.on_restore
-    def fresh_client() -> None:
-        alive = held()
-        if alive is not None:
-            alive.use_client(snapstart.fresh_boto3_client(alive.persistence.client))
-
-    return creates
 
 
 def wait_windows(settings: WindowSettings) -> WaitWindows:
