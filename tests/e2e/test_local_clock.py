@@ -15,7 +15,7 @@ import pytest
 
 from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS, platform_interval
 
-from .conftest import Runtime
+from .conftest import Runtime, created
 
 VIETQR = {"amount": 50000, "currency": "VND", "merchant_reference": "e2e-clock"}
 WALLET = {
@@ -57,11 +57,7 @@ def sandboxes_reset(runtime: Runtime) -> Iterator[None]:
 
 
 def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post(f"/v1/{provider}/payments", json=body)
-    assert response.status_code == 201, response.text
-    payment: dict[str, Any] = response.json()
-    return payment
+    return created(runtime, f"/v1/{provider}/payments", body)
 
 
 def test_get_reads_and_post_advances_the_clock(runtime: Runtime) -> None:

@@ -9,17 +9,13 @@ import httpx
 
 from paygate.events import StatusChanged
 
-from .conftest import Runtime
+from .conftest import Runtime, created
 
 ORDER = {"amount": 50000, "currency": "VND", "merchant_reference": "e2e-order"}
 
 
 def create(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post("/v1/paypro/payments", json={**ORDER, **overrides})
-    assert response.status_code == 201, response.text
-    payment: dict[str, Any] = response.json()
-    return payment
+    return created(runtime, "/v1/paypro/payments", {**ORDER, **overrides})
 
 
 def sandbox_action(payment: dict[str, Any], action: str) -> dict[str, Any]:

@@ -9,9 +9,7 @@ from typing import Any
 
 import httpx
 
-from paygate.events import StatusChanged
-
-from .conftest import Runtime
+from .conftest import Runtime, created, statuses
 
 ORDER = {
     "amount": 100000,
@@ -27,10 +25,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "events/smartglocal/webhook-paym
 
 
 def create(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post("/v1/smartglocal/payments", json={**ORDER, **overrides})
-    assert response.status_code == 201, response.text
-    payment: dict[str, Any] = response.json()
+    payment = created(runtime, "/v1/smartglocal/payments", {**ORDER, **overrides})
     assert payment["status"] == "pending"
     return payment
 
@@ -38,14 +33,6 @@ def create(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
 def action(runtime: Runtime, payment: dict[str, Any], name: str) -> httpx.Response:
     with runtime.client() as client:
         return client.post(f"/v1/payments/{payment['id']}/{name}")
-
-
-def statuses(runtime: Runtime, payment_id: str, count: int) -> list[str]:
-    events = runtime.events_for(payment_id, count)
-    for event in events:
-        StatusChanged.model_validate(event)
-    assert len({e["event_id"] for e in events}) == len(events)
-    return [e["status"] for e in events]
 
 
 def qr(payment: dict[str, Any], outcome: str) -> dict[str, Any]:
