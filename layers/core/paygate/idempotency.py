@@ -163,22 +163,14 @@ class IdempotentCreates:
         try:
             kept = once(request={"key": f"{scope}#{key}", "body": body.model_dump(mode="json")})
         except IdempotencyValidationError:
-            detail = ErrorDetail(
-                code="idempotency_key_reused",
-                message=f"this {HEADER} was used with a different request body",
-                field=HEADER,
-            )
-            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, detail)
+            reused = f"this {HEADER} was used with a different request body"
+            return _key_error(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused", reused)
         except IdempotencyPersistenceLayerError as error:  # e.g. throttled: nothing written
             busy = StorageBusy(f"the idempotency store is busy ({error}); nothing was written")
             return from_domain_error(busy)
         except IdempotencyAlreadyInProgressError:
-            detail = ErrorDetail(
-                code="idempotency_in_progress",
-                message=f"a request with this {HEADER} is still running; retry shortly",
-                field=HEADER,
-            )
-            return error_response(HTTPStatus.CONFLICT, detail)
+            running = f"a request with this {HEADER} is still running; retry shortly"
+            return _key_error(HTTPStatus.CONFLICT, "idempotency_in_progress", running)
         finally:
             _payment_put.set(None)  # whatever happened, no later put carries this payment
         replayed = bool(kept.get("replayed"))
@@ -189,6 +181,11 @@ class IdempotentCreates:
         if kept.get("retry_after"):
             headers_out["Retry-After"] = str(kept["retry_after"])
         return Response(status, content_types.APPLICATION_JSON, kept["body"], headers_out)
+
+
+def _key_error(status: HTTPStatus, code: str, message: str) -> Response[str]:
+    """An error about the request's `Idempotency-Key`."""
+    return error_response(status, ErrorDetail(code=code, message=message, field=HEADER))
 
 
 def _text(body: Any) -> str:
