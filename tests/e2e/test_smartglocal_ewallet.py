@@ -30,6 +30,13 @@ def create(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
     return payment
 
 
+def held(runtime: Runtime, reference: str) -> dict[str, Any]:
+    """A manual payment, once it waits in requires_confirmation."""
+    payment = create(runtime, confirmation="manual", merchant_reference=reference)
+    runtime.wait_for_status(payment["id"], "requires_confirmation")
+    return payment
+
+
 def action(runtime: Runtime, payment: dict[str, Any], name: str) -> httpx.Response:
     with runtime.client() as client:
         return client.post(f"/v1/payments/{payment['id']}/{name}")
@@ -65,8 +72,7 @@ def test_auto_confirmation_happy_path(runtime: Runtime) -> None:
 
 
 def test_manual_confirmation(runtime: Runtime) -> None:
-    payment = create(runtime, confirmation="manual", merchant_reference="e2e-sg-manual")
-    runtime.wait_for_status(payment["id"], "requires_confirmation")
+    payment = held(runtime, "e2e-sg-manual")
     confirmed = action(runtime, payment, "confirm")
     assert confirmed.status_code == 200, confirmed.text
     ready = runtime.wait_for_status(payment["id"], "requires_action")
@@ -82,8 +88,7 @@ def test_manual_confirmation(runtime: Runtime) -> None:
 
 
 def test_manual_cancel(runtime: Runtime) -> None:
-    payment = create(runtime, confirmation="manual", merchant_reference="e2e-sg-cancel")
-    runtime.wait_for_status(payment["id"], "requires_confirmation")
+    payment = held(runtime, "e2e-sg-cancel")
     cancelled = action(runtime, payment, "cancel")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert action(runtime, payment, "confirm").status_code == 409
