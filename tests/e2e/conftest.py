@@ -21,6 +21,13 @@ def created(runtime: Runtime, path: str, body: dict[str, Any]) -> dict[str, Any]
     return payment
 
 
+def payment_of(runtime: Runtime, payment_id: str) -> dict[str, Any]:
+    """`GET /v1/payments/{id}`: the payment as the gateway has it now."""
+    with runtime.client() as client:
+        payment: dict[str, Any] = client.get(f"/v1/payments/{payment_id}").json()
+    return payment
+
+
 def statuses(runtime: Runtime, payment_id: str, count: int) -> list[str]:
     """The statuses of the payment's first `count` status events, each a valid
     `StatusChanged` with its own event id."""
