@@ -15,6 +15,7 @@ in their gateway)."""
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
@@ -185,13 +186,12 @@ def webhook(
     gateway: WebhookGateway,
     *,
     summary: str,
-    acknowledged: str,
     noun: str = "callback",
     name: str | None = None,
 ) -> Resolver:
     """`POST /webhooks/<provider>` for the provider's notifications: the gateway's `ingest` gets
     the body exactly as received and the request headers; 200 with the contract's
-    acknowledgement (JSON, or plain text when a str)."""
+    acknowledgement (JSON, or plain text when a str), which the OpenAPI text quotes."""
     from paygate.json_body import body_bytes  # webhooks only (a read function never loads it)
 
     app = create_resolver()
@@ -211,8 +211,9 @@ def webhook(
 
     returns = Response[str] if text else Response[dict[str, str]]
     function = _typed(route, name or f"{provider}_webhook", _signature(returns))
+    quoted = f"plain `{ack}`" if text else f"`{json.dumps(ack)}`"
     responses: dict[int, OpenAPIResponse] = {
-        200: {"description": acknowledged},
+        200: {"description": f"Acknowledged: {quoted}"},
         **WEBHOOK_ERROR_RESPONSES,
     }
     return _register(
