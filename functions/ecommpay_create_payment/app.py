@@ -3,17 +3,13 @@
 
 from paygate import routes, wiring
 from paygate.api_models import EcommpayPaymentRequest
-from paygate.settings import EcommpaySettings, IdempotencySettings, load_settings
+from paygate.settings import EcommpaySettings, load_settings
 
 gateway = wiring.ecommpay(load_settings(EcommpaySettings))
-creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = routes.create(
     "/v1/ecommpay/payments",
     EcommpayPaymentRequest,
-    creates,
-    gateway.prepare_payment,
-    gateway.create_payment,
-    gateway.ledger.creation,
+    gateway,
     summary="Create a NAPAS ATM card or Nganluong wallet payment (ecommpay)",
     created="Gate: `pending`; the redirect (or a clarification request) arrives by callback "
     "as next_action: poll GET /v1/payments/{id}. Payment Page: `requires_action` with the "

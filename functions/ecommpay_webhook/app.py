@@ -9,6 +9,5 @@ app = routes.webhook(
     "/webhooks/ecommpay",
     gateway,
     summary="ecommpay callback",
-    acknowledged='Acknowledged: `{"status": "ok"}`',
 )
 lambda_handler = routes.handler(app)

@@ -3,17 +3,13 @@
 
 from paygate import routes, wiring
 from paygate.api_models import MonetixPaymentRequest
-from paygate.settings import IdempotencySettings, MonetixSettings, load_settings
+from paygate.settings import MonetixSettings, load_settings
 
 gateway = wiring.monetix(load_settings(MonetixSettings))
-creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = routes.create(
     "/v1/monetix/payments",
     MonetixPaymentRequest,
-    creates,
-    gateway.prepare_payment,
-    gateway.create_payment,
-    gateway.ledger.creation,
+    gateway,
     summary="Create a Vietnamese bank transfer payment (Monetix)",
     created="Gate: `pending`; the redirect or the transfer instructions arrive by callback "
     "as next_action: poll GET /v1/payments/{id}. Payment Page: `requires_action` with the "

@@ -9,6 +9,5 @@ app = routes.webhook(
     "/webhooks/monetix",
     gateway,
     summary="monetix callback",
-    acknowledged='Acknowledged: `{"status": "ok"}`',
 )
 lambda_handler = routes.handler(app)

@@ -3,18 +3,14 @@
 from paygate import routes, wiring
 from paygate.api_models import PayproPaymentRequest
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
-from paygate.settings import IdempotencySettings, PayproCheckoutSettings, load_settings
+from paygate.settings import PayproCheckoutSettings, load_settings
 
 settings = load_settings(PayproCheckoutSettings)
 gateway = wiring.paypro_checkout(settings)
-creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = routes.create(
     "/v1/paypro/payments",
     PayproPaymentRequest,
-    creates,
-    gateway.prepare_payment,
-    gateway.create_payment,
-    gateway.ledger.creation,
+    gateway,
     summary="Create a VietQR payment (Paypro)",
     created="Payment created; next_action holds the payment link",
     notify=(settings.webhook_base_url, WEBHOOK_PATH),

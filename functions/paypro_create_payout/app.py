@@ -4,18 +4,14 @@ from paygate import routes, wiring
 from paygate.api_models import PayproPayoutRequest
 from paygate.domain import Kind
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
-from paygate.settings import IdempotencySettings, PayproCheckoutSettings, load_settings
+from paygate.settings import PayproCheckoutSettings, load_settings
 
 settings = load_settings(PayproCheckoutSettings)
 gateway = wiring.paypro_checkout(settings)
-creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = routes.create(
     "/v1/paypro/payouts",
     PayproPayoutRequest,
-    creates,
-    gateway.prepare_payout,
-    gateway.create_payout,
-    gateway.ledger.creation,
+    gateway,
     summary="Create a bank payout (Paypro)",
     created="Payout accepted (`processing`); Paypro's notify brings the result: "
     "poll GET /v1/payouts/{id}",

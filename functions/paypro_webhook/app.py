@@ -9,7 +9,6 @@ app = routes.webhook(
     WEBHOOK_PATH,
     gateway,
     summary="Paypro payment notify",
-    acknowledged="Acknowledged: plain `OK`",
     noun="notify",
     name="paypro_notify",
 )

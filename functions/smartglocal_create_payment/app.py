@@ -2,17 +2,13 @@
 
 from paygate import routes, wiring
 from paygate.api_models import SmartglocalPaymentRequest
-from paygate.settings import IdempotencySettings, SmartglocalSettings, load_settings
+from paygate.settings import SmartglocalSettings, load_settings
 
 gateway = wiring.smartglocal(load_settings(SmartglocalSettings))
-creates = wiring.idempotent_creates(load_settings(IdempotencySettings))
 app = routes.create(
     "/v1/smartglocal/payments",
     SmartglocalPaymentRequest,
-    creates,
-    gateway.prepare_payment,
-    gateway.create_payment,
-    gateway.ledger.creation,
+    gateway,
     summary="Create an e-wallet payment (Smart Glocal)",
     created="Payment created (`pending`); the QR deeplink arrives by webhook as "
     "next_action once the payment is confirmed: poll GET /v1/payments/{id}",

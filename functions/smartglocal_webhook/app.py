@@ -10,7 +10,6 @@ app = routes.webhook(
     WEBHOOK_PATH,
     gateway,
     summary="Smart Glocal webhook",
-    acknowledged='Acknowledged: `{"status": "ok"}`',
     noun="webhook",
 )
 lambda_handler = routes.handler(app)

@@ -6,6 +6,7 @@ the process (another tool against moto) are still seen, at the idle poll interva
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -50,6 +51,43 @@ class Activity:
             with self._changed:
                 self._writes[service] += 1
                 self._changed.notify_all()
+
+
+class ActivityReader:
+    """A daemon thread that reads `service`'s output (`read_once`: how many items it handled)
+    as soon as this process wrote to the service (or, idle, every IDLE_POLL_SECONDS), straight
+    away while items keep coming, and `retry_delay` seconds after a failed read."""
+
+    def __init__(self, service: str, name: str, activity: Activity | None, retry_delay: float):
+        self.service = service
+        self.name = name
+        self.activity = activity or Activity()
+        self.retry_delay = retry_delay
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name=name)
+
+    def read_once(self) -> int:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.activity.wake()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            seen = self.activity.seen(self.service)
+            try:
+                handled = self.read_once()
+            except Exception as exc:  # keep reading; show why
+                sys.stderr.write(f"[{self.name}] read failed: {exc!r}\n")
+                self.stopping.wait(self.retry_delay)
+                continue
+            if not handled:
+                self.activity.wait(self.service, seen)
 
 
 ACTIVITY = Activity()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from local.aws.activity import Activity
+from local.aws.activity import Activity, ActivityReader
 from local.aws.apigw import Handler, invoke
 from local.aws.template import FunctionDef, StreamSource, matches_filter
 
@@ -34,7 +33,9 @@ def lambda_record(raw: Record, stream_arn: str) -> Record:
     return record
 
 
-class StreamPoller:
+class StreamPoller(ActivityReader):
+    """Reads the table's stream right after this process wrote to DynamoDB."""
+
     def __init__(
         self,
         source: StreamSource,
@@ -49,36 +50,12 @@ class StreamPoller:
         self.function = function
         self.handler = handler
         self.dlq_url = dlq_url
-        self.activity = activity or Activity()
         self.streams = boto3.client("dynamodbstreams")
         self.sqs = boto3.client("sqs")
         self.positions: dict[str, str] = {}
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True, name="stream-poller")
+        super().__init__("dynamodb", "stream", activity, RETRY_DELAY_SECONDS)
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.activity.wake()
-        self.thread.join(timeout=5)
-
-    def _run(self) -> None:
-        """Read the stream again as soon as this process wrote to DynamoDB (or, idle, every
-        IDLE_POLL_SECONDS); straight away while records keep coming."""
-        while not self.stopping.is_set():
-            seen = self.activity.seen("dynamodb")
-            try:
-                delivered = self.poll_once()
-            except Exception as exc:  # keep polling; show why
-                sys.stderr.write(f"[stream] poll failed: {exc!r}\n")
-                delivered = 0
-                self.stopping.wait(RETRY_DELAY_SECONDS)
-            if not delivered:
-                self.activity.wait("dynamodb", seen)
-
-    def poll_once(self) -> int:
+    def read_once(self) -> int:
         """Read every shard once and deliver what passes the filters; returns records read."""
         shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         total = 0

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
 
-from local.aws.activity import Activity
+from local.aws.activity import Activity, ActivityReader
 
 QUEUE_NAME = "paygate-local-subscriber"
 
 
-class EventSubscriber:
+class EventSubscriber(ActivityReader):
     def __init__(
         self,
         topic_arn: str,
@@ -26,7 +25,6 @@ class EventSubscriber:
     ) -> None:
         self.events_file = events_file
         self.console = console
-        self.activity = activity or Activity()
         self.sqs = boto3.client("sqs")
         self.queue_url = self.sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(
@@ -38,38 +36,17 @@ class EventSubscriber:
             Endpoint=queue_arn,
             Attributes={"RawMessageDelivery": "true"},
         )
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True, name="subscriber")
+        super().__init__("sns", "events", activity, retry_delay=0.5)
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.activity.wake()
-        self.thread.join(timeout=5)
-
-    def _run(self) -> None:
-        """Read the queue again as soon as this process published to SNS (or, idle, every
-        IDLE_POLL_SECONDS); straight away while messages keep coming."""
-        while not self.stopping.is_set():
-            seen = self.activity.seen("sns")
-            try:
-                answer = self.sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-                )
-            except Exception as exc:
-                sys.stderr.write(f"[events] receive failed: {exc!r}\n")
-                self.stopping.wait(0.5)
-                continue
-            messages = answer.get("Messages", [])
-            if not messages:
-                self.activity.wait("sns", seen)
-            for message in messages:
-                self._record(message["Body"])
-                self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+    def read_once(self) -> int:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        )
+        messages = answer.get("Messages", [])
+        for message in messages:
+            self._record(message["Body"])
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
 
     def _record(self, body: str) -> None:
         with self.events_file.open("a", encoding="utf-8") as handle:

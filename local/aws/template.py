@@ -4,6 +4,7 @@ and the tests: functions, API routes, stream sources and resource definitions.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -136,60 +137,53 @@ class Template:
             found.append(FunctionDef(logical_id, props["CodeUri"], props["Handler"], env))
         return found
 
-    def routes(self) -> list[ApiRoute]:
-        routes = []
+    def _events(self, event_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(function id, event properties) for each function event of `event_type`."""
         for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
             for event in spec["Properties"].get("Events", {}).values():
-                if event.get("Type") != "Api":
-                    continue
-                props = event["Properties"]
-                auth = props.get("Auth", {})
-                routes.append(
-                    ApiRoute(
-                        logical_id,
-                        props["Method"].upper(),
-                        props["Path"],
-                        bool(auth.get("ApiKeyRequired", False)),
-                    )
-                )
-        return routes
+                if event.get("Type") == event_type:
+                    yield logical_id, event["Properties"]
+
+    def routes(self) -> list[ApiRoute]:
+        return [
+            ApiRoute(
+                logical_id,
+                props["Method"].upper(),
+                props["Path"],
+                bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+            )
+            for logical_id, props in self._events("Api")
+        ]
 
     def schedules(self) -> list[Schedule]:
         found = []
-        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
-            for event in spec["Properties"].get("Events", {}).values():
-                if event.get("Type") != "Schedule":
-                    continue
-                rate = _RATE.fullmatch(str(event["Properties"]["Schedule"]))
-                if rate is None:
-                    raise ValueError(f"{logical_id}: only rate() schedules run locally")
-                unit = rate.group(2).rstrip("s")
-                found.append(Schedule(logical_id, int(rate.group(1)) * _UNIT_SECONDS[unit]))
+        for logical_id, props in self._events("Schedule"):
+            rate = _RATE.fullmatch(str(props["Schedule"]))
+            if rate is None:
+                raise ValueError(f"{logical_id}: only rate() schedules run locally")
+            unit = rate.group(2).rstrip("s")
+            found.append(Schedule(logical_id, int(rate.group(1)) * _UNIT_SECONDS[unit]))
         return found
 
     def stream_sources(self) -> list[StreamSource]:
         sources = []
-        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
-            for event in spec["Properties"].get("Events", {}).values():
-                if event.get("Type") != "DynamoDB":
-                    continue
-                props = event["Properties"]
-                table_id = props["Stream"]["Fn::GetAtt"][0]
-                on_failure = props.get("DestinationConfig", {}).get("OnFailure", {})
-                destination = on_failure.get("Destination", {})
-                queue_id = destination.get("Fn::GetAtt", [None])[0] if destination else None
-                filters = props.get("FilterCriteria", {}).get("Filters", [])
-                sources.append(
-                    StreamSource(
-                        function_id=logical_id,
-                        table_id=table_id,
-                        batch_size=int(props.get("BatchSize", 100)),
-                        max_retries=int(props.get("MaximumRetryAttempts", 3)),
-                        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
-                        on_failure_queue_id=queue_id,
-                        filter_patterns=tuple(_parse_pattern(f["Pattern"]) for f in filters),
-                    )
+        for logical_id, props in self._events("DynamoDB"):
+            table_id = props["Stream"]["Fn::GetAtt"][0]
+            on_failure = props.get("DestinationConfig", {}).get("OnFailure", {})
+            destination = on_failure.get("Destination", {})
+            queue_id = destination.get("Fn::GetAtt", [None])[0] if destination else None
+            filters = props.get("FilterCriteria", {}).get("Filters", [])
+            sources.append(
+                StreamSource(
+                    function_id=logical_id,
+                    table_id=table_id,
+                    batch_size=int(props.get("BatchSize", 100)),
+                    max_retries=int(props.get("MaximumRetryAttempts", 3)),
+                    bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+                    on_failure_queue_id=queue_id,
+                    filter_patterns=tuple(_parse_pattern(f["Pattern"]) for f in filters),
                 )
+            )
         return sources
 
 

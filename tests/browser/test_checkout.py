@@ -17,7 +17,7 @@ import segno
 from playwright.sync_api import Page, Request, Route, expect
 
 from local.aws.template import load_template
-from tests.support.qr_svg import modules
+from tests.support.qr_svg import QR_TEXTS, modules
 from tools.launcher import Runtime
 
 from .conftest import Shots
@@ -114,15 +114,22 @@ def follow_next_action(page: Page, runtime: Runtime, shots: Shots, payment_id: s
     return provider_page
 
 
+def on_provider_page(
+    page: Page, runtime: Runtime, shots: Shots, option: str, button: str, shot: str
+) -> dict[str, Any]:
+    """Start a payment, press `button` on the provider's page, come back to the checkout."""
+    payment = start_payment(page, runtime, option, shots)
+    provider_page = follow_next_action(page, runtime, shots, payment["id"])
+    provider_page.get_by_role("button", name=button, exact=True).click()
+    provider_page.wait_for_load_state()
+    shots(provider_page, shot)
+    page.bring_to_front()
+    return payment
+
+
 @pytest.mark.parametrize("provider", OPTIONS)
 def test_pay_with_each_method(page: Page, runtime: Runtime, shots: Shots, provider: str) -> None:
-    payment = start_payment(page, runtime, provider, shots)
-    provider_page = follow_next_action(page, runtime, shots, payment["id"])
-    provider_page.get_by_role("button", name="Pay", exact=True).click()
-    provider_page.wait_for_load_state()
-    shots(provider_page, "provider-paid")
-
-    page.bring_to_front()
+    payment = on_provider_page(page, runtime, shots, provider, "Pay", "provider-paid")
     expect(page.locator("#status")).to_have_attribute("data-status", "succeeded")
     expect(page.locator("#status")).to_have_attribute("role", "status")
     result = page.locator("#result-title")
@@ -136,13 +143,7 @@ def test_pay_with_each_method(page: Page, runtime: Runtime, shots: Shots, provid
 
 
 def test_decline_shows_the_failure_reason(page: Page, runtime: Runtime, shots: Shots) -> None:
-    payment = start_payment(page, runtime, "paypro", shots)
-    provider_page = follow_next_action(page, runtime, shots, payment["id"])
-    provider_page.get_by_role("button", name="Decline", exact=True).click()
-    provider_page.wait_for_load_state()
-    shots(provider_page, "provider-declined")
-
-    page.bring_to_front()
+    payment = on_provider_page(page, runtime, shots, "paypro", "Decline", "provider-declined")
     expect(page.locator("#status")).to_have_attribute("data-status", "failed")
     expect(page.locator("#result-title")).to_have_text("Payment failed")
     with runtime.client() as client:
@@ -365,16 +366,8 @@ def test_create_error_is_announced_and_focuses_the_field(page: Page, runtime: Ru
 def test_qr_code_matches_segno(page: Page, runtime: Runtime) -> None:
     """The page's QR image, as the browser fetched it from the merchant proxy, is segno's
     symbol for the payload (smallest version at level M)."""
-    texts = [
-        "hi",
-        "http://127.0.0.1:3101/pay/abc123",
-        "Thanh toán đơn hàng 1001 — VietQR",
-        "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA53037045802VN",
-        "https://wallet.example.vn/deeplink?session=" + "s" * 200,
-        "z" * 900,
-    ]
     open_checkout(page, runtime)
-    for text in texts:
+    for text in QR_TEXTS:
         answer = page.request.get(f"{runtime.api_url}/merchant/qr.svg?data={quote(text)}")
         assert answer.status == 200 and answer.headers["content-type"] == "image/svg+xml"
         expected = segno.make_qr(text, error="m", boost_error=False)

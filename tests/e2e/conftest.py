@@ -4,6 +4,35 @@ starts) on free ports with its own state folder: the session's `runtime` fixture
 
 from __future__ import annotations
 
+from typing import Any
+
+from paygate.events import StatusChanged
 from tools.launcher import API_KEY, ROOT, Ports, Runtime, start_runtime, stop_runtime
 
 __all__ = ["API_KEY", "ROOT", "Ports", "Runtime", "start_runtime", "stop_runtime"]
+
+
+def created(runtime: Runtime, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The payment (or payout) a create at `path` answers with 201."""
+    with runtime.client() as client:
+        response = client.post(path, json=body)
+    assert response.status_code == 201, response.text
+    payment: dict[str, Any] = response.json()
+    return payment
+
+
+def payment_of(runtime: Runtime, payment_id: str) -> dict[str, Any]:
+    """`GET /v1/payments/{id}`: the payment as the gateway has it now."""
+    with runtime.client() as client:
+        payment: dict[str, Any] = client.get(f"/v1/payments/{payment_id}").json()
+    return payment
+
+
+def statuses(runtime: Runtime, payment_id: str, count: int) -> list[str]:
+    """The statuses of the payment's first `count` status events, each a valid
+    `StatusChanged` with its own event id."""
+    events = runtime.events_for(payment_id, count)
+    for event in events:
+        StatusChanged.model_validate(event)
+    assert len({e["event_id"] for e in events}) == len(events)
+    return [e["status"] for e in events]

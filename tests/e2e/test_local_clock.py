@@ -15,7 +15,7 @@ import pytest
 
 from local.sandboxes.outbox import PAYPRO_NOTIFY_DELAYS, platform_interval
 
-from .conftest import Runtime
+from .conftest import Runtime, created, payment_of
 
 VIETQR = {"amount": 50000, "currency": "VND", "merchant_reference": "e2e-clock"}
 WALLET = {
@@ -57,11 +57,7 @@ def sandboxes_reset(runtime: Runtime) -> Iterator[None]:
 
 
 def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post(f"/v1/{provider}/payments", json=body)
-    assert response.status_code == 201, response.text
-    payment: dict[str, Any] = response.json()
-    return payment
+    return created(runtime, f"/v1/{provider}/payments", body)
 
 
 def test_get_reads_and_post_advances_the_clock(runtime: Runtime) -> None:
@@ -135,8 +131,7 @@ def test_a_paypro_notify_is_retried_on_its_documented_schedule(
     assert order["delivered"] is True
     runtime.advance(86_400)
     assert attempts() == 6  # delivered: no more
-    with runtime.client() as client:
-        assert client.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+    assert payment_of(runtime, payment["id"])["status"] == "succeeded"
 
 
 def test_the_platform_schedule_starts_with_six_attempts_10_s_apart(
@@ -179,12 +174,10 @@ def test_schedule_ticks_run_only_while_the_clock_advances(
     order_url = f"{runtime.paypro_url}/_sandbox/orders/{paid['tradeNo']}"
     order = httpx.get(order_url, timeout=10).json()
     assert order["lost"] is True and order["deliveries"] == [] and order["queries"] == 0
-    with runtime.client() as client:
-        assert client.get(f"/v1/payments/{payment['id']}").json()["status"] == "requires_action"
+    assert payment_of(runtime, payment["id"])["status"] == "requires_action"
     runtime.advance(15 * 60)
     assert httpx.get(order_url, timeout=10).json()["queries"] >= 1
-    with runtime.client() as client:
-        assert client.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+    assert payment_of(runtime, payment["id"])["status"] == "succeeded"
 
 
 def test_an_11_day_advance_completes_with_every_attempt_the_platform_makes(

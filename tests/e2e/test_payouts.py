@@ -13,7 +13,7 @@ import pytest
 
 from paygate.events import StatusChanged
 
-from .conftest import Runtime
+from .conftest import Runtime, created
 
 PAN = "9704123456789018"  # a NAPAS-style test number used only here
 ATM = {
@@ -42,10 +42,7 @@ PAYPRO = {
 
 
 def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post(f"/v1/{provider}/payouts", json=body)
-    assert response.status_code == 201, response.text
-    payout: dict[str, Any] = response.json()
+    payout = created(runtime, f"/v1/{provider}/payouts", body)
     assert payout["status"] == "processing"
     return payout
 

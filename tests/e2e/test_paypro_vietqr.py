@@ -9,17 +9,13 @@ import httpx
 
 from paygate.events import StatusChanged
 
-from .conftest import Runtime
+from .conftest import Runtime, created, payment_of
 
 ORDER = {"amount": 50000, "currency": "VND", "merchant_reference": "e2e-order"}
 
 
 def create(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post("/v1/paypro/payments", json={**ORDER, **overrides})
-    assert response.status_code == 201, response.text
-    payment: dict[str, Any] = response.json()
-    return payment
+    return created(runtime, "/v1/paypro/payments", {**ORDER, **overrides})
 
 
 def sandbox_action(payment: dict[str, Any], action: str) -> dict[str, Any]:
@@ -81,5 +77,4 @@ def test_webhook_with_a_bad_sign_is_a_401(runtime: Runtime) -> None:
     body = {"status": "0000", "tradeNo": payment["id"], "amount": "50000", "sign": "0" * 32}
     answer = httpx.post(f"{runtime.api_url}/webhooks/paypro", json=body)
     assert answer.status_code == 401
-    with runtime.client() as client:
-        assert client.get(f"/v1/payments/{payment['id']}").json()["status"] == "requires_action"
+    assert payment_of(runtime, payment["id"])["status"] == "requires_action"

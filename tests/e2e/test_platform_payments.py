@@ -11,9 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from paygate.events import StatusChanged
-
-from .conftest import Runtime
+from .conftest import Runtime, created, statuses
 
 CUSTOMER = {
     "id": "cust-e2e",
@@ -39,11 +37,7 @@ GATE_EVENTS = ["created", "pending", "requires_action"]
 
 
 def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post(f"/v1/{provider}/payments", json=body)
-    assert response.status_code == 201, response.text
-    payment: dict[str, Any] = response.json()
-    return payment
+    return created(runtime, f"/v1/{provider}/payments", body)
 
 
 def wait_until(
@@ -67,14 +61,6 @@ def customer(url: str, **body: Any) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     result: dict[str, Any] = answer.json()
     return result
-
-
-def statuses(runtime: Runtime, payment_id: str, count: int) -> list[str]:
-    events = runtime.events_for(payment_id, count)
-    for event in events:
-        StatusChanged.model_validate(event)
-    assert len({e["event_id"] for e in events}) == len(events)
-    return [e["status"] for e in events]
 
 
 @pytest.mark.parametrize(("body", "outcome", "status"), [

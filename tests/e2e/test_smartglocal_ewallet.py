@@ -9,9 +9,7 @@ from typing import Any
 
 import httpx
 
-from paygate.events import StatusChanged
-
-from .conftest import Runtime
+from .conftest import Runtime, created, statuses
 
 ORDER = {
     "amount": 100000,
@@ -27,25 +25,21 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "events/smartglocal/webhook-paym
 
 
 def create(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
-    with runtime.client() as client:
-        response = client.post("/v1/smartglocal/payments", json={**ORDER, **overrides})
-    assert response.status_code == 201, response.text
-    payment: dict[str, Any] = response.json()
+    payment = created(runtime, "/v1/smartglocal/payments", {**ORDER, **overrides})
     assert payment["status"] == "pending"
+    return payment
+
+
+def held(runtime: Runtime, reference: str) -> dict[str, Any]:
+    """A manual payment, once it waits in requires_confirmation."""
+    payment = create(runtime, confirmation="manual", merchant_reference=reference)
+    runtime.wait_for_status(payment["id"], "requires_confirmation")
     return payment
 
 
 def action(runtime: Runtime, payment: dict[str, Any], name: str) -> httpx.Response:
     with runtime.client() as client:
         return client.post(f"/v1/payments/{payment['id']}/{name}")
-
-
-def statuses(runtime: Runtime, payment_id: str, count: int) -> list[str]:
-    events = runtime.events_for(payment_id, count)
-    for event in events:
-        StatusChanged.model_validate(event)
-    assert len({e["event_id"] for e in events}) == len(events)
-    return [e["status"] for e in events]
 
 
 def qr(payment: dict[str, Any], outcome: str) -> dict[str, Any]:
@@ -78,8 +72,7 @@ def test_auto_confirmation_happy_path(runtime: Runtime) -> None:
 
 
 def test_manual_confirmation(runtime: Runtime) -> None:
-    payment = create(runtime, confirmation="manual", merchant_reference="e2e-sg-manual")
-    runtime.wait_for_status(payment["id"], "requires_confirmation")
+    payment = held(runtime, "e2e-sg-manual")
     confirmed = action(runtime, payment, "confirm")
     assert confirmed.status_code == 200, confirmed.text
     ready = runtime.wait_for_status(payment["id"], "requires_action")
@@ -95,8 +88,7 @@ def test_manual_confirmation(runtime: Runtime) -> None:
 
 
 def test_manual_cancel(runtime: Runtime) -> None:
-    payment = create(runtime, confirmation="manual", merchant_reference="e2e-sg-cancel")
-    runtime.wait_for_status(payment["id"], "requires_confirmation")
+    payment = held(runtime, "e2e-sg-cancel")
     cancelled = action(runtime, payment, "cancel")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert action(runtime, payment, "confirm").status_code == 409

@@ -188,6 +188,18 @@ class Api:
         response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext("test"))
         return response
 
+    def answer(self, status: int, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """The JSON answer to a call with a JSON `body`, which must come with `status`."""
+        response = self.call(method, path, body, {"content-type": "application/json"})
+        assert response["statusCode"] == status, response
+        document: dict[str, Any] = body_of(response)
+        return document
+
+    def read(self, path: str) -> dict[str, Any]:
+        """The JSON answer to `GET path` (whatever its status)."""
+        document: dict[str, Any] = body_of(self.call("GET", path))
+        return document
+
 
 @pytest.fixture
 def api(handlers: Callable[[str], ModuleType], aws: Provisioned) -> Api:

@@ -13,7 +13,7 @@ from local.aws.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
 from paygate.providers.platform import signing
 
-from .conftest import DEV_SECRETS, Api, body_of
+from .conftest import DEV_SECRETS, Api
 
 JSON = {"content-type": "application/json"}
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -48,15 +48,11 @@ TRANSFER_ORDER: dict[str, Any] = {
 
 def create(api: Api, provider: str, order: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     body = {k: v for k, v in {**order, **overrides}.items() if v is not None}
-    response = api.call("POST", f"/v1/{provider}/payments", body, JSON)
-    assert response["statusCode"] == 201, response
-    payment: dict[str, Any] = body_of(response)
-    return payment
+    return api.answer(201, "POST", f"/v1/{provider}/payments", body)
 
 
 def get(api: Api, payment_id: str) -> dict[str, Any]:
-    payment: dict[str, Any] = body_of(api.call("GET", f"/v1/payments/{payment_id}"))
-    return payment
+    return api.read(f"/v1/payments/{payment_id}")
 
 
 def signed_body(document: dict[str, Any], provider: str, secret: str | None = None) -> bytes:

@@ -12,7 +12,7 @@ from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate.providers.smartglocal import signing
 
-from .conftest import SMARTGLOCAL_TEST_KEY, Api, body_of
+from .conftest import SMARTGLOCAL_TEST_KEY, Api
 
 JSON = {"content-type": "application/json"}
 EVENTS = Path(__file__).resolve().parents[2] / "events/smartglocal"
@@ -32,15 +32,11 @@ ORDER: dict[str, Any] = {
 
 
 def create(api: Api, **overrides: Any) -> dict[str, Any]:
-    response = api.call("POST", "/v1/smartglocal/payments", {**ORDER, **overrides}, JSON)
-    assert response["statusCode"] == 201, response
-    payment: dict[str, Any] = body_of(response)
-    return payment
+    return api.answer(201, "POST", "/v1/smartglocal/payments", {**ORDER, **overrides})
 
 
 def get(api: Api, payment_id: str) -> dict[str, Any]:
-    payment: dict[str, Any] = body_of(api.call("GET", f"/v1/payments/{payment_id}"))
-    return payment
+    return api.read(f"/v1/payments/{payment_id}")
 
 
 def deliver(api: Api, body: bytes, sign: str | None) -> dict[str, Any]:

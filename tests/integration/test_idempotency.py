@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from botocore.client import BaseClient
 
 from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
@@ -109,29 +110,28 @@ def test_a_concurrent_duplicate_is_409(
 
 
 def test_a_create_costs_three_dynamodb_calls_and_a_replay_writes_no_payment(
-    api: Api, aws: Provisioned, handlers: Any
+    api: Api, aws: Provisioned, handlers: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The in-progress idempotency record and the payment go in one transaction; then the
     provider's answer; then the completed record. A replay is refused on the idempotency item
-    alone, so the transaction writes nothing (no second payment)."""
-    module = handlers("paypro_create_payment")
-    clients = [module.gateway.ledger.repository.client, module.creates.persistence.client]
+    alone, so the transaction writes nothing (no second payment). Every DynamoDB call the
+    process makes is counted (the repository's and the idempotency store's clients alike)."""
+    handlers("paypro_create_payment")  # loaded (its clients made) before counting
     calls: list[str] = []
+    make_api_call = BaseClient._make_api_call
 
-    def count(model: Any, **_: Any) -> None:
-        calls.append(model.name)
+    def counted(client: Any, operation: str, params: Any) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            calls.append(operation)
+        return make_api_call(client, operation, params)
 
-    for client in clients:
-        client.meta.events.register("before-call.dynamodb", count)
-    try:
-        first = create(api, "key-calls")
-        assert first["statusCode"] == 201
-        assert calls == ["TransactWriteItems", "PutItem", "UpdateItem"]
-        calls.clear()
-        again = create(api, "key-calls")
-        assert again["statusCode"] == 200 and header(again, "Idempotent-Replayed") == "true"
-        assert calls == ["TransactWriteItems"]  # refused on the key: the old record replays
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-call.dynamodb", count)
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    first = create(api, "key-calls")
+    assert first["statusCode"] == 201
+    assert calls == ["TransactWriteItems", "PutItem", "UpdateItem"]
+    calls.clear()
+    again = create(api, "key-calls")
+    assert again["statusCode"] == 200 and header(again, "Idempotent-Replayed") == "true"
+    assert calls == ["TransactWriteItems"]  # refused on the key: the old record replays
+    monkeypatch.undo()
     assert [p["id"]["S"] for p in payments(aws)] == [body_of(first)["id"]]

@@ -49,21 +49,15 @@ PAYPRO_PAYOUT: dict[str, Any] = {
 
 
 def create(api: Api, provider: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = api.call("POST", f"/v1/{provider}/payouts", body, JSON)
-    assert response["statusCode"] == 201, response
-    payout: dict[str, Any] = body_of(response)
-    return payout
+    return api.answer(201, "POST", f"/v1/{provider}/payouts", body)
 
 
 def get(api: Api, payout_id: str) -> dict[str, Any]:
-    payout: dict[str, Any] = body_of(api.call("GET", f"/v1/payouts/{payout_id}"))
-    return payout
+    return api.read(f"/v1/payouts/{payout_id}")
 
 
 def refused(api: Api, provider: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = api.call("POST", f"/v1/{provider}/payouts", body, JSON)
-    assert response["statusCode"] == 422, response
-    error: dict[str, Any] = body_of(response)["error"]
+    error: dict[str, Any] = api.answer(422, "POST", f"/v1/{provider}/payouts", body)["error"]
     return error
 
 

@@ -193,13 +193,16 @@ def test_without_a_live_list_an_unknown_bank_is_refused_by_the_provider_with_its
     assert failure["provider_code"] == "2801" and "Bank ID not found" in failure["message"], failed
 
 
+def after_a_gate_fault(api: Api, sandbox: PlatformSandbox, kind: str, status: int) -> Any:
+    """The create's error when Monetix's Gate answers it with the fault `kind`."""
+    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"kind": kind, "count": 1})
+    return api.answer(status, "POST", "/v1/monetix/payments", TRANSFER_ORDER)["error"]
+
+
 def test_gate_refusal_is_502_and_the_payment_failed(
     api: Api, aws: Provisioned, monetix_sandbox: PlatformSandbox
 ) -> None:
-    httpx.post(f"{monetix_sandbox.base_url}/_sandbox/faults", json={"kind": "reject", "count": 1})
-    response = api.call("POST", "/v1/monetix/payments", TRANSFER_ORDER, JSON)
-    assert response["statusCode"] == 502
-    error = body_of(response)["error"]
+    error = after_a_gate_fault(api, monetix_sandbox, "reject", 502)
     assert error["provider_code"] == "100"
     payment = get(api, error["payment_id"])
     assert (payment["status"], payment["failure"]["provider_code"]) == ("failed", "100")
@@ -208,10 +211,7 @@ def test_gate_refusal_is_502_and_the_payment_failed(
 def test_gate_timeout_is_504_and_the_payment_stays_pending(
     api: Api, aws: Provisioned, monetix_sandbox: PlatformSandbox
 ) -> None:
-    httpx.post(f"{monetix_sandbox.base_url}/_sandbox/faults", json={"kind": "timeout", "count": 1})
-    response = api.call("POST", "/v1/monetix/payments", TRANSFER_ORDER, JSON)
-    assert response["statusCode"] == 504
-    payment = get(api, body_of(response)["error"]["payment_id"])
+    payment = get(api, after_a_gate_fault(api, monetix_sandbox, "timeout", 504)["payment_id"])
     assert (payment["status"], payment["failure"]["code"]) == ("pending", "provider_timeout")
 
 

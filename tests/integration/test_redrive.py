@@ -51,13 +51,13 @@ def test_an_sns_outage_goes_to_the_dlq_and_redrive_publishes_each_change_once(
 
     stream = poller(handlers, aws)
     with mock.patch.object(publish.publisher.client, "publish_batch", side_effect=down):
-        stream.poll_once()  # every invocation fails: retries, bisect, then the DLQ
+        stream.read_once()  # every invocation fails: retries, bisect, then the DLQ
     assert len(calls) > 12  # retried and bisected, not given up at once
     assert received(queue) == []
 
     # A change committed after the outage is published normally, once.
     late = run_payment_through(aws)
-    stream.poll_once()
+    stream.read_once()
     published_live = [json.loads(m["Body"]) for m in received(queue)]
     assert {e["payment_id"] for e in published_live} == {late.id}
 

@@ -25,9 +25,8 @@ def test_manual_confirm_then_the_qr_then_success(
     api: Api, smartglocal_sandbox: SmartglocalSandbox
 ) -> None:
     payment = held(api, smartglocal_sandbox)
-    response = api.call("POST", f"/v1/payments/{payment['id']}/confirm")
-    assert response["statusCode"] == 200
-    assert body_of(response)["status"] == "requires_confirmation"  # until action_required
+    confirmed = api.answer(200, "POST", f"/v1/payments/{payment['id']}/confirm")
+    assert confirmed["status"] == "requires_confirmation"  # until action_required
     reference = payment["provider_reference"]
     deliver_next(api, smartglocal_sandbox, reference, "action_required")
     assert get(api, payment["id"])["status"] == "requires_action"
@@ -40,9 +39,7 @@ def test_manual_cancel_is_cancelled_at_once(
     api: Api, smartglocal_sandbox: SmartglocalSandbox
 ) -> None:
     payment = held(api, smartglocal_sandbox)
-    response = api.call("POST", f"/v1/payments/{payment['id']}/cancel")
-    assert response["statusCode"] == 200
-    assert body_of(response)["status"] == "cancelled"
+    assert api.answer(200, "POST", f"/v1/payments/{payment['id']}/cancel")["status"] == "cancelled"
     deliver_next(api, smartglocal_sandbox, payment["provider_reference"], "payment_finished")
     after = get(api, payment["id"])
     assert (after["status"], after["version"]) == ("cancelled", 4)
@@ -51,9 +48,7 @@ def test_manual_cancel_is_cancelled_at_once(
 @pytest.mark.parametrize("action", ["confirm", "cancel"])
 def test_action_on_a_payment_not_waiting_is_a_409(api: Api, action: str) -> None:
     payment = create(api, confirmation="manual")  # pending: nothing to confirm yet
-    response = api.call("POST", f"/v1/payments/{payment['id']}/{action}")
-    assert response["statusCode"] == 409
-    error = body_of(response)["error"]
+    error = api.answer(409, "POST", f"/v1/payments/{payment['id']}/{action}")["error"]
     assert error["code"] == "invalid_state"
     assert "pending" in error["message"] and "requires_confirmation" in error["message"]
 

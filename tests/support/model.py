@@ -260,13 +260,18 @@ class ProviderModel:
 
     # -- reconciliation's view ---------------------------------------------------------------
 
-    def observe(self, payment: Payment, now: datetime) -> Observation:
-        """A status query, applied through the ledger (as the gateways' `observe` do)."""
-        self.queries += 1
+    def _known_order(self, payment: Payment, now: datetime) -> Order | None:
+        """The provider's order for `payment` if it knows it at `now`; a 502 while it is down."""
         if payment.provider in self.down:
             raise ProviderError("HTTP 502", provider_code="502", definitive=False)
         order = self.orders.get(payment.id)
-        if order is None or not order.found_at(now):
+        return order if order is not None and order.found_at(now) else None
+
+    def observe(self, payment: Payment, now: datetime) -> Observation:
+        """A status query, applied through the ledger (as the gateways' `observe` do)."""
+        self.queries += 1
+        order = self._known_order(payment, now)
+        if order is None:
             return Observation(payment, not_found=True)
         update = self.update_for(order)
         return Observation(self.ledger.apply(payment, update), update)
@@ -274,10 +279,8 @@ class ProviderModel:
     def cancel(self, payment: Payment, now: datetime) -> ProviderUpdate:
         """Smart Glocal's `session/cancel`: cancels an open session, refuses otherwise."""
         self.cancels += 1
-        if payment.provider in self.down:
-            raise ProviderError("HTTP 502", provider_code="502", definitive=False)
-        order = self.orders.get(payment.id)
-        if order is None or not order.found_at(now):
+        order = self._known_order(payment, now)
+        if order is None:
             raise ProviderError("session not found", provider_code="404", definitive=True)
         if order.truth is Truth.OPEN:
             self.become(order, Truth.CANCELLED, now)

@@ -7,6 +7,16 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+# Payloads both QR tests draw (unit: the proxy's SVG; browser: the page's image): short,
+# a sandbox link, Vietnamese text, a VietQR payload, a long deeplink, a large symbol.
+QR_TEXTS = [
+    "hi",
+    "http://127.0.0.1:3101/pay/abc123",
+    "Thanh toán đơn hàng 1001 — VietQR",
+    "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA53037045802VN",
+    "https://wallet.example.vn/deeplink?session=" + "s" * 200,
+    "z" * 900,
+]
 _SVG = "{http://www.w3.org/2000/svg}"
 _COMMAND = re.compile(r"([MmHhVvZz])([^MmHhVvZz]*)")
 

@@ -198,26 +198,34 @@ def test_money_in_motion_never_expires_and_needs_review_after_the_providers_wind
     assert world.changes(payment) == [S.PROCESSING, S.NEEDS_REVIEW]
 
 
-def test_a_payout_never_expires_even_while_the_provider_cannot_answer(world: World) -> None:
+@pytest.mark.parametrize(
+    ("answer", "still_pending_after", "settled_after", "status", "code"),
+    [
+        (ProviderTimeout("slow"), {"days": 10, "hours": 23}, {"hours": 2},
+         S.NEEDS_REVIEW, "provider_silent"),
+        (NOT_FOUND, {"days": 10}, {"days": 2}, S.FAILED, "provider_not_found"),
+    ],
+    ids=[
+        "a_payout_never_expires_even_while_the_provider_cannot_answer",
+        "a_payout_fails_only_when_not_found_spans_the_whole_window",
+    ],
+)  # fmt: skip
+def test_a_payout_is_settled_only_at_the_end_of_its_window(
+    world: World,
+    answer: str | Exception,
+    still_pending_after: dict[str, float],
+    settled_after: dict[str, float],
+    status: S,
+    code: str,
+) -> None:
     payout = world.add(S.PENDING, Provider.ECOMMPAY, kind=Kind.PAYOUT)
-    world.provider.answer[payout.id] = ProviderTimeout("slow")
-    world.run_for(days=10, hours=23)
+    world.provider.answer[payout.id] = answer
+    world.run_for(**still_pending_after)
     assert world.get(payout).status is S.PENDING
-    world.run_for(hours=2)
+    world.run_for(**settled_after)
     final = world.get(payout)
-    assert final.status is S.NEEDS_REVIEW and final.failure is not None
-    assert final.failure.code == "provider_silent"
-
-
-def test_a_payout_fails_only_when_not_found_spans_the_whole_window(world: World) -> None:
-    payout = world.add(S.PENDING, Provider.ECOMMPAY, kind=Kind.PAYOUT)
-    world.provider.answer[payout.id] = NOT_FOUND
-    world.run_for(days=10)
-    assert world.get(payout).status is S.PENDING
-    world.run_for(days=2)
-    final = world.get(payout)
-    assert final.status is S.FAILED and final.failure is not None
-    assert final.failure.code == "provider_not_found"
+    assert final.status is status and final.failure is not None
+    assert final.failure.code == code
 
 
 def test_failed_queries_break_a_not_found_span(world: World) -> None:

@@ -12,16 +12,7 @@ import segno
 
 from local.merchant import qr
 from local.merchant.proxy import MerchantProxy
-from tests.support.qr_svg import modules
-
-TEXTS = [
-    "hi",
-    "http://127.0.0.1:3101/pay/abc123",
-    "Thanh toán đơn hàng 1001 — VietQR",
-    "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA53037045802VN",
-    "https://wallet.example.vn/deeplink?session=" + "s" * 200,
-    "z" * 900,
-]
+from tests.support.qr_svg import QR_TEXTS, modules
 
 
 def _proxy() -> MerchantProxy:
@@ -34,7 +25,7 @@ def _get(query: str) -> tuple[int, str, bytes]:
     return reply.status, reply.content_type, reply.body
 
 
-@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("text", QR_TEXTS)
 def test_the_svg_is_segnos_symbol_for_the_text(text: str) -> None:
     status, content_type, body = _get(f"data={quote(text)}")
     assert (status, content_type) == (200, "image/svg+xml")

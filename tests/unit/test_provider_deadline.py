@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -27,6 +27,9 @@ def _no_budget() -> Iterator[None]:
     deadline.set_budget(None)
 
 
+URL = "https://p.example/x"
+
+
 def client(handler: httpx.MockTransport, read: float = 10.0) -> httpx.Client:
     return http.build_client(3.0, read, 2, handler)
 
@@ -42,82 +45,74 @@ def test_the_budget_is_the_remaining_time_minus_the_margin(
     assert deadline.remaining() is None
 
 
+class Provider:
+    """A provider answering every attempt with `reply`, keeping each attempt's request."""
+
+    def __init__(self, reply: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.reply = reply
+        self.attempts: list[httpx.Request] = []
+
+    def post(self, retries: int) -> httpx.Response:
+        """`http.post` to this provider."""
+        transport = httpx.MockTransport(self._answer)
+        return http.post(client(transport), URL, b"{}", {}, provider="p", retries=retries)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        self.attempts.append(request)
+        return self.reply(request)
+
+
+def raising(error: type[httpx.TransportError]) -> Callable[[httpx.Request], httpx.Response]:
+    def reply(request: httpx.Request) -> httpx.Response:
+        raise error("no answer", request=request)
+
+    return reply
+
+
 def test_each_attempt_waits_at_most_what_is_left() -> None:
-    seen: list[float] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request.extensions["timeout"]["read"])
-        return httpx.Response(200, json={})
-
+    provider = Provider(lambda _: httpx.Response(200, json={}))
     deadline.set_budget(2.0)
-    http.post(client(httpx.MockTransport(answer)), "https://p.example/x", b"{}", {}, provider="p",
-              retries=2)  # fmt: skip
+    provider.post(retries=2)
+    seen = [request.extensions["timeout"]["read"] for request in provider.attempts]
     assert len(seen) == 1 and seen[0] <= 2.0  # not the configured 10 s
 
 
 def test_5xx_is_retried_within_the_budget_then_unknown_not_a_refusal() -> None:
-    calls: list[int] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        return httpx.Response(503)
-
+    provider = Provider(lambda _: httpx.Response(503))
     with pytest.raises(ProviderError) as failed:
-        http.post(client(httpx.MockTransport(answer)), "https://p.example/x", b"{}", {},
-                  provider="p", retries=2)  # fmt: skip
-    assert len(calls) == 3 and failed.value.definitive is False
+        provider.post(retries=2)
+    assert len(provider.attempts) == 3 and failed.value.definitive is False
 
 
 def test_connection_errors_are_retried_and_never_definitive() -> None:
-    calls: list[int] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        raise httpx.ConnectError("refused", request=request)
-
+    provider = Provider(raising(httpx.ConnectError))
     with pytest.raises(ProviderError) as failed:
-        http.post(client(httpx.MockTransport(answer)), "https://p.example/x", b"{}", {},
-                  provider="p", retries=1)  # fmt: skip
-    assert len(calls) == 2 and failed.value.definitive is False
+        provider.post(retries=1)
+    assert len(provider.attempts) == 2 and failed.value.definitive is False
 
 
 def test_no_attempt_starts_without_time_left_and_it_is_a_timeout() -> None:
-    calls: list[int] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        return httpx.Response(200)
-
+    provider = Provider(lambda _: httpx.Response(200))
     deadline.set_budget(0.1)
     with pytest.raises(ProviderTimeout):
-        http.post(client(httpx.MockTransport(answer)), "https://p.example/x", b"{}", {},
-                  provider="p", retries=2)  # fmt: skip
-    assert calls == []
+        provider.post(retries=2)
+    assert provider.attempts == []
 
 
 def test_a_retry_is_not_started_when_its_backoff_would_outlive_the_budget() -> None:
-    calls: list[int] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
+    def reply(_: httpx.Request) -> httpx.Response:
         deadline.set_budget(0.55)  # the first attempt used up the time
         return httpx.Response(502)
 
+    provider = Provider(reply)
     deadline.set_budget(5)
     with pytest.raises(ProviderError):
-        http.post(client(httpx.MockTransport(answer)), "https://p.example/x", b"{}", {},
-                  provider="p", retries=5)  # fmt: skip
-    assert len(calls) <= 2
+        provider.post(retries=5)
+    assert len(provider.attempts) <= 2
 
 
 def test_read_timeouts_are_never_retried() -> None:
-    calls: list[int] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        raise httpx.ReadTimeout("slow", request=request)
-
+    provider = Provider(raising(httpx.ReadTimeout))
     with pytest.raises(ProviderTimeout):
-        http.post(client(httpx.MockTransport(answer)), "https://p.example/x", b"{}", {},
-                  provider="p", retries=3)  # fmt: skip
-    assert calls == [1]
+        provider.post(retries=3)
+    assert len(provider.attempts) == 1

@@ -183,15 +183,19 @@ def test_our_payment_id_is_read_from_session_or_payment_metadata() -> None:
     assert session("in_progress", metadata={"key": "value"}).our_payment_id() is None
 
 
-def test_payment_fields_match_the_documented_request() -> None:
-    documented = json.loads((EVENTS / "start-payment-request.json").read_text())
-    payment = Payment(
+def ewallet_payment(amount: int, merchant_reference: str) -> Payment:
+    return Payment(
         id="pay_1",
         provider=Provider.SMARTGLOCAL,
         method=Method.EWALLET,
-        amount=100000,
-        merchant_reference="o-1",
+        amount=amount,
+        merchant_reference=merchant_reference,
     )
+
+
+def test_payment_fields_match_the_documented_request() -> None:
+    documented = json.loads((EVENTS / "start-payment-request.json").read_text())
+    payment = ewallet_payment(100000, "o-1")
     fields = payment_fields(
         payment,
         customer_reference="qwiqwi",
@@ -208,13 +212,7 @@ def test_payment_fields_match_the_documented_request() -> None:
 
 
 def test_without_return_url_recurrent_is_still_false() -> None:
-    payment = Payment(
-        id="pay_1",
-        provider=Provider.SMARTGLOCAL,
-        method=Method.EWALLET,
-        amount=5,
-        merchant_reference="o",
-    )
+    payment = ewallet_payment(5, "o")
     fields = payment_fields(
         payment,
         customer_reference="c",

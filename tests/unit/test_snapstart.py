@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from paygate import snapstart, wiring
+from paygate.idempotency import restorable_creates
 from paygate.repository import PaymentRepository
 from paygate.settings import IdempotencySettings, ProviderCallSettings, TableSettings
 
@@ -97,7 +98,7 @@ def test_wired_repository_gets_a_fresh_boto3_client() -> None:
 
 
 def test_wired_idempotency_store_gets_a_fresh_boto3_client() -> None:
-    creates = wiring.idempotent_creates(IdempotencySettings(idempotency_table="idempotency"))
+    creates = restorable_creates(IdempotencySettings(idempotency_table="idempotency"))
     before = creates.persistence.client
     snapstart.restore()
     assert creates.persistence.client is not before

@@ -19,7 +19,7 @@ from paygate.errors import ConcurrentUpdate
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, PaymentRepository
 from paygate.status import can_transition
-from paygate.transition import decide, forward
+from paygate.transition import Transition, decide, forward
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 PAIRS = list(itertools.product(PaymentStatus, PaymentStatus))
@@ -95,14 +95,20 @@ def pair(request: pytest.FixtureRequest) -> tuple[PaymentStatus, PaymentStatus]:
     return request.param  # type: ignore[no-any-return]
 
 
+def stored_and_forward(
+    repository: PaymentRepository, pair: tuple[PaymentStatus, PaymentStatus]
+) -> tuple[Payment, Transition]:
+    """The payment stored at the pair's first status, and the blind move to its second."""
+    current, target = pair
+    return stored(repository, current), forward(Provider.PAYPRO, report(target))
+
+
 def test_the_blind_write_admits_exactly_the_forward_moves(
     repository: PaymentRepository, pair: tuple[PaymentStatus, PaymentStatus]
 ) -> None:
-    current, target = pair
-    payment = stored(repository, current)
-    move = forward(Provider.PAYPRO, report(target))
-    assert move.admits(payment) is can_transition(current, target)
-    assert refused(repository, payment, report(target)) is not can_transition(current, target)
+    payment, move = stored_and_forward(repository, pair)
+    assert move.admits(payment) is can_transition(*pair)
+    assert refused(repository, payment, report(pair[1])) is not can_transition(*pair)
     after = repository.get(payment.id)
     assert after is not None
     if move.admits(payment):
@@ -181,9 +187,7 @@ def test_the_write_after_a_read_is_conditioned_on_the_transition_too(
     repository: PaymentRepository, pair: tuple[PaymentStatus, PaymentStatus]
 ) -> None:
     """Even at the version read, the put goes through only from a status the rule allows."""
-    current, target = pair
-    payment = stored(repository, current)
-    move = forward(Provider.PAYPRO, report(target))
+    payment, move = stored_and_forward(repository, pair)
     if move.admits(payment):
         assert repository.save_change(payment, move, NOW) == move.applied_to(payment, NOW)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from paygate.sessions import default_session
 
@@ -25,3 +25,10 @@ def load_credentials[C: BaseModel](secret_id: str, model: type[C]) -> C:
     secrets_provider()
     document = parameters.get_secret(secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     return model.model_validate(document)
+
+
+def rotation_secrets(current: SecretStr, previous: SecretStr | None) -> list[str]:
+    """The secrets a signature may be made with: the current one, and the previous one while a
+    rotation keeps it (set and not empty)."""
+    kept = previous.get_secret_value() if previous else ""
+    return [current.get_secret_value(), *([kept] if kept else [])]

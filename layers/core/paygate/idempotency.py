@@ -15,6 +15,7 @@ payment is never written."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -38,10 +39,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from paygate import snapstart
 from paygate.api import error_response, from_domain_error
 from paygate.api_models import ErrorDetail
 from paygate.errors import ProviderError, StorageBusy
 from paygate.sessions import default_session
+from paygate.settings import IdempotencySettings, load_settings
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -160,22 +163,14 @@ class IdempotentCreates:
         try:
             kept = once(request={"key": f"{scope}#{key}", "body": body.model_dump(mode="json")})
         except IdempotencyValidationError:
-            detail = ErrorDetail(
-                code="idempotency_key_reused",
-                message=f"this {HEADER} was used with a different request body",
-                field=HEADER,
-            )
-            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, detail)
+            reused = f"this {HEADER} was used with a different request body"
+            return _key_error(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused", reused)
         except IdempotencyPersistenceLayerError as error:  # e.g. throttled: nothing written
             busy = StorageBusy(f"the idempotency store is busy ({error}); nothing was written")
             return from_domain_error(busy)
         except IdempotencyAlreadyInProgressError:
-            detail = ErrorDetail(
-                code="idempotency_in_progress",
-                message=f"a request with this {HEADER} is still running; retry shortly",
-                field=HEADER,
-            )
-            return error_response(HTTPStatus.CONFLICT, detail)
+            running = f"a request with this {HEADER} is still running; retry shortly"
+            return _key_error(HTTPStatus.CONFLICT, "idempotency_in_progress", running)
         finally:
             _payment_put.set(None)  # whatever happened, no later put carries this payment
         replayed = bool(kept.get("replayed"))
@@ -186,6 +181,11 @@ class IdempotentCreates:
         if kept.get("retry_after"):
             headers_out["Retry-After"] = str(kept["retry_after"])
         return Response(status, content_types.APPLICATION_JSON, kept["body"], headers_out)
+
+
+def _key_error(status: HTTPStatus, code: str, message: str) -> Response[str]:
+    """An error about the request's `Idempotency-Key`."""
+    return error_response(status, ErrorDetail(code=code, message=message, field=HEADER))
 
 
 def _text(body: Any) -> str:
@@ -200,3 +200,18 @@ def caller_scope(request_context: Any) -> str:
     return str(
         getattr(identity, "api_key_id", None) or getattr(identity, "api_key", None) or "anonymous"
     )
+
+
+def restorable_creates(settings: IdempotencySettings | None = None) -> IdempotentCreates:
+    """The function's idempotent creates (`settings`: by default from the environment), whose
+    persistence gets a fresh boto3 client after a SnapStart restore."""
+    creates = IdempotentCreates((settings or load_settings(IdempotencySettings)).idempotency_table)
+    held = weakref.ref(creates)
+
+    @snapstart.on_restore
+    def fresh_client() -> None:
+        alive = held()
+        if alive is not None:
+            alive.use_client(snapstart.fresh_boto3_client(alive.persistence.client))
+
+    return creates

@@ -1,7 +1,7 @@
 """The merchant API's route shapes: each function module declares its routes with their
 OpenAPI text, and `handler` serves them.
 
-    app = routes.create("/v1/x/payments", XRequest, creates, gateway.prepare_payment, ...)
+    app = routes.create("/v1/x/payments", XRequest, gateway, summary=..., created=...)
     lambda_handler = routes.handler(app)
 
 Each shape registers one route on a resolver from `paygate.api.create_resolver` (a new one,
@@ -10,11 +10,12 @@ Powertools stack once (Logger with the API Gateway REST correlation id, Metrics)
 keep the metric names, log lines and status codes the handlers answered before. Nothing is
 imported at module load that a webhook or read function does not load anyway: the
 idempotency store is imported by `create` alone, and no provider module (the functions hand
-in their gateway's callables and acknowledgements)."""
+in their gateway)."""
 
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
@@ -33,7 +34,7 @@ from paygate.observability import logger, metrics
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-    from paygate.idempotency import IdempotentCreates
+    from paygate.ledger import Ledger
     from paygate.webhooks import WebhookContract
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -94,28 +95,39 @@ def _id(kind: Kind) -> Any:
 # -- create ------------------------------------------------------------------------------------
 
 
+class CreatingGateway(Protocol):
+    """A gateway that creates payments (or payouts): `prepare_<kind>(request)` checks the
+    request and gives the payment to record, `create_<kind>(request, recorded)` sends it to
+    the provider, and its ledger's `creation` is the payment's insert."""
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+
 def create[R: BaseModel](
     path: str,
     request: type[R],
-    creates: IdempotentCreates,
-    prepare: Callable[[R], Payment],
-    start: Callable[..., Payment],
-    record: Callable[[Payment], dict[str, Any]],
+    gateway: CreatingGateway,
     *,
     summary: str,
     created: str,
     kind: Kind = Kind.PAYMENT,
     notify: tuple[str, str] | None = None,
 ) -> Resolver:
-    """`POST path` with a required `Idempotency-Key`: `prepare` checks the request and gives
-    the payment to record (`record`: its insert, written with the idempotency record), then
-    `start(request, recorded)` sends it to the provider; 201 with the payment, or the kept
-    answer for a repeated key. `notify`: (configured base URL, webhook path) for a provider
-    told per request where to notify: `start(request, notify_url, recorded)`."""
-    from paygate.idempotency import IdempotencyKey, caller_scope
+    """`POST path` with a required `Idempotency-Key`: the gateway's `prepare_<kind>` checks
+    the request and gives the payment to record (written with the idempotency record of the
+    function's `IdempotentCreates`), then `create_<kind>(request, recorded)` sends it to the
+    provider; 201 with the payment, or the kept answer for a repeated key. `notify`:
+    (configured base URL, webhook path) for a provider told per request where to notify:
+    `create_<kind>(request, notify_url, recorded)`."""
+    from paygate.idempotency import IdempotencyKey, caller_scope, restorable_creates
 
     app = create_resolver()
     model = _model(kind)
+    creates = restorable_creates()
+    prepare: Callable[[R], Payment] = getattr(gateway, f"prepare_{kind}")
+    start: Callable[..., Payment] = getattr(gateway, f"create_{kind}")
+    record = gateway.ledger.creation
 
     def route(request: R, idempotency_key: str) -> Response[str]:
         recorded = prepare(request)  # checked; written with the idempotency record
@@ -174,13 +186,12 @@ def webhook(
     gateway: WebhookGateway,
     *,
     summary: str,
-    acknowledged: str,
     noun: str = "callback",
     name: str | None = None,
 ) -> Resolver:
     """`POST /webhooks/<provider>` for the provider's notifications: the gateway's `ingest` gets
     the body exactly as received and the request headers; 200 with the contract's
-    acknowledgement (JSON, or plain text when a str)."""
+    acknowledgement (JSON, or plain text when a str), which the OpenAPI text quotes."""
     from paygate.json_body import body_bytes  # webhooks only (a read function never loads it)
 
     app = create_resolver()
@@ -200,8 +211,9 @@ def webhook(
 
     returns = Response[str] if text else Response[dict[str, str]]
     function = _typed(route, name or f"{provider}_webhook", _signature(returns))
+    quoted = f"plain `{ack}`" if text else f"`{json.dumps(ack)}`"
     responses: dict[int, OpenAPIResponse] = {
-        200: {"description": acknowledged},
+        200: {"description": f"Acknowledged: {quoted}"},
         **WEBHOOK_ERROR_RESPONSES,
     }
     return _register(

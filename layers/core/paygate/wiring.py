@@ -6,9 +6,9 @@ functions alone, not with the layer)."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from paygate import snapstart
@@ -18,10 +18,8 @@ from paygate.repository import PaymentRepository
 if TYPE_CHECKING:
     import httpx
 
-    from paygate.idempotency import IdempotentCreates
     from paygate.lifecycle import WaitWindows
     from paygate.providers.paypro.client import PayproClient
-    from paygate.providers.paypro.credentials import PayproCredentials
     from paygate.providers.paypro.gateway import PayproGateway
     from paygate.providers.platform.client import PlatformClient
     from paygate.providers.platform.credentials import PlatformCredentials
@@ -30,13 +28,12 @@ if TYPE_CHECKING:
         PlatformGateway,
         PlatformGateways,
     )
-    from paygate.providers.smartglocal.client import SmartglocalClient, SmartglocalCredentials
+    from paygate.providers.smartglocal.client import SmartglocalClient
     from paygate.providers.smartglocal.gateway import SmartglocalGateway
     from paygate.publisher import StatusPublisher
     from paygate.reconcile import Reconciler
     from paygate.settings import (
         EcommpaySettings,
-        IdempotencySettings,
         MonetixSettings,
         PayproCheckoutSettings,
         PayproSettings,
@@ -94,6 +91,23 @@ def _lazy_http_client(
     return client
 
 
+def _clients[C, K](
+    settings: ProviderCallSettings,
+    transport: httpx.BaseTransport | None,
+    base_url: str,
+    client_class: Callable[[], Callable[[str, C, httpx.Client, int], K]],
+) -> Callable[[C], K]:
+    """A provider's client factory: `client_class()` (imported on the first outbound call, so
+    a cold start never loads the client) built with the base URL, the credentials, the
+    container's pooled client (`_lazy_http_client`) and the retries."""
+    client = _lazy_http_client(settings, transport)
+
+    def clients(credentials: C) -> K:
+        return client_class()(base_url, credentials, client(), settings.provider_retries)
+
+    return clients
+
+
 def paypro_notifications(settings: PayproSettings) -> PayproGateway:
     """For the webhook: verifies and ingests notifies; makes no outbound calls."""
     from paygate.providers.paypro.gateway import PayproGateway
@@ -107,16 +121,13 @@ def paypro_checkout(
     """For create-payment."""
     from paygate.providers.paypro.gateway import PayproGateway
 
-    client = _lazy_http_client(settings, transport)
+    def client_class() -> type[PayproClient]:
+        from paygate.providers.paypro.client import PayproClient
 
-    def client_factory(credentials: PayproCredentials) -> PayproClient:
-        from paygate.providers.paypro.client import PayproClient  # first outbound call
+        return PayproClient
 
-        return PayproClient(
-            settings.paypro_base_url, credentials, client(), settings.provider_retries
-        )
-
-    return PayproGateway(ledger(settings), settings.paypro_secret_id, client_factory)
+    clients = _clients(settings, transport, settings.paypro_base_url, client_class)
+    return PayproGateway(ledger(settings), settings.paypro_secret_id, clients)
 
 
 def smartglocal(
@@ -125,22 +136,17 @@ def smartglocal(
     """For every Smart Glocal function (create, webhook, confirm/cancel)."""
     from paygate.providers.smartglocal.gateway import SmartglocalGateway, SmartglocalOptions
 
-    client = _lazy_http_client(settings, transport)
+    def client_class() -> type[SmartglocalClient]:
+        from paygate.providers.smartglocal.client import SmartglocalClient
 
-    def client_factory(credentials: SmartglocalCredentials) -> SmartglocalClient:
-        from paygate.providers.smartglocal.client import SmartglocalClient  # first outbound call
+        return SmartglocalClient
 
-        return SmartglocalClient(
-            settings.smartglocal_base_url, credentials, client(), settings.provider_retries
-        )
-
+    clients = _clients(settings, transport, settings.smartglocal_base_url, client_class)
     options = SmartglocalOptions(
         session_flow=settings.smartglocal_session_flow,
         amount_factor=settings.smartglocal_amount_factor,
     )
-    return SmartglocalGateway(
-        ledger(settings), settings.smartglocal_secret_id, client_factory, options
-    )
+    return SmartglocalGateway(ledger(settings), settings.smartglocal_secret_id, clients, options)
 
 
 def _platform(
@@ -151,20 +157,13 @@ def _platform(
 ) -> PlatformGateway:
     from paygate.providers.platform.gateway import PlatformGateway
 
-    client = _lazy_http_client(call_settings, transport)
+    def client_class() -> Callable[[str, PlatformCredentials, httpx.Client, int], PlatformClient]:
+        from paygate.providers.platform.client import PlatformClient
 
-    def client_factory(credentials: PlatformCredentials) -> PlatformClient:
-        from paygate.providers.platform.client import PlatformClient  # first outbound call
+        return partial(PlatformClient, config.provider.value)
 
-        return PlatformClient(
-            config.provider.value,
-            config.gate_url,
-            credentials,
-            client(),
-            call_settings.provider_retries,
-        )
-
-    return PlatformGateway(ledger(settings), config, client_factory)
+    clients = _clients(call_settings, transport, config.gate_url, client_class)
+    return PlatformGateway(ledger(settings), config, clients)
 
 
 def ecommpay(
@@ -214,21 +213,6 @@ def platform_gateways(
         Provider.MONETIX: monetix(settings, transport),
     }
     return PlatformGateways(ledger(settings), gateways)
-
-
-def idempotent_creates(settings: IdempotencySettings) -> IdempotentCreates:
-    from paygate.idempotency import IdempotentCreates
-
-    creates = IdempotentCreates(settings.idempotency_table)
-    held = weakref.ref(creates)
-
-    @snapstart.on_restore
-    def fresh_client() -> None:
-        alive = held()
-        if alive is not None:
-            alive.use_client(snapstart.fresh_boto3_client(alive.persistence.client))
-
-    return creates
 
 
 def wait_windows(settings: WindowSettings) -> WaitWindows:

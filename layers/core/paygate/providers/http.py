@@ -97,24 +97,36 @@ def post(
     raise failure
 
 
-def post_and_read[M: BaseModel](
-    model: type[M],
-    client: httpx.Client,
-    url: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    *,
-    provider: str,
-    retries: int,
-) -> tuple[httpx.Response, M]:
-    """`post`, then the answer read as `model`; an unreadable answer is a `ProviderError`
-    (certain for a 4xx, uncertain otherwise)."""
-    response = post(client, url, body, headers, provider=provider, retries=retries)
+def unreadable(response: httpx.Response, provider: str) -> ProviderError:
+    """An answer whose body cannot be read: certain for a 4xx, uncertain otherwise."""
+    return ProviderError(
+        f"{provider} answered HTTP {response.status_code} with an unreadable body",
+        provider_code=str(response.status_code),
+        definitive=response.is_client_error,
+    )
+
+
+def read_answer[M: BaseModel](model: type[M], response: httpx.Response, provider: str) -> M:
+    """The answer read as `model`; an unreadable one is a `ProviderError` (`unreadable`)."""
     try:
-        return response, model.model_validate_json(response.content)
+        return model.model_validate_json(response.content)
     except ValidationError as exc:
-        raise ProviderError(
-            f"{provider} answered HTTP {response.status_code} with an unreadable body",
-            provider_code=str(response.status_code),
-            definitive=response.is_client_error,
-        ) from exc
+        raise unreadable(response, provider) from exc
+
+
+class ProviderClient[C]:
+    """What every provider client holds (its base URL, credentials, the container's pooled
+    httpx client and the retries of `post`) and its one way to send a body."""
+
+    provider: str
+
+    def __init__(self, base_url: str, credentials: C, client: httpx.Client, retries: int):
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.client = client
+        self.retries = retries
+
+    def _send(self, path: str, body: bytes, headers: Mapping[str, str]) -> httpx.Response:
+        """`post` exactly `body` to the base URL + `path`."""
+        url = f"{self.base_url}{path}"
+        return post(self.client, url, body, headers, provider=self.provider, retries=self.retries)

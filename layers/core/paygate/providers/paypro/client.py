@@ -7,7 +7,6 @@ import json
 import time
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from paygate.errors import ProviderError
@@ -25,18 +24,8 @@ from paygate.providers.paypro.transformers import (
 PROVIDER = "paypro"
 
 
-class PayproClient:
-    def __init__(
-        self,
-        base_url: str,
-        credentials: PayproCredentials,
-        client: httpx.Client,
-        retries: int,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.credentials = credentials
-        self.client = client
-        self.retries = retries
+class PayproClient(http.ProviderClient[PayproCredentials]):
+    provider = PROVIDER
 
     def payin(self, trade_no: str, amount: int, notify_url: str, remark: str) -> PayinData:
         """Create a VietQR payin (`/v1/payproVN/payin`)."""
@@ -80,15 +69,7 @@ class PayproClient:
         )
         body = json.dumps(body_fields, separators=(",", ":"), ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "merchantNo": self.credentials.merchant_no}
-        _, envelope = http.post_and_read(
-            Envelope,
-            self.client,
-            f"{self.base_url}{path}",
-            body,
-            headers,
-            provider=PROVIDER,
-            retries=self.retries,
-        )
+        envelope = http.read_answer(Envelope, self._send(path, body, headers), PROVIDER)
         if not envelope.ok:
             # The outer code only says whether the call worked (Paypro's overview page): a
             # system error (`5000`, `8000`), a duplicate trade number after our own retry or

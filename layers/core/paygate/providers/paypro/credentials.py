@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, SecretStr
 
+from paygate.credentials import rotation_secrets
+
 
 class PayproCredentials(BaseModel):
     """The provider secret's JSON: merchant number and app secret(s) (two during rotation)."""
@@ -14,7 +16,4 @@ class PayproCredentials(BaseModel):
     app_secret_previous: SecretStr | None = None
 
     def verification_secrets(self) -> list[str]:
-        secrets = [self.app_secret.get_secret_value()]
-        if self.app_secret_previous and self.app_secret_previous.get_secret_value():
-            secrets.append(self.app_secret_previous.get_secret_value())
-        return secrets
+        return rotation_secrets(self.app_secret, self.app_secret_previous)

@@ -30,7 +30,7 @@ class BankEntry(BaseModel):
     name: str | None = None
 
 
-class PlatformClient:
+class PlatformClient(http.ProviderClient[PlatformCredentials]):
     def __init__(
         self,
         provider: str,
@@ -40,10 +40,7 @@ class PlatformClient:
         retries: int,
     ) -> None:
         self.provider = provider
-        self.gate_url = gate_url.rstrip("/")
-        self.credentials = credentials
-        self.client = client
-        self.retries = retries
+        super().__init__(gate_url, credentials, client, retries)
 
     def _general(self, payment_id: str) -> dict[str, Any]:
         return {"project_id": self.credentials.project_id, "payment_id": payment_id}
@@ -51,22 +48,11 @@ class PlatformClient:
     def _post(self, path: str, body: dict[str, Any]) -> tuple[httpx.Response, Any]:
         signed = signing.with_signature(body, self.credentials.secret_key.get_secret_value())
         raw = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode()
-        response = http.post(
-            self.client,
-            f"{self.gate_url}{path}",
-            raw,
-            {"Content-Type": "application/json"},
-            provider=self.provider,
-            retries=self.retries,
-        )
+        response = self._send(path, raw, {"Content-Type": "application/json"})
         try:
             return response, response.json()
         except ValueError as exc:
-            raise ProviderError(
-                f"{self.provider} answered HTTP {response.status_code} with an unreadable body",
-                provider_code=str(response.status_code),
-                definitive=response.is_client_error,
-            ) from exc
+            raise http.unreadable(response, self.provider) from exc
 
     def _accepted(self, path: str, body: dict[str, Any]) -> GateAnswer:
         response, document = self._post(path, body)

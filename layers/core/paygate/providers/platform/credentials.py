@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, SecretStr
 
+from paygate.credentials import rotation_secrets
+
 
 class PlatformCredentials(BaseModel):
     """The provider secret's JSON: project id and secret key(s) (two during rotation)."""
@@ -14,7 +16,4 @@ class PlatformCredentials(BaseModel):
     secret_key_previous: SecretStr | None = None
 
     def verification_secrets(self) -> list[str]:
-        secrets = [self.secret_key.get_secret_value()]
-        if self.secret_key_previous and self.secret_key_previous.get_secret_value():
-            secrets.append(self.secret_key_previous.get_secret_value())
-        return secrets
+        return rotation_secrets(self.secret_key, self.secret_key_previous)

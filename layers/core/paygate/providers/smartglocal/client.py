@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, SecretStr
 
 from paygate.errors import ProviderError
@@ -42,18 +41,8 @@ def encode(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-class SmartglocalClient:
-    def __init__(
-        self,
-        base_url: str,
-        credentials: SmartglocalCredentials,
-        client: httpx.Client,
-        retries: int,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.credentials = credentials
-        self.client = client
-        self.retries = retries
+class SmartglocalClient(http.ProviderClient[SmartglocalCredentials]):
+    provider = PROVIDER
 
     def init_payment(self, fields: dict[str, Any], idempotency_key: str) -> Session:
         """`session/init/payment`: create the session and start the payment in one call."""
@@ -96,15 +85,8 @@ class SmartglocalClient:
         }
         if idempotency_key:
             headers[signing.IDEMPOTENCY_HEADER] = idempotency_key
-        response, envelope = http.post_and_read(
-            Envelope,
-            self.client,
-            f"{self.base_url}{API_PREFIX}/{method}",
-            body,
-            headers,
-            provider=PROVIDER,
-            retries=self.retries,
-        )
+        response = self._send(f"{API_PREFIX}/{method}", body, headers)
+        envelope = http.read_answer(Envelope, response, PROVIDER)
         if envelope.ok and envelope.session is not None and response.is_success:
             return envelope.session
         error = envelope.error
