@@ -21,7 +21,7 @@ def test_vector(vector: dict[str, object]) -> None:
     assert signing.sign(fields, str(vector["secret"])) == vector["sign"]
 
 
-def test_providers_md_example_with_test_secret() -> None:
+def test_the_documented_example_with_a_test_secret() -> None:
     fields = {
         "amount": "50000",
         "tradeNo": "133323392",
