@@ -1,4 +1,4 @@
-"""ecommpay/Monetix platform signature: the 8 SDK vectors (test-vectors/ecommpay-vectors.json),
+"""ecommpay/Monetix platform signature: the 8 SDK vectors (tests/vectors/ecommpay-vectors.json),
 the SDKs' flattening vectors, verification and rotation (the official Payment Page SDKs' rules)."""
 
 from __future__ import annotations

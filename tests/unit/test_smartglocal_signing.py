@@ -12,7 +12,7 @@ from paygate.providers.smartglocal import signing
 VECTORS = Path(__file__).parents[1] / "vectors/smartglocal"
 PRIVATE = (VECTORS / "private.pem").read_text()
 PUBLIC = (VECTORS / "public.pem").read_text()
-# test-vectors/README.md: body `{}` signed with private.pem (PKCS#1 v1.5 is deterministic).
+# The Bank 131 SDK vector: body `{}` signed with private.pem (PKCS#1 v1.5 is deterministic).
 EXPECTED = (
     "Q+euWta2W3WhIHq/t3Gkvqbvf5RztorP41mbIW21nKDDeaLw0FQuGCg4rwjN/scjFYk1+kBfP+8gau3hDm7uaUyke5K"
     "z44UkbOMVTpZROqS/ozqHllgHp7aatEDKil9WXAYadl8PlbhzbjgeDL1hvbEUyEzfaIxrZASNX9kZ08ORBGZCg76iEJ"
