@@ -47,6 +47,11 @@ class WebhookContract[M: BaseModel](ABC):
         """The body as the document to validate and store (a JSON object)."""
         return json_object(raw)
 
+    def verified(self, raw: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        """The document when the signature is valid, else None: the raw bytes are verified,
+        then read. A provider that signs the document's values overrides this to read once."""
+        return self.read(raw) if self.verify(raw, headers) else None
+
     @abstractmethod
     def dedupe_key(self, message: M, document: dict[str, Any]) -> str:
         """The same notification (a redelivery) gives the same key."""
@@ -92,11 +97,11 @@ def ingest(
 ) -> WebhookOutcome:
     """Verify, parse, store once and apply one notification; the outcome to acknowledge.
     Raises `SignatureInvalid` (401) or `MalformedRequest` (400); nothing is stored then."""
-    if not contract.verify(raw, headers or {}):
+    document = contract.verified(raw, headers or {})
+    if document is None:
         metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
         field = contract.signature_field
         raise SignatureInvalid(f"missing or invalid {field}", field=field)
-    document = contract.read(raw)
     message = _parse(contract, document)
     provider = contract.provider
     key, stored = contract.dedupe_key(message, document), erase(document)

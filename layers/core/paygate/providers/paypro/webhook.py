@@ -29,7 +29,11 @@ class PayproNotifies(WebhookContract[Notify]):
         return json_object(raw, numbers_as_text=True)  # signed over the text received
 
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
-        return signing.is_valid(self.read(raw), self.secrets())
+        return self.verified(raw, headers) is not None
+
+    def verified(self, raw: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        document = self.read(raw)  # read once: the signature is over its values
+        return document if signing.is_valid(document, self.secrets()) else None
 
     def dedupe_key(self, message: Notify, document: dict[str, Any]) -> str:
         return message.dedupe_key()

@@ -31,7 +31,11 @@ class PlatformCallbacks(WebhookContract[Callback]):
         return json_object(raw, numbers_as_text=True)  # signed over the values as received
 
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
-        return signing.is_valid(self.read(raw), self.secrets())
+        return self.verified(raw, headers) is not None
+
+    def verified(self, raw: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        document = self.read(raw)  # read once: the signature is over its values
+        return document if signing.is_valid(document, self.secrets()) else None
 
     def dedupe_key(self, message: Callback, document: dict[str, Any]) -> str:
         return dedupe_key(document)
