@@ -89,6 +89,22 @@ class WebhookContract[M: BaseModel](ABC):
         return None
 
 
+class DocumentSignedContract[M: BaseModel](WebhookContract[M]):
+    """A provider that signs the values of the document it sends (not the raw bytes): the body
+    is read once (`read`, numbers as received), then its signature is checked."""
+
+    @abstractmethod
+    def signature_valid(self, document: dict[str, Any]) -> bool:
+        """True when the document's signature matches any active secret."""
+
+    def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        return self.verified(raw, headers) is not None
+
+    def verified(self, raw: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        document = self.read(raw)
+        return document if self.signature_valid(document) else None
+
+
 def ingest(
     ledger: Ledger,
     contract: WebhookContract[Any],

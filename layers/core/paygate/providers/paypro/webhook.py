@@ -3,19 +3,19 @@ values as received (`sign`), keyed by trade, status and amount, `tradeNo` is our
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from paygate.domain import Provider, ProviderUpdate, kind_of
 from paygate.json_body import json_object
 from paygate.providers.paypro import signing
 from paygate.providers.paypro.transformers import Notify, update_from_notify
-from paygate.webhooks import WebhookContract
+from paygate.webhooks import DocumentSignedContract
 
 NOTIFY_ACK = "OK"
 
 
-class PayproNotifies(WebhookContract[Notify]):
+class PayproNotifies(DocumentSignedContract[Notify]):
     model = Notify
     subject = "notify"
     signature_field = "sign"
@@ -28,12 +28,8 @@ class PayproNotifies(WebhookContract[Notify]):
     def read(self, raw: bytes) -> dict[str, Any]:
         return json_object(raw, numbers_as_text=True)  # signed over the text received
 
-    def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
-        return self.verified(raw, headers) is not None
-
-    def verified(self, raw: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
-        document = self.read(raw)  # read once: the signature is over its values
-        return document if signing.is_valid(document, self.secrets()) else None
+    def signature_valid(self, document: dict[str, Any]) -> bool:
+        return signing.is_valid(document, self.secrets())
 
     def dedupe_key(self, message: Notify, document: dict[str, Any]) -> str:
         return message.dedupe_key()

@@ -4,7 +4,7 @@ is our payment id."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from paygate.domain import Provider, ProviderUpdate
@@ -12,12 +12,12 @@ from paygate.json_body import json_object
 from paygate.providers.platform import signing
 from paygate.providers.platform.transformers import dedupe_key, update_from_callback
 from paygate.providers.platform.wire import Callback
-from paygate.webhooks import WebhookContract
+from paygate.webhooks import DocumentSignedContract
 
 WEBHOOK_ACK = {"status": "ok"}
 
 
-class PlatformCallbacks(WebhookContract[Callback]):
+class PlatformCallbacks(DocumentSignedContract[Callback]):
     model = Callback
     subject = "callback"
     signature_field = "signature"
@@ -30,12 +30,8 @@ class PlatformCallbacks(WebhookContract[Callback]):
     def read(self, raw: bytes) -> dict[str, Any]:
         return json_object(raw, numbers_as_text=True)  # signed over the values as received
 
-    def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
-        return self.verified(raw, headers) is not None
-
-    def verified(self, raw: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
-        document = self.read(raw)  # read once: the signature is over its values
-        return document if signing.is_valid(document, self.secrets()) else None
+    def signature_valid(self, document: dict[str, Any]) -> bool:
+        return signing.is_valid(document, self.secrets())
 
     def dedupe_key(self, message: Callback, document: dict[str, Any]) -> str:
         return dedupe_key(document)
