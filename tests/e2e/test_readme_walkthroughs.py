@@ -98,3 +98,25 @@ def test_payouts_walkthrough_works(runtime: Runtime) -> None:
     assert answers[-4]["available"] > 0  # the balance
     assert [a["status"] for a in answers[-3:]] == ["succeeded", "failed", "succeeded"]
     assert answers[-2]["failure"]["provider_code"] == "3104"
+
+
+def test_operations_walkthrough_finds_order_1001_and_resolves_a_review(runtime: Runtime) -> None:
+    vietqr = json.loads(run_walkthrough(runtime, "walkthrough")[0])
+    lines = run_walkthrough(runtime, "walkthrough-operations")
+    found = json.loads(lines[0])
+    assert vietqr["id"] in [p["id"] for p in found["data"]]
+    assert {p["merchant_reference"] for p in found["data"]} == {"order-1001"}
+    waiting = json.loads(lines[1])["data"]
+    timeline = json.loads(lines[2])
+    payment_id = timeline["payment_id"]
+    assert payment_id in [p["id"] for p in waiting]
+    changes = [e["to"] for e in timeline["entries"] if e["type"] == "status_change"]
+    assert changes == ["created", "pending", "requires_action", "needs_review"]
+    assert any(e["type"] == "callback" for e in timeline["entries"])
+    reviewed = json.loads(lines[3])
+    assert (reviewed["status"], reviewed["review"]["decision"]) == ("succeeded", "accept")
+    events = [json.loads(line) for line in lines[4:]]
+    assert [e["status"] for e in events] == [
+        "created", "pending", "requires_action", "needs_review", "succeeded",
+    ]  # fmt: skip
+    assert events[-1]["cause"] == "merchant_action"

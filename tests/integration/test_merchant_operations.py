@@ -413,6 +413,9 @@ def test_the_timeline_tells_a_payment_s_whole_story_and_accept_ends_it_succeeded
     payment = changed_amount_payment(api, monetix_sandbox)
     timeline = api.read(f"/v1/payments/{payment['id']}/timeline")
     assert timeline["payment_id"] == payment["id"]
+    entries = timeline["entries"]
+    caused = [entries[i - 1]["type"] for i, e in enumerate(entries) if e.get("cause") == "webhook"]
+    assert caused == ["callback", "callback"]  # each webhook change after its callback
     assert changes(timeline) == [
         (None, "created", "create"),
         ("created", "pending", "create"),
@@ -428,6 +431,9 @@ def test_the_timeline_tells_a_payment_s_whole_story_and_accept_ends_it_succeeded
     mismatch = next(e for e in timeline["entries"] if e.get("to") == "needs_review")
     assert mismatch["failure_code"] == "amount_mismatch"
 
+    # The webhook's write without a read (the fast path) moved it between the status pages.
+    assert payment["id"] in all_ids(api, status="needs_review")
+    assert payment["id"] not in all_ids(api, status="requires_action")
     response = review(api, payment["id"], {"decision": "accept", "note": "paid 250k, checked"})
     assert response["statusCode"] == 200, response
     accepted = body_of(response)
@@ -438,6 +444,8 @@ def test_the_timeline_tells_a_payment_s_whole_story_and_accept_ends_it_succeeded
     assert accepted["review"]["note"] == "paid 250k, checked"
     assert accepted["review"]["reviewed_by"] == local_api_key_id("test-key")
     assert get(api, payment["id"]) == accepted
+    assert payment["id"] in all_ids(api, status="succeeded")
+    assert payment["id"] not in all_ids(api, status="needs_review")
     last = api.read(f"/v1/payments/{payment['id']}/timeline")["entries"][-1]
     assert (last["from"], last["to"], last["cause"]) == (
         "needs_review",

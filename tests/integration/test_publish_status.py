@@ -17,15 +17,19 @@ import pytest
 from local.aws.apigw import FakeLambdaContext
 from local.aws.provision import Provisioned
 from local.aws.streams import lambda_record
+from paygate.api_models import PayproPaymentRequest
 from paygate.domain import (
     Cause,
+    Kind,
     Method,
     Payment,
     PaymentStatus,
     Provider,
     ProviderUpdate,
     QrAction,
+    ReviewDecision,
     new_payment_id,
+    payment_for,
 )
 from paygate.ledger import Ledger
 from paygate.repository import PaymentRepository
@@ -33,7 +37,7 @@ from paygate.repository import PaymentRepository
 EVENT_FIELDS = {
     "event_id", "type", "schema_version", "payment_id", "merchant_reference", "provider",
     "method", "status", "previous_status", "amount", "amount_received", "currency", "version",
-    "occurred_at", "provider_reference", "next_action", "failure",
+    "occurred_at", "provider_reference", "next_action", "failure", "cause", "review",
 }  # fmt: skip
 
 
@@ -116,6 +120,9 @@ def test_one_event_per_status_change_with_the_design_schema(
         ("created", "requires_action"),
         ("requires_action", "succeeded"),
     ]
+    # This payment was stored without its creation entry: its first event has no cause.
+    assert [e["cause"] for e in events] == [None, "create", "webhook"]
+    assert [e["review"] for e in events] == [None, None, None]
     for event, message in zip(events, messages, strict=True):
         assert set(event) == EVENT_FIELDS
         assert event["event_id"] == f"{payment.id}:{event['version']}"
@@ -128,6 +135,39 @@ def test_one_event_per_status_change_with_the_design_schema(
     assert events[1]["next_action"] == {
         "type": "qr", "payment_link": "https://pay", "qr_payload": None,
     }  # fmt: skip
+
+
+def test_a_review_publishes_exactly_one_event_with_the_decision(
+    publish: ModuleType, aws: Provisioned
+) -> None:
+    ledger = Ledger(PaymentRepository(aws.refs["PaymentsTable"], timedelta(days=1)))
+    request = PayproPaymentRequest(amount=50_000, merchant_reference="order-review")
+    payment = payment_for(Provider.PAYPRO, request)
+    ledger.start(payment, lambda _: ProviderUpdate(status=PaymentStatus.REQUIRES_ACTION))
+    mismatch = ProviderUpdate(status=PaymentStatus.SUCCEEDED, amount_received=60_000,
+                              currency="VND")  # fmt: skip
+    assert ledger.ingest(Provider.PAYPRO, "k-r", {}, mismatch, payment_id=payment.id) == "applied"
+    queue = subscribe(aws)
+    publish.lambda_handler({"Records": stream_records(aws)}, FakeLambdaContext("publish"))
+    before = [json.loads(m["Body"]) for m in received(queue)]
+    assert [(e["status"], e["cause"]) for e in before] == [
+        ("created", "create"), ("requires_action", "create"), ("needs_review", "webhook"),
+    ]  # fmt: skip
+    decided = ledger.review(payment.id, Kind.PAYMENT, ReviewDecision.ACCEPT, "60k ok", "key-1")
+    records = stream_records(aws)
+    publish.lambda_handler({"Records": records}, FakeLambdaContext("publish"))
+    events = [json.loads(m["Body"]) for m in received(queue)]
+    after = [e for e in events if e["version"] > before[-1]["version"]]
+    assert len(after) == 1  # exactly one event for the review
+    (event,) = after
+    assert (event["previous_status"], event["status"], event["cause"]) == (
+        "needs_review", "succeeded", "merchant_action",
+    )  # fmt: skip
+    assert event["review"] == {
+        "decision": "accept", "note": "60k ok", "reviewed_by": "key-1",
+        "reviewed_at": decided.review.reviewed_at.isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
+    }  # fmt: skip
+    assert event["amount_received"] == 60_000 and event["failure"] is None
 
 
 def test_webhook_items_and_unchanged_statuses_publish_nothing(

@@ -29,6 +29,7 @@ is fixed and kept as a regression test.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -52,7 +53,7 @@ from hypothesis.stateful import (
 from paygate import clock as gateway_clock
 from paygate import reconcile as reconcile_module
 from paygate import transition as transition_module
-from paygate.domain import Kind, Method, Payment, Provider
+from paygate.domain import Cause, Kind, Method, Payment, PaymentStatus, Provider, StatusChange
 from paygate.domain import PaymentStatus as S
 from paygate.errors import ProviderError
 from paygate.ledger import Ledger
@@ -183,6 +184,7 @@ class LifecycleModel(RuleBasedStateMachine):
             merchant_reference=f"order-{self.intents.index(intent)}",
             created_at=now,
             updated_at=now,
+            history=[StatusChange(to=S.CREATED, at=now, cause=Cause.CREATE)],  # as payment_for
         )
         self.keys[key] = payment.id
         intent.keys.append(key)
@@ -369,6 +371,19 @@ class LifecycleModel(RuleBasedStateMachine):
         for payment_id, (status, version) in self.last.items():
             stored = self.repository.payments[payment_id]
             assert (stored.status, stored.version) == (status, version)
+
+    @invariant()
+    def the_history_is_every_status_change_in_order(self) -> None:
+        """The timeline's status changes (written by the same write as each change) are
+        exactly the changes the repository committed, in order, the first one the create."""
+        committed: dict[str, list[PaymentStatus]] = {}
+        for payment_id, _, after, _ in self.repository.changes:
+            committed.setdefault(payment_id, []).append(after)
+        for payment_id, statuses in committed.items():
+            history = self.repository.payments[payment_id].history
+            assert [change.to for change in history] == statuses, payment_id
+            assert history[0].cause is Cause.CREATE
+            assert all(a.at <= b.at for a, b in itertools.pairwise(history)), payment_id
 
     @invariant()
     def no_contradiction_with_the_provider(self) -> None:

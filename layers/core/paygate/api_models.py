@@ -322,6 +322,13 @@ class CallbackEntry(BaseModel):
     outcome: WebhookOutcome
     body: dict[str, Any]
 
+    @classmethod
+    def of(cls, record: WebhookRecord) -> CallbackEntry:
+        return cls(
+            at=record.received_at, provider=record.provider, outcome=record.outcome,
+            body=record.body,
+        )  # fmt: skip
+
 
 TimelineEntry = Annotated[StatusChangeEntry | CallbackEntry, Field(discriminator="type")]
 
@@ -334,21 +341,21 @@ class Timeline(BaseModel):
 
     @classmethod
     def of(cls, payment: Payment, callbacks: Iterable[WebhookRecord]) -> Timeline:
-        entries: list[StatusChangeEntry | CallbackEntry] = [
-            CallbackEntry(
-                at=record.received_at,
-                provider=record.provider,
-                outcome=record.outcome,
-                body=record.body,
-            )
-            for record in callbacks
-        ]
+        """The history in its order, each change after the callback that caused it; the other
+        callbacks (stale, duplicate deliveries of news already applied...) by time."""
+        unattached = {record.dedupe_key: record for record in callbacks}
+        entries: list[StatusChangeEntry | CallbackEntry] = []
         previous: PaymentStatus | None = None
         for change in payment.history:
-            entries.append(StatusChangeEntry(from_=previous, **change.model_dump()))
+            caused_by = unattached.pop(change.callback, None) if change.callback else None
+            if caused_by is not None:
+                entries.append(CallbackEntry.of(caused_by))
+            fields = change.model_dump(exclude={"callback"})
+            entries.append(StatusChangeEntry(from_=previous, **fields))
             previous = change.to
-        # Time order; a callback before the change it caused (received, then written).
-        entries.sort(key=lambda entry: (entry.at, entry.type != "callback"))
+        for record in sorted(unattached.values(), key=lambda r: r.received_at):
+            later = next((i for i, e in enumerate(entries) if e.at > record.received_at), None)
+            entries.insert(len(entries) if later is None else later, CallbackEntry.of(record))
         return cls(payment_id=payment.id, entries=entries)
 
 

@@ -240,6 +240,8 @@ class StatusChange(BaseModel):
     failure_code: str | None = None
     actor: str | None = None
     note: str | None = None
+    # The dedupe key of the webhook that caused it (the timeline puts that callback first).
+    callback: str | None = None
 
 
 class PayoutDestination(BaseModel):

@@ -7,7 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from paygate.domain import Failure, Kind, Method, NextAction, Payment, PaymentStatus, Provider
+from paygate.domain import (
+    Cause,
+    Failure,
+    Kind,
+    Method,
+    NextAction,
+    Payment,
+    PaymentStatus,
+    Provider,
+    Review,
+)
 
 SCHEMA_VERSION = 1
 
@@ -32,6 +42,10 @@ class StatusChanged(BaseModel):
     provider_reference: str | None
     next_action: NextAction | None
     failure: Failure | None
+    # What changed the status (None for a payment stored before status history existed) and,
+    # for a merchant's review of a needs_review payment, its decision, note, who and when.
+    cause: Cause | None = None
+    review: Review | None = None
 
     @classmethod
     def of(cls, payment: Payment, previous_status: PaymentStatus | None) -> StatusChanged:
@@ -54,6 +68,8 @@ class StatusChanged(BaseModel):
             provider_reference=payment.provider_reference,
             next_action=payment.next_action,
             failure=payment.failure,
+            cause=_cause(payment),
+            review=payment.review if payment.status is not PaymentStatus.NEEDS_REVIEW else None,
         )
 
     def attributes(self) -> dict[str, str]:
@@ -64,3 +80,9 @@ class StatusChanged(BaseModel):
             "method": self.method.value,
             "status": self.status.value,
         }
+
+
+def _cause(payment: Payment) -> Cause | None:
+    """What made the payment's current status: its history's last entry, when it is about it."""
+    last = payment.history[-1] if payment.history else None
+    return last.cause if last is not None and last.to is payment.status else None

@@ -201,9 +201,8 @@ class Ledger:
                 body=dict(body),
             )
             try:
-                self.repository.advance_in_place(
-                    payment_id, forward(provider, update), self.clock(), record
-                )
+                move = forward(provider, update).from_callback(dedupe_key)
+                self.repository.advance_in_place(payment_id, move, self.clock(), record)
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
                 return WebhookOutcome.DUPLICATE
@@ -214,7 +213,8 @@ class Ledger:
             payment = self.repository.find_by_provider_reference(provider, provider_reference)
         for _ in range(MAX_WRITE_ATTEMPTS):
             outcome = WebhookOutcome.UNKNOWN_PAYMENT if payment is None else WebhookOutcome.STALE
-            transition = decide(payment, update) if payment else None
+            decided = decide(payment, update) if payment else None
+            transition = decided.from_callback(dedupe_key) if decided else None
             record = WebhookRecord(
                 provider=provider,
                 dedupe_key=dedupe_key,

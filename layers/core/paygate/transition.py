@@ -63,10 +63,15 @@ class Transition:
     expected_currency: str | None = None
     cause: Cause = Cause.WEBHOOK
     review: Review | None = None
+    callback: str | None = None
 
     def because(self, cause: Cause) -> Transition:
         """This transition, caused by `cause`."""
         return replace(self, cause=cause)
+
+    def from_callback(self, dedupe_key: str) -> Transition:
+        """This transition, caused by the webhook with `dedupe_key`."""
+        return replace(self, cause=Cause.WEBHOOK, callback=dedupe_key)
 
     @property
     def changes_status(self) -> bool:
@@ -86,6 +91,7 @@ class Transition:
             failure_code=failure.code if failure else None,
             actor=self.review.reviewed_by if self.review else None,
             note=self.review.note if self.review else None,
+            callback=self.callback,
         )
 
     def admits(self, payment: Payment) -> bool:
