@@ -144,7 +144,7 @@ def test_console_finds_a_payment_and_accepts_its_review(
     page.get_by_role("button", name="Accept").click()
     expect(page.locator("#detail-status .badge")).to_have_text("succeeded")
     expect(page.locator("#announce")).to_have_text(
-        "Accepted: the payment is now succeeded.", timeout=TIMEOUT_MS
+        "Accepted: the payment's status is now succeeded.", timeout=TIMEOUT_MS
     )
     expect(page.get_by_role("button", name="Accept")).to_be_hidden()
     resolved = timeline.locator('li[data-type="status_change"][data-cause="merchant_action"]')
@@ -159,6 +159,7 @@ def test_console_finds_a_payment_and_accepts_its_review(
         stored = client.get(f"/v1/payments/{payment['id']}").json()
     assert stored["status"] == "succeeded"
     assert stored["review"]["decision"] == "accept" and stored["review"]["note"] == note
+    expect(resolved).to_contain_text(stored["review"]["reviewed_by"])  # the actor: the key's id
 
     laptop = browser.new_context(viewport=LAPTOP, locale="vi-VN")
     laptop.set_default_timeout(TIMEOUT_MS)
@@ -344,6 +345,7 @@ def test_a_retried_review_sends_the_same_idempotency_key(page: Page, runtime: Ru
     timeline = page.get_by_role("list", name="Timeline")
     expect(timeline.locator("li")).to_have_count(3)
     expect(timeline.locator("li").nth(2)).to_contain_text("amount_mismatch")
+    every_control_is_named(page)
     page.get_by_role("button", name="Reject").click()
     expect(page.get_by_role("alert")).to_contain_text("Write a note")
     expect(page.get_by_label("Note")).to_be_focused()

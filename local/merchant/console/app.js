@@ -428,7 +428,7 @@
       $("review-note").value = "";
       detail.payment = answer.data;
       renderPayment(detail);
-      announce(`${decision === "accept" ? "Accepted" : "Rejected"}: the ${detail.kind === "payouts" ? "payout" : "payment"} is now ${statusText(answer.data.status)}.`);
+      announce(`${decision === "accept" ? "Accepted" : "Rejected"}: the ${detail.kind === "payouts" ? "payout" : "payment"}'s status is now ${statusText(answer.data.status)}.`);
       $("detail-title").focus();
       await loadTimeline(detail);
       return;
