@@ -1,5 +1,5 @@
 """GET /v1/payments/{id} and /v1/payouts/{id}: a payment's or payout's current state
-(merchant frontends poll these)."""
+(merchant frontends poll these); .../timeline: its whole story, oldest first."""
 
 from paygate import routes, wiring
 from paygate.domain import Kind
@@ -8,4 +8,17 @@ from paygate.settings import TableSettings, load_settings
 ledger = wiring.ledger(load_settings(TableSettings))
 app = routes.by_id("/v1/payments/<id>", ledger.get, summary="Get a payment")
 routes.by_id("/v1/payouts/<id>", ledger.get, summary="Get a payout", kind=Kind.PAYOUT, app=app)
+routes.timeline(
+    "/v1/payments/<id>/timeline",
+    ledger,
+    summary="A payment's status changes and callbacks",
+    app=app,
+)
+routes.timeline(
+    "/v1/payouts/<id>/timeline",
+    ledger,
+    summary="A payout's status changes and callbacks",
+    kind=Kind.PAYOUT,
+    app=app,
+)
 lambda_handler = routes.handler(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import threading
 import time
@@ -57,6 +58,11 @@ def invoke(function: FunctionDef, handler: Handler, event: dict[str, Any]) -> An
         return handler(event, FakeLambdaContext(function_name=function.logical_id))
 
 
+def local_api_key_id(api_key: str) -> str:
+    """The id API Gateway would give the key (`identity.apiKeyId`): stable, not the key."""
+    return "local-" + hashlib.sha256(api_key.encode()).hexdigest()[:10]
+
+
 def proxy_event(
     route: ApiRoute,
     path: str,
@@ -108,6 +114,7 @@ def proxy_event(
             "identity": {
                 "sourceIp": "127.0.0.1",
                 "apiKey": api_key,
+                "apiKeyId": local_api_key_id(api_key) if api_key else None,
                 "userAgent": headers.get("User-Agent", headers.get("user-agent", "")),
             },
         },

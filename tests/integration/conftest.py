@@ -171,6 +171,7 @@ class Api:
         *,
         auto_idempotency_key: bool = True,
     ) -> dict[str, Any]:
+        path, _, query = path.partition("?")
         route, _ = find_route(self.routes, method, path)
         assert route is not None, f"no route {method} {path} in template.yaml"
         headers = dict(headers or {})
@@ -182,7 +183,13 @@ class Api:
         raw = raw.encode() if isinstance(raw, str) else raw
         api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
         event = proxy_event(
-            route, path, method=method, body=raw, headers=headers, api_key=api_key or "test-key"
+            route,
+            path,
+            method=method,
+            body=raw,
+            headers=headers,
+            query=query,
+            api_key=api_key or "test-key",
         )
         module = self.handlers(self.modules[route.function_id])
         response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext("test"))

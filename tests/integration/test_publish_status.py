@@ -18,6 +18,7 @@ from local.aws.apigw import FakeLambdaContext
 from local.aws.provision import Provisioned
 from local.aws.streams import lambda_record
 from paygate.domain import (
+    Cause,
     Method,
     Payment,
     PaymentStatus,
@@ -211,7 +212,9 @@ def test_the_stream_filter_passes_ledger_changes_and_drops_schedule_writes(
     )  # fmt: skip
     repository.create(payment)
     assert repository.reschedule(payment, payment.created_at + timedelta(minutes=5), 1)
-    changed = Ledger(repository).apply(payment, ProviderUpdate(status=PaymentStatus.PENDING))
+    changed = Ledger(repository).apply(
+        payment, ProviderUpdate(status=PaymentStatus.PENDING), Cause.RECONCILIATION
+    )
     assert changed.version == 2
     passes = [
         any(matches_filter(pattern, record) for pattern in source.filter_patterns)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from paygate.domain import (
+    Cause,
     Failure,
     Kind,
     Method,
@@ -274,7 +275,7 @@ class ProviderModel:
         if order is None:
             return Observation(payment, not_found=True)
         update = self.update_for(order)
-        return Observation(self.ledger.apply(payment, update), update)
+        return Observation(self.ledger.apply(payment, update, Cause.RECONCILIATION), update)
 
     def cancel(self, payment: Payment, now: datetime) -> ProviderUpdate:
         """Smart Glocal's `session/cancel`: cancels an open session, refuses otherwise."""

@@ -11,6 +11,7 @@ import pytest
 
 from paygate import clock as gateway_clock
 from paygate.domain import (
+    Cause,
     Failure,
     Kind,
     Method,
@@ -50,7 +51,7 @@ class ScriptedProvider:
         if answer == NOT_FOUND:
             return Observation(payment, not_found=True)
         assert isinstance(answer, ProviderUpdate)
-        return Observation(self.ledger.apply(payment, answer), answer)
+        return Observation(self.ledger.apply(payment, answer, Cause.RECONCILIATION), answer)
 
     def cancel(self, payment: Payment) -> ProviderUpdate:
         self.cancels += 1
@@ -160,16 +161,21 @@ def test_a_late_success_on_an_ended_payment_needs_review_once(
 ) -> None:
     payment = world.add(ended, failure=Failure(code="expired", message="m"))
     success = ProviderUpdate(status=S.SUCCEEDED, amount_received=100_000, provider_reference="p1")
-    after = world.ledger.apply(payment, success)
+    after = world.ledger.apply(payment, success, Cause.RECONCILIATION)
     assert after.status is S.NEEDS_REVIEW and after.failure is not None
     assert after.failure.code == code and after.provider_reference == "p1"
-    assert world.ledger.apply(after, success) == after  # terminal again: exactly one change
+    assert (
+        world.ledger.apply(after, success, Cause.RECONCILIATION) == after
+    )  # terminal again: exactly one change
     assert world.changes(payment) == [ended, S.NEEDS_REVIEW]
 
 
 def test_a_late_decline_on_an_ended_payment_changes_nothing(world: World) -> None:
     payment = world.add(S.EXPIRED)
-    assert world.ledger.apply(payment, ProviderUpdate(status=S.FAILED)) == payment
+    assert (
+        world.ledger.apply(payment, ProviderUpdate(status=S.FAILED), Cause.RECONCILIATION)
+        == payment
+    )
 
 
 @pytest.mark.parametrize(

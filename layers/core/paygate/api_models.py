@@ -3,12 +3,14 @@ responses, and the one error shape."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from paygate.domain import (
+    Cause,
     Confirmation,
     Failure,
     Flow,
@@ -18,7 +20,11 @@ from paygate.domain import (
     PaymentStatus,
     PayoutDestination,
     Provider,
+    Review,
+    ReviewDecision,
+    WebhookOutcome,
 )
+from paygate.records import WebhookRecord
 
 Amount = Annotated[
     int, Field(strict=True, gt=0, description="Amount in VND major units (VND has no minor unit)")
@@ -228,6 +234,9 @@ class PaymentResponse(BaseModel):
     provider_reference: str | None = None
     next_action: NextAction | None = None
     failure: Failure | None = None
+    review: Annotated[
+        Review | None, Field(description="The merchant's decision, once it reviewed the payment")
+    ] = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -245,6 +254,102 @@ class PayoutResponse(PaymentResponse):
     @classmethod
     def of(cls, payment: Payment) -> PayoutResponse:
         return cls.model_validate(payment.model_dump())
+
+
+class ReviewRequest(BaseModel):
+    """`POST /v1/payments/{id}/review` (or payouts): the merchant's decision on a
+    `needs_review` payment after checking with the provider."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Annotated[
+        ReviewDecision, Field(description="`accept` → `succeeded`, `reject` → `failed`")
+    ]
+    note: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=500,
+            description="Why (kept with the payment and shown on its timeline)",
+            examples=["Customer paid 250,000 VND; confirmed with Monetix support"],
+        ),
+    ]
+
+
+class PaymentList(BaseModel):
+    """One page of payments, newest first."""
+
+    data: list[PaymentResponse]
+    next_cursor: Annotated[
+        str | None,
+        Field(description="Pass as `cursor` for the next page; null when there is none"),
+    ]
+
+
+class PayoutList(BaseModel):
+    """One page of payouts, newest first."""
+
+    data: list[PayoutResponse]
+    next_cursor: Annotated[
+        str | None,
+        Field(description="Pass as `cursor` for the next page; null when there is none"),
+    ]
+
+
+class StatusChangeEntry(BaseModel):
+    """A status change: from, to, when, and what caused it (a merchant action names the API
+    key's id as `actor`, with its note)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    type: Literal["status_change"] = "status_change"
+    at: datetime
+    from_: Annotated[PaymentStatus | None, Field(alias="from")] = None
+    to: PaymentStatus
+    cause: Cause
+    provider_code: str | None = None
+    failure_code: str | None = None
+    actor: str | None = None
+    note: str | None = None
+
+
+class CallbackEntry(BaseModel):
+    """A provider notification as it was received and stored (masked), and what it did."""
+
+    type: Literal["callback"] = "callback"
+    at: datetime
+    provider: Provider
+    outcome: WebhookOutcome
+    body: dict[str, Any]
+
+
+TimelineEntry = Annotated[StatusChangeEntry | CallbackEntry, Field(discriminator="type")]
+
+
+class Timeline(BaseModel):
+    """A payment's story, oldest first: every status change and every received callback."""
+
+    payment_id: str
+    entries: list[TimelineEntry]
+
+    @classmethod
+    def of(cls, payment: Payment, callbacks: Iterable[WebhookRecord]) -> Timeline:
+        entries: list[StatusChangeEntry | CallbackEntry] = [
+            CallbackEntry(
+                at=record.received_at,
+                provider=record.provider,
+                outcome=record.outcome,
+                body=record.body,
+            )
+            for record in callbacks
+        ]
+        previous: PaymentStatus | None = None
+        for change in payment.history:
+            entries.append(StatusChangeEntry(from_=previous, **change.model_dump()))
+            previous = change.to
+        # Time order; a callback before the change it caused (received, then written).
+        entries.sort(key=lambda entry: (entry.at, entry.type != "callback"))
+        return cls(payment_id=payment.id, entries=entries)
 
 
 class ErrorDetail(BaseModel):

@@ -112,6 +112,24 @@ class Flow(StrEnum):
     PAYMENT_PAGE = "payment_page"
 
 
+class Cause(StrEnum):
+    """What changed a payment's status: its create call, a provider webhook, the reconcile
+    job's status query, or the merchant (confirm, cancel, review)."""
+
+    CREATE = "create"
+    WEBHOOK = "webhook"
+    RECONCILIATION = "reconciliation"
+    MERCHANT_ACTION = "merchant_action"
+
+
+class ReviewDecision(StrEnum):
+    """The merchant's decision on a `needs_review` payment: `accept` → `succeeded`,
+    `reject` → `failed`."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
 class WebhookOutcome(StrEnum):
     APPLIED = "applied"
     STALE = "stale"
@@ -202,6 +220,28 @@ class Failure(BaseModel):
     provider_message: str | None = None
 
 
+class Review(BaseModel):
+    """A merchant's decision on a `needs_review` payment: who (the API key's id), when, why."""
+
+    decision: ReviewDecision
+    note: str
+    reviewed_by: str
+    reviewed_at: datetime
+
+
+class StatusChange(BaseModel):
+    """One status change as the payment item keeps it (`history`), written by the same write
+    that changed the status; the status it came from is the entry before it."""
+
+    to: PaymentStatus
+    at: datetime
+    cause: Cause
+    provider_code: str | None = None
+    failure_code: str | None = None
+    actor: str | None = None
+    note: str | None = None
+
+
 class PayoutDestination(BaseModel):
     """Where a payout goes, as stored and returned: a card only as its masked form (first 6
     and last 4 digits); the full number goes to the provider alone."""
@@ -248,6 +288,10 @@ class Payment(BaseModel):
     # Since when every status query answered "not found" (a payout fails only after that
     # spans the provider's whole window).
     reconcile_not_found_since: datetime | None = None
+    # The merchant's decision on a `needs_review` payment (POST .../review).
+    review: Review | None = None
+    # Every status change, oldest first (the timeline; not part of the API's payment).
+    history: list[StatusChange] = Field(default_factory=list)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -268,9 +312,16 @@ class _CreateRequest(Protocol):
     def metadata(self) -> dict[str, str]: ...
 
 
+def _new(**fields: Any) -> Payment:
+    """A new payment record, its history starting with its creation."""
+    now = utcnow()
+    created = StatusChange(to=PaymentStatus.CREATED, at=now, cause=Cause.CREATE)
+    return Payment(created_at=now, updated_at=now, history=[created], **fields)
+
+
 def payment_for(provider: Provider, request: _CreateRequest, **extra: Any) -> Payment:
     """A new payment record for a merchant's create request (`extra`: provider fields)."""
-    return Payment(
+    return _new(
         id=new_payment_id(),
         provider=provider,
         method=request.method,
@@ -286,7 +337,7 @@ def payout_for(
     provider: Provider, request: _CreateRequest, destination: PayoutDestination, **extra: Any
 ) -> Payment:
     """A new payout record for a merchant's payout request."""
-    return Payment(
+    return _new(
         id=new_payment_id(Kind.PAYOUT),
         kind=Kind.PAYOUT,
         provider=provider,

@@ -86,3 +86,9 @@ class StorageBusy(PaygateError):
         self.retry_after_seconds = retry_after_seconds
         # The payment already recorded (its provider may have acted), when there is one.
         self.payment_id: str | None = None
+
+
+class InvalidCursor(MalformedRequest):
+    """A list cursor the gateway did not issue, or issued for another query (400)."""
+
+    code = "invalid_cursor"

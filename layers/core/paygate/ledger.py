@@ -10,17 +10,21 @@ from datetime import datetime
 from typing import Any
 
 from paygate.domain import (
+    Cause,
     Failure,
     Kind,
     Payment,
     PaymentStatus,
     Provider,
     ProviderUpdate,
+    Review,
+    ReviewDecision,
     WebhookOutcome,
     utcnow,
 )
 from paygate.errors import (
     ConcurrentUpdate,
+    InvalidState,
     PaymentNotFound,
     ProviderError,
     ProviderTimeout,
@@ -29,7 +33,7 @@ from paygate.errors import (
 from paygate.observability import logger
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook, PaymentRepository
-from paygate.transition import decide, forward
+from paygate.transition import decide, forward, reviewed
 
 MAX_WRITE_ATTEMPTS = 5
 
@@ -89,28 +93,55 @@ class Ledger:
                 update = call_provider(payment)
             except ProviderError as error:
                 error.payment_id = payment.id
-                self._apply(payment, provider_failure_update(error))
+                self._apply(payment, provider_failure_update(error), Cause.CREATE)
                 raise
-            return self._apply(payment, update)
+            return self._apply(payment, update, Cause.CREATE)
         except StorageBusy as busy:  # the provider may have acted: name the recorded payment
             busy.payment_id = payment.id
             raise
 
-    def apply(self, payment: Payment, update: ProviderUpdate) -> Payment:
-        """Apply a provider answer that is not a webhook (a confirm, cancel or status query):
-        the payment after it, or unchanged when it does not move the payment forward."""
-        return self._apply(payment, update)
+    def apply(self, payment: Payment, update: ProviderUpdate, cause: Cause) -> Payment:
+        """Apply a provider answer that is not a webhook (to a merchant's confirm or cancel, a
+        status query, the gateway's own confirm after a webhook), caused by `cause`: the
+        payment after it, or unchanged when it does not move the payment forward."""
+        return self._apply(payment, update, cause)
 
-    def _apply(self, payment: Payment, update: ProviderUpdate) -> Payment:
+    def _apply(self, payment: Payment, update: ProviderUpdate, cause: Cause) -> Payment:
         for _ in range(MAX_WRITE_ATTEMPTS):
-            transition = decide(payment, update)
-            if transition is None:
+            decided = decide(payment, update)
+            if decided is None:
                 return payment
+            transition = decided.because(cause)
             try:
                 return self.repository.save_change(payment, transition, self.clock())
             except ConcurrentUpdate:
                 payment = self.get(payment.id)
         raise ConcurrentUpdate(f"payment {payment.id} is changing too often; retry")
+
+    def review(
+        self, payment_id: str, kind: Kind, decision: ReviewDecision, note: str, actor: str
+    ) -> Payment:
+        """The merchant's decision on a `needs_review` payment: `succeeded` (accept) or
+        `failed` (reject), with who, when and why. `InvalidState` (409) in any other status."""
+        payment = self.get(payment_id, kind)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            if payment.status is not PaymentStatus.NEEDS_REVIEW:
+                raise InvalidState(
+                    f"{kind.value} {payment_id} is {payment.status.value}; only a needs_review "
+                    f"{kind.value} can be reviewed",
+                    field="status",
+                )
+            now = self.clock()
+            review = Review(decision=decision, note=note, reviewed_by=actor, reviewed_at=now)
+            try:
+                return self.repository.save_change(payment, reviewed(payment, review), now)
+            except ConcurrentUpdate:
+                payment = self.get(payment_id, kind)
+        raise ConcurrentUpdate(f"{kind.value} {payment_id} is changing too often; retry")
+
+    def callbacks(self, payment: Payment) -> list[WebhookRecord]:
+        """Every stored notification about `payment`."""
+        return self.repository.callbacks(payment.id)
 
     def find(
         self, provider: Provider, payment_id: str | None, provider_reference: str | None

@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from paygate import deadline
-from paygate.domain import Failure, Kind, Payment, PaymentStatus, Provider, ProviderUpdate, utcnow
+from paygate.domain import (
+    Cause,
+    Failure,
+    Kind,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    utcnow,
+)
 from paygate.errors import PaygateError, ProviderError
 from paygate.ledger import Ledger
 from paygate.lifecycle import (
@@ -156,7 +165,9 @@ class Reconciler:
                     return True
                 return False
             if answer.status not in (PaymentStatus.CANCELLED, PaymentStatus.EXPIRED):
-                settled = self.ledger.apply(payment, answer)  # e.g. it was paid meanwhile
+                settled = self.ledger.apply(
+                    payment, answer, Cause.RECONCILIATION
+                )  # e.g. it was paid meanwhile
                 return settled.status.is_terminal
             note = f"; cancelled at {payment.provider.value}"
         window = self.policy.waits.for_payment(payment)
@@ -171,7 +182,7 @@ class Reconciler:
                 ),
             ),
         )
-        self.ledger.apply(payment, expiry)
+        self.ledger.apply(payment, expiry, Cause.RECONCILIATION)
         report.expired += 1
         return True
 
@@ -212,7 +223,7 @@ class Reconciler:
                     ),
                 ),
             )
-        self.ledger.apply(payment, outcome)
+        self.ledger.apply(payment, outcome, Cause.RECONCILIATION)
         report.silent += outcome.status is PaymentStatus.NEEDS_REVIEW
 
     def _next(

@@ -25,14 +25,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from paygate import deadline
-from paygate.domain import Payment, Provider
+from paygate.domain import Payment, Provider, kind_of
 from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import WebhookRecord
 from paygate.table_items import (
     BY_SCHEDULE,
+    LISTED_AT,
     RECONCILE_DUE,
     WRITTEN_BY,
     Expression,
+    ListQuery,
     payment_document,
     provider_ref,
     storable,
@@ -44,6 +46,7 @@ from paygate.transition import Transition
 
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
 RECONCILE_INDEX = "by_reconcile_due"
+CALLBACKS_INDEX = "by_payment"  # webhook items by the payment they were for (the timeline)
 # DynamoDB's "not now" answers: retried with jittered backoff inside the deadline, then
 # `StorageBusy` (503 with Retry-After). Real DynamoDB cancels a transaction with reason
 # `TransactionConflict` when another request changes the same item at the same moment.
@@ -163,6 +166,73 @@ class PaymentRepository:
         items = answer.get("Items") or []
         return Payment.model_validate(from_item(items[0])) if items else None
 
+    def list_page(
+        self, query: ListQuery
+    ) -> tuple[list[tuple[Payment, dict[str, str]]], dict[str, str] | None]:
+        """One `Query` on a list index, newest first: each payment with its position (where
+        a page after it starts), and DynamoDB's own last position (None: the index ended)."""
+        condition = "#part = :part"
+        names = {"#part": query.partition_key}
+        if query.created_from or query.created_until:
+            names["#at"] = LISTED_AT
+        values: dict[str, Any] = {":part": {"S": query.partition}}
+        if query.created_from and query.created_until:
+            condition += " AND #at BETWEEN :from AND :until"
+        elif query.created_from:
+            condition += " AND #at >= :from"
+        elif query.created_until:
+            condition += " AND #at <= :until"
+        if query.created_from:
+            values[":from"] = {"S": query.created_from}
+        if query.created_until:
+            values[":until"] = {"S": query.created_until}
+        request: dict[str, Any] = {}
+        if query.residual:
+            terms = []
+            for i, (attribute, value) in enumerate(sorted(query.residual.items())):
+                names[f"#f{i}"] = attribute
+                values[f":f{i}"] = {"S": value}
+                terms.append(f"#f{i} = :f{i}")
+            request["FilterExpression"] = " AND ".join(terms)
+        if query.start:
+            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in query.start.items()}
+        answer = self._call(
+            "query",
+            TableName=self.table_name,
+            IndexName=query.index,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+            Limit=query.reads,
+            **request,
+        )
+        found = []
+        for item in answer.get("Items") or []:
+            position = {key: str(item[key]["S"]) for key in query.position_keys}
+            found.append((Payment.model_validate(from_item(item)), position))
+        last = answer.get("LastEvaluatedKey")
+        return found, ({k: str(v["S"]) for k, v in last.items()} if last else None)
+
+    def callbacks(self, payment_id: str) -> list[WebhookRecord]:
+        """Every stored notification for the payment (the `by_payment` index, eventually
+        consistent), in no particular order."""
+        records: list[WebhookRecord] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._call(
+                "query",
+                TableName=self.table_name,
+                IndexName=CALLBACKS_INDEX,
+                KeyConditionExpression="payment_id = :id",
+                ExpressionAttributeValues={":id": {"S": payment_id}},
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            records += [WebhookRecord.model_validate(from_item(i)) for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return records
+
     def due(self, now: datetime, limit: int) -> list[Payment]:
         """Non-final payments whose next status query is due (the sparse reconcile index)."""
         answer = self._call(
@@ -264,7 +334,7 @@ class PaymentRepository:
         `DuplicateWebhook`, or `ChangeRefused` carrying the current payment when the stored
         payment does not admit it (returned by the failed condition, so no extra read)."""
         condition = transition_condition(transition)
-        update = transition_update(transition, now)
+        update = transition_update(transition, now, kind_of(payment_id))
         request = {
             "TableName": self.table_name,
             "Key": payment_key(payment_id),

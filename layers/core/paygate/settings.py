@@ -126,6 +126,12 @@ class IdempotencySettings(_Env):
     idempotency_table: NonEmpty = Field(alias="IDEMPOTENCY_TABLE")
 
 
+class ListSettings(TableSettings):
+    """The list function: the secret that signs its page cursors."""
+
+    cursor_secret_id: NonEmpty = Field(alias="CURSOR_SECRET_ID")
+
+
 class ReconcileSettings(
     PayproCheckoutSettings, SmartglocalSettings, PlatformActionSettings, MotionSettings
 ):

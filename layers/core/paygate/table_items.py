@@ -4,13 +4,14 @@ the conditional write of a `Transition`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from paygate.domain import Payment, Provider
+from paygate.domain import Kind, Payment, PaymentStatus, Provider
 from paygate.transition import SCHEDULE_FIELDS, Transition
 
 RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
@@ -24,8 +25,35 @@ FIRST_RECONCILE_AFTER = timedelta(seconds=60)
 EMPTY_KEY = "<empty key>"
 
 
+# The list indexes (`paygate.listing`): every payment item is in `by_created` (partition: its
+# kind) and `by_reference` / `by_status` (partition: kind + reference / kind + status), each
+# sorted by `listed_at`, the creation time at fixed width (so text order is time order).
+LISTED_AT = "listed_at"
+REFERENCE_KEY = "reference_key"
+STATUS_KEY = "status_key"
+HISTORY = "history"
+BY_CREATED = "by_created"
+BY_REFERENCE = "by_reference"
+BY_STATUS = "by_status"
+# Each list index's partition key attribute (all three are sorted by `listed_at`).
+PARTITION_KEYS = {BY_CREATED: "kind", BY_REFERENCE: REFERENCE_KEY, BY_STATUS: STATUS_KEY}
+
+
 def provider_ref(provider: Provider, reference: str) -> str:
     return f"{provider.value}#{reference}"
+
+
+def listed_at(moment: datetime) -> str:
+    """A creation time as the list indexes sort it: UTC, microseconds, fixed width."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def reference_key(kind: Kind, merchant_reference: str) -> str:
+    return f"{kind.value}#{merchant_reference}"
+
+
+def status_key(kind: Kind, status: PaymentStatus) -> str:
+    return f"{kind.value}#{status.value}"
 
 
 def storable(value: Any) -> Any:
@@ -61,6 +89,9 @@ def payment_document(payment: Payment) -> dict[str, Any]:
     document = payment.model_dump(mode="json", exclude_none=True)
     document.update(entity="payment", pk=f"PAYMENT#{payment.id}", sk="PAYMENT")
     document[WRITTEN_BY] = BY_LEDGER
+    document[LISTED_AT] = listed_at(payment.created_at)
+    document[REFERENCE_KEY] = reference_key(payment.kind, payment.merchant_reference)
+    document[STATUS_KEY] = status_key(payment.kind, payment.status)
     if payment.status.is_terminal:
         for name in SCHEDULE_FIELDS:
             document.pop(name, None)
@@ -70,6 +101,30 @@ def payment_document(payment: Payment) -> dict[str, Any]:
     if payment.provider_reference:
         document["provider_ref"] = provider_ref(payment.provider, payment.provider_reference)
     return document
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """One list page's Query (`paygate.listing.plan`): the index, its partition, the
+    creation-time range, the filters the index does not hold, how many items to read, and
+    where to start."""
+
+    index: str
+    partition: str
+    created_from: str | None
+    created_until: str | None  # inclusive: the last microsecond before `created_to`
+    residual: dict[str, str]
+    reads: int
+    start: dict[str, str] | None
+
+    @property
+    def partition_key(self) -> str:
+        return PARTITION_KEYS[self.index]
+
+    @property
+    def position_keys(self) -> frozenset[str]:
+        """The attributes of a position in this index (DynamoDB's ExclusiveStartKey)."""
+        return frozenset({"pk", "sk", self.partition_key, LISTED_AT})
 
 
 class Expression:
@@ -111,17 +166,24 @@ def transition_condition(transition: Transition, version: int | None = None) -> 
     return condition
 
 
-def transition_update(transition: Transition, now: datetime) -> Expression:
+def transition_update(transition: Transition, now: datetime, kind: Kind) -> Expression:
     """`Transition.changes()` as an UpdateExpression, with the item's own bookkeeping:
-    version + 1, `updated_at`, the writer, the provider-reference index and (when final)
-    leaving the reconcile index; the same item `payment_document` gives after
-    `Transition.applied_to`."""
+    version + 1, `updated_at`, the writer, the status change appended to `history`, the
+    status and provider-reference indexes and (when final) leaving the reconcile index; the
+    same item `payment_document` gives after `Transition.applied_to` (of a `kind` payment)."""
     update = Expression()
+    stored_status = update.value("status_key", status_key(kind, transition.target))
     sets = [
         f"{update.name('version')} = {update.name('version')} + {update.value('one', 1)}",
         f"{update.name('updated_at')} = {update.value('now', timestamp(now))}",
         f"{update.name(WRITTEN_BY)} = {update.value('by', BY_LEDGER)}",
+        f"{update.name(STATUS_KEY)} = {stored_status}",
     ]
+    change = transition.status_change(now)
+    if change is not None:
+        history = update.name(HISTORY)
+        appended = f"list_append(if_not_exists({history}, {update.value('no_history', [])}), "
+        sets.append(f"{history} = {appended}{update.value('change', [change])})")
     removes: list[str] = []
     for field, value in transition.changes().items():
         if value is None:

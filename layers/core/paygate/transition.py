@@ -17,16 +17,28 @@ ledger reads the payment and asks `decide`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from paygate.domain import Failure, NextAction, Payment, PaymentStatus, Provider, ProviderUpdate
+from paygate.domain import (
+    Cause,
+    Failure,
+    NextAction,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    Review,
+    ReviewDecision,
+    StatusChange,
+)
 from paygate.status import allowed_predecessors, late_result_target
 
 PAID_AFTER_EXPIRY = "paid_after_expiry"
 LATE_RESULT = "late_result"
 AMOUNT_MISMATCH = "amount_mismatch"
+REVIEW_REJECTED = "review_rejected"
 # What a payment leaves behind when it becomes final: it is out of the reconcile schedule.
 SCHEDULE_FIELDS = ("reconcile_at", "reconcile_attempts", "reconcile_not_found_since")
 
@@ -36,7 +48,9 @@ class Transition:
     """One decided change of a payment: to `target`, from a stored status in `allowed_from`,
     of a payment of `provider` (and, with the amount check, of exactly `expected_amount` and
     `expected_currency`). `provider_reference` and `amount_received` are set when given and
-    kept otherwise; `next_action` and `failure` are always written (None removes them)."""
+    kept otherwise; `next_action` and `failure` are always written (None removes them).
+    A status change (`target` not in `allowed_from`) also appends its `StatusChange` (what
+    caused it: `cause`; a merchant's `review`) to the payment's `history` in the same write."""
 
     target: PaymentStatus
     allowed_from: frozenset[PaymentStatus]
@@ -47,6 +61,32 @@ class Transition:
     amount_received: int | None = None
     expected_amount: int | None = None
     expected_currency: str | None = None
+    cause: Cause = Cause.WEBHOOK
+    review: Review | None = None
+
+    def because(self, cause: Cause) -> Transition:
+        """This transition, caused by `cause`."""
+        return replace(self, cause=cause)
+
+    @property
+    def changes_status(self) -> bool:
+        """True unless the payment keeps its status (a new next action while it waits)."""
+        return self.target not in self.allowed_from
+
+    def status_change(self, now: datetime) -> StatusChange | None:
+        """The history entry this transition appends (None when the status stays)."""
+        if not self.changes_status:
+            return None
+        failure = self.failure
+        return StatusChange(
+            to=self.target,
+            at=now,
+            cause=self.cause,
+            provider_code=failure.provider_code if failure else None,
+            failure_code=failure.code if failure else None,
+            actor=self.review.reviewed_by if self.review else None,
+            note=self.review.note if self.review else None,
+        )
 
     def admits(self, payment: Payment) -> bool:
         """The write condition, evaluated on a stored payment."""
@@ -70,6 +110,8 @@ class Transition:
             fields["provider_reference"] = self.provider_reference
         if self.amount_received is not None:
             fields["amount_received"] = self.amount_received
+        if self.review is not None:
+            fields["review"] = self.review
         if self.target.is_terminal:
             fields.update(dict.fromkeys(SCHEDULE_FIELDS))
         return fields
@@ -82,8 +124,10 @@ class Transition:
             else value
             for name, value in self.changes().items()
         }
+        change = self.status_change(now)
+        history = [*payment.history, change] if change else payment.history
         return payment.model_copy(
-            update=values | {"version": payment.version + 1, "updated_at": now}
+            update=values | {"version": payment.version + 1, "updated_at": now, "history": history}
         )
 
 
@@ -140,6 +184,27 @@ def can_reach(payment: Payment, target: PaymentStatus) -> bool:
     """True when a provider report of `target` would still move `payment` forward (e.g. may
     the gateway still confirm it: is `requires_action` ahead of it)."""
     return payment.status in allowed_predecessors(target)
+
+
+def reviewed(payment: Payment, review: Review) -> Transition:
+    """The merchant's decision on a `needs_review` payment (the only merchant-driven way out
+    of it): `accept` → `succeeded`, `reject` → `failed` (`review_rejected`); the write
+    requires the payment to be `needs_review` still."""
+    accepted = review.decision is ReviewDecision.ACCEPT
+    failure = None
+    if not accepted:
+        failure = Failure(
+            code=REVIEW_REJECTED,
+            message=f"rejected by the merchant on review: {review.note}",
+        )
+    return Transition(
+        target=PaymentStatus.SUCCEEDED if accepted else PaymentStatus.FAILED,
+        allowed_from=frozenset({PaymentStatus.NEEDS_REVIEW}),
+        provider=payment.provider,
+        failure=failure,
+        cause=Cause.MERCHANT_ACTION,
+        review=review,
+    )
 
 
 def _amount_mismatch(payment: Payment, update: ProviderUpdate, move: Transition) -> Transition:

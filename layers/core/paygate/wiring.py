@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import httpx
 
     from paygate.lifecycle import WaitWindows
+    from paygate.listing import PaymentLister
     from paygate.providers.paypro.client import PayproClient
     from paygate.providers.paypro.gateway import PayproGateway
     from paygate.providers.platform.client import PlatformClient
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from paygate.reconcile import Reconciler
     from paygate.settings import (
         EcommpaySettings,
+        ListSettings,
         MonetixSettings,
         PayproCheckoutSettings,
         PayproSettings,
@@ -52,6 +54,16 @@ def ledger(settings: TableSettings) -> Ledger:
     repository = PaymentRepository(settings.payments_table, retention)
     snapstart.forget_on_restore(repository, "client")
     return Ledger(repository)
+
+
+def lister(settings: ListSettings) -> PaymentLister:
+    """For the list routes: pages of the ledger's list indexes, cursors signed with the
+    cursor secret."""
+    from paygate.listing import CursorSigner, PaymentLister, secret_keys
+
+    return PaymentLister(
+        ledger(settings).repository, CursorSigner(secret_keys(settings.cursor_secret_id))
+    )
 
 
 def http_client(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from paygate import webhooks
 from paygate.credentials import load_credentials
 from paygate.domain import (
+    Cause,
     Kind,
     Method,
     Operation,
@@ -152,7 +153,7 @@ class PayproGateway:
         else:
             data = client.query_payin(payment.id)
         update = update_from_query(data, payment.kind)
-        return Observation(self.ledger.apply(payment, update), update)
+        return Observation(self.ledger.apply(payment, update, Cause.RECONCILIATION), update)
 
     def balance(self) -> BalanceResponse:
         """`queryBalance` (both spellings of the available amount accepted)."""

@@ -17,6 +17,7 @@ from paygate import webhooks
 from paygate.credentials import load_credentials
 from paygate.domain import (
     CURRENCY,
+    Cause,
     ClarificationAction,
     Method,
     Operation,
@@ -294,7 +295,7 @@ class PlatformGateway:
                 return Observation(payment, not_found=True)
             raise
         update = update_from_callback(answer.as_callback())
-        return Observation(self.ledger.apply(payment, update), update)
+        return Observation(self.ledger.apply(payment, update, Cause.RECONCILIATION), update)
 
     # -- bank lists ----------------------------------------------------------------------------
 

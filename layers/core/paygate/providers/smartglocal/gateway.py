@@ -25,6 +25,7 @@ from paygate import webhooks
 from paygate.api_models import SmartglocalPaymentRequest
 from paygate.credentials import load_credentials
 from paygate.domain import (
+    Cause,
     Confirmation,
     Failure,
     Method,
@@ -170,19 +171,19 @@ class SmartglocalGateway:
                 provider_reference=session_id,
                 failure=failure,
             )
-            self.ledger.apply(self.ledger.get(payment.id), update)
+            self.ledger.apply(self.ledger.get(payment.id), update, Cause.WEBHOOK)
             return
         metrics.add_metric(name="SmartglocalAutoConfirmed", unit=MetricUnit.Count, value=1)
-        self._apply_answer(payment.id, session)
+        self._apply_answer(payment.id, session, Cause.WEBHOOK)
 
-    def _apply_answer(self, payment_id: str, session: Session) -> Payment:
+    def _apply_answer(self, payment_id: str, session: Session, cause: Cause) -> Payment:
         """Apply a session answer (confirm, cancel, status) to the payment as it is now."""
         payment = self.ledger.get(payment_id)
         update = update_from_session(session, None, self._factor)
         if update.status is PaymentStatus.REQUIRES_CONFIRMATION:
             # Answering a confirm/status call while still waiting: nothing new to report.
             return payment
-        return self.ledger.apply(payment, update)
+        return self.ledger.apply(payment, update, cause)
 
     # -- merchant actions ----------------------------------------------------------------------
 
@@ -191,13 +192,13 @@ class SmartglocalGateway:
         when Smart Glocal's `action_required` webhook arrives."""
         payment = self._waiting(payment_id, "confirm")
         session = self._provider_call(payment, lambda c, ref: c.confirm(ref))
-        return self._apply_answer(payment.id, session)
+        return self._apply_answer(payment.id, session, Cause.MERCHANT_ACTION)
 
     def cancel(self, payment_id: str) -> Payment:
         """`session/cancel` for a payment in `requires_confirmation`: `cancelled` at once."""
         payment = self._waiting(payment_id, "cancel")
         session = self._provider_call(payment, lambda c, ref: c.cancel(ref))
-        return self._apply_answer(payment.id, session)
+        return self._apply_answer(payment.id, session, Cause.MERCHANT_ACTION)
 
     def _waiting(self, payment_id: str, action: str) -> Payment:
         payment = self.ledger.get(payment_id)
@@ -247,7 +248,7 @@ class SmartglocalGateway:
             if confirmable(payment):
                 self._auto_confirm(payment, payment.provider_reference)
             return Observation(self.ledger.get(payment.id), update)
-        return Observation(self.ledger.apply(payment, update), update)
+        return Observation(self.ledger.apply(payment, update, Cause.RECONCILIATION), update)
 
     def cancel_at_provider(self, payment: Payment) -> ProviderUpdate:
         """`session/cancel` when the gateway's window for the payment ran out (Smart Glocal
