@@ -166,7 +166,11 @@ def test_console_finds_a_payment_and_accepts_its_review(
     try:
         wide = laptop.new_page()
         open_console(wide, runtime)
+        day = payment["created_at"][:10]  # the list's status and date filters, end to end
         wide.get_by_label("Order reference").fill(reference)
+        wide.get_by_label("Status").select_option("succeeded")
+        wide.get_by_label("Created from").fill(day)
+        wide.get_by_label("Created to").fill(day)
         wide.get_by_role("button", name="Search").click()
         expect(wide.locator("#result-rows tr .badge")).to_have_text("succeeded")
         fits_viewport(wide)
