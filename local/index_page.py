@@ -1,6 +1,7 @@
 """`GET /` in the local runtime: a small index page for a newcomer, linking to what runs here
-(the checkout page, the API docs, the OpenAPI document, each provider sandbox, the local
-clock). The real API Gateway answers `/` with 403; this page exists only locally."""
+(the checkout page, the operator console, the API docs, the OpenAPI document, each provider
+sandbox, the local clock). The real API Gateway answers `/` with 403; this page exists only
+locally."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ PAGE = """<!doctype html>
       <ul>
         <li><a href="/checkout/">Checkout page</a>
           <span class="muted">: pay with each method in the sandboxes</span></li>
+        <li><a href="/console/">Operator console</a>
+          <span class="muted">: find a payment, read its timeline, resolve a review</span></li>
         <li><a href="/docs">API docs</a> <span class="muted">(Swagger UI)</span></li>
         <li><a href="/openapi.json">OpenAPI document</a> <span class="muted">(JSON)</span></li>
       </ul>

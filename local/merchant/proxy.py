@@ -1,5 +1,5 @@
-"""A tiny merchant backend for the checkout page: the part a merchant implements on its own
-server so that the API key never reaches the browser.
+"""A tiny merchant backend for the checkout page and the operator console: the part a
+merchant implements on its own server so that the API key never reaches the browser.
 
 The checkout page (local/merchant/checkout/) only talks to these same-origin routes:
 
@@ -9,6 +9,17 @@ The checkout page (local/merchant/checkout/) only talks to these same-origin rou
     GET  /merchant/payments/<id>              → GET  /v1/payments/<id>
     POST /merchant/payments/<id>/confirm      → POST /v1/payments/<id>/confirm
     POST /merchant/payments/<id>/cancel       → POST /v1/payments/<id>/cancel
+
+The operator console (local/merchant/console/) adds, for `<kind>` payments or payouts:
+
+    GET  /merchant/<kind>?<query>             → GET  /v1/<kind>?<query> (the list filters only)
+    GET  /merchant/payouts/<id>               → GET  /v1/payouts/<id>
+    GET  /merchant/<kind>/<id>/timeline       → GET  /v1/<kind>/<id>/timeline
+    POST /merchant/<kind>/<id>/review         {"decision", "note"} → POST /v1/<kind>/<id>/review
+
+A list passes on only the query parameters the API's list knows (`LIST_PARAMETERS`); a
+review passes on only `decision` and `note`, with the browser's `Idempotency-Key` (a fresh
+one when the browser sent none), so a retried review is answered once.
 
 A create adds what only the merchant knows or may decide: its order id
 (`merchant_reference`), the `Idempotency-Key`, the currency and the `x-api-key` header; the
@@ -24,9 +35,10 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -35,12 +47,18 @@ from tools.openapi import create_routes
 
 PREFIX = "/merchant/"
 BROWSER_FIELDS = ("method", "amount", "customer", "confirmation", "description")
+REVIEW_FIELDS = ("decision", "note")
+LIST_PARAMETERS = frozenset(
+    {"merchant_reference", "status", "provider", "method", "created_from", "created_to"}
+    | {"limit", "cursor"}
+)
 # The checkout sends ecommpay/Monetix customers to the provider's hosted Payment Page, with the
 # merchant's own customer id (what a shop knows about its logged-in customer).
 CHECKOUT_CUSTOMER_ID = "checkout-customer"
 HOSTED_PAGE_PROVIDERS = frozenset({"ecommpay", "monetix"})
 _PAYMENT_ID = r"[A-Za-z0-9_-]{1,64}"
 _PROVIDER = r"[a-z0-9_-]{1,32}"
+_KIND = r"(?:payments|payouts)"
 _JSON = "application/json"
 
 
@@ -67,6 +85,23 @@ def _qr(query: str) -> ProxyReply:
     except qr.QrRequestError as refused:
         return _error(refused.status, refused.code, str(refused))
     return ProxyReply(200, "image/svg+xml", drawn, {"Cache-Control": "private, max-age=300"})
+
+
+def _json_object(body: bytes) -> dict[str, Any] | ProxyReply:
+    """The request body as a JSON object, or the 400 that says why it is not one."""
+    try:
+        given = json.loads(body or b"{}")
+    except ValueError:
+        return _error(400, "malformed_request", "request body is not valid JSON")
+    if not isinstance(given, dict):
+        return _error(400, "malformed_request", "request body must be a JSON object")
+    return given
+
+
+def list_parameters(query: str) -> list[tuple[str, str]]:
+    """The list filters of a browser's query string, in order; other parameters and empty
+    values are dropped."""
+    return [(name, value) for name, value in parse_qsl(query) if name in LIST_PARAMETERS]
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -163,34 +198,53 @@ class MerchantProxy:
         if not path.startswith(PREFIX):
             return None
         rest = path[len(PREFIX) :]
-        if method == "GET" and path == qr.PATH:
-            return _qr(query)
-        if method == "GET" and rest == "methods":
-            return _reply(
-                200, {"methods": offered_methods(self.document(), self.minimums, self.atm_channel)}
-            )
-        if method == "GET" and re.fullmatch(f"payments/{_PAYMENT_ID}", rest):
-            return self._forward("GET", f"/v1/{rest}", None)
+        if method == "GET":
+            return self._get(rest, query)
         if method != "POST":
             return _error(404, "not_found", "no such merchant route")
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if content_type.split(";")[0].strip().lower() != _JSON:
             return _error(415, "unsupported_media_type", "send Content-Type: application/json")
+        return self._post(rest, body, headers)
+
+    def _get(self, rest: str, query: str) -> ProxyReply:
+        if PREFIX + rest == qr.PATH:
+            return _qr(query)
+        if rest == "methods":
+            return _reply(
+                200, {"methods": offered_methods(self.document(), self.minimums, self.atm_channel)}
+            )
+        if re.fullmatch(_KIND, rest):
+            return self._forward("GET", f"/v1/{rest}", None, params=list_parameters(query))
+        if re.fullmatch(f"{_KIND}/{_PAYMENT_ID}(?:/timeline)?", rest):
+            return self._forward("GET", f"/v1/{rest}", None)
+        return _error(404, "not_found", "no such merchant route")
+
+    def _post(self, rest: str, body: bytes, headers: dict[str, str]) -> ProxyReply:
         action = re.fullmatch(f"payments/({_PAYMENT_ID})/(confirm|cancel)", rest)
         if action:
             return self._forward("POST", f"/v1/{rest}", {})
+        if re.fullmatch(f"{_KIND}/{_PAYMENT_ID}/review", rest):
+            return self._review(rest, body, headers)
         create = re.fullmatch(f"payments/({_PROVIDER})", rest)
         if create and create.group(1) in self.providers():
             return self._create(create.group(1), body)
         return _error(404, "not_found", "no such merchant route")
 
+    def _review(self, rest: str, body: bytes, headers: dict[str, str]) -> ProxyReply:
+        given = _json_object(body)
+        if isinstance(given, ProxyReply):
+            return given
+        decision = {key: given[key] for key in REVIEW_FIELDS if key in given}
+        key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), "")
+        return self._forward(
+            "POST", f"/v1/{rest}", decision, idempotency_key=key or secrets.token_hex(16)
+        )
+
     def _create(self, provider: str, body: bytes) -> ProxyReply:
-        try:
-            given = json.loads(body or b"{}")
-        except ValueError:
-            return _error(400, "malformed_request", "request body is not valid JSON")
-        if not isinstance(given, dict):
-            return _error(400, "malformed_request", "request body must be a JSON object")
+        given = _json_object(body)
+        if isinstance(given, ProxyReply):
+            return given
         order = {key: given[key] for key in BROWSER_FIELDS if key in given}
         if provider in HOSTED_PAGE_PROVIDERS:
             order["flow"] = "payment_page"
@@ -200,17 +254,27 @@ class MerchantProxy:
         # The merchant's own order id; a real shop uses its order number here.
         order["merchant_reference"] = f"checkout-{int(time.time())}-{secrets.token_hex(3)}"
         order["currency"] = "VND"
-        return self._forward("POST", f"/v1/{provider}/payments", order, idempotent=True)
+        return self._forward(
+            "POST", f"/v1/{provider}/payments", order, idempotency_key=secrets.token_hex(16)
+        )
 
     def _forward(
-        self, method: str, path: str, payload: dict[str, Any] | None, idempotent: bool = False
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        idempotency_key: str | None = None,
     ) -> ProxyReply:
         headers = {"x-api-key": self.api_key}
-        if idempotent:
-            headers["Idempotency-Key"] = secrets.token_hex(16)
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
         try:
             with httpx.Client(base_url=self.api_url, timeout=self.timeout) as client:
-                answer = client.request(method, path, json=payload, headers=headers)
+                answer = client.request(
+                    method, path, json=payload, headers=headers, params=list(params)
+                )
         except httpx.HTTPError as exc:
             return _error(502, "gateway_unreachable", f"the gateway did not answer: {exc}")
         content_type = answer.headers.get("content-type", _JSON)

@@ -1,6 +1,7 @@
 """What the local runtime serves besides the API: the checkout page (`/checkout/`, static
-files from local/merchant/checkout/), its merchant proxy (`/merchant/...`,
-local/merchant/proxy.py), the OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`,
+files from local/merchant/checkout/), the operator console (`/console/`, static files from
+local/merchant/console/), their merchant proxy (`/merchant/...`, local/merchant/proxy.py),
+the OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`,
 Swagger UI's files from the `swagger-ui-py` package: nothing is fetched from the internet)."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from local.merchant.proxy import MerchantProxy, ProxyReply
 from tools.openapi import build_document, for_server
 
 CHECKOUT_DIR = Path(__file__).resolve().parent / "checkout"
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -28,6 +30,11 @@ CHECKOUT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; "
     "base-uri 'none'"
+)
+# The console loads nothing but its own files and posts no form anywhere.
+CONSOLE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SWAGGER_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 DOCS_PAGE = """<!doctype html>
@@ -92,7 +99,14 @@ class LocalSite:
         self.proxy = MerchantProxy(
             api_url, api_key, self.document, minimums, atm_channel=atm_channel
         )
-        self.checkout_files = {p.name: p for p in CHECKOUT_DIR.iterdir() if p.is_file()}
+        # /<name>/ → (that folder's files, its Content-Security-Policy)
+        self.static_pages = {
+            name: ({p.name: p for p in folder.iterdir() if p.is_file()}, csp)
+            for name, folder, csp in (
+                ("checkout", CHECKOUT_DIR, CHECKOUT_CSP),
+                ("console", CONSOLE_DIR, CONSOLE_CSP),
+            )
+        }
 
     def document(self) -> dict[str, Any]:
         """The OpenAPI document of the loaded handlers (built once), served for this URL."""
@@ -109,15 +123,11 @@ class LocalSite:
             return proxied.status, proxied.content_type, proxied.body, proxied.headers
         if method != "GET":
             return None
-        if path in ("/checkout", "/docs/"):
-            target = "/checkout/" if path == "/checkout" else "/docs"
-            return 301, "text/plain", b"", {"Location": target}
-        if path.startswith("/checkout/"):
-            name = path[len("/checkout/") :] or "index.html"
-            found = self.checkout_files.get(name)
-            if found is None:
-                return 404, "text/plain; charset=utf-8", b"not found", {}
-            return _file(found, {"Content-Security-Policy": CHECKOUT_CSP})
+        if path == "/docs/":
+            return 301, "text/plain", b"", {"Location": "/docs"}
+        static = self._static(path)
+        if static is not None:
+            return static
         if path == "/openapi.json":
             text = json.dumps(self.document(), indent=2, ensure_ascii=False)
             return _text(text, "application/json")
@@ -128,3 +138,16 @@ class LocalSite:
         if path.startswith("/docs/") and path[len("/docs/") :] in SWAGGER_FILES:
             return _file(swagger_ui_dir() / path[len("/docs/") :])
         return None
+
+    def _static(self, path: str) -> Reply | None:
+        """A static page's file (`/checkout/…`, `/console/…`; `/<name>` → 301 `/<name>/`)."""
+        name, slash, rest = path[1:].partition("/")
+        if name not in self.static_pages:
+            return None
+        if not slash:
+            return 301, "text/plain", b"", {"Location": f"/{name}/"}
+        files, csp = self.static_pages[name]
+        found = files.get(rest or "index.html")
+        if found is None:
+            return 404, "text/plain; charset=utf-8", b"not found", {}
+        return _file(found, {"Content-Security-Policy": csp})

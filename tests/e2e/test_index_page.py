@@ -1,6 +1,6 @@
 """`GET /` in the local runtime: a small index page (instead of API Gateway's 403) linking to
-the checkout page, the API docs, the OpenAPI document, every provider sandbox and the local
-clock; every link resolves."""
+the checkout page, the operator console, the API docs, the OpenAPI document, every provider
+sandbox and the local clock; every link resolves."""
 
 from __future__ import annotations
 
@@ -39,7 +39,14 @@ def test_the_index_page_links_to_everything_that_runs(runtime: Runtime) -> None:
     links = {urljoin(f"{runtime.api_url}/", href) for href in page.hrefs}
     expected = {
         f"{runtime.api_url}{path}"
-        for path in ("/checkout/", "/docs", "/openapi.json", "/_local/clock", "/_local/sandboxes")
+        for path in (
+            "/checkout/",
+            "/console/",
+            "/docs",
+            "/openapi.json",
+            "/_local/clock",
+            "/_local/sandboxes",
+        )
     }
     expected |= {
         f"{runtime.sandbox_url(name)}/_sandbox/health"
