@@ -41,6 +41,7 @@ paygate is running (local runtime; Ctrl-C stops everything)
   API             {config.api_url}
   API key         {config.api_key}   (header x-api-key)
   Checkout page   {config.api_url}/checkout/   (pay with each method in the sandboxes)
+  Console         {config.api_url}/console/   (operators: find payments, timelines, reviews)
   API docs        {config.api_url}/docs   (Swagger UI; document: /openapi.json)
   Events          {config.events_file}   (one JSON event per line)
   Handler logs    {config.log_file}
