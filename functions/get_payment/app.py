@@ -1,20 +1,20 @@
 """GET /v1/payments/{id} and /v1/payouts/{id}: a payment's or payout's current state
 (merchant frontends poll these); .../timeline: its whole story, oldest first."""
 
-from paygate import routes, wiring
+from paygate import merchant_routes, routes, wiring
 from paygate.domain import Kind
 from paygate.settings import TableSettings, load_settings
 
 ledger = wiring.ledger(load_settings(TableSettings))
 app = routes.by_id("/v1/payments/<id>", ledger.get, summary="Get a payment")
 routes.by_id("/v1/payouts/<id>", ledger.get, summary="Get a payout", kind=Kind.PAYOUT, app=app)
-routes.timeline(
+merchant_routes.timeline(
     "/v1/payments/<id>/timeline",
     ledger,
     summary="A payment's status changes and callbacks",
     app=app,
 )
-routes.timeline(
+merchant_routes.timeline(
     "/v1/payouts/<id>/timeline",
     ledger,
     summary="A payout's status changes and callbacks",

@@ -2,15 +2,15 @@
 `needs_review` payment or payout (accept → succeeded, reject → failed), the only
 merchant-driven way out of `needs_review`."""
 
-from paygate import routes, wiring
+from paygate import merchant_routes, routes, wiring
 from paygate.domain import Kind
 from paygate.settings import TableSettings, load_settings
 
 ledger = wiring.ledger(load_settings(TableSettings))
-app = routes.review(
+app = merchant_routes.review(
     "/v1/payments/<id>/review", ledger, summary="Accept or reject a payment that needs review"
 )
-routes.review(
+merchant_routes.review(
     "/v1/payouts/<id>/review",
     ledger,
     summary="Accept or reject a payout that needs review",

@@ -30,7 +30,6 @@ from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import WebhookRecord
 from paygate.table_items import (
     BY_SCHEDULE,
-    LISTED_AT,
     RECONCILE_DUE,
     WRITTEN_BY,
     Expression,
@@ -171,42 +170,7 @@ class PaymentRepository:
     ) -> tuple[list[tuple[Payment, dict[str, str]]], dict[str, str] | None]:
         """One `Query` on a list index, newest first: each payment with its position (where
         a page after it starts), and DynamoDB's own last position (None: the index ended)."""
-        condition = "#part = :part"
-        names = {"#part": query.partition_key}
-        if query.created_from or query.created_until:
-            names["#at"] = LISTED_AT
-        values: dict[str, Any] = {":part": {"S": query.partition}}
-        if query.created_from and query.created_until:
-            condition += " AND #at BETWEEN :from AND :until"
-        elif query.created_from:
-            condition += " AND #at >= :from"
-        elif query.created_until:
-            condition += " AND #at <= :until"
-        if query.created_from:
-            values[":from"] = {"S": query.created_from}
-        if query.created_until:
-            values[":until"] = {"S": query.created_until}
-        request: dict[str, Any] = {}
-        if query.residual:
-            terms = []
-            for i, (attribute, value) in enumerate(sorted(query.residual.items())):
-                names[f"#f{i}"] = attribute
-                values[f":f{i}"] = {"S": value}
-                terms.append(f"#f{i} = :f{i}")
-            request["FilterExpression"] = " AND ".join(terms)
-        if query.start:
-            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in query.start.items()}
-        answer = self._call(
-            "query",
-            TableName=self.table_name,
-            IndexName=query.index,
-            KeyConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ScanIndexForward=False,
-            Limit=query.reads,
-            **request,
-        )
+        answer = self._call("query", TableName=self.table_name, **query.request())
         found = []
         for item in answer.get("Items") or []:
             position = {key: str(item[key]["S"]) for key in query.position_keys}

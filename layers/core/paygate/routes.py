@@ -20,29 +20,24 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from paygate.api import ERROR_RESPONSES, WEBHOOK_ERROR_RESPONSES, create_resolver, public_base_url
 from paygate.api_models import (
-    PaymentList,
     PaymentResponse,
-    PayoutList,
     PayoutResponse,
-    ReviewRequest,
-    Timeline,
 )
-from paygate.domain import Kind, Method, Payment, PaymentStatus, Provider, WebhookOutcome
+from paygate.domain import Kind, Payment, WebhookOutcome
 from paygate.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
     from paygate.ledger import Ledger
-    from paygate.listing import Page
     from paygate.webhooks import WebhookContract
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -61,7 +56,7 @@ def handler(app: Resolver) -> Handler:
     return lambda_handler
 
 
-def _register(
+def register(
     app: Resolver,
     method: str,
     path: str,
@@ -79,7 +74,7 @@ def _register(
     return app
 
 
-def _typed[F: Callable[..., Any]](function: F, name: str, signature: inspect.Signature) -> F:
+def typed[F: Callable[..., Any]](function: F, name: str, signature: inspect.Signature) -> F:
     """`function` as the resolver sees it: its operation name and typed parameters (the
     OpenAPI document is generated from them)."""
     function.__name__ = function.__qualname__ = name
@@ -87,16 +82,16 @@ def _typed[F: Callable[..., Any]](function: F, name: str, signature: inspect.Sig
     return function
 
 
-def _signature(returns: Any, **parameters: Any) -> inspect.Signature:
+def signature_of(returns: Any, **parameters: Any) -> inspect.Signature:
     typed = [inspect.Parameter(name, _ARG, annotation=a) for name, a in parameters.items()]
     return inspect.Signature(typed, return_annotation=returns)
 
 
-def _model(kind: Kind) -> type[PaymentResponse]:
+def response_model(kind: Kind) -> type[PaymentResponse]:
     return PayoutResponse if kind is Kind.PAYOUT else PaymentResponse
 
 
-def _id(kind: Kind) -> Any:
+def path_id(kind: Kind) -> Any:
     return Annotated[str, Path(min_length=1, max_length=64, description=f"Our {kind.value} id")]
 
 
@@ -131,7 +126,7 @@ def create[R: BaseModel](
     from paygate.idempotency import IdempotencyKey, caller_scope, restorable_creates
 
     app = create_resolver()
-    model = _model(kind)
+    model = response_model(kind)
     creates = restorable_creates()
     prepare: Callable[[R], Payment] = getattr(gateway, f"prepare_{kind}")
     start: Callable[..., Payment] = getattr(gateway, f"create_{kind}")
@@ -155,14 +150,14 @@ def create[R: BaseModel](
             idempotency_key, scope, request, app.lambda_context, once, record=kept
         )
 
-    signature = _signature(Response[str], request=request, idempotency_key=IdempotencyKey)
+    signature = signature_of(Response[str], request=request, idempotency_key=IdempotencyKey)
     content = {"application/json": {"model": model}}
     responses: dict[int, OpenAPIResponse] = {
         201: {"description": created, "content": content},  # type: ignore[typeddict-item]
         **ERROR_RESPONSES,
     }
-    function = _typed(route, f"create_{kind}", signature)
-    return _register(
+    function = typed(route, f"create_{kind}", signature)
+    return register(
         app, "POST", path, function, summary=summary, tags=[f"{kind}s"], responses=responses
     )
 
@@ -218,13 +213,13 @@ def webhook(
         return Response(200, content_type, ack)
 
     returns = Response[str] if text else Response[dict[str, str]]
-    function = _typed(route, name or f"{provider}_webhook", _signature(returns))
+    function = typed(route, name or f"{provider}_webhook", signature_of(returns))
     quoted = f"plain `{ack}`" if text else f"`{json.dumps(ack)}`"
     responses: dict[int, OpenAPIResponse] = {
         200: {"description": f"Acknowledged: {quoted}"},
         **WEBHOOK_ERROR_RESPONSES,
     }
-    return _register(
+    return register(
         app, "POST", path, function, summary=summary, tags=["webhooks"], responses=responses
     )
 
@@ -247,8 +242,8 @@ def read(
     def route(**query: Any) -> BaseModel:
         return answer(**query)
 
-    function = _typed(route, name or answer.__name__, inspect.signature(answer, eval_str=True))
-    return _register(app or create_resolver(), "GET", path, function, summary=summary, tags=tags)
+    function = typed(route, name or answer.__name__, inspect.signature(answer, eval_str=True))
+    return register(app or create_resolver(), "GET", path, function, summary=summary, tags=tags)
 
 
 def by_id(
@@ -260,13 +255,13 @@ def by_id(
     app: Resolver | None = None,
 ) -> Resolver:
     """`GET path` with `<id>`: the payment (or payout) `find(id, kind)` returns."""
-    model = _model(kind)
+    model = response_model(kind)
 
     def route(id: str) -> PaymentResponse:  # noqa: A002
         return model.of(find(id, kind))
 
-    function = _typed(route, f"get_{kind}", _signature(model, id=_id(kind)))
-    return _register(
+    function = typed(route, f"get_{kind}", signature_of(model, id=path_id(kind)))
+    return register(
         app or create_resolver(), "GET", path, function, summary=summary, tags=[f"{kind}s"]
     )
 
@@ -292,9 +287,9 @@ def action(
         logger.info(done, extra={"payment_id": payment.id, "status": payment.status})
         return PaymentResponse.of(payment)
 
-    parameters = {"id": _id(Kind.PAYMENT)} | ({} if body is None else {"request": body})
-    function = _typed(route, name, _signature(PaymentResponse, **parameters))
-    return _register(
+    parameters = {"id": path_id(Kind.PAYMENT)} | ({} if body is None else {"request": body})
+    function = typed(route, name, signature_of(PaymentResponse, **parameters))
+    return register(
         app or create_resolver(),
         "POST",
         path,
@@ -302,134 +297,4 @@ def action(
         summary=summary,
         tags=["payments"],
         description=description,
-    )
-
-
-# -- merchant operations: list, timeline, review -----------------------------------------------
-
-
-def caller_id(request_context: Any) -> str:
-    """Who is calling: the API key's id in API Gateway (never the key itself)."""
-    identity = getattr(request_context, "identity", None)
-    return str(getattr(identity, "api_key_id", None) or "anonymous")
-
-
-def _list_parameters() -> dict[str, Any]:
-    def query(description: str, **limits: Any) -> Any:
-        return Query(description=description, **limits)
-
-    return {
-        "merchant_reference": Annotated[
-            str | None, query("Exactly this order id", min_length=1, max_length=64)
-        ],
-        "status": Annotated[PaymentStatus | None, query("In this status now")],
-        "provider": Annotated[Provider | None, query("At this provider")],
-        "method": Annotated[Method | None, query("With this method")],
-        "created_from": Annotated[
-            AwareDatetime | None, query("Created at or after (ISO 8601 with a time zone)")
-        ],
-        "created_to": Annotated[
-            AwareDatetime | None, query("Created before (ISO 8601 with a time zone)")
-        ],
-        "limit": Annotated[int, query("Page size", ge=1, le=100)],
-        "cursor": Annotated[
-            str | None, query("`next_cursor` of the page before", min_length=1, max_length=2048)
-        ],
-    }
-
-
-def listing(
-    path: str,
-    page: Callable[..., Page],
-    *,
-    summary: str,
-    kind: Kind = Kind.PAYMENT,
-    app: Resolver | None = None,
-) -> Resolver:
-    """`GET path`: one page of payments (or payouts), newest first, filtered by the query;
-    `page(kind, filters, limit, cursor)` (`paygate.listing.PaymentLister.page`)."""
-    from paygate.listing import DEFAULT_LIMIT, ListFilters
-
-    model = _model(kind)
-    answer = PayoutList if kind is Kind.PAYOUT else PaymentList
-
-    def route(limit: int = DEFAULT_LIMIT, cursor: str | None = None, **filters: Any) -> BaseModel:
-        found = page(kind, ListFilters(**filters), limit, cursor or "")
-        data = [model.of(payment) for payment in found.payments]
-        return answer(data=data, next_cursor=found.next_cursor)
-
-    parameters = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=None)
-        for name, annotation in _list_parameters().items()
-    ]
-    parameters[-2] = parameters[-2].replace(default=DEFAULT_LIMIT)
-    signature = inspect.Signature(parameters, return_annotation=answer)
-    function = _typed(route, f"list_{kind}s", signature)
-    return _register(
-        app or create_resolver(), "GET", path, function, summary=summary, tags=[f"{kind}s"]
-    )
-
-
-def timeline(
-    path: str,
-    ledger: Ledger,
-    *,
-    summary: str,
-    kind: Kind = Kind.PAYMENT,
-    app: Resolver | None = None,
-) -> Resolver:
-    """`GET path` with `<id>`: every status change and received callback, oldest first."""
-
-    def route(id: str) -> Timeline:  # noqa: A002
-        payment = ledger.get(id, kind)
-        return Timeline.of(payment, ledger.callbacks(payment))
-
-    function = _typed(route, f"get_{kind}_timeline", _signature(Timeline, id=_id(kind)))
-    return _register(
-        app or create_resolver(), "GET", path, function, summary=summary, tags=[f"{kind}s"]
-    )
-
-
-def review(
-    path: str,
-    ledger: Ledger,
-    *,
-    summary: str,
-    kind: Kind = Kind.PAYMENT,
-    app: Resolver | None = None,
-) -> Resolver:
-    """`POST path` with `<id>` and a required `Idempotency-Key`: the merchant's decision on a
-    `needs_review` payment (`Ledger.review`), recorded with the API key's id; 200 with the
-    payment, the kept answer for a repeated key, 409 in any other status."""
-    from paygate.idempotency import IdempotencyKey, caller_scope, restorable_creates
-
-    app = app or create_resolver()
-    model = _model(kind)
-    reviews = restorable_creates()
-
-    def route(id: str, request: ReviewRequest, idempotency_key: str) -> Response[str]:  # noqa: A002
-        context = app.current_event.request_context
-
-        def once() -> Response[PaymentResponse]:
-            decision, note = request.decision, request.note
-            payment = ledger.review(id, kind, decision, note, caller_id(context))
-            metrics.add_metric(name=f"{kind.title()}sReviewed", unit=MetricUnit.Count, value=1)
-            logger.info(
-                f"{kind} reviewed",
-                extra={"payment_id": payment.id, "status": payment.status, "decision": decision},
-            )
-            return Response(200, content_types.APPLICATION_JSON, model.of(payment))
-
-        scope = f"{caller_scope(context)}#review#{id}"
-        return reviews.respond(idempotency_key, scope, request, app.lambda_context, once)
-
-    parameters = {"id": _id(kind), "request": ReviewRequest, "idempotency_key": IdempotencyKey}
-    content = {"application/json": {"model": model}}
-    responses: dict[int, OpenAPIResponse] = {
-        200: {"description": "Reviewed: succeeded or failed", "content": content},  # type: ignore[typeddict-item]
-        **ERROR_RESPONSES,
-    }
-    function = _typed(route, f"review_{kind}", _signature(Response[str], **parameters))
-    return _register(
-        app, "POST", path, function, summary=summary, tags=[f"{kind}s"], responses=responses
     )

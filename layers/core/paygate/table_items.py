@@ -126,6 +126,36 @@ class ListQuery:
         """The attributes of a position in this index (DynamoDB's ExclusiveStartKey)."""
         return frozenset({"pk", "sk", self.partition_key, LISTED_AT})
 
+    def request(self) -> dict[str, Any]:
+        """The Query's parameters (typed values), newest first, reading at most `reads`."""
+        condition = "#part = :part"
+        names = {"#part": self.partition_key}
+        values: dict[str, Any] = {":part": {"S": self.partition}}
+        if self.created_from or self.created_until:
+            names["#at"] = LISTED_AT
+            low, high = self.created_from, self.created_until
+            condition += (
+                " AND #at BETWEEN :from AND :until"
+                if low and high
+                else (" AND #at >= :from" if low else " AND #at <= :until")
+            )
+            values |= {k: {"S": v} for k, v in ((":from", low), (":until", high)) if v}
+        request: dict[str, Any] = {
+            "IndexName": self.index,
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": False,
+            "Limit": self.reads,
+        }
+        if self.residual:
+            terms = []
+            for i, (attribute, value) in enumerate(sorted(self.residual.items())):
+                names[f"#f{i}"], values[f":f{i}"] = attribute, {"S": value}
+                terms.append(f"#f{i} = :f{i}")
+            request["FilterExpression"] = " AND ".join(terms)
+        if self.start:
+            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in self.start.items()}
+        return request | {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
 
 class Expression:
     """One DynamoDB expression and the attribute names and values it uses."""
