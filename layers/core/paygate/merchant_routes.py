@@ -83,8 +83,20 @@ def listing(
     parameters[-2] = parameters[-2].replace(default=DEFAULT_LIMIT)
     signature = inspect.Signature(parameters, return_annotation=answer)
     function = typed(route, f"list_{kind}s", signature)
+    cursor_refused: OpenAPIResponse = {
+        **ERROR_RESPONSES[400],
+        "description": "`invalid_cursor`: a cursor the gateway did not issue, or issued for "
+        "other filters or the other kind",
+    }
+    responses = {**ERROR_RESPONSES, 400: cursor_refused}
     return register(
-        app or create_resolver(), "GET", path, function, summary=summary, tags=[f"{kind}s"]
+        app or create_resolver(),
+        "GET",
+        path,
+        function,
+        summary=summary,
+        tags=[f"{kind}s"],
+        responses=responses,
     )
 
 
