@@ -65,6 +65,10 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {name} | {megabytes} | |")
     lines.append("")
     lines.append(f"pydantic bundled in our layer: {'yes' if size['pydantic_bundled'] else 'no'}.")
+    if "list_pages" in results:
+        lines += _listing_lines(results["list_pages"])
+    if "webhook_write_cost" in results:
+        lines += _write_cost_lines(results)
     lines += ["", "### Targets missed, and why", ""]
     lines += _missed(results) or ["None."]
     return "\n".join(lines) + "\n"
@@ -142,6 +146,97 @@ def _warm_lines(warm: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _calls(calls: list[dict[str, int]]) -> str:
+    return "; ".join(", ".join(f"{k.split(':')[1]} × {v}" for k, v in c.items()) for c in calls)
+
+
+def _listing_lines(listing: dict[str, Any]) -> list[str]:
+    sizes = listing["sizes"]
+    lines = [
+        "",
+        "### List pages (`GET /v1/payments`) against one GetItem (`GET /v1/payments/{id}`)",
+        "",
+        "Real handlers in-process with API Gateway proxy events, over moto tables of "
+        + " and ".join(f"{int(rows):,}" for rows in sizes)
+        + " seeded payments; each round times the GetItem and every list case once "
+        f"({', '.join(f'{rows} rows: {run["rounds"]} rounds' for rows, run in sizes.items())}). "
+        "Calls and counts per page from a botocore event hook. **moto answers a Query on a "
+        "GSI by walking every item of the table in Python**, so here the wall time grows "
+        "with the table although DynamoDB's does not: the figure that does not depend on the "
+        "table is the items read per page (ScannedCount), the same at both sizes; "
+        '"outside the call" is the handler\'s time minus the time inside the botocore call '
+        "(our code's part).",
+        "",
+        "| case | rows | p50 µs | p99 µs | × GetItem p50 | × GetItem p99 "
+        "| outside the call p50 µs | × GetItem's | DynamoDB calls | items read | returned |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for rows, run in sizes.items():
+        get = run["get"]
+        lines.append(
+            f"| GetItem (`GET /v1/payments/{{id}}`) | {rows} | {get['p50_us']} | "
+            f"{get['p99_us']} | 1× | 1× | {get['outside_call_p50_us']} | 1× | "
+            f"{_calls(get['dynamodb_calls'])} | | |"
+        )
+        for name, case in run["cases"].items():
+            lines.append(
+                f"| {name} | {rows} | {case['p50_us']} | {case['p99_us']} | "
+                f"{case['ratio_p50']}× | {case['ratio_p99']}× | {case['outside_call_p50_us']} | "
+                f"{case['outside_call_ratio_p50']}× | {_calls(case['dynamodb_calls'])} | "
+                f"{', '.join(map(str, case['scanned_count']))} | "
+                f"{', '.join(map(str, case['count']))} |"
+            )
+    verdict = "met" if not listing["problems"] else "**missed**"
+    lines += [
+        "",
+        f"One Query per page, no Scan, the same items read per page at every size: {verdict}.",
+    ]
+    return lines
+
+
+def _write_cost_lines(results: dict[str, Any]) -> list[str]:
+    cost = results["webhook_write_cost"]
+    lines = [
+        "",
+        "### A status-changing webhook's write (one TransactWriteItems), before and after issue 15",
+        "",
+        f"Before: the tree at {cost['before_commit']} (GSIs by_provider_reference, "
+        "by_reconcile_due; no history). After: this tree. Item bytes by DynamoDB's size rules; "
+        "WCU = 2 per started KB of each item in the transaction (the payment on the larger of "
+        "its sizes before and after) + per GSI touched 1 per started KB of the entry (2 "
+        "writes, delete + put, when its key changes).",
+        "",
+        "| webhook | tree | DynamoDB calls | payment bytes before → after | webhook bytes "
+        "| table WCU | GSI writes (WCU) | total WCU |",
+        "|---|---|---|---:|---:|---:|---|---:|",
+    ]
+    trees = [("after", cost["after"])]
+    if cost["before"] is not None:
+        trees.insert(0, (f"before ({cost['before_commit']})", cost["before"]))
+    names = list(cost["after"]["cases"])
+    for name in names:
+        for label, tree in trees:
+            case = tree["cases"][name]
+            sizes = case["bytes"]
+            gsi = ", ".join(f"{k}: {v['write']} {v['wcu']}" for k, v in case["gsi"].items())
+            table = case["table_wcu"]["payment"] + case["table_wcu"]["webhook"]
+            lines.append(
+                f"| {name} | {label} | {_calls([case['calls']])} | "
+                f"{sizes['payment_before']} → {sizes['payment_after']} | {sizes['webhook']} | "
+                f"{table} | {gsi} | {case['wcu']} |"
+            )
+    warm = results["warm_overhead"]["handlers"].get("PayproWebhookFunction")
+    previous = results.get("previous_run") or {}
+    if warm is not None:
+        lines += [
+            "",
+            f"Paypro webhook warm p50 in this run: {warm['ratio_p50']}× the peer "
+            f"(previous committed run, {previous.get('when')}: "
+            f"{previous.get('paypro_warm_ratio_p50')}×).",
+        ]
+    return lines
+
+
 def _missed(results: dict[str, Any]) -> list[str]:
     cold = results["cold_start"]
     missed = []
@@ -164,6 +259,10 @@ def _missed(results: dict[str, Any]) -> list[str]:
     size = results["deployment_size"]
     if size["core_layer_mb"] > size["target_mb"]:
         missed.append(f"- **Layer size**: {size['core_layer_mb']} MB > {size['target_mb']} MB.")
+    for problem in results.get("list_pages", {}).get("problems", []):
+        missed.append(f"- **List page**: {problem}.")
+    for problem in results.get("webhook_write_cost", {}).get("problems", []):
+        missed.append(f"- **Webhook write**: {problem}.")
     for name, counted in results["aws_calls"]["operations"].items():
         dynamodb = sum(v for k, v in counted.items() if k.startswith("dynamodb:"))
         if name == "create payment" and dynamodb > 3:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -32,10 +33,27 @@ def _quiet_in_process_environment() -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
+def _previous_run() -> dict[str, Any] | None:
+    """The committed results (HEAD's latest.json): what this run's figures are set beside."""
+    shown = subprocess.run(
+        ["git", "-C", str(ROOT), "show", "HEAD:bench/results/latest.json"],
+        capture_output=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        return None
+    document: dict[str, Any] = json.loads(shown.stdout)
+    handlers = document.get("warm_overhead", {}).get("handlers", {})
+    paypro = handlers.get("PayproWebhookFunction", {})
+    return {"when": document.get("when"), "paypro_warm_ratio_p50": paypro.get("ratio_p50")}
+
+
 def main() -> int:
     use_repo_paths()
     _quiet_in_process_environment()
-    from bench import aws_calls, cold_start, size, throughput, warm
+    # Imported before any benchmark runs: bench.aws_calls' and bench.listing's botocore hooks
+    # reach every session created afterwards.
+    from bench import aws_calls, cold_start, listing, size, throughput, warm, write_cost
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -45,6 +63,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
         },
+        "previous_run": _previous_run(),
     }
     for name, module in (
         ("cold_start", cold_start),
@@ -52,6 +71,8 @@ def main() -> int:
         ("warm_overhead", warm),
         ("throughput", throughput),
         ("deployment_size", size),
+        ("list_pages", listing),
+        ("webhook_write_cost", write_cost),
     ):
         step = time.monotonic()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
@@ -67,7 +88,10 @@ def main() -> int:
     _, _, tail = rest.partition(END)
     DOC.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
     print(table)
-    return 0
+    problems = results["list_pages"]["problems"] + results["webhook_write_cost"]["problems"]
+    for problem in problems:  # the rules of issue 15's measurements: the run fails
+        print(f"[bench] FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
