@@ -10,6 +10,7 @@ import sys
 import types
 from collections.abc import Callable, Iterator
 from functools import cached_property
+from typing import Any
 
 import boto3
 import httpx
@@ -93,8 +94,55 @@ def test_wired_repository_gets_a_fresh_boto3_client() -> None:
     repository = ledger.repository
     assert isinstance(repository, PaymentRepository)
     before = repository.client
+    assert not validates_parameters(before)  # the repository's own configuration
     snapstart.restore()
     assert repository.client is not before
+    assert not validates_parameters(repository.client)  # kept after a restore
+
+
+def validates_parameters(client: Any) -> bool:
+    """Whether botocore refuses a badly typed parameter before sending (the request is
+    answered in-process by a `before-send` stand-in, so nothing leaves the machine)."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ParamValidationError
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"x-amzn-RequestId": "t"}, _Raw(b"{}"))
+
+    client.meta.events.register("before-send.dynamodb.Query", answer)
+    try:
+        client.query(TableName="t", Limit="not a number")
+    except ParamValidationError:
+        return True
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.Query", answer)
+    return False
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+    def read(self) -> bytes:
+        return self.body
+
+
+def test_a_default_client_validates_parameters() -> None:
+    import boto3
+
+    assert validates_parameters(boto3.client("dynamodb", region_name="ap-southeast-1"))
+
+
+def test_a_fresh_client_keeps_the_old_clients_configuration() -> None:
+    import boto3
+    from botocore.config import Config
+
+    old = boto3.client("sns", region_name="ap-southeast-1", config=Config(read_timeout=7))
+    fresh = snapstart.fresh_boto3_client(old)
+    assert fresh is not old and fresh.meta.config.read_timeout == 7
 
 
 def test_wired_idempotency_store_gets_a_fresh_boto3_client() -> None:

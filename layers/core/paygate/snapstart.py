@@ -66,12 +66,14 @@ def restorable_http_transport(factory: Callable[[], httpx.BaseTransport]) -> htt
 
 
 def fresh_boto3_client(old: Any) -> Any:
-    """A new boto3 client for the same service and region as `old` (new credentials, new
-    connection pool), from a new session."""
+    """A new boto3 client for the same service, region and configuration as `old` (new
+    credentials, new connection pool), from a new session."""
     import boto3
 
     return boto3.session.Session().client(
-        old.meta.service_model.service_name, region_name=old.meta.region_name
+        old.meta.service_model.service_name,
+        region_name=old.meta.region_name,
+        config=old.meta.config,
     )
 
 
