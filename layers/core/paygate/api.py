@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import deadline
-from paygate.api_models import ErrorDetail, ErrorResponse
+from paygate.api_errors import ErrorDetail, ErrorResponse
 from paygate.errors import (
     ConcurrentUpdate,
     InvalidState,

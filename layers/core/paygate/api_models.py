@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from paygate.api_errors import ErrorDetail, ErrorResponse
 from paygate.domain import (
     Cause,
     Confirmation,
@@ -25,6 +26,8 @@ from paygate.domain import (
     WebhookOutcome,
 )
 from paygate.records import WebhookRecord
+
+__all__ = ["ErrorDetail", "ErrorResponse"]  # the error shape, re-exported with the models
 
 Amount = Annotated[
     int, Field(strict=True, gt=0, description="Amount in VND major units (VND has no minor unit)")
@@ -357,17 +360,3 @@ class Timeline(BaseModel):
             later = next((i for i, e in enumerate(entries) if e.at > record.received_at), None)
             entries.insert(len(entries) if later is None else later, CallbackEntry.of(record))
         return cls(payment_id=payment.id, entries=entries)
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    field: str | None = None
-    payment_id: str | None = None
-    provider_code: str | None = None
-
-
-class ErrorResponse(BaseModel):
-    """Every error the API returns: `{"error": {"code", "message", "field", ...}}`."""
-
-    error: ErrorDetail

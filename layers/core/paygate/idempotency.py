@@ -41,7 +41,7 @@ from pydantic import BaseModel
 
 from paygate import snapstart
 from paygate.api import error_response, from_domain_error
-from paygate.api_models import ErrorDetail
+from paygate.api_errors import ErrorDetail
 from paygate.errors import ProviderError, StorageBusy
 from paygate.sessions import default_session
 from paygate.settings import IdempotencySettings, load_settings

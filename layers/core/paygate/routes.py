@@ -27,16 +27,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate.api import ERROR_RESPONSES, WEBHOOK_ERROR_RESPONSES, create_resolver, public_base_url
-from paygate.api_models import (
-    PaymentResponse,
-    PayoutResponse,
-)
 from paygate.domain import Kind, Payment, WebhookOutcome
 from paygate.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+    from paygate.api_models import PaymentResponse
     from paygate.ledger import Ledger
     from paygate.webhooks import WebhookContract
 
@@ -88,6 +85,10 @@ def signature_of(returns: Any, **parameters: Any) -> inspect.Signature:
 
 
 def response_model(kind: Kind) -> type[PaymentResponse]:
+    """The API's model of a payment or payout (imported here: a webhook function never
+    builds the merchant API's models)."""
+    from paygate.api_models import PaymentResponse, PayoutResponse
+
     return PayoutResponse if kind is Kind.PAYOUT else PaymentResponse
 
 
@@ -280,15 +281,16 @@ def action(
 ) -> Resolver:
     """`POST path` with `<id>` (and a `body` when given): `act` changes the payment; the
     metric `metric` and the log line `done` record it; 200 with the payment."""
+    model = response_model(Kind.PAYMENT)
 
     def route(id: str, request: BaseModel | None = None) -> PaymentResponse:  # noqa: A002
         payment = act(id) if body is None else act(id, request)
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
         logger.info(done, extra={"payment_id": payment.id, "status": payment.status})
-        return PaymentResponse.of(payment)
+        return model.of(payment)
 
     parameters = {"id": path_id(Kind.PAYMENT)} | ({} if body is None else {"request": body})
-    function = typed(route, name, signature_of(PaymentResponse, **parameters))
+    function = typed(route, name, signature_of(model, **parameters))
     return register(
         app or create_resolver(),
         "POST",

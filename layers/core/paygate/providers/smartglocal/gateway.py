@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from paygate import webhooks
-from paygate.api_models import SmartglocalPaymentRequest
 from paygate.credentials import load_credentials
 from paygate.domain import (
     Cause,
@@ -55,6 +54,9 @@ from paygate.providers.smartglocal.webhook import (
     confirmable,
     held_for_us,
 )
+
+if TYPE_CHECKING:
+    from paygate.api_models import SmartglocalPaymentRequest
 
 WEBHOOK_PATH = "/webhooks/smartglocal"
 __all__ = ["WEBHOOK_ACK", "WEBHOOK_PATH", "SmartglocalGateway", "SmartglocalOptions"]
