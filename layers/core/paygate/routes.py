@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from paygate.api import ERROR_RESPONSES, WEBHOOK_ERROR_RESPONSES, create_resolver, public_base_url
 from paygate.domain import Kind, Payment, WebhookOutcome
 from paygate.observability import logger, metrics
+from paygate.startup import ready
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -43,13 +44,15 @@ _ARG = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
 def handler(app: Resolver) -> Handler:
-    """The Lambda entry point: the Powertools stack, applied once, around `app`."""
+    """The Lambda entry point: the Powertools stack, applied once, around `app`; the end of
+    the cold start (`paygate.startup.ready`)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
+    ready()
     return lambda_handler
 
 

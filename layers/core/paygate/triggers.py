@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import deadline
 from paygate.observability import logger, metrics
+from paygate.startup import ready
 
 if TYPE_CHECKING:  # each shape imports its own at run time: neither loads the other's
     from aws_lambda_powertools.utilities.batch import BatchProcessor
@@ -62,6 +63,7 @@ def status_stream(
         logger.info("published", extra={"events": len(ready) - len(failed), "failed": len(failed)})
         return response
 
+    ready()
     return lambda_handler
 
 
@@ -83,4 +85,5 @@ def reconcile_schedule(
         metrics.add_metric(name="ReconcileErrors", unit=MetricUnit.Count, value=len(report.errors))
         return dict(report.__dict__)
 
+    ready()
     return lambda_handler
