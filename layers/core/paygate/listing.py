@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -71,8 +71,8 @@ class ListFilters(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def plan(kind: Kind, filters: ListFilters, limit: int, start: dict[str, str] | None) -> ListQuery:
-    """The Query that serves `filters` (the most selective index first)."""
+def plan(kind: Kind, filters: ListFilters, limit: int) -> ListQuery:
+    """The first page's Query for `filters` (the most selective index first)."""
     residual: dict[str, str] = {}
     if filters.merchant_reference is not None:
         index, partition = BY_REFERENCE, reference_key(kind, filters.merchant_reference)
@@ -93,7 +93,6 @@ def plan(kind: Kind, filters: ListFilters, limit: int, start: dict[str, str] | N
         created_until=listed_at(filters.created_to - _TICK) if filters.created_to else None,
         residual=residual,
         reads=max(RESIDUAL_READS, limit + 1) if residual else limit + 1,
-        start=start,
     )
 
 
@@ -173,9 +172,9 @@ class PaymentLister:
     ) -> Page:
         filters.check()
         fingerprint = filters.fingerprint(kind)
-        query = plan(kind, filters, limit, None)
-        if cursor:
-            query = plan(kind, filters, limit, self.signer.position(cursor, fingerprint, query))
+        query = plan(kind, filters, limit)
+        if cursor:  # the same Query, started where the cursor's page ended
+            query = replace(query, start=self.signer.position(cursor, fingerprint, query))
         found, last = self.repository.list_page(query)
         if len(found) > limit:
             found, last = found[:limit], found[limit - 1][1]

@@ -115,7 +115,7 @@ class ListQuery:
     created_until: str | None  # inclusive: the last microsecond before `created_to`
     residual: dict[str, str]
     reads: int
-    start: dict[str, str] | None
+    start: dict[str, str] | None = None  # a position (from a cursor): where the page starts
 
     @property
     def partition_key(self) -> str:
