@@ -70,10 +70,10 @@ def _notify(payment: dict[str, Any], secret: str) -> dict[str, str]:
 def _run(clients: int, secret: str) -> dict[str, Any]:
     """One fresh runtime (moto's cost grows with the table), WEBHOOKS_PER_RUN payments, then
     their notifies from `clients` concurrent clients."""
-    from tools.launcher import Ports, start_runtime, stop_runtime
+    from tools.launcher import start_runtime_on_free_ports, stop_runtime
 
     state = Path(tempfile.mkdtemp(prefix="paygate-bench-"))
-    runtime = start_runtime(Ports.free(), state)
+    runtime = start_runtime_on_free_ports(state)
     try:
         with runtime.client() as client:
             body = {"amount": 50000, "currency": "VND", "merchant_reference": "bench"}

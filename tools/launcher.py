@@ -183,6 +183,22 @@ def start_runtime(
     raise RuntimeError(f"local runtime did not come up: {output.read_text()}")
 
 
+PORT_TAKEN = "Address already in use"
+PORT_ATTEMPTS = 3
+
+
+def start_runtime_on_free_ports(state_dir: Path, **options: Any) -> Runtime:
+    """`start_runtime` on free ports; when another process took one of them between choosing
+    and binding (the runtime exits with "Address already in use"), again on new ones."""
+    for attempt in range(PORT_ATTEMPTS):
+        try:
+            return start_runtime(Ports.free(), state_dir, **options)
+        except RuntimeError as exc:
+            if PORT_TAKEN not in str(exc) or attempt == PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def stop_runtime(runtime: Runtime) -> int:
     """Ctrl-C (SIGINT), as a user would; the exit code."""
     runtime.process.send_signal(signal.SIGINT)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.leaks import assert_nothing_leaked
-from tools.launcher import Ports, Runtime, start_runtime, stop_runtime
+from tools.launcher import Runtime, start_runtime_on_free_ports, stop_runtime
 
 # The environment runtimes start from: this process's as tests/conftest.py left it (it imports
 # this module right after setting the fake AWS environment), before any integration test
@@ -21,7 +21,8 @@ BASE_ENVIRONMENT = dict(os.environ)
 def own_runtime(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Runtime]:
     """A generator fixture's body: a runtime on free ports with its own state folder; after
     the tests, the leak check (tests/support/leaks.py), then a clean Ctrl-C stop."""
-    running = start_runtime(Ports.free(), tmp_path_factory.mktemp(name), base_env=BASE_ENVIRONMENT)
+    state = tmp_path_factory.mktemp(name)
+    running = start_runtime_on_free_ports(state, base_env=BASE_ENVIRONMENT)
     try:
         yield running
         assert_nothing_leaked(running)

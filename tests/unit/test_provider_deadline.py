@@ -99,16 +99,26 @@ def test_no_attempt_starts_without_time_left_and_it_is_a_timeout() -> None:
     assert provider.attempts == []
 
 
-def test_a_retry_is_not_started_when_its_backoff_would_outlive_the_budget() -> None:
+@pytest.mark.parametrize(("jitter", "attempts"), [(0.2, 1), (0.01, 6)])
+def test_a_retry_is_not_started_when_its_backoff_would_outlive_the_budget(
+    monkeypatch: pytest.MonkeyPatch, jitter: float, attempts: int
+) -> None:
+    """0.55 s left after each attempt: a 0.2 s backoff and a minimal 0.5 s attempt do not fit
+    (no retry), a 0.01 s one does (every retry). The jitter is pinned, and so is the backoff
+    base (a test that wires a function may have shortened it)."""
+    monkeypatch.setattr(http, "RETRY_BACKOFF_SECONDS", 0.2)
+    monkeypatch.setattr(http.random, "uniform", lambda _low, _high: jitter)
+    monkeypatch.setattr(http.time, "sleep", lambda _seconds: None)
+
     def reply(_: httpx.Request) -> httpx.Response:
-        deadline.set_budget(0.55)  # the first attempt used up the time
+        deadline.set_budget(0.55)  # the attempt used up the time
         return httpx.Response(502)
 
     provider = Provider(reply)
     deadline.set_budget(5)
     with pytest.raises(ProviderError):
         provider.post(retries=5)
-    assert len(provider.attempts) <= 2
+    assert len(provider.attempts) == attempts
 
 
 def test_read_timeouts_are_never_retried() -> None:
