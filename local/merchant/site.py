@@ -1,8 +1,9 @@
 """What the local runtime serves besides the API: the checkout page (`/checkout/`, static
 files from local/merchant/checkout/), the operator console (`/console/`, static files from
-local/merchant/console/), their merchant proxy (`/merchant/...`, local/merchant/proxy.py),
-the OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`,
-Swagger UI's files from the `swagger-ui-py` package: nothing is fetched from the internet)."""
+local/merchant/console/; what both load first: `/shared/`), their merchant proxy
+(`/merchant/...`, local/merchant/proxy.py), the OpenAPI document (`/openapi.json`) and Swagger
+UI (`/docs`, Swagger UI's files from the `swagger-ui-py` package: nothing is fetched from the
+internet)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from tools.openapi import build_document, for_server
 
 CHECKOUT_DIR = Path(__file__).resolve().parent / "checkout"
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
+# What both pages load first (`../shared/base.css`, `../shared/merchant.js`).
+SHARED_DIR = Path(__file__).resolve().parent / "shared"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -105,6 +108,7 @@ class LocalSite:
             for name, folder, csp in (
                 ("checkout", CHECKOUT_DIR, CHECKOUT_CSP),
                 ("console", CONSOLE_DIR, CONSOLE_CSP),
+                ("shared", SHARED_DIR, CONSOLE_CSP),
             )
         }
 
@@ -140,7 +144,8 @@ class LocalSite:
         return None
 
     def _static(self, path: str) -> Reply | None:
-        """A static page's file (`/checkout/…`, `/console/…`; `/<name>` → 301 `/<name>/`)."""
+        """A static page's file (`/checkout/…`, `/console/…`, what both share: `/shared/…`;
+        `/<name>` → 301 `/<name>/`)."""
         name, slash, rest = path[1:].partition("/")
         if name not in self.static_pages:
             return None

@@ -82,6 +82,12 @@ class Shots:
         return path
 
 
+def fits_viewport(page: Page) -> None:
+    """Nothing wider than the viewport (no sideways scrolling)."""
+    width = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert width <= 0, f"the page is {width}px wider than the viewport"
+
+
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Shots:
     return Shots(request.node.name)

@@ -20,7 +20,7 @@ from local.aws.template import load_template
 from tests.support.qr_svg import QR_TEXTS, modules
 from tools.launcher import Runtime
 
-from .conftest import Shots
+from .conftest import Shots, fits_viewport
 
 # Every provider with a create route in template.yaml: the page offers exactly these (ecommpay
 # once per method: its option keys are `ecommpay-<method>`).
@@ -53,12 +53,6 @@ def open_checkout(page: Page, runtime: Runtime, query: str = "") -> None:
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
 
-def fits_phone(page: Page) -> None:
-    """Nothing wider than the phone's viewport (no sideways scrolling)."""
-    width = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert width <= 0, f"the page is {width}px wider than the viewport"
-
-
 def fill_customer(page: Page) -> None:
     for field in page.locator("#customer-fields input").all():
         name = field.get_attribute("name") or ""
@@ -71,7 +65,7 @@ def start_payment(page: Page, runtime: Runtime, option: str, shots: Shots) -> di
     page.locator(f"#method-{option}").check()
     page.get_by_label("Amount (VND)").fill("100000")
     fill_customer(page)
-    fits_phone(page)
+    fits_viewport(page)
     shots(page, "order-form")
     page.get_by_role("button", name="Pay", exact=True).click()
     expect(page.locator("#payment-title")).to_be_focused()
@@ -103,7 +97,7 @@ def follow_next_action(page: Page, runtime: Runtime, shots: Shots, payment_id: s
         " return image.complete && image.naturalWidth > 0; }"
     )
     expect(page.get_by_role("button", name="Start a new payment")).to_be_hidden()
-    fits_phone(page)
+    fits_viewport(page)
     shots(page, "next-action")
     with page.context.expect_page() as opened:
         link.click()
@@ -136,7 +130,7 @@ def test_pay_with_each_method(page: Page, runtime: Runtime, shots: Shots, provid
     expect(result).to_have_text("Payment succeeded")
     expect(result).to_be_focused()
     expect(page.get_by_role("button", name="Start a new payment")).to_be_visible()
-    fits_phone(page)
+    fits_viewport(page)
     shots(page, "succeeded")
     with runtime.client() as client:
         assert client.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
@@ -260,7 +254,7 @@ def test_bank_transfer_instructions_with_copy_buttons(
     page.get_by_role("button", name="Copy amount").click()
     expect(page.locator("#copy-status")).to_have_text("Copied amount.")
     assert page.evaluate("navigator.clipboard.readText()") == "10000"
-    fits_phone(page)
+    fits_viewport(page)
     shots(page, "bank-transfer-instructions")
 
 

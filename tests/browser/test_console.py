@@ -4,7 +4,7 @@ finds it by its order reference, shows its timeline (the callback, the change to
 `needs_review`) and accepts the review with a note. Paging through empty pages, a rejected
 filter and a retried review (same Idempotency-Key) are driven with answers stubbed at the
 merchant proxy. The page is driven by accessible names only (labels and roles), so a control
-without one fails the test. Screenshots: test-artifacts/browser/console-*.png."""
+without one fails the test. Screenshots: test-artifacts/browser/<test>/NN-<step>.png (the `shots` fixture)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,7 +20,7 @@ from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tools.launcher import Runtime
 
-from .conftest import ARTIFACTS, TIMEOUT_MS
+from .conftest import TIMEOUT_MS, Shots, fits_viewport
 
 LAPTOP = {"width": 1366, "height": 900}
 CUSTOMER = {
@@ -33,23 +32,9 @@ CUSTOMER = {
 CONTROLS = "input, select, textarea, button, a[href], summary"
 
 
-def shot(page: Page, step: str) -> Path:
-    """A full-page screenshot as test-artifacts/browser/console-<step>.png."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"console-{step}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
 def open_console(page: Page, runtime: Runtime, hash_: str = "") -> None:
     page.goto(f"{runtime.api_url}/console/{hash_}")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
-
-
-def fits_viewport(page: Page) -> None:
-    """Nothing wider than the viewport (no sideways scrolling)."""
-    width = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert width <= 0, f"the page is {width}px wider than the viewport"
 
 
 def every_control_is_named(page: Page) -> None:
@@ -84,7 +69,7 @@ def needs_review_transfer(runtime: Runtime, reference: str) -> dict[str, Any]:
 
 
 def test_console_finds_a_payment_and_accepts_its_review(
-    page: Page, browser: Browser, runtime: Runtime
+    page: Page, browser: Browser, runtime: Runtime, shots: Shots
 ) -> None:
     outside: list[str] = []
     page.on(
@@ -111,7 +96,7 @@ def test_console_finds_a_payment_and_accepts_its_review(
     expect(page.get_by_role("button", name="More")).to_be_hidden()
     fits_viewport(page)
     every_control_is_named(page)
-    shot(page, "phone-search")
+    shots(page, "phone-search")
 
     page.get_by_role("link", name=payment["id"]).click()
     expect(page).to_have_url(re.compile(f"#/payments/{payment['id']}$"))
@@ -137,7 +122,7 @@ def test_console_finds_a_payment_and_accepts_its_review(
     expect(body).to_contain_text("{")
     fits_viewport(page)
     every_control_is_named(page)
-    shot(page, "phone-detail")
+    shots(page, "phone-detail")
 
     note = f"Customer paid 250.000 instead of 300.000; Monetix confirmed ({reference})."
     page.get_by_label("Note").fill(note)
@@ -153,7 +138,7 @@ def test_console_finds_a_payment_and_accepts_its_review(
     expect(resolved).to_contain_text(note)
     expect(resolved.locator(".badge").last).to_have_text("succeeded")
     expect(page.locator("#detail-body")).to_contain_text(note)  # the review decision
-    shot(page, "phone-accepted")
+    shots(page, "phone-accepted")
 
     with runtime.client() as client:
         stored = client.get(f"/v1/payments/{payment['id']}").json()
@@ -174,11 +159,11 @@ def test_console_finds_a_payment_and_accepts_its_review(
         wide.get_by_role("button", name="Search").click()
         expect(wide.locator("#result-rows tr .badge")).to_have_text("succeeded")
         fits_viewport(wide)
-        shot(wide, "laptop-search")
+        shots(wide, "laptop-search")
         wide.locator("#result-rows tr").first.locator("td").nth(2).click()  # the row opens it
         expect(wide.get_by_role("heading", name=f"Payment {payment['id']}")).to_be_visible()
         expect(wide.locator('li[data-cause="merchant_action"]')).to_contain_text(note)
-        shot(wide, "laptop-detail")
+        shots(wide, "laptop-detail")
     finally:
         laptop.close()
     assert outside == [], f"the console fetched from elsewhere: {outside}"
@@ -286,7 +271,9 @@ def test_more_follows_the_cursor_through_empty_pages(page: Page, runtime: Runtim
     assert href == f"#/payouts/{payment_like(1)['id']}"
 
 
-def test_a_rejected_filter_is_announced_on_its_field(page: Page, runtime: Runtime) -> None:
+def test_a_rejected_filter_is_announced_on_its_field(
+    page: Page, runtime: Runtime, shots: Shots
+) -> None:
     error = {
         "code": "validation_error",
         "message": "not a valid reference",
@@ -311,10 +298,12 @@ def test_a_rejected_filter_is_announced_on_its_field(page: Page, runtime: Runtim
     expect(page.get_by_label("Order reference")).to_be_focused()
     expect(page.get_by_label("Order reference")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#results")).to_be_hidden()
-    shot(page, "filter-error")
+    shots(page, "filter-error")
 
 
-def test_a_retried_review_sends_the_same_idempotency_key(page: Page, runtime: Runtime) -> None:
+def test_a_retried_review_sends_the_same_idempotency_key(
+    page: Page, runtime: Runtime, shots: Shots
+) -> None:
     held = payment_like(7, "needs_review", provider="monetix", method="bank_transfer")
     entries = [
         {"type": "status_change", "at": "2026-12-01T08:00:00Z", "from": None, "to": "created",
@@ -365,7 +354,7 @@ def test_a_retried_review_sends_the_same_idempotency_key(page: Page, runtime: Ru
     expect(page.locator("#detail-status .badge")).to_have_text("failed")
     expect(page.locator("#detail-body")).to_contain_text("review_rejected")
     expect(page.get_by_role("button", name="Reject")).to_be_hidden()
-    shot(page, "rejected-stubbed")
+    shots(page, "rejected-stubbed")
     keys = [key for key, _ in reviews]
     assert all(key and re.fullmatch(r"[0-9a-f-]{36}", key) for key in keys), keys
     assert keys[0] != keys[1] == keys[2]

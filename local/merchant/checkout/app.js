@@ -14,17 +14,10 @@
 (function () {
   "use strict";
 
-  const PROXY = (document.querySelector('meta[name="paygate-merchant-proxy"]') || {}).content || "/merchant";
+  const { PROXY, METHOD_LABELS, PROVIDER_LABELS, el, vnd, call } = window.paygateMerchant;
   const POLL_MS = 1000;
   const MAX_POLL_MS = 5000;
   const TERMINAL = ["succeeded", "failed", "cancelled", "expired", "needs_review"];
-  const METHOD_LABELS = {
-    vietqr: "VietQR",
-    ewallet: "E-wallet",
-    bank_transfer: "Bank transfer",
-    napas_atm: "ATM card (NAPAS)",
-    nganluong_wallet: "Ngân Lượng wallet",
-  };
   const METHOD_HINTS = {
     vietqr: "Scan a QR code with your banking app",
     ewallet: "Pay in your e-wallet app",
@@ -32,7 +25,6 @@
     napas_atm: "Vietnamese domestic ATM card",
     nganluong_wallet: "Pay with your Ngân Lượng account",
   };
-  const PROVIDER_LABELS = { paypro: "Paypro", smartglocal: "Smart Glocal", monetix: "Monetix", ecommpay: "ecommpay" };
   const CUSTOMER_FIELDS = {
     email: { label: "Email", type: "email", autocomplete: "email" },
     full_name: { label: "Full name", type: "text", autocomplete: "name" },
@@ -111,40 +103,8 @@
   const $ = (id) => document.getElementById(id);
   const state = { methods: [], payment: null, rendered: "", timer: null, delay: POLL_MS };
 
-  function el(tag, attributes, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === "text") node.textContent = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    node.append(...children.filter((child) => child !== null && child !== undefined));
-    return node;
-  }
-
-  function vnd(amount) {
-    return `${Number(amount).toLocaleString("vi-VN")} ₫`;
-  }
-
   function methodLabel(entry) {
     return METHOD_LABELS[entry.method] || entry.method;
-  }
-
-  async function call(method, path, body) {
-    const options = { method, headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    const response = await fetch(PROXY + path, options);
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (_) {
-      data = null;
-    }
-    return { status: response.status, ok: response.ok, data };
   }
 
   function errorText(answer) {

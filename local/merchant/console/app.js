@@ -16,7 +16,7 @@
 (function () {
   "use strict";
 
-  const PROXY = (document.querySelector('meta[name="paygate-merchant-proxy"]') || {}).content || "/merchant";
+  const { METHOD_LABELS, PROVIDER_LABELS, el, vnd, call } = window.paygateMerchant;
   // A page may be empty and still carry a cursor (filters the index cannot apply): follow up
   // to this many empty pages in a row, then leave the rest to the More button.
   const MAX_EMPTY_PAGES = 10;
@@ -30,14 +30,6 @@
     needs_review: "warn", requires_action: "warn", requires_confirmation: "warn",
     applied: "ok", stale: "muted", duplicate: "muted", unknown_payment: "bad",
   };
-  const METHOD_LABELS = {
-    vietqr: "VietQR",
-    ewallet: "E-wallet",
-    bank_transfer: "Bank transfer",
-    napas_atm: "ATM card (NAPAS)",
-    nganluong_wallet: "Ngân Lượng wallet",
-  };
-  const PROVIDER_LABELS = { paypro: "Paypro", smartglocal: "Smart Glocal", monetix: "Monetix", ecommpay: "ecommpay" };
   const CAUSE_LABELS = {
     create: "Created through the API",
     webhook: "Provider callback",
@@ -60,22 +52,6 @@
     attempt: null, // the review submission being sent: {decision, note, key}
     lastOpened: null,
   };
-
-  function el(tag, attributes, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === "text") node.textContent = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    node.append(...children.filter((child) => child !== null && child !== undefined));
-    return node;
-  }
-
-  function vnd(amount) {
-    return `${Number(amount).toLocaleString("vi-VN")} ₫`;
-  }
 
   function statusText(status) {
     return String(status).replace(/_/g, " ");
@@ -106,26 +82,6 @@
     const box = $("announce");
     box.textContent = "";
     window.requestAnimationFrame(() => { box.textContent = message; });
-  }
-
-  async function call(method, path, body, headers) {
-    const options = { method, headers: { Accept: "application/json", ...(headers || {}) } };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    try {
-      const response = await fetch(PROXY + path, options);
-      let data = null;
-      try {
-        data = await response.json();
-      } catch (_) {
-        data = null;
-      }
-      return { ok: response.ok, status: response.status, data };
-    } catch (_) {
-      return { ok: false, status: 0, data: null };
-    }
   }
 
   function errorText(answer) {
