@@ -4,7 +4,8 @@ finds it by its order reference, shows its timeline (the callback, the change to
 `needs_review`) and accepts the review with a note. Paging through empty pages, a rejected
 filter and a retried review (same Idempotency-Key) are driven with answers stubbed at the
 merchant proxy. The page is driven by accessible names only (labels and roles), so a control
-without one fails the test. Screenshots: test-artifacts/browser/<test>/NN-<step>.png (the `shots` fixture)."""
+without one fails the test. Screenshots: test-artifacts/browser/<test>/NN-<step>.png (the
+`shots` fixture)."""
 
 from __future__ import annotations
 
