@@ -2,7 +2,19 @@
 (bench/lambda_env.py: the clean .venv-bench, the `sam build` artifact as task root, the
 layer's build), including the AWS clients the first invocation creates. Beside them, in
 the same run and interleaved so drift hits every subject alike: the peer (bench/peer/app.py,
-a plain Powertools handler with the same features) and bare `boto3.client("dynamodb")`."""
+a plain Powertools handler with the same features) and bare `boto3.client("dynamodb")`.
+
+Each process ends without the interpreter's finalization (bench/lambda_child.py): Lambda
+discards an environment, it never shuts one down, so teardown is no part of a cold start.
+
+Each run starts the handler at one of `DEPTHS` extra stack frames. CPython 3.13.0 (this
+machine's) frees a frame-stack chunk as soon as it empties and maps a new one on the next
+call, so code that keeps calling across a chunk's edge pays a page fault per call
+(python/cpython gh-142183; 3.13's fix, one cached chunk, was merged on 2026-03-18, and the
+python3.13 runtime Lambda runs is a later patch release). Where that edge falls depends on
+the depth the import starts at, not on the code being measured: at an unlucky depth the
+same import costs 20-30 ms more CPU and about 3,000 more minor page faults. A subject's
+figure is therefore the median of its runs at the depth where it faulted least."""
 
 from __future__ import annotations
 
@@ -17,11 +29,13 @@ from typing import Any
 
 from bench import lambda_env, warm
 
-RUNS = 9
+RUNS = 12
+DEPTHS = (0, 11, 23)  # extra frames under the handler's import, a run each in turn
 NEUTRAL = Path("/")  # not a task root: sys.path[0] of `python -c` is the working folder
 PEER = "PeerFunction"
 PEER_FIRST = "PeerFunction (first invocation)"
-REFERENCES = (PEER, PEER_FIRST, "bare_boto3", "empty_interpreter")
+PEER_UNTRACED_FIRST = "PeerFunction without Tracer (first invocation)"
+REFERENCES = (PEER, PEER_FIRST, PEER_UNTRACED_FIRST, "bare_boto3", "empty_interpreter")
 WEBHOOK_BREAKDOWN = "PayproWebhookFunction"
 
 
@@ -43,9 +57,10 @@ def first_invocation_clients(variables: dict[str, str]) -> str:
     return ",".join(clients)
 
 
-def _run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds, and the CPU seconds (user + system) the process used: on a shared
-    machine the wall time also counts the wait for a core, the CPU time does not."""
+def _run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int]:
+    """Wall seconds, the CPU seconds (user + system) the process used, and its minor page
+    faults: on a shared machine the wall time also counts the wait for a core, the CPU
+    time does not."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
@@ -53,7 +68,25 @@ def _run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, flo
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command)
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_minflt
+
+
+def _least_faulting(samples: list[tuple[int, float, float, int]]) -> dict[str, float]:
+    """Medians of wall and CPU at the depth whose runs faulted least (median minor faults),
+    beside the median over every run and that depth's fault excess."""
+    by_depth: dict[int, list[tuple[float, float, int]]] = {}
+    for depth, wall, cpu, faults in samples:
+        by_depth.setdefault(depth, []).append((wall, cpu, faults))
+    faults_at = {d: statistics.median(f for _, _, f in runs) for d, runs in by_depth.items()}
+    best = min(faults_at, key=lambda depth: faults_at[depth])
+    chosen = by_depth[best]
+    return {
+        "depth": best,
+        "wall": statistics.median(w for w, _, _ in chosen),
+        "cpu": statistics.median(c for _, c, _ in chosen),
+        "cpu_all_runs": statistics.median(c for _, _, c, _ in samples),
+        "extra_faults_worst_depth": max(faults_at.values()) - faults_at[best],
+    }
 
 
 def import_breakdown(env: dict[str, str], cwd: Path) -> dict[str, float]:
@@ -104,21 +137,23 @@ def measure() -> dict[str, Any]:
     peer_spec = _spec(folder, PEER, events[PEER], secrets)
     subjects[PEER_FIRST] = (lambda_env.child("first", peer_spec), peer_env, NEUTRAL)
     subjects[PEER] = (lambda_env.child("cold", ""), peer_env, NEUTRAL)  # client made at import
+    untraced_env = {**peer_env, "PYTHONPATH": str(lambda_env.PEER_UNTRACED)}
+    subjects[PEER_UNTRACED_FIRST] = (lambda_env.child("first", peer_spec), untraced_env, NEUTRAL)
     plain = lambda_env.environment(lambda_env.PEER, {}, "bare")
     plain["PYTHONPATH"] = ""
     subjects["bare_boto3"] = (lambda_env.child("bare"), plain, NEUTRAL)
     subjects["empty_interpreter"] = (lambda_env.child("empty"), plain, NEUTRAL)
-    wall: dict[str, list[float]] = {name: [] for name in subjects}
-    cpu: dict[str, list[float]] = {name: [] for name in subjects}
+    samples: dict[str, list[tuple[int, float, float, int]]] = {name: [] for name in subjects}
     for command, env, cwd in subjects.values():  # one unmeasured round: caches warm alike
         _run(command, env, cwd)
-    for _ in range(RUNS):  # interleaved, so drift hits every subject alike
+    for run in range(RUNS):  # interleaved, so drift hits every subject alike
+        depth = DEPTHS[run % len(DEPTHS)]
         for name, (command, env, cwd) in subjects.items():
-            seconds, used = _run(command, env, cwd)
-            wall[name].append(seconds)
-            cpu[name].append(used)
-    walls = {name: statistics.median(values) for name, values in wall.items()}
-    cpus = {name: statistics.median(values) for name, values in cpu.items()}
+            seconds, used, faults = _run(command, {**env, "BENCH_STACK_DEPTH": str(depth)}, cwd)
+            samples[name].append((depth, seconds, used, faults))
+    figures = {name: _least_faulting(runs) for name, runs in samples.items()}
+    walls = {name: figure["wall"] for name, figure in figures.items()}
+    cpus = {name: figure["cpu"] for name, figure in figures.items()}
     rows = {}
     for function in template.functions():
         name = function.logical_id
@@ -131,16 +166,27 @@ def measure() -> dict[str, Any]:
             "wall_vs_bare_boto3": round(walls[name] / walls["bare_boto3"], 2),
             "cpu_ms": round(cpus[name] * 1000, 1),
             "wall_ms": round(walls[name] * 1000, 1),
+            "cpu_vs_peer_all_runs": round(
+                figures[name]["cpu_all_runs"] / figures[peer]["cpu_all_runs"], 2
+            ),
+            "depth": figures[name]["depth"],
+            "extra_faults_worst_depth": figures[name]["extra_faults_worst_depth"],
             "peer_target": 0.8 if name.endswith("WebhookFunction") else 1.0,
         }
     _, breakdown_env, _ = subjects[WEBHOOK_BREAKDOWN]
     return {
         "runs": RUNS,
+        "depths": list(DEPTHS),
+        "reference_depth": {name: figures[name]["depth"] for name in REFERENCES},
+        "reference_extra_faults_worst_depth": {
+            name: figures[name]["extra_faults_worst_depth"] for name in REFERENCES
+        },
         "environment": lambda_env.check_clean(),
         "reference_cpu_ms": {name: round(cpus[name] * 1000, 1) for name in REFERENCES},
         "reference_wall_ms": {name: round(walls[name] * 1000, 1) for name in REFERENCES},
         "peer_cpu_vs_bare_boto3": round(cpus[PEER] / cpus["bare_boto3"], 2),
         "peer_first_cpu_vs_bare_boto3": round(cpus[PEER_FIRST] / cpus["bare_boto3"], 2),
+        "untraced_peer_vs_peer": round(cpus[PEER_UNTRACED_FIRST] / cpus[PEER_FIRST], 2),
         "functions": rows,
         "bare_target": 1.5,
         "breakdown_function": WEBHOOK_BREAKDOWN,

@@ -7,6 +7,7 @@ and the variables the Lambda service sets."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -25,6 +26,8 @@ PEER_SOURCE = ROOT / "bench" / "peer" / "app.py"
 # The peer's task root: a fresh copy of bench/peer/app.py, without any __pycache__ a dev run
 # left beside the source (as `sam build` would package it).
 PEER = BUILD.parent / "bench-peer"
+# The same peer without its Tracer, to show in every run what the X-Ray SDK costs it.
+PEER_UNTRACED = BUILD.parent / "bench-peer-untraced"
 CHILD = ROOT / "bench" / "lambda_child.py"
 # Packages a dev environment has and Lambda does not: finding one makes the run fail.
 FORBIDDEN = ("rich", "moto", "pytest", "httpx", "cryptography", "yaml", "mypy")
@@ -123,7 +126,29 @@ def prepare_peer() -> Path:
     shutil.rmtree(PEER, ignore_errors=True)
     PEER.mkdir(parents=True)
     shutil.copy2(PEER_SOURCE, PEER / "app.py")
+    shutil.rmtree(PEER_UNTRACED, ignore_errors=True)
+    PEER_UNTRACED.mkdir(parents=True)
+    source = PEER_SOURCE.read_text(encoding="utf-8")
+    (PEER_UNTRACED / "app.py").write_text(untraced(source), encoding="utf-8")
     return PEER
+
+
+def untraced(source: str) -> str:
+    """The peer's code without its Tracer: the import, the instance and its decorators go,
+    nothing else changes. Refuses a peer that names its tracer any other way."""
+    kept = [
+        line.replace(", Tracer", "")
+        for line in source.splitlines()
+        if not line.lstrip().startswith("@tracer.") and not line.startswith("tracer = ")
+    ]
+    code = "\n".join(kept) + "\n"
+    tree = ast.parse(code)
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names}  # fmt: skip
+    if {"tracer", "Tracer"} & (names | imported):
+        raise RuntimeError("bench/peer/app.py uses its Tracer in a way untraced() misses")
+    return code
 
 
 def check_clean() -> dict[str, Any]:
