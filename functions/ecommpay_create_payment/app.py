@@ -2,7 +2,7 @@
 (Gate sale, or a signed Payment Page URL with `"flow": "payment_page"`)."""
 
 from paygate import routes, wiring
-from paygate.api_models import EcommpayPaymentRequest
+from paygate.api_requests import EcommpayPaymentRequest
 from paygate.settings import EcommpaySettings, load_settings
 
 gateway = wiring.ecommpay(load_settings(EcommpaySettings))

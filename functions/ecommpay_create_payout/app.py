@@ -2,7 +2,7 @@
 The card goes to ecommpay only; the payout keeps its masked form."""
 
 from paygate import routes, wiring
-from paygate.api_models import EcommpayPayoutRequest
+from paygate.api_requests import EcommpayPayoutRequest
 from paygate.domain import Kind
 from paygate.settings import EcommpaySettings, load_settings
 

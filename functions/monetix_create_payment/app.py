@@ -2,7 +2,7 @@
 (Gate sale, or a signed Payment Page URL with `"flow": "payment_page"`)."""
 
 from paygate import routes, wiring
-from paygate.api_models import MonetixPaymentRequest
+from paygate.api_requests import MonetixPaymentRequest
 from paygate.settings import MonetixSettings, load_settings
 
 gateway = wiring.monetix(load_settings(MonetixSettings))

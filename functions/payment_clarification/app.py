@@ -2,7 +2,7 @@
 (`next_action.type == "clarification"`) to Gate `/v2/payment/clarification`."""
 
 from paygate import routes, wiring
-from paygate.api_models import ClarificationRequest
+from paygate.api_requests import ClarificationRequest
 from paygate.settings import PlatformActionSettings, load_settings
 
 gateways = wiring.platform_gateways(load_settings(PlatformActionSettings))

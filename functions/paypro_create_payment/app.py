@@ -1,7 +1,7 @@
 """POST /v1/paypro/payments: create a VietQR payin at Paypro."""
 
 from paygate import routes, wiring
-from paygate.api_models import PayproPaymentRequest
+from paygate.api_requests import PayproPaymentRequest
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
 from paygate.settings import PayproCheckoutSettings, load_settings
 

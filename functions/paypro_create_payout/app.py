@@ -1,7 +1,7 @@
 """POST /v1/paypro/payouts: a bank payout through Paypro; the result comes by notify."""
 
 from paygate import routes, wiring
-from paygate.api_models import PayproPayoutRequest
+from paygate.api_requests import PayproPayoutRequest
 from paygate.domain import Kind
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
 from paygate.settings import PayproCheckoutSettings, load_settings

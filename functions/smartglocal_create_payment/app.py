@@ -1,7 +1,7 @@
 """POST /v1/smartglocal/payments: start a Vietnamese e-wallet payment at Smart Glocal."""
 
 from paygate import routes, wiring
-from paygate.api_models import SmartglocalPaymentRequest
+from paygate.api_requests import SmartglocalPaymentRequest
 from paygate.settings import SmartglocalSettings, load_settings
 
 gateway = wiring.smartglocal(load_settings(SmartglocalSettings))

@@ -11,7 +11,7 @@ import boto3
 
 from local.aws.provision import Provisioned
 from ops.backfill_list_keys import backfill
-from paygate.api_models import PayproPaymentRequest
+from paygate.api_requests import PayproPaymentRequest
 from paygate.domain import Cause, Kind, Method, PaymentStatus, Provider, ProviderUpdate, payment_for
 from paygate.ledger import Ledger
 from paygate.repository import PaymentRepository, to_item

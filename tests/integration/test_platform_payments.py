@@ -238,7 +238,7 @@ def test_clarification_round_trip(
     api: Api, aws: Provisioned, ecommpay_sandbox: PlatformSandbox, sandbox_settings: Any
 ) -> None:
     sandbox_settings(ecommpay_sandbox, atm_channel=2)
-    from paygate.api_models import EcommpayPaymentRequest
+    from paygate.api_requests import EcommpayPaymentRequest
 
     request = EcommpayPaymentRequest.model_validate({**ATM_ORDER, "bank_id": 135})
     payment = channel2_gateway().create_payment(request)
@@ -289,7 +289,7 @@ def test_card_on_channel_2_goes_to_the_provider_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     sandbox_settings(ecommpay_sandbox, atm_channel=2)
-    from paygate.api_models import EcommpayPaymentRequest
+    from paygate.api_requests import EcommpayPaymentRequest
 
     request = EcommpayPaymentRequest.model_validate({**ATM_ORDER, "card": CARD})
     payment = channel2_gateway().create_payment(request)

@@ -17,7 +17,7 @@ import pytest
 from local.aws.apigw import FakeLambdaContext
 from local.aws.provision import Provisioned
 from local.aws.streams import lambda_record
-from paygate.api_models import PayproPaymentRequest
+from paygate.api_requests import PayproPaymentRequest
 from paygate.domain import (
     Cause,
     Kind,

@@ -9,7 +9,7 @@ import pytest
 from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate import wiring
-from paygate.api_models import SmartglocalPaymentRequest
+from paygate.api_requests import SmartglocalPaymentRequest
 from paygate.domain import Confirmation
 from paygate.providers.smartglocal.transformers import PAYMENT_ID_KEY
 from paygate.settings import SmartglocalSettings, load_settings

@@ -92,7 +92,8 @@ def cold_start_modules(module: str) -> set[str]:
 
 def test_route_shapes_load_only_what_each_function_needs() -> None:
     """`paygate.routes` imports the idempotency store for creates alone and no provider
-    module; `paygate.triggers` loads no resolver: a webhook or a read keeps its cold start."""
+    module; the request bodies are built by the functions that accept one;
+    `paygate.triggers` loads no resolver: a webhook or a read keeps its cold start."""
     webhook = cold_start_modules("functions.ecommpay_webhook.app")
     read = cold_start_modules("functions.get_payment.app")
     create = cold_start_modules("functions.monetix_create_payment.app")
@@ -101,5 +102,6 @@ def test_route_shapes_load_only_what_each_function_needs() -> None:
     assert "httpx" not in webhook | read | create  # httpx waits for the first provider call
     assert not {m for m in read if m.startswith("paygate.providers")}
     assert "paygate.json_body" not in read and "paygate.json_body" in webhook
+    assert "paygate.api_requests" not in webhook | read and "paygate.api_requests" in create
     assert "paygate.api" not in stream and "paygate.routes" not in stream
     assert "aws_lambda_powertools.utilities.parser" not in stream  # batch before pydantic

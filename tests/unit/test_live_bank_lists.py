@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from paygate.api_models import EcommpayPayoutRequest, MonetixPaymentRequest
+from paygate.api_requests import EcommpayPayoutRequest, MonetixPaymentRequest
 from paygate.domain import Method, Operation, Provider
 from paygate.errors import ProviderError, ValidationFailed
 from paygate.providers.platform import banks

@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 
-from paygate.api_models import EcommpayPaymentRequest, MonetixPaymentRequest, PlatformPaymentRequest
+from paygate.api_requests import (
+    EcommpayPaymentRequest,
+    MonetixPaymentRequest,
+    PlatformPaymentRequest,
+)
 from paygate.domain import Method, Operation
 from paygate.errors import LimitError, ValidationFailed
 from paygate.providers.platform import banks, rules

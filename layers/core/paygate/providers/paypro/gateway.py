@@ -34,7 +34,7 @@ from paygate.providers.paypro.transformers import (
 from paygate.providers.paypro.webhook import NOTIFY_ACK, PayproNotifies
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
-    from paygate.api_models import PayproPaymentRequest, PayproPayoutRequest
+    from paygate.api_requests import PayproPaymentRequest, PayproPayoutRequest
     from paygate.lifecycle import Observation
     from paygate.providers.paypro.client import PayproClient
 

@@ -46,7 +46,7 @@ from paygate.providers.platform.transformers import update_from_callback
 from paygate.providers.platform.webhook import WEBHOOK_ACK, PlatformCallbacks
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
-    from paygate.api_models import (
+    from paygate.api_requests import (
         ClarificationRequest,
         EcommpayPayoutRequest,
         PlatformPaymentRequest,

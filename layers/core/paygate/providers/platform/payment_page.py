@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import quote_plus, urlencode
 
-from paygate.api_models import PlatformPaymentRequest
+from paygate.api_requests import PlatformPaymentRequest
 from paygate.domain import Method, Payment
 from paygate.providers.platform import signing
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paygate.api_models import EcommpayPayoutRequest, PlatformPaymentRequest
+from paygate.api_requests import EcommpayPayoutRequest, PlatformPaymentRequest
 from paygate.domain import Flow, Method, Operation
 from paygate.errors import LimitError, ValidationFailed
 from paygate.money import check_amount

@@ -56,7 +56,7 @@ from paygate.providers.smartglocal.webhook import (
 )
 
 if TYPE_CHECKING:
-    from paygate.api_models import SmartglocalPaymentRequest
+    from paygate.api_requests import SmartglocalPaymentRequest
 
 WEBHOOK_PATH = "/webhooks/smartglocal"
 __all__ = ["WEBHOOK_ACK", "WEBHOOK_PATH", "SmartglocalGateway", "SmartglocalOptions"]
