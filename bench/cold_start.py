@@ -89,10 +89,14 @@ def _least_faulting(samples: list[tuple[int, float, float, int]]) -> dict[str, f
     }
 
 
-def import_breakdown(env: dict[str, str], cwd: Path) -> dict[str, float]:
+def import_breakdown(env: dict[str, str], cwd: Path, depth: int) -> dict[str, float]:
     """Milliseconds spent executing each top-level package's modules while importing the
-    handler (the self times of `python -X importtime`, summed per package), largest first."""
-    command = [str(lambda_env.python()), "-X", "importtime", "-c", "import app"]
+    handler (the self times of `python -X importtime`, summed per package), largest first;
+    imported through the bench child at the depth its figure was taken at."""
+    command = lambda_env.child("cold", "")
+    command.insert(1, "-X")
+    command.insert(2, "importtime")
+    env = {**env, "BENCH_STACK_DEPTH": str(depth)}
     answer = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=True)
     totals: dict[str, float] = {}
     for line in answer.stderr.splitlines():
@@ -190,6 +194,8 @@ def measure() -> dict[str, Any]:
         "functions": rows,
         "bare_target": 1.5,
         "breakdown_function": WEBHOOK_BREAKDOWN,
-        "breakdown_ms": import_breakdown(breakdown_env, NEUTRAL),
-        "peer_breakdown_ms": import_breakdown(peer_env, NEUTRAL),
+        "breakdown_ms": import_breakdown(
+            breakdown_env, NEUTRAL, int(figures[WEBHOOK_BREAKDOWN]["depth"])
+        ),
+        "peer_breakdown_ms": import_breakdown(peer_env, NEUTRAL, int(figures[PEER_FIRST]["depth"])),
     }

@@ -131,7 +131,8 @@ def _cold_lines(cold: dict[str, Any]) -> list[str]:
     peer = ", ".join(f"{k} {v}" for k, v in cold["peer_breakdown_ms"].items())
     lines += [
         "",
-        f"Import self time by package (ms, `python -X importtime`), {cold['breakdown_function']}: "
+        "Import self time by package (ms, `python -X importtime`, one import at the depth each "
+        f"figure was taken at), {cold['breakdown_function']}: "
         f"{breakdown}. The peer: {peer}.",
     ]
     return lines
