@@ -10,8 +10,8 @@ discards an environment, it never shuts one down, so teardown is no part of a co
 Each run starts the handler at one of `DEPTHS` extra stack frames. CPython 3.13.0 (this
 machine's) frees a frame-stack chunk as soon as it empties and maps a new one on the next
 call, so code that keeps calling across a chunk's edge pays a page fault per call
-(python/cpython gh-142183; 3.13's fix, one cached chunk, was merged on 2026-03-18, and the
-python3.13 runtime Lambda runs is a later patch release). Where that edge falls depends on
+(python/cpython gh-142183; 3.13's fix, one cached chunk, was merged on 2026-03-18, and
+Lambda's python3.13 runtime follows the 3.13 patch releases). Where that edge falls depends on
 the depth the import starts at, not on the code being measured: at an unlucky depth the
 same import costs 20-30 ms more CPU and about 3,000 more minor page faults. A subject's
 figure is therefore the median of its runs at the depth where it faulted least."""

@@ -101,9 +101,9 @@ def _cold_lines(cold: dict[str, Any]) -> list[str]:
         "the fewest minor page faults. This machine's CPython 3.13.0 frees a frame-stack "
         "chunk as soon as it empties, so code that keeps calling across a chunk's edge pays "
         "a page fault per call (python/cpython gh-142183, fixed in 3.13 by caching one chunk, "
-        "merged 2026-03-18; Lambda's python3.13 is a later patch). Where the edge falls "
-        "depends on the starting depth, not on the code: at the worst depth of this run the "
-        "peer faulted "
+        "merged 2026-03-18; Lambda's python3.13 follows the 3.13 patch releases). Where the "
+        "edge falls depends on the starting depth, not on the code: at the worst depth of "
+        "this run the peer faulted "
         f"{cold['reference_extra_faults_worst_depth']['PeerFunction (first invocation)']:.0f} "
         "more times. The column *every run* is the median over all depths.",
         "",
