@@ -152,5 +152,5 @@ def _main(mode: str, argument: str) -> None:
 if __name__ == "__main__":
     mode, argument = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
     _at_depth(int(os.environ.get("BENCH_STACK_DEPTH", "0")), lambda: _main(mode, argument))
-    if mode != "warm":
+    if mode != "warm" and os.environ.get("BENCH_FINALIZE") != "1":
         _end_as_lambda_would()

@@ -89,3 +89,25 @@ def test_a_peer_using_its_tracer_another_way_is_refused() -> None:
     source = PEER_SOURCE.read_text(encoding="utf-8")
     with pytest.raises(RuntimeError, match="Tracer"):
         untraced(source + "\ntracer.put_annotation(key='k', value='v')\n")
+
+
+def test_each_cold_variant_changes_one_thing_of_a_function_the_template_has() -> None:
+    from bench.cold_variants import CASES
+    from local.aws.template import load_template
+
+    names = {function.logical_id for function in load_template().functions()} | {"PeerFunction"}
+    for function, changed, before, extra in CASES.values():
+        assert function in names and changed
+        assert bool(before) != bool(extra)  # code run first, or an environment, never both
+        if before:
+            compile(before.format(spec="spec.json"), "before", "exec")
+
+
+def test_finalization_runs_when_asked(tmp_path: Path) -> None:
+    marker = tmp_path / "finalized"
+    hook = f"import atexit, pathlib; atexit.register(pathlib.Path({str(marker)!r}).touch)"
+    (tmp_path / "sitecustomize.py").write_text(hook + "\n", encoding="utf-8")
+    runner = f"import runpy; runpy.run_path({str(CHILD)!r}, run_name='__main__')"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "BENCH_FINALIZE": "1"}
+    subprocess.run([sys.executable, "-c", runner, "empty"], env=env, check=True)
+    assert marker.exists()
