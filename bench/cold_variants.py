@@ -8,13 +8,20 @@ the bench child, to measure one lever at a time:
 - the garbage collector left on during the import (paygate pauses it inside Lambda);
 - the request bodies built (`paygate.api_requests`, which a read function does not import);
 - the signing secret handed in without Secrets Manager (no second AWS client);
-- the REST resolver's validation turned off.
+- the REST resolver's validation turned off;
+- with `--otel DIR`, in-process tracing as `InProcessTracing=opentelemetry` deploys it,
+  started as the layer's `otel-instrument` wrapper starts a function. DIR is made the way
+  the ADOT layer's Dockerfile makes the layer: `uv pip install --target DIR
+  aws-opentelemetry-distro==0.21.0`; remove from DIR the OTLP gRPC exporter (and grpc),
+  the system-metrics and aws-lambda instrumentations (and psutil), and the packages the
+  lock's Lambda set already has (urllib3, wrapt, typing_extensions, dateutil); then
+  `python -m compileall --invalidation-mode unchecked-hash DIR` with .venv-bench's Python.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +66,37 @@ CASES: dict[str, tuple[str, str, str, dict[str, str]]] = {
 }
 
 
+def otel_case(overlay: Path) -> tuple[str, str, str, dict[str, str]]:
+    """The Paypro webhook started as ADOT's `otel-instrument` wrapper starts it with this
+    template's settings: OpenTelemetry's `sitecustomize` first on the path (what
+    `opentelemetry-instrument` adds), the variables the wrapper exports when Application
+    Signals is off, and the template's list of disabled instrumentations."""
+    from local.aws.template import load_template
+
+    variables = load_template().document["Globals"]["Function"]["Environment"]["Variables"]
+    _, disabled, _ = variables["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"]["Fn::If"]
+    name = "PayproWebhookFunction"
+    task = lambda_env.task_root(name)
+    auto = overlay / "opentelemetry" / "instrumentation" / "auto_instrumentation"
+    return (
+        name,
+        "OpenTelemetry instrumentation",
+        "",
+        {
+            "PYTHONPATH": f"{auto}:{task}:{lambda_env.LAYER_BUILD}:{overlay}",
+            "OTEL_SERVICE_NAME": name,
+            "OTEL_PROPAGATORS": "baggage,xray,tracecontext",
+            "OTEL_AWS_APPLICATION_SIGNALS_RUNTIME_ENABLED": "false",
+            "OTEL_AWS_APPLICATION_SIGNALS_ENABLED": "false",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_RESOURCE_ATTRIBUTES": f"cloud.provider=aws,faas.name={name}",
+            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": f"{disabled},aws-lambda",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",  # never reached
+        },
+    )
+
+
 def _commands(folder: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Both sides of every case: (command, environment), keyed `case: as built|changed`."""
     from bench import warm
@@ -92,8 +130,10 @@ def _commands(folder: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     return subjects
 
 
-def measure() -> dict[str, Any]:
+def measure(otel: Path | None = None) -> dict[str, Any]:
     use_repo_paths()
+    if otel is not None:
+        CASES["in-process tracing"] = otel_case(otel)
     with tempfile.TemporaryDirectory() as folder:
         subjects = _commands(Path(folder))
         samples: dict[str, list[tuple[int, float, float, int]]] = {name: [] for name in subjects}
@@ -126,10 +166,13 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
-    result = measure()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--otel", type=Path, help="the OpenTelemetry packages' folder")
+    options = parser.parse_args()
+    result = measure(options.otel)
     text = json.dumps(result, indent=2) + "\n"
     (RESULTS / "cold_variants.json").write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
+    print(text, end="")
 
 
 if __name__ == "__main__":

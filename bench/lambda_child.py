@@ -16,7 +16,7 @@ the standard library, .venv-bench, the task root and the layer are importable.
 The timed modes (all but `warm`) end with `os._exit` once their work is done: a Lambda
 execution environment is frozen and later discarded, never shut down through the
 interpreter's finalization, so the teardown of modules and the final garbage collection (in
-the peer's process about a third of its CPU) are not part of any cold start measured here.
+the peer's process a quarter to a third of its CPU) are not part of any cold start measured here.
 """
 
 import json

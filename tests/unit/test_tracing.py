@@ -58,6 +58,41 @@ def test_lambda_active_tracing_is_on_and_in_process_tracing_is_one_option() -> N
         assert "Tracing" not in spec["Properties"], f"{logical_id}: tracing is global"
 
 
+def test_the_opentelemetry_option_instruments_botocore_and_httpx() -> None:
+    """ADOT's wrapper disables httpx (and most instrumentations) unless the function names
+    the disabled ones itself: the template does, without httpx and botocore."""
+    variables = load_template().document["Globals"]["Function"]["Environment"]["Variables"]
+    condition, disabled, otherwise = variables["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"]["Fn::If"]
+    assert condition == "InProcessOpenTelemetry" and otherwise == {"Ref": "AWS::NoValue"}
+    names = disabled.split(",")
+    assert "httpx" not in names and "botocore" not in names
+    assert {"requests", "django", "sqlite3", "boto3", "logging"} <= set(names)
+    assert len(names) == len(set(names)) and all(name.strip() == name and name for name in names)
+
+
 def test_the_local_runtime_runs_with_in_process_tracing_off() -> None:
     for function in load_template().functions():
         assert "AWS_LAMBDA_EXEC_WRAPPER" not in function.environment, function.logical_id
+
+
+def _longest(value: object) -> int:
+    """The longest a variable's value can be once deployed: a literal's length, the longer
+    branch of an Fn::If, 128 characters for a reference (a generated name, a secret ARN:
+    about 100 with a stack name of 20)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict) and "Fn::If" in value:
+        return max(_longest(branch) for branch in value["Fn::If"][1:])
+    return 128
+
+
+def test_every_functions_environment_fits_lambdas_4_kb() -> None:
+    """Lambda refuses a function whose variables (names and values) exceed 4 KB together;
+    the OpenTelemetry option's list is the longest of them."""
+    template = load_template()
+    shared = template.document["Globals"]["Function"]["Environment"]["Variables"]
+    for logical_id, spec in template.of_type("AWS::Serverless::Function").items():
+        own = spec["Properties"].get("Environment", {}).get("Variables", {})
+        variables = {**shared, **own}
+        total = sum(len(name) + _longest(value) for name, value in variables.items())
+        assert total <= 4096, (logical_id, total)
