@@ -27,10 +27,6 @@ from paygate.records import WebhookRecord
 
 __all__ = ["ErrorDetail", "ErrorResponse"]  # the error shape, re-exported with the models
 
-Amount = Annotated[
-    int, Field(strict=True, gt=0, description="Amount in VND major units (VND has no minor unit)")
-]
-
 
 class PaymentResponse(BaseModel):
     """A payment as the merchant API returns it."""

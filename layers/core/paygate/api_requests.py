@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from paygate.api_models import Amount
 from paygate.domain import Confirmation, Flow, Method
 
+Amount = Annotated[
+    int, Field(strict=True, gt=0, description="Amount in VND major units (VND has no minor unit)")
+]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
 MerchantReference = Annotated[
     str,
