@@ -97,7 +97,9 @@ def otel_case(overlay: Path) -> tuple[str, str, str, dict[str, str]]:
     )
 
 
-def _commands(folder: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
+def _commands(
+    folder: Path, cases: dict[str, tuple[str, str, str, dict[str, str]]]
+) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Both sides of every case: (command, environment), keyed `case: as built|changed`."""
     from bench import warm
     from local.aws.provision import load_dev_secrets, offline_environment
@@ -108,7 +110,7 @@ def _commands(folder: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     events, secrets = warm.events(dev_secrets), warm.secret_strings(dev_secrets)
     by_name = {function.logical_id: function for function in template.functions()}
     subjects = {}
-    for case, (name, changed, before, extra) in CASES.items():
+    for case, (name, changed, before, extra) in cases.items():
         if name == cold_start.PEER:
             env = warm.peer_environment(template)
             spec = cold_start._spec(folder, name, events[name], secrets)
@@ -132,10 +134,9 @@ def _commands(folder: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
 
 def measure(otel: Path | None = None) -> dict[str, Any]:
     use_repo_paths()
-    if otel is not None:
-        CASES["in-process tracing"] = otel_case(otel)
+    cases = {**CASES, **({"in-process tracing": otel_case(otel)} if otel else {})}
     with tempfile.TemporaryDirectory() as folder:
-        subjects = _commands(Path(folder))
+        subjects = _commands(Path(folder), cases)
         samples: dict[str, list[tuple[int, float, float, int]]] = {name: [] for name in subjects}
         for command, env in subjects.values():  # one unmeasured round
             cold_start._run(command, env, cold_start.NEUTRAL)
@@ -147,10 +148,10 @@ def measure(otel: Path | None = None) -> dict[str, Any]:
                 )
                 samples[name].append((depth, wall, cpu, faults))
     figures = {name: cold_start._least_faulting(runs) for name, runs in samples.items()}
-    cases = {}
-    for case, (name, changed, _, _) in CASES.items():
+    rows = {}
+    for case, (name, changed, _, _) in cases.items():
         built, other = figures[f"{case}: as built"], figures[f"{case}: {changed}"]
-        cases[case] = {
+        rows[case] = {
             "function": name,
             "changed": changed,
             "cpu_ms_as_built": round(built["cpu"] * 1000, 1),
@@ -161,7 +162,7 @@ def measure(otel: Path | None = None) -> dict[str, Any]:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": RUNS,
         "depths": list(cold_start.DEPTHS),
-        "cases": cases,
+        "cases": rows,
     }
 
 
