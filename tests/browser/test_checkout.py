@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import segno
 from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from local.aws.template import load_template
 from tests.support.qr_svg import QR_TEXTS, modules
@@ -308,16 +309,18 @@ def test_confirmation_step_handles_a_missing_route_then_cancels(
     }
     waiting = payment_like("requires_confirmation", provider="smartglocal", method="ewallet")
     sent: list[dict[str, Any]] = []
+    current = [waiting]  # what the gateway holds: a cancel is a new version
 
     def answer(request: Request) -> tuple[int, dict[str, Any]]:
         if request.url.endswith("/confirm"):
             return 404, {"error": {"code": "not_found", "message": "no such route"}}
         if request.url.endswith("/cancel"):
-            return 200, {**waiting, "status": "cancelled"}
+            current.append({**waiting, "status": "cancelled", "version": 2})
+            return 200, current[-1]
         if request.method == "POST":
             sent.append(json.loads(request.post_data or "{}"))
             return 201, waiting
-        return 200, waiting
+        return 200, current[-1]
 
     calls = stub_merchant(page, [ewallet], answer)
     open_checkout(page, runtime)
@@ -368,3 +371,50 @@ def test_qr_code_matches_segno(page: Page, runtime: Runtime) -> None:
         assert modules(answer.body()) == [list(row) for row in expected.matrix], text
     too_long = page.request.get(f"{runtime.api_url}/merchant/qr.svg?data={'z' * 3000}")
     assert too_long.status == 422
+
+
+def test_a_poll_answered_after_a_cancel_does_not_bring_the_old_state_back(
+    page: Page, runtime: Runtime
+) -> None:
+    """A status poll sent before the customer cancels, answered after the cancel (its older
+    version), leaves the page on `cancelled` and does not restart polling."""
+    ewallet = {**BANK_TRANSFER, "provider": "smartglocal", "method": "ewallet",
+               "customer_fields": [], "confirmation": ["auto", "manual"]}  # fmt: skip
+    waiting = payment_like("requires_confirmation", provider="smartglocal", method="ewallet")
+    cancelled = {**waiting, "status": "cancelled", "version": 2}
+    held: list[Route] = []
+    polls: list[str] = []
+
+    def handle(route: Route, request: Request) -> None:
+        path = request.url.split("/merchant", 1)[1]
+        if path == "/methods":
+            body: dict[str, Any] = {"methods": [ewallet]}
+        elif request.method == "GET":
+            polls.append(path)
+            if not held:  # the first poll is held until the cancel has been answered
+                held.append(route)
+                return
+            body = cancelled
+        else:
+            body = cancelled if path.endswith("/cancel") else waiting
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/merchant/**", handle)
+    open_checkout(page, runtime)
+    page.get_by_label("Confirmation").select_option("manual")
+
+    def is_poll(request: Request) -> bool:
+        return request.method == "GET" and "/payments/" in request.url
+
+    with page.expect_request(is_poll):
+        page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#status")).to_have_attribute("data-status", "requires_confirmation")
+    page.get_by_role("button", name="Cancel payment").click()
+    expect(page.locator("#status")).to_have_attribute("data-status", "cancelled")
+    with page.expect_response(lambda response: response.request.method == "GET"):
+        held[0].fulfill(status=200, content_type="application/json", body=json.dumps(waiting))
+    with pytest.raises(PlaywrightTimeoutError):  # polling stays stopped: no second poll
+        page.wait_for_event("request", is_poll, timeout=2500)
+    expect(page.locator("#status")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator("#result-title")).to_have_text("Payment cancelled")
+    assert polls == [f"/payments/{waiting['id']}"]

@@ -281,6 +281,10 @@
   }
 
   function render(payment) {
+    // An answer older than what is shown (a poll sent before a confirm or cancel answered)
+    // is not news: every change raises the payment's version.
+    const shown = state.payment;
+    if (shown && shown.id === payment.id && payment.version < shown.version) return;
     state.payment = payment;
     const key = JSON.stringify([payment.status, payment.next_action, payment.failure]);
     if (key === state.rendered) return;
