@@ -99,8 +99,11 @@ def test_a_concurrent_duplicate_is_409(
     results: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: results.update(first=create(api, "key-6")))
     worker.start()
-    time.sleep(0.2)  # the first is waiting for Paypro (a 0.5 s read timeout here)
-    second = create(api, "key-6")
+    deadline = time.monotonic() + 10
+    while paypro_sandbox.faults.counts() and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the first has reached Paypro, its record written before
+    assert not paypro_sandbox.faults.counts(), "the first create never reached Paypro"
+    second = create(api, "key-6")  # the first now waits for Paypro (0.5 s read timeout)
     worker.join()
     assert second["statusCode"] == 409, second
     assert body_of(second)["error"]["code"] == "idempotency_in_progress"
