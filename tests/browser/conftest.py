@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tools.launcher import ROOT, Runtime
 
@@ -29,6 +29,9 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 TIMEOUT_MS = 20_000  # a wait's upper bound, never an assertion about speed
+# `expect` keeps its own timeout (5 s), apart from the context's: a status that arrives by a
+# provider callback and the page's next poll can take longer on a loaded machine.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
