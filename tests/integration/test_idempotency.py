@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
 import boto3
@@ -93,17 +92,23 @@ def test_a_provider_timeout_is_kept_so_a_retry_starts_nothing_new(
 
 
 def test_a_concurrent_duplicate_is_409(
-    api: Api, aws: Provisioned, paypro_sandbox: PayproSandbox
+    api: Api, aws: Provisioned, paypro_sandbox: PayproSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     httpx.post(f"{paypro_sandbox.base_url}/_sandbox/faults", json={"payin": "timeout", "count": 1})
+    at_paypro = threading.Event()  # set when the first create has reached Paypro
+    take = paypro_sandbox.faults.take
+
+    def taken(kind: str | None = None) -> str | None:
+        fault = take(kind)
+        at_paypro.set()
+        return fault
+
+    monkeypatch.setattr(paypro_sandbox.faults, "take", taken)
     results: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: results.update(first=create(api, "key-6")))
     worker.start()
-    deadline = time.monotonic() + 10
-    while paypro_sandbox.faults.counts() and time.monotonic() < deadline:
-        time.sleep(0.005)  # until the first has reached Paypro, its record written before
-    assert not paypro_sandbox.faults.counts(), "the first create never reached Paypro"
-    second = create(api, "key-6")  # the first now waits for Paypro (0.5 s read timeout)
+    assert at_paypro.wait(10), "the first create never reached Paypro"
+    second = create(api, "key-6")  # the first waits for Paypro (a 0.5 s read timeout here)
     worker.join()
     assert second["statusCode"] == 409, second
     assert body_of(second)["error"]["code"] == "idempotency_in_progress"
