@@ -63,7 +63,8 @@ class StreamPoller(ActivityReader):
             shard_id = shard["ShardId"]
             # A fresh iterator from the last sequence number read on every poll: moto restores
             # a copy of the whole table (stream shard included) when a transaction is
-            # cancelled, which strands an iterator kept from an earlier poll.
+            # cancelled, which strands an iterator kept from an earlier poll (the moto process
+            # also keeps the live shard through it: local/aws/moto_process.py).
             last = self.positions.get(shard_id)
             position = (
                 {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
