@@ -57,7 +57,7 @@ def first_invocation_clients(variables: dict[str, str]) -> str:
     return ",".join(clients)
 
 
-def _run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int]:
+def run_timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int]:
     """Wall seconds, the CPU seconds (user + system) the process used, and its minor page
     faults: on a shared machine the wall time also counts the wait for a core, the CPU
     time does not."""
@@ -71,7 +71,7 @@ def _run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, flo
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_minflt
 
 
-def _least_faulting(samples: list[tuple[int, float, float, int]]) -> dict[str, float]:
+def least_faulting(samples: list[tuple[int, float, float, int]]) -> dict[str, float]:
     """Medians of wall and CPU at the depth whose runs faulted least (median minor faults),
     beside the median over every run and that depth's fault excess."""
     by_depth: dict[int, list[tuple[float, float, int]]] = {}
@@ -109,7 +109,7 @@ def import_breakdown(env: dict[str, str], cwd: Path, depth: int) -> dict[str, fl
     return {name: round(ms, 1) for name, ms in ranked[:12]}
 
 
-def _spec(folder: Path, name: str, event: dict[str, Any], secrets: dict[str, str]) -> str:
+def write_spec(folder: Path, name: str, event: dict[str, Any], secrets: dict[str, str]) -> str:
     path = folder / f"{name}.json"
     path.write_text(json.dumps({"event": event, "secrets": secrets}), encoding="utf-8")
     return str(path)
@@ -131,14 +131,14 @@ def measure() -> dict[str, Any]:
         variables = offline_environment(template, function)
         env = lambda_env.environment(task, variables, name)
         if name in events:  # a webhook: its first invocation calls no provider
-            command = lambda_env.child("first", _spec(folder, name, events[name], secrets))
+            command = lambda_env.child("first", write_spec(folder, name, events[name], secrets))
             kinds[name] = "first invocation"
         else:
             command = lambda_env.child("cold", first_invocation_clients(variables))
             kinds[name] = "import + clients"
         subjects[name] = (command, env, NEUTRAL)
     peer_env = warm.peer_environment(template)
-    peer_spec = _spec(folder, PEER, events[PEER], secrets)
+    peer_spec = write_spec(folder, PEER, events[PEER], secrets)
     subjects[PEER_FIRST] = (lambda_env.child("first", peer_spec), peer_env, NEUTRAL)
     subjects[PEER] = (lambda_env.child("cold", ""), peer_env, NEUTRAL)  # client made at import
     untraced_env = {**peer_env, "PYTHONPATH": str(lambda_env.PEER_UNTRACED)}
@@ -149,13 +149,14 @@ def measure() -> dict[str, Any]:
     subjects["empty_interpreter"] = (lambda_env.child("empty"), plain, NEUTRAL)
     samples: dict[str, list[tuple[int, float, float, int]]] = {name: [] for name in subjects}
     for command, env, cwd in subjects.values():  # one unmeasured round: caches warm alike
-        _run(command, env, cwd)
+        run_timed(command, env, cwd)
     for run in range(RUNS):  # interleaved, so drift hits every subject alike
         depth = DEPTHS[run % len(DEPTHS)]
         for name, (command, env, cwd) in subjects.items():
-            seconds, used, faults = _run(command, {**env, "BENCH_STACK_DEPTH": str(depth)}, cwd)
+            at_depth = {**env, "BENCH_STACK_DEPTH": str(depth)}
+            seconds, used, faults = run_timed(command, at_depth, cwd)
             samples[name].append((depth, seconds, used, faults))
-    figures = {name: _least_faulting(runs) for name, runs in samples.items()}
+    figures = {name: least_faulting(runs) for name, runs in samples.items()}
     walls = {name: figure["wall"] for name, figure in figures.items()}
     cpus = {name: figure["cpu"] for name, figure in figures.items()}
     rows = {}

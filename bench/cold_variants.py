@@ -113,14 +113,14 @@ def _commands(
     for case, (name, changed, before, extra) in cases.items():
         if name == cold_start.PEER:
             env = warm.peer_environment(template)
-            spec = cold_start._spec(folder, name, events[name], secrets)
+            spec = cold_start.write_spec(folder, name, events[name], secrets)
             mode, argument = "first", spec
         else:
             function = by_name[name]
             variables = offline_environment(template, function)
             env = lambda_env.environment(lambda_env.task_root(name), variables, name)
             if name in events:
-                spec = cold_start._spec(folder, name, events[name], secrets)
+                spec = cold_start.write_spec(folder, name, events[name], secrets)
                 mode, argument = "first", spec
             else:
                 mode, argument = "cold", cold_start.first_invocation_clients(variables)
@@ -139,15 +139,15 @@ def measure(otel: Path | None = None) -> dict[str, Any]:
         subjects = _commands(Path(folder), cases)
         samples: dict[str, list[tuple[int, float, float, int]]] = {name: [] for name in subjects}
         for command, env in subjects.values():  # one unmeasured round
-            cold_start._run(command, env, cold_start.NEUTRAL)
+            cold_start.run_timed(command, env, cold_start.NEUTRAL)
         for run in range(RUNS):
             depth = cold_start.DEPTHS[run % len(cold_start.DEPTHS)]
             for name, (command, env) in subjects.items():
-                wall, cpu, faults = cold_start._run(
+                wall, cpu, faults = cold_start.run_timed(
                     command, {**env, "BENCH_STACK_DEPTH": str(depth)}, cold_start.NEUTRAL
                 )
                 samples[name].append((depth, wall, cpu, faults))
-    figures = {name: cold_start._least_faulting(runs) for name, runs in samples.items()}
+    figures = {name: cold_start.least_faulting(runs) for name, runs in samples.items()}
     rows = {}
     for case, (name, changed, _, _) in cases.items():
         built, other = figures[f"{case}: as built"], figures[f"{case}: {changed}"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cold_start import DEPTHS, RUNS, _least_faulting
+from bench.cold_start import DEPTHS, RUNS, least_faulting
 from bench.lambda_env import PEER_SOURCE, untraced
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def test_the_figure_is_the_median_at_the_depth_that_faulted_least() -> None:
         (0, 0.29, 0.24, 12_900),
         (23, 0.33, 0.27, 15_900),
     ]
-    figure = _least_faulting(samples)
+    figure = least_faulting(samples)
     assert figure["depth"] == 0
     assert (figure["wall"], figure["cpu"]) == (0.30, 0.25)
     assert figure["cpu_all_runs"] == (0.26 + 0.27) / 2
@@ -38,19 +38,20 @@ def test_every_depth_gets_the_same_number_of_runs() -> None:
     assert len(set(DEPTHS)) == len(DEPTHS) > 1 and RUNS % len(DEPTHS) == 0
 
 
-def test_a_timed_child_skips_the_interpreters_finalization(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("finalize", "finalized"), [("", False), ("1", True)])
+def test_a_timed_child_ends_without_finalization_unless_asked(
+    tmp_path: Path, finalize: str, finalized: bool
+) -> None:
     """An atexit hook (run by finalization) never runs in a timed mode: the process ends
-    with os._exit, as a discarded Lambda environment does."""
+    with os._exit, as a discarded Lambda environment does; `BENCH_FINALIZE=1` (what
+    bench/cold_variants.py compares) ends it normally."""
     marker = tmp_path / "finalized"
     hook = f"import atexit, pathlib; atexit.register(pathlib.Path({str(marker)!r}).touch)"
-    sitecustomize = tmp_path / "sitecustomize.py"
-    sitecustomize.write_text(hook + "\n", encoding="utf-8")
+    (tmp_path / "sitecustomize.py").write_text(hook + "\n", encoding="utf-8")
     runner = f"import runpy; runpy.run_path({str(CHILD)!r}, run_name='__main__')"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "BENCH_FINALIZE": finalize}
     subprocess.run([sys.executable, "-c", runner, "empty"], env=env, check=True)
-    assert not marker.exists()
-    subprocess.run([sys.executable, "-c", hook], env=env, check=True)  # the hook itself works
-    assert marker.exists()
+    assert marker.exists() is finalized
 
 
 def test_the_depth_variable_puts_the_work_that_many_frames_deeper(tmp_path: Path) -> None:
@@ -101,13 +102,3 @@ def test_each_cold_variant_changes_one_thing_of_a_function_the_template_has() ->
         assert bool(before) != bool(extra)  # code run first, or an environment, never both
         if before:
             compile(before.format(spec="spec.json"), "before", "exec")
-
-
-def test_finalization_runs_when_asked(tmp_path: Path) -> None:
-    marker = tmp_path / "finalized"
-    hook = f"import atexit, pathlib; atexit.register(pathlib.Path({str(marker)!r}).touch)"
-    (tmp_path / "sitecustomize.py").write_text(hook + "\n", encoding="utf-8")
-    runner = f"import runpy; runpy.run_path({str(CHILD)!r}, run_name='__main__')"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "BENCH_FINALIZE": "1"}
-    subprocess.run([sys.executable, "-c", runner, "empty"], env=env, check=True)
-    assert marker.exists()
