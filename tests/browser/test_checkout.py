@@ -329,11 +329,12 @@ def test_confirmation_step_handles_a_missing_route_then_cancels(
     page.get_by_label("Full name").fill(CUSTOMER["full_name"])
     page.get_by_label("ID document number").fill(CUSTOMER["document"])
     page.get_by_role("button", name="Pay", exact=True).click()
+    # The status shows only once the create's answer came back, so its request was seen.
+    expect(page.locator("#status")).to_have_attribute("data-status", "requires_confirmation")
     typed = {name: CUSTOMER[name] for name in ("email", "full_name", "document")}
     assert sent == [
         {"method": "ewallet", "amount": 50000, "customer": typed, "confirmation": "manual"}
     ]
-    expect(page.locator("#status")).to_have_attribute("data-status", "requires_confirmation")
     shots(page, "requires-confirmation")
     page.get_by_role("button", name="Confirm payment").click()
     expect(page.locator("#action-message")).to_have_text(re.compile(r"cannot confirm .*HTTP 404"))
