@@ -112,3 +112,32 @@ def test_payment_page_url_is_signed_over_unencoded_values() -> None:
     )
     assert query == params
     assert url.rsplit("&", 1)[1].startswith("signature=e%2Bku")  # encoded after signing
+
+
+def test_a_callback_is_flattened_once_for_its_signature_and_its_dedupe_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Verifying a callback (with two active secrets) and keying it flatten it once; the key
+    is the same as one computed from the document alone."""
+    from paygate.domain import Provider
+    from paygate.providers.platform import transformers
+    from paygate.providers.platform.webhook import PlatformCallbacks
+    from paygate.providers.platform.wire import Callback
+
+    document: dict[str, Any] = {"payment": {"id": "pay_1", "status": "success"}, "x": [1, {}]}
+    raw = json.dumps({**document, "signature": signing.sign(document, "old")}).encode()
+    contract = PlatformCallbacks(Provider.ECOMMPAY, lambda: ["new", "old"])
+    made = signing.string_to_sign
+    calls: list[str] = []
+
+    def counted(params: Any) -> str:
+        calls.append("flatten")
+        return made(params)
+
+    monkeypatch.setattr(signing, "string_to_sign", counted)
+    verified = contract.verified(raw, {})
+    assert verified is not None
+    key = contract.dedupe_key(Callback.model_validate(verified), verified)
+    assert calls == ["flatten"]
+    monkeypatch.setattr(signing, "string_to_sign", made)
+    assert key == transformers.dedupe_key(json.loads(raw))

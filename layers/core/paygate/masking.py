@@ -26,11 +26,13 @@ def erase(value: Any) -> Any:
     """A copy of `value` with every sensitive key's value replaced by `*****`."""
     if isinstance(value, dict):
         return {
-            key: ERASED if str(key).lower() in SENSITIVE_KEYS else erase(item)
+            key: ERASED
+            if str(key).lower() in SENSITIVE_KEYS
+            else (erase(item) if isinstance(item, (dict, list)) else item)
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [erase(item) for item in value]
+        return [erase(item) if isinstance(item, (dict, list)) else item for item in value]
     return value
 
 

@@ -35,20 +35,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _flatten(value: Any, path: str, into: list[tuple[str, str]]) -> None:
-    if isinstance(value, Mapping):
-        items: Iterable[tuple[str, Any]] = (
+def _flatten(value: Mapping[str, Any] | list[Any], path: str, into: list[tuple[str, str]]) -> None:
+    """Append the `path:value` entries of a non-empty object or array; one call per container,
+    leaves are appended in place (a callback has some fifty of them)."""
+    prefix = f"{path}:" if path else ""
+    if isinstance(value, list):
+        items: Iterable[tuple[str, Any]] = ((str(i), item) for i, item in enumerate(value))
+    else:
+        items = (
             (str(key).replace(":", "::"), item)
             for key, item in value.items()
             if key not in IGNORED_KEYS
         )
-    elif isinstance(value, list):
-        items = ((str(index), item) for index, item in enumerate(value))
-    else:
-        into.append((path, _text(value)))
-        return
     for key, item in items:
-        _flatten(item, f"{path}:{key}" if path else key, into)
+        if isinstance(item, (dict, list)):  # documents are JSON: objects are dicts
+            _flatten(item, prefix + key, into)
+        else:
+            into.append((prefix + key, _text(item)))
 
 
 def string_to_sign(params: Mapping[str, Any]) -> str:
@@ -75,18 +78,27 @@ def received_signature(document: Mapping[str, Any]) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def is_valid(document: Mapping[str, Any], secrets: Iterable[str]) -> bool:
-    """True when the document's signature matches any active secret (constant-time compare).
-    Every `signature` key is removed before recomputing, as the SDKs' `checkSignature` does."""
+def signed_text(document: Mapping[str, Any], secrets: Iterable[str]) -> str | None:
+    """The text the document's signature was computed over (`string_to_sign`, flattened once
+    whatever the number of secrets) when it matches any active secret (constant-time compare),
+    else None. Every `signature` key is left out of it, as the SDKs' `checkSignature` does."""
     received = received_signature(document)
     if received is None:
-        return False
+        return None
     received_bytes = received.encode("utf-8", errors="replace")
+    text = string_to_sign(document)
+    message = text.encode("utf-8")
     matched = False
     for secret in secrets:
         if secret:
-            matched |= hmac.compare_digest(sign(document, secret).encode("ascii"), received_bytes)
-    return matched
+            digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha512).digest()
+            matched |= hmac.compare_digest(base64.b64encode(digest), received_bytes)
+    return text if matched else None
+
+
+def is_valid(document: Mapping[str, Any], secrets: Iterable[str]) -> bool:
+    """True when the document's signature matches any active secret (constant-time compare)."""
+    return signed_text(document, secrets) is not None
 
 
 def with_signature(body: dict[str, Any], secret: str) -> dict[str, Any]:

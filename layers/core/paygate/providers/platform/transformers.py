@@ -241,6 +241,8 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def dedupe_key(document: dict[str, Any]) -> str:
-    """Same callback (whatever its signature) = same key; any changed field = a new one."""
-    return hashlib.sha256(signing.string_to_sign(document).encode("utf-8")).hexdigest()[:40]
+def dedupe_key(document: dict[str, Any], signed: str | None = None) -> str:
+    """Same callback (whatever its signature) = same key; any changed field = a new one.
+    `signed`: the document's `string_to_sign`, when the signature check already made it."""
+    text = signing.string_to_sign(document) if signed is None else signed
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]

@@ -4,7 +4,7 @@ is our payment id."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from paygate.domain import Provider, ProviderUpdate
@@ -15,6 +15,15 @@ from paygate.providers.platform.wire import Callback
 from paygate.webhooks import DocumentSignedContract
 
 WEBHOOK_ACK = {"status": "ok"}
+
+
+class SignedCallback(dict[str, Any]):
+    """A callback whose signature matched, with the text it was computed over: the dedupe key
+    hashes that same text, so a callback is flattened once per delivery."""
+
+    def __init__(self, document: dict[str, Any], signed: str) -> None:
+        super().__init__(document)
+        self.signed = signed
 
 
 class PlatformCallbacks(DocumentSignedContract[Callback]):
@@ -33,8 +42,14 @@ class PlatformCallbacks(DocumentSignedContract[Callback]):
     def signature_valid(self, document: dict[str, Any]) -> bool:
         return signing.is_valid(document, self.secrets())
 
+    def verified(self, raw: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        document = self.read(raw)
+        signed = signing.signed_text(document, self.secrets())
+        return None if signed is None else SignedCallback(document, signed)
+
     def dedupe_key(self, message: Callback, document: dict[str, Any]) -> str:
-        return dedupe_key(document)
+        signed = document.signed if isinstance(document, SignedCallback) else None
+        return dedupe_key(document, signed)
 
     def payment_id(self, message: Callback) -> str:
         return message.payment.id
