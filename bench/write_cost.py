@@ -16,6 +16,7 @@ module computes, by DynamoDB's published rules:
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -49,8 +50,8 @@ def value_size(value: dict[str, Any]) -> int:
         return len(str(content).encode())
     if kind == "N":
         return number_size(str(content))
-    if kind == "B":
-        return len(content)
+    if kind == "B":  # raw bytes, or Base64 text as DynamoDB JSON carries them
+        return len(base64.b64decode(content) if isinstance(content, str) else content)
     if kind in ("BOOL", "NULL"):
         return 1
     if kind == "SS":
@@ -58,7 +59,7 @@ def value_size(value: dict[str, Any]) -> int:
     if kind == "NS":
         return sum(number_size(str(item)) for item in content)
     if kind == "BS":
-        return sum(len(item) for item in content)
+        return sum(value_size({"B": item}) for item in content)
     if kind == "L":
         return 3 + sum(1 + value_size(item) for item in content)
     if kind == "M":

@@ -11,6 +11,7 @@ parent computes sizes and write units."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -189,7 +190,16 @@ def main() -> None:
         index["IndexName"]: [key["AttributeName"] for key in index["KeySchema"]]
         for index in properties.get("GlobalSecondaryIndexes", [])
     }
-    OUT.write_text(json.dumps({"indexes": indexes, "cases": cases}, indent=1), encoding="utf-8")
+    document = {"indexes": indexes, "cases": cases}
+    # Binary values as DynamoDB JSON writes them: Base64 text (`write_cost.value_size`).
+    as_text = json.dumps(document, indent=1, default=_base64)
+    OUT.write_text(as_text, encoding="utf-8")
+
+
+def _base64(value: object) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 if __name__ == "__main__":

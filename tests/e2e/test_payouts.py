@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from paygate.events import StatusChanged
+from tests.support.stored import searchable
 
 from .conftest import Runtime, created
 
@@ -112,7 +113,7 @@ def test_the_card_number_appears_nowhere_after_a_full_atm_payout(runtime: Runtim
     items: list[dict[str, Any]] = []
     for table in dynamodb.list_tables()["TableNames"]:
         items += dynamodb.scan(TableName=table)["Items"]
-    stored = json.dumps(items)
+    stored = searchable(items)
     logs = "".join(
         path.read_text(encoding="utf-8", errors="replace")
         for path in runtime.state_dir.glob("*")

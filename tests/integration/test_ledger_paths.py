@@ -3,6 +3,8 @@ read-then-write path stores, and costs what the performance targets promise."""
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -118,3 +120,25 @@ def test_webhook_costs(repository: PaymentRepository, dynamodb_calls: Counter[st
     mismatch = ProviderUpdate(status=PaymentStatus.SUCCEEDED, amount_received=1)
     assert cost("k4", mismatch, payment_id="pay_d") == ("applied", 2, 2)
     assert stored_item(repository, "pay_d")["status"] == PaymentStatus.NEEDS_REVIEW
+
+
+ODD_BODY = {"": {"": 1}, "amount": "50000.10", "note": "Thanh toán đơn hàng", "n": 1.5, "l": []}
+
+
+def test_a_webhook_body_is_stored_as_compressed_json_and_old_map_items_still_read(
+    repository: PaymentRepository, aws: Provisioned
+) -> None:
+    """The body is one binary attribute, the document's JSON text compressed, exactly (empty
+    keys, Vietnamese text, numbers as received); an item written before, with the body as a
+    map, reads back as the same document in the payment's timeline."""
+    repository.record_webhook(record("k-text", "pay_t").model_copy(update={"body": ODD_BODY}))
+    client = boto3.client("dynamodb")
+    table = repository.table_name
+    key = {"pk": {"S": "WEBHOOK#paypro#k-text"}, "sk": {"S": "WEBHOOK"}}
+    item = client.get_item(TableName=table, Key=key)["Item"]
+    assert json.loads(zlib.decompress(item["body"]["B"])) == ODD_BODY
+    old = {**item, "pk": {"S": "WEBHOOK#paypro#k-map"}, "dedupe_key": {"S": "k-map"}}
+    old["body"] = {"M": {"amount": {"S": "50000.10"}, "n": {"N": "1.5"}, "l": {"L": []}}}
+    client.put_item(TableName=table, Item=old)
+    bodies = {r.dedupe_key: r.body for r in repository.callbacks("pay_t")}
+    assert bodies == {"k-text": ODD_BODY, "k-map": {"amount": "50000.10", "n": 1.5, "l": []}}

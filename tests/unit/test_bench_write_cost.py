@@ -23,6 +23,12 @@ def test_strings_are_their_utf8_bytes_and_names_count() -> None:
     assert item_size({"pk": {"S": "PAYMENT#1"}, "ok": {"BOOL": True}}) == 2 + 9 + 2 + 1
 
 
+def test_binary_is_its_byte_count_whether_raw_or_base64_as_in_dynamodb_json() -> None:
+    assert value_size({"B": b"\x00\xff\x10"}) == 3
+    assert value_size({"B": "AP8Q"}) == 3  # the same three bytes, as DynamoDB JSON has them
+    assert value_size({"BS": ["AP8Q", b"\x01"]}) == 4
+
+
 def test_lists_and_maps_cost_three_bytes_and_one_per_element() -> None:
     assert value_size({"L": []}) == 3
     assert value_size({"M": {}}) == 3

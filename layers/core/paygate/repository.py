@@ -7,7 +7,8 @@ One table, two kinds of item:
   whose ConditionExpression (and, written in place, UpdateExpression) is generated from its
   `paygate.transition.Transition` (`paygate.table_items`); after a read, also on `version`.
 - webhook: `pk = WEBHOOK#<provider>#<dedupe key>`, `sk = WEBHOOK`, `entity = webhook`, the
-  masked raw notification and `expires_at` (TTL). Written with `attribute_not_exists(pk)` in
+  masked raw notification (`body`: its JSON text, compressed, `table_items.packed_body`;
+  older items hold a map) and `expires_at` (TTL). Written with `attribute_not_exists(pk)` in
   the same transaction as the state change it caused, so a redelivery changes nothing.
 """
 
@@ -21,7 +22,7 @@ from functools import cached_property
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -35,12 +36,14 @@ from paygate.table_items import (
     WRITTEN_BY,
     Expression,
     ListQuery,
+    packed_body,
     payment_document,
     provider_ref,
     storable,
     timestamp,
     transition_condition,
     transition_update,
+    unpacked_body,
 )
 from paygate.transition import Transition
 
@@ -197,7 +200,11 @@ class PaymentRepository:
                 ExpressionAttributeValues={":id": {"S": payment_id}},
                 **({"ExclusiveStartKey": start} if start else {}),
             )
-            records += [WebhookRecord.model_validate(from_item(i)) for i in page["Items"]]
+            for item in page["Items"]:
+                document = from_item(item)
+                body = document["body"]
+                document["body"] = unpacked_body(body.value if isinstance(body, Binary) else body)
+                records.append(WebhookRecord.model_validate(document))
             start = page.get("LastEvaluatedKey")
             if not start:
                 return records
@@ -366,7 +373,8 @@ class PaymentRepository:
             raise
 
     def _webhook_put(self, webhook: WebhookRecord) -> dict[str, Any]:
-        document = webhook.model_dump(mode="json", exclude_none=True)
+        document = webhook.model_dump(mode="json", exclude_none=True, exclude={"body"})
+        document["body"] = packed_body(webhook.body)  # never queried by its fields
         expires_at = webhook.received_at + self.retention
         document.update(
             entity="webhook",

