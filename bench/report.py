@@ -10,6 +10,13 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _difference(ms: float) -> str:
+    """A CPU difference in words: "7 ms of CPU less", "3 ms of CPU more", "the same CPU"."""
+    if round(ms) == 0:
+        return "the same CPU"
+    return f"{abs(ms):.0f} ms of CPU {'less' if ms < 0 else 'more'}"
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines: list[str] = [
         f"Run {results['when']} on Python {results['machine']['python']}, "
@@ -112,7 +119,7 @@ def _cold_lines(cold: dict[str, Any]) -> list[str]:
         f"an empty interpreter is {round(refs['empty_interpreter'] / refs['bare_boto3'], 2)}× "
         "bare boto3. The same peer without its Tracer (no X-Ray SDK: what paygate dropped) is "
         f"{cold['untraced_peer_vs_peer']}× the peer with its first invocation "
-        f"({refs[PEER_FIRST] - refs[PEER_UNTRACED_FIRST]:.0f} ms of CPU less).",
+        f"({_difference(refs[PEER_UNTRACED_FIRST] - refs[PEER_FIRST])}).",
         "",
         "| function | measured | × peer (CPU) | target | × bare boto3 (CPU) | target "
         "| × peer (wall) | × bare (wall) | × peer (CPU, every run) |",

@@ -30,6 +30,9 @@ def _event(path: str, body: bytes, headers: dict[str, str] | None = None) -> dic
     )
 
 
+SMARTGLOCAL_METADATA = b'"metadata": {"paygate_payment_id": "pay_bench"}'
+
+
 def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """One signed delivery per webhook function, as its provider sends it."""
     from paygate.providers.paypro import signing as paypro
@@ -54,7 +57,13 @@ def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
         body = json.dumps(platform.with_signature(document, key)).encode()
         events[f"{provider.capitalize()}WebhookFunction"] = _event(f"/webhooks/{provider}", body)
     private_pem = (ROOT / "tests/vectors/smartglocal/private.pem").read_text(encoding="utf-8")
-    body = (ROOT / "events/smartglocal/webhook-payment-finished.json").read_bytes().strip()
+    # The docs' example, carrying our payment id in its metadata as every session we create
+    # does (`paygate_payment_id`): the common delivery, one DynamoDB call, like the others.
+    # Without it the delivery is the unknown-payment path (a Query, then a PutItem).
+    example = (ROOT / "events/smartglocal/webhook-payment-finished.json").read_bytes().strip()
+    body = example.replace(b'"metadata": {"key": "value"}', SMARTGLOCAL_METADATA)
+    if body == example:
+        raise RuntimeError("the Smart Glocal example no longer has the metadata to replace")
     headers = {"X-PARTNER-SIGN": smartglocal.sign(body, private_pem)}
     events["SmartglocalWebhookFunction"] = _event("/webhooks/smartglocal", body, headers)
     return events

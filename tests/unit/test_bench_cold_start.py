@@ -102,3 +102,13 @@ def test_each_cold_variant_changes_one_thing_of_a_function_the_template_has() ->
         assert bool(before) != bool(extra)  # code run first, or an environment, never both
         if before:
             compile(before.format(spec="spec.json"), "before", "exec")
+
+
+@pytest.mark.parametrize(
+    ("ms", "words"),
+    [(-7.2, "7 ms of CPU less"), (3.4, "3 ms of CPU more"), (0.3, "the same CPU")],
+)
+def test_the_untraced_peer_difference_reads_the_right_way_round(ms: float, words: str) -> None:
+    from bench.report import _difference
+
+    assert _difference(ms) == words
