@@ -36,6 +36,19 @@ CARD = {"pan": "4321432154325432", "card_holder": "NGUYEN AN", "year": 2030, "mo
 GATE_EVENTS = ["created", "pending", "requires_action"]
 
 
+def gate_statuses(runtime: Runtime, payment_id: str, final: str) -> list[str]:
+    """The payment's published statuses through `final`, checked to be the Gate flow's. The
+    sandbox may deliver its first callbacks before the create's own answer is written: the
+    payment is then past `pending` already, that write changes nothing and no `pending` event
+    is published (never a state the payment was in), so the flow is one event shorter."""
+    seen = statuses(runtime, payment_id, 3)
+    if seen[-1] != final:
+        seen = statuses(runtime, payment_id, 4)
+    overtaken = [status for status in GATE_EVENTS if status != "pending"]
+    assert seen in ([*GATE_EVENTS, final], [*overtaken, final]), seen
+    return seen
+
+
 def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, Any]:
     return created(runtime, f"/v1/{provider}/payments", body)
 
@@ -78,7 +91,7 @@ def test_ecommpay_gate_redirect_then_pay_or_decline(
     final = runtime.wait_for_status(payment["id"], status)
     if status == "failed":
         assert final["failure"]["provider_code"] == "20102"
-    assert statuses(runtime, payment["id"], 4) == [*GATE_EVENTS, status]
+    gate_statuses(runtime, payment["id"], status)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +122,7 @@ def test_atm_clarification_round_trip(runtime: Runtime) -> None:
     redirect = next_action(runtime, payment["id"], "redirect")
     customer(f"{redirect['url']}/pay")
     runtime.wait_for_status(payment["id"], "succeeded")
-    assert statuses(runtime, payment["id"], 4) == [*GATE_EVENTS, "succeeded"]
+    gate_statuses(runtime, payment["id"], "succeeded")
     published = [e for e in runtime.events() if e["payment_id"] == payment["id"]]
     assert CARD["pan"] not in str(published)
 
@@ -123,7 +136,7 @@ def test_monetix_instructions_then_transfer(runtime: Runtime) -> None:
     transfer = f"{runtime.sandbox_url('monetix')}/_sandbox/payments/{payment['id']}/transfer"
     customer(transfer)
     runtime.wait_for_status(payment["id"], "succeeded")
-    assert statuses(runtime, payment["id"], 4) == [*GATE_EVENTS, "succeeded"]
+    gate_statuses(runtime, payment["id"], "succeeded")
 
 
 @pytest.mark.parametrize("amount", [400, 404])
@@ -132,7 +145,7 @@ def test_monetix_test_amounts_decline(runtime: Runtime, amount: int) -> None:
     payment = create(runtime, "monetix", body)
     final = runtime.wait_for_status(payment["id"], "failed")
     assert final["failure"]["provider_code"] == "20000"
-    assert statuses(runtime, payment["id"], 4) == [*GATE_EVENTS, "failed"]
+    gate_statuses(runtime, payment["id"], "failed")
 
 
 def test_monetix_series_declines_the_rest_with_3613(runtime: Runtime) -> None:
@@ -161,7 +174,7 @@ def test_customer_changed_amount_needs_review(runtime: Runtime) -> None:
     final = runtime.wait_for_status(payment["id"], "needs_review")
     assert (final["amount"], final["amount_received"]) == (300_000, 250_000)
     assert final["failure"]["code"] == "amount_mismatch"
-    assert statuses(runtime, payment["id"], 4) == [*GATE_EVENTS, "needs_review"]
+    gate_statuses(runtime, payment["id"], "needs_review")
 
 
 def test_monetix_redirect_scenario(runtime: Runtime) -> None:
