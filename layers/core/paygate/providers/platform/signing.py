@@ -61,12 +61,14 @@ def string_to_sign(params: Mapping[str, Any]) -> str:
     return ";".join(f"{path}:{text}" for path, text in sorted(entries, key=lambda e: e[0]))
 
 
+def _signature(message: bytes, secret: str) -> bytes:
+    """Base64(HMAC-SHA512(secret, message)), as ASCII bytes."""
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), message, hashlib.sha512).digest())
+
+
 def sign(params: Mapping[str, Any], secret: str) -> str:
     """The Base64 signature of `params` (any `signature` inside them is ignored)."""
-    digest = hmac.new(
-        secret.encode("utf-8"), string_to_sign(params).encode("utf-8"), hashlib.sha512
-    ).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return _signature(string_to_sign(params).encode("utf-8"), secret).decode("ascii")
 
 
 def received_signature(document: Mapping[str, Any]) -> str | None:
@@ -91,8 +93,7 @@ def signed_text(document: Mapping[str, Any], secrets: Iterable[str]) -> str | No
     matched = False
     for secret in secrets:
         if secret:
-            digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha512).digest()
-            matched |= hmac.compare_digest(base64.b64encode(digest), received_bytes)
+            matched |= hmac.compare_digest(_signature(message, secret), received_bytes)
     return text if matched else None
 
 
