@@ -70,6 +70,7 @@ def page(title: str, body: str, lang: str = "vi", css: str = "") -> bytes:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
+<link rel="icon" href="data:,">
 <style>
 body{{font-family:system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem}}
 .qr{{width:12rem;height:12rem;border:3px dashed #444;display:grid;place-items:center}}
@@ -86,8 +87,8 @@ form{{margin:1rem 0}} button{{font-size:1rem;padding:.5rem 1.5rem}} input{{font-
 
 
 def vnd(amount: int | str) -> str:
-    """`50000` → `50.000 ₫`."""
-    return f"{int(amount):,}".replace(",", ".") + " ₫"
+    """`50000` → `50.000 ₫`, the Vietnamese way, a non-breaking space before the ₫."""
+    return f"{int(amount):,}".replace(",", ".") + "\u00a0₫"
 
 
 def pay_forms(action: str, placeholder: str, decline: str = "Decline") -> str:

@@ -244,8 +244,8 @@ def _cashier_page(order: _Order) -> bytes:
     body = f"""<h1>Thanh toán VietQR <small lang="en">(Paypro sandbox)</small></h1>
 <dl>
   <dt>Số tiền / <span lang="en">Amount</span></dt><dd>{e(vnd(order.amount))}</dd>
-  <dt>Mã giao dịch / <span lang="en">tradeNo</span></dt><dd>{e(order.trade_no)}</dd>
-  <dt lang="en">platFormTradeNo</dt><dd>{pid}</dd>
+  <dt>Mã đơn hàng / <span lang="en">Merchant order number</span></dt><dd>{e(order.trade_no)}</dd>
+  <dt>Mã giao dịch Paypro / <span lang="en">Paypro transaction number</span></dt><dd>{pid}</dd>
 </dl>
 <div class="qr" role="img" aria-label="Mã VietQR (ảnh giữ chỗ) / VietQR code placeholder">
   VietQR

@@ -74,6 +74,24 @@ def customer_page(payment: SandboxPayment, base: str) -> bytes:
     return page(f"Thanh toán - {METHOD_NAMES[payment.method]} (sandbox)", body)
 
 
+# The Monetix docs' display_data titles (both title sets) as the customer reads them.
+TRANSFER_LABELS = {
+    "bankname": ("Ngân hàng", "Bank"),
+    "bank_name": ("Ngân hàng", "Bank"),
+    "bank_abbr": ("Tên viết tắt", "Bank short name"),
+    "code": ("Mã ngân hàng", "Bank code"),
+    "number": ("Số tài khoản", "Account number"),
+    "account_no": ("Số tài khoản", "Account number"),
+    "fullname": ("Chủ tài khoản", "Account holder"),
+    "account_name": ("Chủ tài khoản", "Account holder"),
+    "branch": ("Chi nhánh", "Branch"),
+    "swiftcode": ("Mã SWIFT", "SWIFT code"),
+    "content": ("Nội dung chuyển khoản", "Transfer description"),
+    "transfer_code": ("Nội dung chuyển khoản", "Transfer code"),
+    "request_amount": ("Số tiền", "Amount"),
+}
+
+
 def _instructions(payment: SandboxPayment) -> str:
     """Monetix transfer instructions (`display_data`), when the payment has them."""
     shown = payment.action or payment.page_instructions
@@ -81,10 +99,16 @@ def _instructions(payment: SandboxPayment) -> str:
     if not items:
         return ""
     e = html.escape
-    rows = "".join(
-        f'\n  <dt lang="en">{e(str(item["title"]))}</dt><dd>{e(str(item["data"]))}</dd>'
-        for item in items
-    )
+    rows = ""
+    for item in items:
+        title = str(item["title"])
+        vi, en = TRANSFER_LABELS.get(title.lower(), (None, title))
+        label = (
+            f'{e(vi)} / <span lang="en">{e(en)}</span>' if vi else f'<span lang="en">{e(en)}</span>'
+        )
+        data = str(item["data"])
+        shown = vnd(data) if title.lower() == "request_amount" and data.isdigit() else data
+        rows += f"\n  <dt>{label}</dt><dd>{e(shown)}</dd>"
     return f"""
 <section aria-labelledby="instructions">
 <h2 id="instructions">Thông tin chuyển khoản / <span lang="en">Transfer details</span></h2>

@@ -60,7 +60,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local.sandboxes.base import HTML, Callback, FaultQueue, Sandbox, page
+from local.sandboxes.base import HTML, Callback, FaultQueue, Sandbox, page, vnd
 from local.sandboxes.http import (
     HttpError,
     Reply,
@@ -556,7 +556,7 @@ def _qr_page(session: _Session) -> bytes:
         state = f"Session {e(session.status)}, payment {e(str(payment.get('status', '-')))}."
         actions = f"<p role='status'>{state}</p>"
     body = f"""<h1>E-wallet payment <small>(Smart Glocal sandbox)</small></h1>
-<dl><dt>Amount</dt><dd>{e(f"{amount:,}")} VND</dd><dt>Session</dt><dd>{sid}</dd>
+<dl><dt>Amount</dt><dd>{e(vnd(amount))}</dd><dt>Session</dt><dd>{sid}</dd>
 <dt>Payment</dt><dd>{e(str(payment.get("id", "-")))}</dd></dl>
 {actions}"""
     css = "form{display:inline-block;margin:1rem .5rem 0 0}\n"

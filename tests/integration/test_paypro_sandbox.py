@@ -204,7 +204,7 @@ def test_payin_answers_the_docs_shape_and_a_working_payment_link(
     assert page.headers["content-type"].startswith("text/html")
     text = page.text
     assert '<html lang="vi">' in text and "<main>" in text
-    assert "50.000 ₫" in text and body["tradeNo"] in text
+    assert "50.000\u00a0₫" in text and body["tradeNo"] in text
     assert 'aria-label="Mã VietQR' in text
     pid = data["platFormTradeNo"]
     assert f'action="/pay/{pid}/pay"' in text and f'action="/pay/{pid}/decline"' in text
@@ -322,7 +322,7 @@ def test_browser_form_post_redirects_to_the_cashier(
     assert response.status_code == 303
     assert response.headers["location"] == f"/pay/{pid}"
     assert receiver.wait_for(1)[0].json()["amount"] == "70000"
-    assert "70.000 ₫" in client.get(f"/pay/{pid}").text
+    assert "70.000\u00a0₫" in client.get(f"/pay/{pid}").text
 
 
 def test_final_orders_refuse_a_second_outcome(

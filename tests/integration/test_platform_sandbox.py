@@ -286,7 +286,7 @@ def test_atm_redirect_then_pay_another_amount(ecommpay: PlatformSandbox) -> None
     page = HTTP.get(url)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<html lang="vi">' in page.text and '<label for="amount">' in page.text
-    assert 'lang="en">Pay</button>' in page.text and "300.000 ₫" in page.text
+    assert 'lang="en">Pay</button>' in page.text and "300.000\u00a0₫" in page.text
 
     paid = HTTP.post(f"{url}/pay", json={"amount": 290_000})
     assert paid.json() == {"payment_id": payment_id, "status": "success", "delivered": False}
@@ -457,6 +457,16 @@ def test_monetix_instructions_option_2_then_option_1(monetix: PlatformSandbox) -
     three = accepted(monetix, TRANSFER, customer={**CUSTOMER, "id": "c-3"})
     assert titles(monetix.callbacks(three)[0]) == ["bankName", "number", "fullName", "branch",
                                                    "content", "swiftCode"]  # fmt: skip
+
+
+def test_monetix_page_shows_the_details_with_readable_labels(monetix: PlatformSandbox) -> None:
+    """The customer page names each transfer detail in words and the amount in one format."""
+    payment_id = accepted(monetix, TRANSFER)
+    page = HTTP.get(f"{monetix.base_url}/bank/{payment_id}").text
+    assert "Nội dung chuyển khoản" in page and "Số tài khoản" in page
+    assert "300.000\u00a0₫" in page and ">300000<" not in page
+    for title in ("transfer_code", "account_no", "request_amount", "bank_abbr"):
+        assert f">{title}<" not in page
 
 
 def test_monetix_transfer_succeeds_with_the_amount_paid(monetix: PlatformSandbox) -> None:
@@ -673,7 +683,7 @@ def page_url(sandbox: PlatformSandbox, **params: str) -> tuple[str, str]:
 def test_payment_page_shows_registers_and_pays(ecommpay: PlatformSandbox) -> None:
     url, payment_id = page_url(ecommpay)
     page = HTTP.get(url)
-    assert page.status_code == 200 and "90.000 ₫" in page.text
+    assert page.status_code == 200 and "90.000\u00a0₫" in page.text
     assert f'action="/payment/{payment_id}/pay"' in page.text
     assert HTTP.get(url + "&frame_mode=iframe").status_code == 200  # frame_mode is not signed
     assert ecommpay.callbacks(payment_id) == []  # the page itself sends nothing
@@ -730,7 +740,7 @@ def test_monetix_payment_page_shows_the_instructions(monetix: PlatformSandbox) -
     assert "customer_last_name" in HTTP.get(missing).text
     url, payment_id = page_url(monetix, **params)
     page = HTTP.get(url).text
-    assert "transfer_code" in page and "request_amount" in page
+    assert "Nội dung chuyển khoản" in page and "Transfer code" in page  # the titles, in words
     status = post(monetix, "/v2/payment/status", general(payment_id)).json()
     assert status["payment"]["status"] == "processing" and "display_data" not in status
     assert hook(monetix, payment_id, "transfer").json()["status"] == "success"
