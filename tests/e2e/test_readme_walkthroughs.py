@@ -1,23 +1,45 @@
-"""The README's walkthroughs, run by bash against the local runtime. Only the port, API key
-and state folder of this test's runtime are substituted for the defaults."""
+"""The documented walkthroughs, run by bash against the local runtime: the README's own and
+those on the docs pages (docs/**/*.md), each the one bash block between its
+`<!-- {name}:start -->` and `<!-- {name}:end -->` markers. Only the port, API key and state
+folder of this test's runtime are substituted for the defaults."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
+from pathlib import Path
+
+import pytest
 
 from .conftest import API_KEY, ROOT, Runtime
 
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
+
+
+def walkthrough_script(name: str, documents: list[Path] = DOCUMENTS) -> str:
+    """The one bash block between `<!-- {name}:start/end -->`, in exactly one document."""
+    markers = re.compile(
+        rf"<!-- {re.escape(name)}:start -->(.*?)<!-- {re.escape(name)}:end -->", re.S
+    )
+    found = [
+        (path, match.group(1))
+        for path in documents
+        for match in markers.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert len(found) == 1, f"the {name} markers must be in exactly one document: {found}"
+    path, between = found[0]
+    blocks = BASH_BLOCK.findall(between)
+    assert len(blocks) == 1, f"{path.name}: {name} holds {len(blocks)} bash blocks"
+    return str(blocks[0])
+
 
 def run_walkthrough(runtime: Runtime, name: str) -> list[str]:
-    """The lines printed by the README block between `<!-- {name}:start/end -->`."""
-    markers = re.compile(rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->", re.S)
-    found = markers.search((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert found, f"README.md lost its {name} markers"
+    """The lines printed by the walkthrough `name`."""
     events_file = runtime.state_dir / "events.jsonl"
     script = (
-        found.group(1)
+        walkthrough_script(name)
         .replace("http://127.0.0.1:3000", runtime.api_url)
         .replace("local-dev-key", API_KEY)
         .replace(".paygate/events.jsonl", str(events_file))
@@ -28,6 +50,19 @@ def run_walkthrough(runtime: Runtime, name: str) -> list[str]:
     )  # fmt: skip
     assert result.returncode == 0, (result.stdout, result.stderr, events_file.read_text()[-3000:])
     return result.stdout.splitlines()
+
+
+def test_the_vietqr_walkthrough_is_the_readme_s(tmp_path: Path) -> None:
+    """The README keeps its one walkthrough; a lost, doubled or emptied block is caught."""
+    assert "<!-- walkthrough:start -->" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "curl" in walkthrough_script("walkthrough")
+    page = tmp_path / "page.md"
+    page.write_text("<!-- x:start -->\n```bash\necho 1\n```\n<!-- x:end -->\n")
+    assert walkthrough_script("x", [page]) == "echo 1\n"
+    for broken in ("", "<!-- x:start -->\nno block\n<!-- x:end -->\n"):
+        page.write_text(broken)
+        with pytest.raises(AssertionError):
+            walkthrough_script("x", [page])
 
 
 def test_vietqr_walkthrough_works(runtime: Runtime) -> None:
