@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from local.config import ROOT, LocalConfig
@@ -25,10 +26,18 @@ if TYPE_CHECKING:
     from local.aws.activity import Activity
 
 LAYER_PATH = ROOT / "layers" / "core"  # what Lambda mounts at /opt/python
+DOCS_SITE = ROOT / "site" / "index.html"  # `make docs` builds the docs site from docs/ there
 
 
 class _Stoppable(Protocol):
     def stop(self) -> None: ...
+
+
+def _docs_link(site: Path = DOCS_SITE) -> str:
+    """The local copy of the docs site, or how to build it."""
+    if site.exists():
+        return f"{site.as_uri()}   (rebuild: make docs)"
+    return f"{site.as_uri()}   (not built yet: make docs)"
 
 
 def _banner(config: LocalConfig, sandbox_urls: dict[str, str]) -> str:
@@ -43,6 +52,7 @@ paygate is running (local runtime; Ctrl-C stops everything)
   Checkout page   {config.api_url}/checkout/   (pay with each method in the sandboxes)
   Console         {config.api_url}/console/   (operators: find payments, timelines, reviews)
   API docs        {config.api_url}/docs   (Swagger UI; document: /openapi.json)
+  Docs            {_docs_link()}
   Events          {config.events_file}   (one JSON event per line)
   Handler logs    {config.log_file}
   Clock           {config.api_url}/_local/clock   ({config.clock_mode}; POST advance_seconds)
