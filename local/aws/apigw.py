@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import json
+import re
 import threading
 import time
 import uuid
@@ -15,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from local.aws.aws_calls import acting_as
-from local.aws.template import ApiRoute, FunctionDef
+from local.aws.template import ApiRoute, FunctionDef, Template
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -132,3 +134,68 @@ def find_route(routes: list[ApiRoute], method: str, path: str) -> tuple[ApiRoute
             if route.method == method:
                 return route, True
     return None, path_known
+
+
+# -- gateway responses: API Gateway's own answers (no function runs) ---------------------------
+
+# The $context variables the template's gateway responses may use, and how each is rendered.
+# API Gateway substitutes them as they are; here each value is escaped for a JSON string, so an
+# odd path cannot break the JSON (`$context.error.messageString` is already a quoted string).
+_CONTEXT_VARIABLE = re.compile(r"\$context\.[A-Za-z.]+")
+CONTEXT_VARIABLES = (
+    "$context.path",
+    "$context.httpMethod",
+    "$context.requestId",
+    "$context.error.messageString",
+)
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One `GatewayResponses` entry of the template's API: its status (None: the status of the
+    error it answers), static headers and `application/json` template."""
+
+    response_type: str
+    status: int | None
+    headers: dict[str, str]
+    template: str
+
+    def render(
+        self, *, path: str, method: str, message: str, request_id: str = "", status: int = 0
+    ) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) as API Gateway answers with this response."""
+        values = {
+            "$context.path": _json_text(path),
+            "$context.httpMethod": _json_text(method),
+            "$context.requestId": _json_text(request_id or str(uuid.uuid4())),
+            "$context.error.messageString": json.dumps(message),
+        }
+        body = _CONTEXT_VARIABLE.sub(lambda found: values[found.group(0)], self.template)
+        return self.status or status, dict(self.headers), body.encode()
+
+
+def _json_text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def gateway_responses(template: Template) -> dict[str, GatewayResponse]:
+    """The `GatewayResponses` of the template's one REST API, by response type. Only what the
+    local front door can render exactly is accepted: static header values ('...') and the
+    $context variables of `CONTEXT_VARIABLES`."""
+    (api,) = template.of_type("AWS::Serverless::Api").values()
+    found = {}
+    for response_type, spec in api["Properties"].get("GatewayResponses", {}).items():
+        headers = {}
+        for name, value in spec.get("ResponseParameters", {}).get("Headers", {}).items():
+            if not (isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'"):
+                raise ValueError(f"{response_type}: header {name} is not a static '...' value")
+            headers[name] = value[1:-1]
+        text = spec.get("ResponseTemplates", {}).get("application/json", "")
+        unknown = set(_CONTEXT_VARIABLE.findall(text)) - set(CONTEXT_VARIABLES)
+        if unknown:
+            raise ValueError(f"{response_type}: the local front door cannot render {unknown}")
+        status = spec.get("StatusCode")
+        found[response_type] = GatewayResponse(
+            response_type, int(status) if status else None, headers, text
+        )
+    return found

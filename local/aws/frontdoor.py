@@ -1,5 +1,6 @@
 """The local API Gateway: maps the template's API events to the same handler functions with
-real REST proxy events, enforcing the API key on routes that require one."""
+real REST proxy events, enforcing the API key on routes that require one; API Gateway's own
+answers (unknown route, missing or wrong key) are the template's gateway responses."""
 
 from __future__ import annotations
 
@@ -13,18 +14,33 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.aws.apigw import Handler, find_route, invoke, proxy_event
-from local.aws.template import ApiRoute, FunctionDef
+from local.aws.apigw import (
+    GatewayResponse,
+    Handler,
+    find_route,
+    gateway_responses,
+    invoke,
+    proxy_event,
+)
+from local.aws.template import ApiRoute, FunctionDef, load_template
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-FORBIDDEN = {"error": {"code": "forbidden", "message": "Forbidden"}}
-Extra = dict[str, Any]
 # (method, body) → (status, content type, body): local-only routes such as /_local/clock
 LocalRoute = Callable[[str, bytes], tuple[int, str, bytes]]
 # (method, path, query, body, headers) → (status, content type, body, headers), or None
 SiteHandler = Callable[
     [str, str, str, bytes, dict[str, str]], tuple[int, str, bytes, dict[str, str]] | None
 ]
+
+
+# API Gateway's message of each response type (`$context.error.messageString`).
+_DEFAULT_MESSAGES = {
+    "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
+    "INVALID_API_KEY": "Forbidden",
+    "THROTTLED": "Too Many Requests",
+    "QUOTA_EXCEEDED": "Limit Exceeded",
+    "REQUEST_TOO_LARGE": "Request Too Long",
+}
 
 
 class FrontDoor:
@@ -38,8 +54,10 @@ class FrontDoor:
         extra_routes: dict[str, Any] | None = None,
         site: SiteHandler | None = None,
         local_routes: dict[str, LocalRoute] | None = None,
+        responses: dict[str, GatewayResponse] | None = None,
     ) -> None:
         self.routes = routes
+        self.responses = gateway_responses(load_template()) if responses is None else responses
         self.functions = functions
         self.api_key = api_key
         self.extra_routes = extra_routes or {}  # GET only, no body
@@ -88,7 +106,7 @@ class FrontDoor:
         url = urlsplit(request.path)
         length = int(request.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
-            self._send(request, 413, {"error": {"code": "too_large", "message": "body too large"}})
+            self.gateway_answer(request, "REQUEST_TOO_LARGE", 413, url.path)
             return
         body = request.rfile.read(length) if length else b""
         if self.site is not None:
@@ -106,14 +124,15 @@ class FrontDoor:
             status, content_type, payload = extra()
             self._send_raw(request, status, content_type, payload)
             return
-        route, path_known = find_route(self.routes, request.command, url.path)
+        route, _ = find_route(self.routes, request.command, url.path)
         if route is None:
-            # API Gateway answers unknown routes as a missing authentication token (403).
-            self._send(request, 403 if not path_known else 405, FORBIDDEN)
+            # A REST API answers an unknown path, or a known one with another method, as a
+            # missing authentication token.
+            self.gateway_answer(request, "MISSING_AUTHENTICATION_TOKEN", 403, url.path)
             return
         given_key = request.headers.get("x-api-key") or ""
         if route.api_key_required and not hmac.compare_digest(given_key, self.api_key):
-            self._send(request, 403, FORBIDDEN)
+            self.gateway_answer(request, "INVALID_API_KEY", 403, url.path)
             return
         headers = {key: value for key, value in request.headers.items()}
         event = proxy_event(
@@ -131,7 +150,7 @@ class FrontDoor:
             result = invoke(function, handler, event)
         except Exception as exc:  # a crash is a 502 from API Gateway, as in AWS
             sys.stderr.write(f"[api] handler {function.logical_id} crashed: {exc!r}\n")
-            self._send(request, 502, {"message": "Internal server error"})
+            self.gateway_answer(request, "DEFAULT_5XX", 502, url.path)
             return
         payload = result.get("body") or ""
         raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
@@ -143,8 +162,25 @@ class FrontDoor:
             request, int(result.get("statusCode", 200)), content_type, raw, response_headers
         )
 
-    def _send(self, request: BaseHTTPRequestHandler, status: int, document: Extra) -> None:
-        self._send_raw(request, status, "application/json", json.dumps(document).encode())
+    def gateway_answer(
+        self, request: BaseHTTPRequestHandler, response_type: str, status: int, path: str
+    ) -> None:
+        """API Gateway's answer of `response_type` (default `status`, e.g. 403), shaped by the
+        template's gateway response of that type or else its DEFAULT_4XX/5XX."""
+        status, headers, body = self.gateway_response(response_type, status, request.command, path)
+        content_type = headers.pop("Content-Type", "application/json")
+        self._send_raw(request, status, content_type, body, headers)
+
+    def gateway_response(
+        self, response_type: str, status: int, method: str, path: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        response = self.responses.get(response_type) or self.responses.get(default)
+        message = _DEFAULT_MESSAGES.get(response_type, "Internal server error")
+        if response is None:  # no gateway responses at all: API Gateway's own answer
+            body = json.dumps({"message": message}).encode()
+            return status, {"Content-Type": "application/json"}, body
+        return response.render(path=path, method=method, message=message, status=status)
 
     @staticmethod
     def _send_raw(

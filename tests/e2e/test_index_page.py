@@ -1,6 +1,6 @@
-"""`GET /` in the local runtime: a small index page (instead of API Gateway's 403) linking to
-the checkout page, the operator console, the API docs, the OpenAPI document, every provider
-sandbox and the local clock; every link resolves."""
+"""`GET /` in the local runtime: a small index page (instead of the route-not-found 404)
+linking to the checkout page, the operator console, the API docs, the OpenAPI document, every
+provider sandbox and the local clock; every link resolves."""
 
 from __future__ import annotations
 
@@ -58,5 +58,6 @@ def test_the_index_page_links_to_everything_that_runs(runtime: Runtime) -> None:
 
 
 def test_other_unknown_paths_still_answer_like_api_gateway(runtime: Runtime) -> None:
-    assert httpx.get(f"{runtime.api_url}/nothing-here", timeout=10).status_code == 403
-    assert httpx.post(f"{runtime.api_url}/", timeout=10).status_code == 403
+    # template.yaml's MISSING_AUTHENTICATION_TOKEN gateway response: 404 naming the route
+    assert httpx.get(f"{runtime.api_url}/nothing-here", timeout=10).status_code == 404
+    assert httpx.post(f"{runtime.api_url}/", timeout=10).status_code == 404
