@@ -106,7 +106,7 @@ def render(document: dict[str, Any]) -> str:
     info = document.get("info", {})
     return (
         f"{_cell(info.get('description', ''))}\n\n"
-        f"## Operations\n\n{operations(document)}\n\n## Models\n\n{models(document)}\n"
+        f"## Every operation\n\n{operations(document)}\n\n## Every model\n\n{models(document)}\n"
     )
 
 

@@ -3,11 +3,14 @@ page under docs/ is in the site's nav (mkdocs.yml), every nav entry a page that 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tools import docs_hooks
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -103,3 +106,16 @@ def test_the_nav_check_catches_a_missing_and_a_stale_page(tmp_path: Path) -> Non
         "docs/guide/new.md is not in mkdocs.yml's nav",
         "mkdocs.yml's nav names a missing page: old.md",
     ]
+
+
+def test_the_api_page_renders_every_operation_and_model_of_openapi_json() -> None:
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    page = docs_hooks.on_page_markdown(f"# API\n\n{docs_hooks.MARKER}\n")
+    assert docs_hooks.MARKER not in page
+    for path, item in document["paths"].items():
+        for method in item:
+            assert f"| `{method.upper()} {path}` |" in page, (method, path)
+    for name in document["components"]["schemas"]:
+        assert f"\n### {name}\n" in page, name
+    assert docs_hooks.on_page_markdown("# Other\n") == "# Other\n"
+    assert docs_hooks.MARKER in (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
