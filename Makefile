@@ -20,7 +20,7 @@ export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench redrive
-.PHONY: openapi browser-deps test-browser test-soak lock docs FORCE
+.PHONY: openapi browser-deps test-browser test-soak lock docs docs-serve FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -135,6 +135,8 @@ DOCS_SITE := site
 docs: $(VENV)/.installed ## build the docs site into site/ (open site/index.html)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(DOCS_SITE)
 	@echo "docs: file://$(abspath $(DOCS_SITE))/index.html"
+docs-serve: $(VENV)/.installed ## serve the docs on 127.0.0.1:8000, rebuilt on every edit (with search)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the handlers' models
 	$(PY) -m tools.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json

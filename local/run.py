@@ -36,8 +36,8 @@ class _Stoppable(Protocol):
 def _docs_link(site: Path = DOCS_SITE) -> str:
     """The local copy of the docs site, or how to build it."""
     if site.exists():
-        return f"{site.as_uri()}   (rebuild: make docs)"
-    return f"{site.as_uri()}   (not built yet: make docs)"
+        return f"{site.as_uri()}   (rebuild: make docs; with search: make docs-serve)"
+    return f"{site.as_uri()}   (not built yet: make docs; with search: make docs-serve)"
 
 
 def _banner(config: LocalConfig, sandbox_urls: dict[str, str]) -> str:

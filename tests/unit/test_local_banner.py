@@ -16,7 +16,12 @@ def test_the_banner_links_the_docs_site() -> None:
 
 def test_an_unbuilt_site_says_how_to_build_it(tmp_path: Path) -> None:
     site = tmp_path / "site" / "index.html"
-    assert _docs_link(site) == f"{site.as_uri()}   (not built yet: make docs)"
+    assert (
+        _docs_link(site)
+        == f"{site.as_uri()}   (not built yet: make docs; with search: make docs-serve)"
+    )
     site.parent.mkdir()
     site.write_text("<html></html>")
-    assert _docs_link(site) == f"{site.as_uri()}   (rebuild: make docs)"
+    assert (
+        _docs_link(site) == f"{site.as_uri()}   (rebuild: make docs; with search: make docs-serve)"
+    )
