@@ -127,7 +127,7 @@ def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> 
 
 
 def load_dev_secrets(path: Path = DEV_SECRETS_PATH) -> dict[str, Any]:
-    """Dev-only provider secrets by secret logical id (documented in the README)."""
+    """Dev-only provider secrets by secret logical id (documented in docs/configuration.md)."""
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 

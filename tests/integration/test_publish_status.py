@@ -1,5 +1,5 @@
 """publish_status: real DynamoDB stream records (moto) → one SNS message per status change,
-with the body and attributes the README gives ("API": Events); SNS failures are reported as
+with the body and attributes docs/api.md gives ("Events"); SNS failures are reported as
 partial batch failures."""
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 
 
 class StatusChanged(BaseModel):
-    """The SNS event published once per committed status change (README.md, "API": Events)."""
+    """The SNS event published once per committed status change (docs/api.md, "Events")."""
 
     event_id: str
     type: Literal["payment.status_changed", "payout.status_changed"]
