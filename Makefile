@@ -133,7 +133,7 @@ redrive: $(VENV)/.run-installed ## publish the status events parked in the local
 # NO_MKDOCS_2_WARNING silences mkdocs-material's banner about its successor.
 DOCS_SITE := site
 docs: $(VENV)/.installed ## build the docs site into site/ (open site/index.html)
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(DOCS_SITE)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir $(DOCS_SITE)
 	@echo "docs: file://$(abspath $(DOCS_SITE))/index.html"
 docs-serve: $(VENV)/.installed ## serve the docs on 127.0.0.1:8000, rebuilt on every edit (with search)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:8000
