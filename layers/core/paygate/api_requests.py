@@ -189,9 +189,10 @@ class EcommpayPayoutRequest(PayoutRequestBase):
 
 
 class PayproPayoutRequest(PayoutRequestBase):
-    """`POST /v1/paypro/payouts`: a bank payout (at least 50,000 VND)."""
+    """`POST /v1/paypro/payouts`: a bank payout (at least 50,000 VND). Its method is
+    `bank_transfer`: Paypro transfers to the named bank account (VietQR is Paypro's payin)."""
 
-    method: Literal[Method.VIETQR] = Method.VIETQR
+    method: Literal[Method.BANK_TRANSFER] = Method.BANK_TRANSFER
     account_name: Annotated[
         str,
         Field(min_length=1, max_length=100, description="English letters and spaces only"),

@@ -37,7 +37,7 @@ class AmountLimit:
 # are in paygate.providers.platform.rules.
 LIMITS: dict[tuple[Method, Operation], AmountLimit] = {
     (Method.VIETQR, Operation.SALE): AmountLimit(minimum=50_000),
-    (Method.VIETQR, Operation.PAYOUT): AmountLimit(minimum=50_000),
+    (Method.BANK_TRANSFER, Operation.PAYOUT): AmountLimit(minimum=50_000),  # Paypro's payout
     (Method.NAPAS_ATM, Operation.SALE): AmountLimit(minimum=2_000),
     (Method.NAPAS_ATM, Operation.PAYOUT): AmountLimit(minimum=100_000, maximum=100_000_000),
 }

@@ -108,7 +108,7 @@ class PayproGateway:
 
     def prepare_payout(self, request: PayproPayoutRequest) -> Payment:
         """Check the amount, account name and bank; the payout to record (not recorded yet)."""
-        check_amount(Method.VIETQR, Operation.PAYOUT, request.amount)
+        check_amount(Method.BANK_TRANSFER, Operation.PAYOUT, request.amount)
         payouts.check_account_name(request.account_name)
         payouts.check_bank_name(request.bank_name)
         destination = PayoutDestination(
