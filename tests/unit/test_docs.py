@@ -119,3 +119,11 @@ def test_the_api_page_renders_every_operation_and_model_of_openapi_json() -> Non
         assert f"\n### {name}\n" in page, name
     assert docs_hooks.on_page_markdown("# Other\n") == "# Other\n"
     assert docs_hooks.MARKER in (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+
+
+def test_make_bench_writes_the_performance_page_the_nav_lists() -> None:
+    from bench import run
+
+    page = run.DOC.relative_to(ROOT / "docs").as_posix()
+    assert page in nav_pages(mkdocs_config()["nav"])
+    assert run.START in run.DOC.read_text(encoding="utf-8")
