@@ -17,6 +17,12 @@ from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 MAX_BODY_BYTES = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
+SEND_JSON = "send the body as JSON with the header 'Content-Type: application/json'"
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 @dataclass(frozen=True)
@@ -162,8 +168,19 @@ class RoutedHandler(BaseHTTPRequestHandler):
             raise self.error(413, f"body larger than {MAX_BODY_BYTES} bytes")
         return self.rfile.read(length) if length else b""
 
+    def media_type(self) -> str:
+        """The request's Content-Type without parameters, lower case ("" when absent)."""
+        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
     def read_json(self, raw: bytes | None = None) -> dict[str, Any]:
+        """The body as a JSON object. A body not declared JSON (a form, as `curl -d` sends, or
+        no Content-Type at all) is refused with 415, as a JSON API server does, never guessed;
+        an empty body is `{}`."""
         raw = self.read_body() if raw is None else raw
+        if raw and not _is_json(self.media_type()):
+            raise self.error(
+                415, f"{SEND_JSON} (this body came as {self.media_type() or 'untyped'})"
+            )
         try:
             body = json.loads(raw or b"{}")
         except (ValueError, UnicodeDecodeError):
@@ -173,19 +190,27 @@ class RoutedHandler(BaseHTTPRequestHandler):
         return body
 
     def read_fields(self) -> tuple[dict[str, Any], bool]:
-        """A customer page's POST: its fields (form or JSON) and whether the caller is a script
-        (a JSON body, or `Accept: application/json`) rather than a browser."""
+        """A customer page's POST: its fields (a browser's form, or JSON declared as JSON) and
+        whether the caller is a script (a JSON body, or `Accept: application/json`) rather than
+        a browser. Anything else with a body is refused (415), never read as no fields: JSON
+        text sent as a form (what `curl -d '{...}'` does), no Content-Type, another type."""
         raw = self.read_body()
-        content_type = (self.headers.get("Content-Type") or "").lower()
-        is_json = bool(raw.strip()) and (
-            "json" in content_type or (not content_type and raw.lstrip().startswith(b"{"))
-        )
+        media_type = self.media_type()
+        is_json = _is_json(media_type)
         if is_json:
             fields = self.read_json(raw)
+        elif not raw.strip():
+            fields = {}
+        elif media_type == FORM and not raw.lstrip().startswith((b"{", b"[")):
+            try:
+                fields = dict(parse_qsl(raw.decode("utf-8"), strict_parsing=True))
+            except (ValueError, UnicodeDecodeError):
+                raise self.error(400, "malformed form body") from None
         else:
-            fields = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
+            came = "JSON text sent as a form" if media_type == FORM else media_type or "untyped"
+            raise self.error(415, f"{SEND_JSON}, or a form (this body came as {came})")
         accept = (self.headers.get("Accept") or "").lower()
-        return fields, is_json or "json" in content_type or "json" in accept
+        return fields, is_json or "json" in accept
 
     def sandbox_routes(self, fault_key: str) -> list[Route]:
         """Every sandbox's test hooks: `GET /_sandbox/health`, `POST /_sandbox/settings`

@@ -795,7 +795,10 @@ def test_health_snapshot_and_http_edges(ecommpay: PlatformSandbox) -> None:
     assert HTTP.get(f"{ecommpay.base_url}/bank/nope").status_code == 404
     big = HTTP.post(f"{ecommpay.base_url}{WALLET}", content=b"x" * (70 * 1024))
     assert big.status_code == 413
-    assert HTTP.post(f"{ecommpay.base_url}{WALLET}", content=b"{").status_code == 400
+    sale = f"{ecommpay.base_url}{WALLET}"
+    declared = {"Content-Type": "application/json"}
+    assert HTTP.post(sale, content=b"{", headers=declared).status_code == 400
+    assert HTTP.post(sale, content=b"{}").status_code == 415  # a body not declared JSON
     resent = hook(ecommpay, payment_id, "resend").json()
     assert resent == {"payment_id": payment_id, "resent": True, "delivered": False}
     ecommpay.stop()
