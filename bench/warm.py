@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def _event(path: str, body: bytes, headers: dict[str, str] | None = None) -> dic
     )
 
 
-SMARTGLOCAL_METADATA = b'"metadata": {"paygate_payment_id": "pay_bench"}'
+SMARTGLOCAL_METADATA = b'"metadata": {"paygate_payment_id": "pay_202612070000000123456789"}'
 
 
 def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -64,6 +65,10 @@ def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
     body = example.replace(b'"metadata": {"key": "value"}', SMARTGLOCAL_METADATA)
     if body == example:
         raise RuntimeError("the Smart Glocal example no longer has the metadata to replace")
+    # Sent now, as Smart Glocal would: its signed `session.updated_at` is checked for age.
+    updated = json.loads(body)["session"]["updated_at"].encode()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()
+    body = body.replace(b'"updated_at": "' + updated + b'"', b'"updated_at": "' + now + b'"')
     headers = {"X-PARTNER-SIGN": smartglocal.sign(body, private_pem)}
     events["SmartglocalWebhookFunction"] = _event("/webhooks/smartglocal", body, headers)
     return events

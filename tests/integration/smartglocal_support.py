@@ -3,6 +3,9 @@ sandbox's (or the docs') webhooks signed, read the stored state."""
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ import boto3
 
 from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
+from paygate import clock
 from paygate.providers.smartglocal import signing
 
 from .conftest import SMARTGLOCAL_TEST_KEY, Api
@@ -46,10 +50,30 @@ def deliver(api: Api, body: bytes, sign: str | None) -> dict[str, Any]:
     return api.call("POST", "/webhooks/smartglocal", body, headers)
 
 
-def signed_example(name: str, session_id: str, key: str = SMARTGLOCAL_TEST_KEY) -> bytes:
-    """A documented example from events/smartglocal, aimed at `session_id` (the only change)."""
+def signed_example(
+    name: str, session_id: str, key: str = SMARTGLOCAL_TEST_KEY, at: datetime | None = None
+) -> bytes:
+    """A documented example from events/smartglocal, aimed at `session_id` and sent now (or
+    `at`): its times move together so that the signed `session.updated_at` is that moment, as
+    Smart Glocal's own webhook would be. Nothing else changes."""
     text = (EVENTS / name).read_text(encoding="utf-8").strip()
-    return text.replace('"ps_5666"', f'"{session_id}"').encode()
+    return restamped(text.replace('"ps_5666"', f'"{session_id}"'), at).encode()
+
+
+TIME = re.compile(r'"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z)"')
+
+
+def restamped(text: str, at: datetime | None = None) -> str:
+    """`text` (a webhook) with every time shifted by one amount: `session.updated_at` becomes
+    `at` (default: the gateway's clock now)."""
+    updated = datetime.fromisoformat(json.loads(text)["session"]["updated_at"])
+    shift = (at or clock.now()) - updated
+
+    def moved(match: re.Match[str]) -> str:
+        when = datetime.fromisoformat(match.group(1)) + shift
+        return f'"{when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}"'
+
+    return TIME.sub(moved, text)
 
 
 def replay_example(api: Api, name: str, session_id: str) -> dict[str, Any]:

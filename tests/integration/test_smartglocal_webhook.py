@@ -26,6 +26,7 @@ from .smartglocal_support import (
     deliver_next,
     get,
     replay_example,
+    restamped,
     signed_example,
     webhook_items,
 )
@@ -282,7 +283,7 @@ def test_canonical_api_events_replay(
     event = load_event("api/smartglocal-webhook.json")
     module = handlers("smartglocal_webhook")
     assert module.lambda_handler(event, FakeLambdaContext("w"))["statusCode"] == 401
-    body = event["body"].replace('"ps_5666"', f'"{reference}"')
+    body = restamped(event["body"].replace('"ps_5666"', f'"{reference}"'))
     event["body"] = body
     event["headers"]["X-PARTNER-SIGN"] = signing.sign(body.encode(), SMARTGLOCAL_TEST_KEY)
     response = module.lambda_handler(event, FakeLambdaContext("w"))

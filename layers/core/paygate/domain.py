@@ -145,6 +145,10 @@ def new_payment_id(kind: Kind = Kind.PAYMENT) -> str:
     return f"{prefix}_{stamp}{secrets.token_hex(5)}"
 
 
+# Our payment id as `new_payment_id` makes it, for a provider's echo of our id to match.
+PAYMENT_ID_PATTERN = r"^(pay|po)_[0-9]{14}[0-9a-f]{10}$"
+
+
 def kind_of(payment_id: str) -> Kind:
     """Payout or payment, from our id's prefix (`po_` / `pay_`)."""
     return Kind.PAYOUT if payment_id.startswith("po_") else Kind.PAYMENT

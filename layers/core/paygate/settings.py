@@ -8,7 +8,14 @@ from __future__ import annotations
 import os
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -71,6 +78,40 @@ class MotionSettings(_Env):
 
 class PayproSettings(TableSettings):
     paypro_secret_id: NonEmpty = Field(alias="PAYPRO_SECRET_ID")
+
+
+class PayproNotifySettings(PayproSettings, ProviderCallSettings):
+    """The Paypro webhook: what a notify's MD5 `sign` cannot prove (docs/security.md).
+
+    `PAYPRO_NOTIFY_MAX_AGE_HOURS` (48): a notify whose signed `timestamp` is older is refused.
+    Paypro sends a notify 8 times within 24 h (its "Payment Notify API"), so a genuine one is
+    never older than 24 h plus its delivery; 48 h doubles that for Paypro's own delays and
+    clock. It may not exceed the dedupe records' life (`WEBHOOK_RETENTION_DAYS`): a replay
+    after its record expired is then too old to change anything.
+    `PAYPRO_CONFIRM_BY_QUERY` (false): whether a money-moving notify waits for the payin or
+    payout query's word. Off by default: Paypro's secret signs nothing a customer sees (the
+    gateway shows no Paypro-signed text; the cashier link is Paypro's own). On, the function
+    calls `PAYPRO_BASE_URL`."""
+
+    paypro_notify_max_age_hours: float = Field(
+        default=48, alias="PAYPRO_NOTIFY_MAX_AGE_HOURS", gt=0
+    )
+    paypro_confirm_by_query: bool = Field(default=False, alias="PAYPRO_CONFIRM_BY_QUERY")
+    paypro_base_url: str = Field(default="", alias="PAYPRO_BASE_URL")
+
+    @field_validator("paypro_notify_max_age_hours")
+    @classmethod
+    def _within_dedupe(cls, hours: float, info: ValidationInfo) -> float:
+        if hours > info.data.get("webhook_retention_days", 0) * 24:
+            raise ValueError("longer than the dedupe records live (WEBHOOK_RETENTION_DAYS)")
+        return hours
+
+    @field_validator("paypro_base_url")
+    @classmethod
+    def _queryable(cls, url: str, info: ValidationInfo) -> str:
+        if info.data.get("paypro_confirm_by_query") and not url:
+            raise ValueError("PAYPRO_CONFIRM_BY_QUERY needs it")
+        return url
 
 
 class PayproCheckoutSettings(PayproSettings, ProviderCallSettings):

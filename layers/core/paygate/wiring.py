@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         ListSettings,
         MonetixSettings,
         PayproCheckoutSettings,
-        PayproSettings,
+        PayproNotifySettings,
         PlatformActionSettings,
         ProviderCallSettings,
         PublisherSettings,
@@ -120,11 +120,28 @@ def _clients[C, K](
     return clients
 
 
-def paypro_notifications(settings: PayproSettings) -> PayproGateway:
-    """For the webhook: verifies and ingests notifies; makes no outbound calls."""
+def paypro_notifications(
+    settings: PayproNotifySettings, transport: httpx.BaseTransport | None = None
+) -> PayproGateway:
+    """For the webhook: verifies, checks and ingests notifies. Outbound calls only with
+    `PAYPRO_CONFIRM_BY_QUERY` (the payin/payout query confirms a money-moving notify)."""
     from paygate.providers.paypro.gateway import PayproGateway
+    from paygate.webhooks import WebhookChecks
 
-    return PayproGateway(ledger(settings), settings.paypro_secret_id)
+    checks = WebhookChecks(
+        max_age=timedelta(hours=settings.paypro_notify_max_age_hours),
+        confirm=settings.paypro_confirm_by_query,
+    )
+    if not settings.paypro_confirm_by_query:
+        return PayproGateway(ledger(settings), settings.paypro_secret_id, checks=checks)
+
+    def client_class() -> type[PayproClient]:
+        from paygate.providers.paypro.client import PayproClient
+
+        return PayproClient
+
+    clients = _clients(settings, transport, settings.paypro_base_url, client_class)
+    return PayproGateway(ledger(settings), settings.paypro_secret_id, clients, checks)
 
 
 def paypro_checkout(

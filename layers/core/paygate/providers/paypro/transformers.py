@@ -7,7 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from paygate.domain import Failure, Kind, PaymentStatus, ProviderUpdate, QrAction
+from paygate.domain import (
+    PAYMENT_ID_PATTERN,
+    Failure,
+    Kind,
+    PaymentStatus,
+    ProviderUpdate,
+    QrAction,
+)
 from paygate.money import parse_vnd
 
 SUCCESS = "0000"
@@ -67,21 +74,48 @@ class Envelope(_Wire):
         return self.code == SUCCESS
 
 
-class Notify(_Wire):
-    """The Payment Notify callback (Paypro's "Payment Notify API")."""
+# The Payment Notify's fields in their documented formats. `[0-9]`, not `\d`: pydantic's
+# patterns run on Rust's regex, whose `\d` is any Unicode digit.
+STATUS_CODE = r"^[0-9]{4,7}$"  # Paypro's codes: 0000, 0015, 0001, 00029, 00032, 0100019, 5000
+MS_EPOCH = r"^[0-9]{13}$"  # `timestamp`: milliseconds since the epoch (2001-09-09 to 2286)
+# Whole VND, no decimals (Paypro's amounts); longer than we can hold is kept as text and the
+# payment needs review (docs/lifecycle.md, rule 7).
+VND_DIGITS = r"^[0-9]{1,64}$"
+PLATFORM_TRADE_NO = r"^[A-Za-z0-9_-]{1,64}$"  # Paypro's own id, e.g. `jfr6npomvg2qaa49`
+# `successTime`, Paypro's local time on success: `yyyy-MM-dd HH:mm:ss` (as a Java platform
+# prints it), or ISO 8601 with `T`, optional fraction and offset; empty (not signed) or absent
+# otherwise. Read by nobody; bounded so that it carries nothing.
+SUCCESS_TIME = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
+MESSAGE = r"^[^\x00-\x1f\x7f-\x9f]{0,256}$"  # free text, no control characters
+MERCHANT_NO = r"^[0-9]{1,20}$"  # the merchant number (10 digits in Paypro's overview)
+SIGN = r"^[0-9A-Fa-f]{32}$"  # MD5, hex
 
-    status: str = Field(min_length=1)
-    message: str | None = None
-    platFormTradeNo: str | None = None
-    tradeNo: str = Field(min_length=1)
-    amount: str | None = None
-    successTime: str | None = None
-    timestamp: str | None = None
-    sign: str = Field(min_length=1)
+
+class Notify(BaseModel):
+    """The Payment Notify callback, exactly as Paypro's "Payment Notify API" documents it:
+    every field in its format, no other key (a merchant number is allowed, and must be ours:
+    `PayproNotifies.check`). Paypro's MD5 signs `key=value` pairs with no separator, so text
+    can move between adjacent values without changing `sign`; with every value held to its
+    format, no such re-split of a signed notify validates as a different one."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+    status: str = Field(pattern=STATUS_CODE)
+    message: str = Field(pattern=MESSAGE)
+    platFormTradeNo: str = Field(pattern=PLATFORM_TRADE_NO)
+    tradeNo: str = Field(pattern=PAYMENT_ID_PATTERN)
+    amount: str = Field(pattern=VND_DIGITS)
+    successTime: str | None = Field(default=None, pattern=SUCCESS_TIME)
+    timestamp: str = Field(pattern=MS_EPOCH)
+    merchantNo: str | None = Field(default=None, pattern=MERCHANT_NO)
+    sign: str = Field(pattern=SIGN)
 
     def dedupe_key(self) -> str:
         """Same trade, status and amount = same fact, however often it is re-sent."""
-        fact = "|".join((self.tradeNo, self.status, self.amount or "", self.platFormTradeNo or ""))
+        fact = "|".join((self.tradeNo, self.status, self.amount, self.platFormTradeNo))
         return hashlib.sha256(fact.encode()).hexdigest()[:40]
 
 

@@ -16,7 +16,7 @@ Confirmation (`ready_to_confirm`), chosen per payment at create:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -64,10 +64,12 @@ __all__ = ["WEBHOOK_ACK", "WEBHOOK_PATH", "SmartglocalGateway", "SmartglocalOpti
 
 @dataclass(frozen=True)
 class SmartglocalOptions:
-    """Per-deployment knobs (settings `SMARTGLOCAL_SESSION_FLOW`, `SMARTGLOCAL_AMOUNT_FACTOR`)."""
+    """Per-deployment knobs (settings `SMARTGLOCAL_SESSION_FLOW`, `SMARTGLOCAL_AMOUNT_FACTOR`;
+    `webhook_checks` from `SMARTGLOCAL_WEBHOOK_MAX_AGE_HOURS`, `SMARTGLOCAL_CONFIRM_BY_QUERY`)."""
 
     session_flow: Literal["init", "create_start"] = "init"
     amount_factor: int = 1
+    webhook_checks: webhooks.WebhookChecks = field(default_factory=webhooks.WebhookChecks)
 
 
 class SmartglocalGateway:
@@ -88,6 +90,9 @@ class SmartglocalGateway:
             lambda: self.credentials().verification_keys(),
             self.options.amount_factor,
             self._auto_confirm,
+            checks=self.options.webhook_checks,
+            query=self._query,
+            clock=ledger.clock,
         )
 
     def credentials(self) -> SmartglocalCredentials:
@@ -149,6 +154,14 @@ class SmartglocalGateway:
         once and apply it (`paygate.webhooks.ingest`); unknown types are stored, counted and
         acknowledged; an `auto` payment's `ready_to_confirm` is confirmed once."""
         return webhooks.ingest(self.ledger, self.webhook_contract, raw_body, headers)
+
+    def _query(self, payment_id: str, session_id: str) -> ProviderUpdate:
+        """`session/status` of the session we hold for `payment_id` (else the webhook's),
+        mapped like a webhook: what confirms a webhook's result. Raises `ProviderError`."""
+        payment = self.ledger.find(Provider.SMARTGLOCAL, payment_id, None)
+        reference = payment.provider_reference if payment else None
+        session = self._client().status(reference or session_id)
+        return update_from_session(session, None, self._factor)
 
     def _auto_confirm(self, payment: Payment, session_id: str) -> None:
         try:

@@ -25,11 +25,20 @@ closed as cancelled.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from paygate.domain import Failure, Payment, PaymentStatus, ProviderUpdate, RedirectAction
+from paygate.domain import (
+    PAYMENT_ID_PATTERN,
+    Failure,
+    Payment,
+    PaymentStatus,
+    ProviderUpdate,
+    RedirectAction,
+)
 
 PAYMENT_ID_KEY = "paygate_payment_id"  # our payment id in the session's metadata
 CURRENCY = "VND"
@@ -102,13 +111,20 @@ class Session(_Wire):
 
     def our_payment_id(self) -> str | None:
         """Our payment id from the metadata we sent (echoed on the session or the payment)."""
-        candidates = [self.metadata] + [p.metadata for p in self.acquiring_payments]
-        for metadata in candidates:
-            if isinstance(metadata, dict):
-                value = metadata.get(PAYMENT_ID_KEY)
-                if isinstance(value, str) and value:
-                    return value
+        for value in self.payment_ids():
+            if isinstance(value, str) and value:
+                return value
         return None
+
+    def payment_ids(self) -> list[object]:
+        """Every value the metadata carries under our key (session first, then payments)."""
+        found: list[object] = []
+        for metadata in [self.metadata] + [p.metadata for p in self.acquiring_payments]:
+            if isinstance(metadata, BaseModel):
+                metadata = metadata.model_dump()
+            if isinstance(metadata, dict) and metadata.get(PAYMENT_ID_KEY) is not None:
+                found.append(metadata[PAYMENT_ID_KEY])
+        return found
 
 
 class Envelope(_Wire):
@@ -123,14 +139,95 @@ class Envelope(_Wire):
         return self.status == "ok" and self.error is None and self.session is not None
 
 
-class Webhook(_Wire):
-    """`{"type": ..., "session": {...}}` (Smart Glocal's webhooks documentation). A body
-    without `type` (the docs show the start/payment answer POSTed to the partner too) is an
-    unknown type."""
+# -- the webhook document: strict in every field the gateway reads ------------------------------
+# Formats from Smart Glocal's objects reference and webhooks documentation: ids such as `ps_5666`
+# and `pm_12354`, ISO 8601 times with microseconds and `Z`, amounts in whole minor units, VND.
+# Inside the session Smart Glocal may add method-specific fields: those are kept, unread.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+ISO_8601 = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+MAX_WIRE_AMOUNT = 10**15
 
-    type: str | None = None
-    status: str | None = None
-    session: Session
+
+def _iso_8601(value: object) -> datetime:
+    """An ISO 8601 date-time with its UTC offset, as text (no epoch number, no bare date)."""
+    if not isinstance(value, str) or re.fullmatch(ISO_8601, value) is None:
+        raise ValueError("not an ISO 8601 date-time with a UTC offset")
+    return datetime.fromisoformat(value)
+
+
+WireId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Timestamp = Annotated[datetime, BeforeValidator(_iso_8601)]
+OurPaymentId = Annotated[str, StringConstraints(pattern=PAYMENT_ID_PATTERN)]
+SessionStatus = Literal["created", "in_progress", "accepted", "cancelled", "canceled", "error"]
+AcquiringStatus = Literal["in_progress", "pending", "succeeded", "failed"]
+
+
+class WebhookError(WireError):
+    code: WireId | None = None
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class WebhookAmount(AmountDetails):
+    amount: Annotated[int, Field(strict=True, ge=1, le=MAX_WIRE_AMOUNT)]
+    currency: Literal["VND"]
+
+
+class WebhookRedirect(Redirect):
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2048)]
+    method: Literal["GET", "POST", "get", "post"] | None = "GET"
+
+
+class WebhookInteraction(CustomerInteraction):
+    redirect: WebhookRedirect | None = None
+
+
+class WebhookMetadata(_Wire):
+    """The metadata we sent, echoed: the merchant's keys as they are, our payment id in our
+    format (`paygate.domain.PAYMENT_ID_PATTERN`)."""
+
+    paygate_payment_id: OurPaymentId | None = None
+
+
+class WebhookPayment(AcquiringPayment):
+    id: WireId
+    status: AcquiringStatus
+    created_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    amount_details: WebhookAmount | None = None
+    customer_interaction: WebhookInteraction | None = None
+    metadata: WebhookMetadata | None = None
+    error: WebhookError | None = None
+
+
+class WebhookSession(Session):
+    """The session of a webhook: `updated_at`, inside the signed body, is the signed time."""
+
+    id: WireId
+    status: SessionStatus
+    created_at: Timestamp | None = None
+    updated_at: Timestamp
+    next_action: Literal["confirm", "capture"] | None = None
+    acquiring_payments: list[WebhookPayment] = Field(  # type: ignore[assignment]
+        default_factory=list, max_length=16
+    )
+    metadata: WebhookMetadata | None = None
+    error: WebhookError | None = None
+
+
+class Webhook(_Wire):
+    """`{"type": ..., "session": {...}}` (Smart Glocal's webhooks documentation; its examples
+    also carry the envelope's `status`). Any other top-level key is refused. A body without
+    `type` (the docs show the start/payment answer POSTed to the partner too) is an unknown
+    type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Annotated[str, StringConstraints(pattern=TYPE_PATTERN)] | None = None
+    status: Literal["ok", "error"] | None = None
+    session: WebhookSession
 
     def dedupe_key(self) -> str:
         """The same type and state of the same session is the same fact, however often sent

@@ -2,26 +2,51 @@
 exact body bytes; our payment id is in the session's metadata, the session id is the provider
 reference. Unknown types are stored and acknowledged. Hooks: an `auto` payment's
 `ready_to_confirm` keeps it `pending` (`held_for_us`), then the gateway confirms it once per
-stored webhook (the follow-up the contract is given)."""
+stored webhook (the follow-up the contract is given).
+
+What the signature proves: Smart Glocal's RSA key signed exactly these bytes. That key signs
+nothing the customer (or the merchant) ever sees, and we sign our requests with our own key, so
+no text shown to anyone can be replayed as a webhook (docs/security.md). What it does not
+prove: that the webhook is recent (`session.updated_at`, signed in the body, must be within
+`checks.max_age` and at most `MAX_CLOCK_SKEW` ahead of our clock) or that it is about our
+payment in our format (the strict `Webhook` model; the metadata's payment ids must agree).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
-from paygate.domain import Confirmation, Payment, PaymentStatus, Provider, ProviderUpdate
+from paygate.domain import (
+    Confirmation,
+    Kind,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    utcnow,
+)
+from paygate.errors import NotificationRefused
 from paygate.providers.smartglocal import signing
 from paygate.providers.smartglocal.transformers import (
     KNOWN_WEBHOOK_TYPES,
+    PAYMENT_ID_KEY,
     Webhook,
     update_from_session,
 )
 from paygate.transition import can_reach
-from paygate.webhooks import WebhookContract
+from paygate.webhooks import WebhookChecks, WebhookContract, moves_money
 
 WEBHOOK_ACK = {"status": "ok"}
+# How far ahead of our clock a signed `session.updated_at` may be (clocks drift; more is not
+# a webhook Smart Glocal sent now).
+MAX_CLOCK_SKEW = timedelta(minutes=10)
 # Confirm `payment` at Smart Glocal (session id); the gateway's follow-up.
 AutoConfirm = Callable[[Payment, str], None]
+# The session status query for our payment id (and the webhook's session id, when we hold
+# none), mapped like a webhook; raises ProviderError when it cannot answer.
+StatusQuery = Callable[[str, str], ProviderUpdate]
 
 
 def held_for_us(payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
@@ -45,14 +70,24 @@ class SmartglocalWebhooks(WebhookContract[Webhook]):
     subject = "webhook"
     signature_field = signing.SIGN_HEADER
     ack = WEBHOOK_ACK
+    signed_time_field: ClassVar[str | None] = "session.updated_at"
 
     def __init__(
-        self, keys: Callable[[], Sequence[str]], amount_factor: int, auto_confirm: AutoConfirm
+        self,
+        keys: Callable[[], Sequence[str]],
+        amount_factor: int,
+        auto_confirm: AutoConfirm,
+        *,
+        checks: WebhookChecks | None = None,
+        query: StatusQuery | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        super().__init__(Provider.SMARTGLOCAL)
+        super().__init__(Provider.SMARTGLOCAL, checks)
         self.keys = keys
         self.amount_factor = amount_factor
         self.auto_confirm = auto_confirm
+        self.query = query
+        self.clock = clock
 
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
         wanted = signing.SIGN_HEADER.lower()
@@ -76,13 +111,42 @@ class SmartglocalWebhooks(WebhookContract[Webhook]):
     def message_type(self, message: Webhook) -> str | None:
         return message.type
 
+    def check(self, message: Webhook) -> None:
+        """Our payment id, wherever the metadata carries it, is one id; the signed time is not
+        ahead of our clock by more than `MAX_CLOCK_SKEW`."""
+        if len(set(message.session.payment_ids())) > 1:
+            raise NotificationRefused(
+                f"webhook metadata names more than one {PAYMENT_ID_KEY}",
+                field=f"session.metadata.{PAYMENT_ID_KEY}",
+            )
+        ahead = message.session.updated_at - self.clock()
+        if ahead > MAX_CLOCK_SKEW:
+            raise NotificationRefused(
+                f"webhook was signed at {message.session.updated_at.isoformat()}, "
+                f"{ahead.total_seconds():.0f} s ahead of the gateway's clock",
+                field=self.signed_time_field,
+            )
+
+    def signed_at(self, message: Webhook) -> datetime:
+        return message.session.updated_at
+
+    def confirm(self, payment_id: str, message: Webhook) -> ProviderUpdate:
+        """`session/status` of the payment's session (`SMARTGLOCAL_CONFIRM_BY_QUERY`)."""
+        if self.query is None:
+            raise NotImplementedError("no Smart Glocal status query was given")
+        return self.query(payment_id, message.session.id)
+
     def needs_payment(self, update: ProviderUpdate) -> bool:
-        return update.status is PaymentStatus.REQUIRES_CONFIRMATION
+        # A result to confirm needs our payment id even when the metadata lacks it.
+        held = update.status is PaymentStatus.REQUIRES_CONFIRMATION
+        return held or (self.checks.confirm and moves_money(update, Kind.PAYMENT))
 
     def adjust(self, payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
         return held_for_us(payment, update)
 
     def after_stored(self, payment: Payment, message: Webhook) -> None:
         # Stored first: only the delivery that stored it (not a redelivery) confirms.
-        if confirmable(payment):
+        update = self.update(message)
+        held = update is not None and update.status is PaymentStatus.REQUIRES_CONFIRMATION
+        if held and confirmable(payment):
             self.auto_confirm(payment, message.session.id)
