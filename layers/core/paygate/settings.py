@@ -119,9 +119,35 @@ class PayproCheckoutSettings(PayproSettings, ProviderCallSettings):
     webhook_base_url: str = Field(default="", alias="WEBHOOK_BASE_URL")
 
 
-class SmartglocalSettings(TableSettings, ProviderCallSettings):
+class SmartglocalWebhookSettings(_Env):
+    """What a Smart Glocal webhook's RSA signature cannot prove (docs/security.md).
+
+    `SMARTGLOCAL_WEBHOOK_MAX_AGE_HOURS` (24): a webhook whose signed `session.updated_at` is
+    older is refused. Smart Glocal stops resending after 30 minutes (its webhooks page; an
+    older version said "until a response arrives"), so a genuine webhook is at most about
+    half an hour old; 24 h is that with a generous margin for the older rule and for a
+    Smart Glocal outage. It may not exceed the dedupe records' life
+    (`WEBHOOK_RETENTION_DAYS`): a replay after its record expired is then too old to count.
+    `SMARTGLOCAL_CONFIRM_BY_QUERY` (false): whether a success waits for `session/status` to
+    confirm it. Off by default: Smart Glocal's private key signs nothing a customer sees."""
+
+    smartglocal_webhook_max_age_hours: float = Field(
+        default=24, alias="SMARTGLOCAL_WEBHOOK_MAX_AGE_HOURS", gt=0
+    )
+    smartglocal_confirm_by_query: bool = Field(default=False, alias="SMARTGLOCAL_CONFIRM_BY_QUERY")
+
+
+class SmartglocalSettings(SmartglocalWebhookSettings, TableSettings, ProviderCallSettings):
     """Every Smart Glocal function: the webhook confirms (auto mode) and the actions call the
     session API too, so all three read the same settings."""
+
+    @field_validator("smartglocal_webhook_max_age_hours")
+    @classmethod
+    def _within_dedupe(cls, hours: float, info: ValidationInfo) -> float:
+        # Validated after WEBHOOK_RETENTION_DAYS (the first base's fields come last).
+        if hours > info.data.get("webhook_retention_days", 0) * 24:
+            raise ValueError("longer than the dedupe records live (WEBHOOK_RETENTION_DAYS)")
+        return hours
 
     smartglocal_secret_id: NonEmpty = Field(alias="SMARTGLOCAL_SECRET_ID")
     smartglocal_base_url: NonEmpty = Field(alias="SMARTGLOCAL_BASE_URL")

@@ -164,6 +164,7 @@ def smartglocal(
 ) -> SmartglocalGateway:
     """For every Smart Glocal function (create, webhook, confirm/cancel)."""
     from paygate.providers.smartglocal.gateway import SmartglocalGateway, SmartglocalOptions
+    from paygate.webhooks import WebhookChecks
 
     def client_class() -> type[SmartglocalClient]:
         from paygate.providers.smartglocal.client import SmartglocalClient
@@ -171,9 +172,14 @@ def smartglocal(
         return SmartglocalClient
 
     clients = _clients(settings, transport, settings.smartglocal_base_url, client_class)
+    checks = WebhookChecks(
+        max_age=timedelta(hours=settings.smartglocal_webhook_max_age_hours),
+        confirm=settings.smartglocal_confirm_by_query,
+    )
     options = SmartglocalOptions(
         session_flow=settings.smartglocal_session_flow,
         amount_factor=settings.smartglocal_amount_factor,
+        webhook_checks=checks,
     )
     return SmartglocalGateway(ledger(settings), settings.smartglocal_secret_id, clients, options)
 
