@@ -2,9 +2,9 @@
 
 from paygate import routes, wiring
 from paygate.providers.paypro.gateway import WEBHOOK_PATH
-from paygate.settings import PayproSettings, load_settings
+from paygate.settings import PayproNotifySettings, load_settings
 
-gateway = wiring.paypro_notifications(load_settings(PayproSettings))
+gateway = wiring.paypro_notifications(load_settings(PayproNotifySettings))
 app = routes.webhook(
     WEBHOOK_PATH,
     gateway,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 
 from local.aws.apigw import FakeLambdaContext
 from local.aws.provision import Provisioned
+from paygate import clock as gateway_clock
 from tests.conftest import load_event
 
 from .conftest import body_of, signed
@@ -33,12 +35,23 @@ def test_get_payment_event(handlers: Callable[[str], ModuleType], aws: Provision
 def test_notify_event_signed_with_the_dev_secret(
     handlers: Callable[[str], ModuleType], aws: Provisioned
 ) -> None:
+    """Signed by the dev secret, it is answered `OK` at the time it was signed (its payment is
+    unknown: stored, changes nothing); two days later it is too old to be applied."""
     event = load_event("api/paypro-notify.json")
     module = handlers("paypro_webhook")
     assert module.lambda_handler(event, FakeLambdaContext("w"))["statusCode"] == 401
-    event["body"] = json.dumps(signed(json.loads(event["body"])))
-    response = module.lambda_handler(event, FakeLambdaContext("w"))
-    assert (response["statusCode"], response["body"]) == (200, "OK")
+    body = signed(json.loads(event["body"]))
+    event["body"] = json.dumps(body)
+    signed_at = datetime.fromtimestamp(int(body["timestamp"]) / 1000, UTC)
+    try:
+        gateway_clock.use(lambda: signed_at + timedelta(seconds=1))
+        response = module.lambda_handler(event, FakeLambdaContext("w"))
+        assert (response["statusCode"], response["body"]) == (200, "OK")
+        gateway_clock.use(lambda: signed_at + timedelta(hours=48, seconds=1))
+        response = module.lambda_handler(event, FakeLambdaContext("w"))
+        assert (response["statusCode"], body_of(response)["error"]["field"]) == (400, "timestamp")
+    finally:
+        gateway_clock.use(None)
 
 
 def test_stream_event_publishes_both_changes(

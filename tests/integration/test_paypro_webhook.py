@@ -12,6 +12,8 @@ import boto3
 import pytest
 
 from local.aws.provision import Provisioned
+from paygate import clock as gateway_clock
+from paygate.domain import new_payment_id
 from paygate.repository import PaymentRepository
 from tests.conftest import metric_names
 
@@ -28,13 +30,19 @@ def new_payment(api: Api, amount: int = 50000) -> dict[str, Any]:
     return payment
 
 
+def now_ms() -> str:
+    """The gateway clock's now as Paypro signs it: milliseconds since the epoch."""
+    return str(int(gateway_clock.now().timestamp() * 1000))
+
+
 def notify(name: str, payment: dict[str, Any], **overrides: str) -> dict[str, Any]:
-    """A documented notify example, aimed at `payment` and signed."""
+    """A documented notify example, aimed at `payment`, signed now (by the gateway clock)."""
     fields = load_event_json(f"paypro/{name}.json")
     fields.update(
         tradeNo=payment["id"],
         platFormTradeNo=payment["provider_reference"],
         amount=str(payment["amount"]),
+        timestamp=now_ms(),
     )
     fields.update(overrides)
     return signed(fields)
@@ -136,7 +144,8 @@ def test_same_notify_three_times_changes_once(api: Api, aws: Provisioned) -> Non
 def test_unknown_trade_number_is_acknowledged_stored_and_counted(
     api: Api, aws: Provisioned, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fields = signed({**load_event_json("paypro/notify-success.json"), "tradeNo": "pay_nope"})
+    unknown = {"tradeNo": new_payment_id(), "timestamp": now_ms()}
+    fields = signed({**load_event_json("paypro/notify-success.json"), **unknown})
     capsys.readouterr()
     response = deliver(api, fields)
     assert response["statusCode"] == 200 and response["body"] == "OK"

@@ -56,14 +56,26 @@ def test_payin_answer_with_a_system_code_is_pending() -> None:
 
 @pytest.mark.parametrize("amount", ["1" * 41, "12.5", "abc", "1e400"])
 def test_success_with_an_unreadable_amount_needs_review(amount: str) -> None:
-    update = update_from_notify(_notify(amount=amount))
-    assert update.status is S.NEEDS_REVIEW
-    assert update.failure is not None and update.failure.code == "amount_unreadable"
+    """A query may say anything; a notify's amount is digits (its model refuses the rest), and
+    digits past what DynamoDB holds are unreadable too."""
+    reported = [update_from_query(PayoutData(status="0000", amount=amount))]
+    if amount.isdigit():
+        reported.append(update_from_notify(_notify(amount=amount)))
+    for update in reported:
+        assert update.status is S.NEEDS_REVIEW
+        assert update.failure is not None and update.failure.code == "amount_unreadable"
 
 
 def _notify(**overrides: str) -> Notify:
-    fields = {"status": "0000", "tradeNo": "pay_1", "platFormTradeNo": "p1", "amount": "50000"}
-    return Notify.model_validate({**fields, "sign": "x", **overrides})
+    fields = {
+        "status": "0000",
+        "message": "success",
+        "tradeNo": "pay_202410170824213f9a1c0b7e",
+        "platFormTradeNo": "p1",
+        "amount": "50000",
+        "timestamp": "1729153481590",
+    }
+    return Notify.model_validate({**fields, "sign": "0" * 32, **overrides})
 
 
 def test_success_notify_carries_amount_and_reference() -> None:
@@ -82,12 +94,12 @@ def test_decline_notify_carries_the_provider_code() -> None:
     assert update.failure.provider_message == "Transaction rejected"
 
 
-def test_decimal_amount_text_is_understood() -> None:
-    assert update_from_notify(_notify(amount="50000.00")).amount_received == 50000
+def test_decimal_amount_text_of_a_query_is_understood() -> None:
+    assert update_from_query(PayoutData(status="0000", amount="50000.00")).amount_received == 50000
 
 
 def test_dedupe_key_is_stable_and_distinguishes_facts() -> None:
-    assert _notify().dedupe_key() == _notify(timestamp="999").dedupe_key()
+    assert _notify().dedupe_key() == _notify(timestamp="1729153999999").dedupe_key()
     assert _notify().dedupe_key() != _notify(status="0015").dedupe_key()
     assert _notify().dedupe_key() != _notify(amount="40000").dedupe_key()
 

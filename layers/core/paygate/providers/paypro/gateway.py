@@ -18,7 +18,9 @@ from paygate.domain import (
     Payment,
     PayoutDestination,
     Provider,
+    ProviderUpdate,
     WebhookOutcome,
+    kind_of,
     payment_for,
     payout_for,
 )
@@ -71,11 +73,19 @@ class PayproGateway:
         ledger: Ledger,
         secret_id: str,
         client_factory: Callable[[PayproCredentials], PayproClient] | None = None,
+        checks: webhooks.WebhookChecks | None = None,
     ) -> None:
+        """`checks`: the notify's age limit and whether a money-moving notify is confirmed by
+        the payin/payout query (which needs `client_factory`)."""
         self.ledger = ledger
         self.secret_id = secret_id
         self.client_factory = client_factory
-        self.webhook_contract = PayproNotifies(lambda: self.credentials().verification_secrets())
+        self.webhook_contract = PayproNotifies(
+            lambda: self.credentials().verification_secrets(),
+            lambda: self.credentials().merchant_no,
+            checks,
+            self.query if client_factory is not None else None,
+        )
 
     def credentials(self) -> PayproCredentials:
         return load_credentials(self.secret_id, PayproCredentials)
@@ -147,13 +157,19 @@ class PayproGateway:
         notify, applied through the state machine (for the reconciliation job)."""
         from paygate.lifecycle import Observation  # the reconcile job's path only
 
-        client = self._checkout_client()
-        if payment.kind is Kind.PAYOUT:
-            data = client.query_payout(payment.id)
-        else:
-            data = client.query_payin(payment.id)
-        update = update_from_query(data, payment.kind)
+        update = self.query(payment.id)
         return Observation(self.ledger.apply(payment, update, Cause.RECONCILIATION), update)
+
+    def query(self, payment_id: str) -> ProviderUpdate:
+        """What `queryPayInResult` (a payment) or `queryPayOutResult` (a payout) says of
+        `payment_id`, mapped like a notify; `ProviderError` when Paypro cannot answer."""
+        client = self._checkout_client()
+        kind = kind_of(payment_id)
+        if kind is Kind.PAYOUT:
+            data = client.query_payout(payment_id)
+        else:
+            data = client.query_payin(payment_id)
+        return update_from_query(data, kind)
 
     def balance(self) -> BalanceResponse:
         """`queryBalance` (both spellings of the available amount accepted)."""
