@@ -3,16 +3,22 @@ table that maps domain errors to HTTP statuses."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paygate import deadline
@@ -104,20 +110,56 @@ def _media_type(app: APIGatewayRestResolver) -> str:
     return str(content_type).split(";")[0].strip().lower()
 
 
+SEND_JSON = "send the body as JSON with the header 'Content-Type: application/json'"
+
+
 def unsupported_media_type(media_type: str) -> Response[str]:
     detail = ErrorDetail(
         code="unsupported_media_type",
-        message=f"send the body as {content_types.APPLICATION_JSON}, not {media_type or 'this'}",
+        message=f"{SEND_JSON} (this body came as {media_type or 'another type'})",
         field="Content-Type",
     )
     return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, detail)
+
+
+class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Request validation that reads a route's body as JSON only: a form (what `curl -d`
+    sends), multipart or any other declared type is refused (415), never parsed into fields.
+    A body without a Content-Type is read as JSON, as API Gateway does."""
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        content_type = str(app.current_event.headers.get("content-type") or "")
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type not in ("", content_types.APPLICATION_JSON):
+            error = {"type": "unsupported_content_type", "loc": ("body",), "msg": media_type}
+            raise RequestUnsupportedContentType("Unsupported content type", errors=[error])
+        return self._parse_json_data(app)
+
+
+JSON_CONTENT_TYPE = f"{content_types.APPLICATION_JSON}; charset=utf-8"
+# Compact, non-ASCII as UTF-8 (Vietnamese stays readable in a terminal): the same bytes as
+# pydantic's `model_dump_json`, with which idempotent creates keep their answers.
+serialize = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
+
+
+def _with_charset(result: dict[str, Any]) -> dict[str, Any]:
+    """A JSON answer names its charset (UTF-8) for clients that would otherwise guess."""
+    headers = result.get("multiValueHeaders") or {}
+    if headers.get("Content-Type") == [content_types.APPLICATION_JSON]:
+        headers["Content-Type"] = [JSON_CONTENT_TYPE]
+    return result
 
 
 MAX_BODY_BYTES = 64 * 1024  # far above any request or provider notification we accept
 
 
 class PaygateResolver(APIGatewayRestResolver):
-    """Refuses an oversized body before anything reads it (413 naming `body`)."""
+    """Refuses an oversized body before anything reads it (413 naming `body`); reads route
+    bodies as JSON only (415 otherwise); answers JSON in UTF-8."""
+
+    def __init__(self) -> None:
+        super().__init__(enable_validation=True, serializer=serialize)
+        self._request_validation_middleware = JsonBodiesOnly()
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         deadline.start(context)  # every provider call of this invocation shares one budget
@@ -131,16 +173,16 @@ class PaygateResolver(APIGatewayRestResolver):
             )
             return {
                 "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value,
-                "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+                "multiValueHeaders": {"Content-Type": [JSON_CONTENT_TYPE]},
                 "body": ErrorResponse(error=detail).model_dump_json(exclude_none=True),
                 "isBase64Encoded": False,
             }
-        return super().resolve(event, context)
+        return _with_charset(super().resolve(event, context))
 
 
 def create_resolver() -> APIGatewayRestResolver:
     """An API Gateway REST resolver with request validation and our error shape."""
-    app = PaygateResolver(enable_validation=True)
+    app = PaygateResolver()
 
     @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
     def _media(_: RequestUnsupportedContentType) -> Response[str]:
