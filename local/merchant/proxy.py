@@ -22,11 +22,12 @@ review passes on only `decision` and `note`, with the browser's `Idempotency-Key
 one when the browser sent none), so a retried review is answered once.
 
 A create adds what only the merchant knows or may decide: its order id
-(`merchant_reference`), the `Idempotency-Key`, the currency and the `x-api-key` header; the
-fields taken from the browser are an allow-list. Answers are the gateway's own (status and
-JSON body), so the page handles one error shape. Cross-site form posts cannot reach the
-POST routes: they need `Content-Type: application/json` (which a cross-origin page can only
-send after a CORS preflight this proxy never grants).
+(`merchant_reference`), the `Idempotency-Key`, the currency and the `x-api-key` header, and
+for the platform providers the flow with its customer id (and, on Gate, the shopper's IP
+address); the fields taken from the browser are an allow-list. Answers are the gateway's own
+(status and JSON body), so the page handles one error shape. Cross-site form posts cannot
+reach the POST routes: they need `Content-Type: application/json` (which a cross-origin page
+can only send after a CORS preflight this proxy never grants).
 """
 
 from __future__ import annotations
@@ -52,10 +53,16 @@ LIST_PARAMETERS = frozenset(
     {"merchant_reference", "status", "provider", "method", "created_from", "created_to"}
     | {"limit", "cursor"}
 )
-# The checkout sends ecommpay/Monetix customers to the provider's hosted Payment Page, with the
-# merchant's own customer id (what a shop knows about its logged-in customer).
+# What a shop knows about its logged-in customer and adds itself: its own customer id and, on
+# the Gate flow, the address its server saw the shopper's browser connect from (the local
+# runtime's front door passes no peer address: a local shopper is on this machine).
 CHECKOUT_CUSTOMER_ID = "checkout-customer"
-HOSTED_PAGE_PROVIDERS = frozenset({"ecommpay", "monetix"})
+CHECKOUT_CUSTOMER_IP = "127.0.0.1"
+# ecommpay customers choose their bank or wallet on ecommpay's hosted Payment Page; Monetix
+# bank transfers stay on the Gate flow, whose callback brings the transfer details
+# (`display_data`) the checkout shows with copy buttons.
+HOSTED_PAGE_PROVIDERS = frozenset({"ecommpay"})
+MERCHANT_FILLED = frozenset({"customer.id", "customer.ip_address"})
 _PAYMENT_ID = r"[A-Za-z0-9_-]{1,64}"
 _PROVIDER = r"[a-z0-9_-]{1,32}"
 _KIND = r"(?:payments|payouts)"
@@ -116,14 +123,23 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     return schema
 
 
-def _hosted_page_fields(method: str, channel: Literal[1, 2]) -> list[str]:
-    """The customer fields a Payment Page purchase needs (the provider docs) on the project's
-    NAPAS ATM `channel`, less the id the merchant fills in itself."""
+def _platform_fields(method: str, hosted: bool, channel: Literal[1, 2]) -> list[str]:
+    """The customer fields a platform purchase needs (the provider docs) on its flow (the
+    hosted Payment Page or Gate) and the project's NAPAS ATM `channel`, less what the
+    merchant fills in itself (`MERCHANT_FILLED`)."""
     from paygate.domain import Flow, Method
     from paygate.providers.platform.rules import required_fields
 
-    needed = required_fields(Method(method), Flow.PAYMENT_PAGE, channel)
-    return [path.split(".", 1)[1] for path in needed if path != "customer.id"]
+    flow = Flow.PAYMENT_PAGE if hosted else Flow.GATE
+    needed = required_fields(Method(method), flow, channel)
+    return [path.split(".", 1)[1] for path in needed if path not in MERCHANT_FILLED]
+
+
+def request_properties(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    """The JSON request body's top-level properties of a create operation."""
+    content = operation.get("requestBody", {}).get("content", {}).get(_JSON, {})
+    properties: dict[str, Any] = _resolve(document, content.get("schema", {})).get("properties", {})
+    return properties
 
 
 def offered_methods(
@@ -137,9 +153,7 @@ def offered_methods(
     minimums = minimums or {}
     methods = []
     for provider, operation in sorted(create_routes(document).items()):
-        content = operation.get("requestBody", {}).get("content", {}).get(_JSON, {})
-        request = _resolve(document, content.get("schema", {}))
-        properties = request.get("properties", {})
+        properties = request_properties(document, operation)
         method_schema = properties.get("method", {})
         choices = method_schema.get("enum") or [
             method_schema.get("const") or method_schema.get("default") or provider
@@ -149,10 +163,9 @@ def offered_methods(
             customer = _resolve(document, properties["customer"])
         confirmation = _resolve(document, properties.get("confirmation", {}))
         for method in choices:
-            hosted = "flow" in properties
             fields = (
-                _hosted_page_fields(method, atm_channel)
-                if hosted
+                _platform_fields(method, provider in HOSTED_PAGE_PROVIDERS, atm_channel)
+                if "flow" in properties
                 else list(customer.get("required", []))
             )
             methods.append(
@@ -231,6 +244,10 @@ class MerchantProxy:
             return self._create(create.group(1), body)
         return _error(404, "not_found", "no such merchant route")
 
+    def _create_properties(self, provider: str) -> dict[str, Any]:
+        document = self.document()
+        return request_properties(document, create_routes(document)[provider])
+
     def _review(self, rest: str, body: bytes, headers: dict[str, str]) -> ProxyReply:
         given = _json_object(body)
         if isinstance(given, ProxyReply):
@@ -246,11 +263,19 @@ class MerchantProxy:
         if isinstance(given, ProxyReply):
             return given
         order = {key: given[key] for key in BROWSER_FIELDS if key in given}
-        if provider in HOSTED_PAGE_PROVIDERS:
-            order["flow"] = "payment_page"
+        if "flow" in self._create_properties(provider):
             given_customer = order.get("customer")
             customer = given_customer if isinstance(given_customer, dict) else {}
-            order["customer"] = {**customer, "id": CHECKOUT_CUSTOMER_ID}
+            if provider in HOSTED_PAGE_PROVIDERS:
+                order["flow"] = "payment_page"
+                order["customer"] = {**customer, "id": CHECKOUT_CUSTOMER_ID}
+            else:
+                order["flow"] = "gate"
+                order["customer"] = {
+                    **customer,
+                    "id": CHECKOUT_CUSTOMER_ID,
+                    "ip_address": CHECKOUT_CUSTOMER_IP,
+                }
         # The merchant's own order id; a real shop uses its order number here.
         order["merchant_reference"] = f"checkout-{int(time.time())}-{secrets.token_hex(3)}"
         order["currency"] = "VND"

@@ -1,9 +1,9 @@
 """What the local runtime serves besides the API: the checkout page (`/checkout/`, static
 files from local/merchant/checkout/), the operator console (`/console/`, static files from
-local/merchant/console/; what both load first: `/shared/`), their merchant proxy
-(`/merchant/...`, local/merchant/proxy.py), the OpenAPI document (`/openapi.json`) and Swagger
-UI (`/docs`, Swagger UI's files from the `swagger-ui-py` package: nothing is fetched from the
-internet)."""
+local/merchant/console/; what both load first: `/shared/`), the pages' icon (`/favicon.ico`),
+their merchant proxy (`/merchant/...`, local/merchant/proxy.py), the OpenAPI document
+(`/openapi.json`) and Swagger UI (`/docs`, Swagger UI's files from the `swagger-ui-py`
+package: nothing is fetched from the internet)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ CHECKOUT_DIR = Path(__file__).resolve().parent / "checkout"
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 # What both pages load first (`../shared/base.css`, `../shared/merchant.js`).
 SHARED_DIR = Path(__file__).resolve().parent / "shared"
+# Every local page's icon: browsers ask for /favicon.ico when a page names none.
+FAVICON = SHARED_DIR / "favicon.svg"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -129,6 +131,8 @@ class LocalSite:
             return None
         if path == "/docs/":
             return 301, "text/plain", b"", {"Location": "/docs"}
+        if path == "/favicon.ico":
+            return _file(FAVICON)
         static = self._static(path)
         if static is not None:
             return static

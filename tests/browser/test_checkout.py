@@ -1,28 +1,45 @@
-"""The checkout page in a real browser (Debian's Chromium) against the local runtime: each
-payment method the template offers is paid in its provider sandbox (ecommpay and Monetix on
-their hosted Payment Page), one is declined, and next actions the checkout's own flows do not
-reach (bank-transfer instructions, which the Monetix sandbox sends on the Gate flow, a POST
-redirect, the confirmation step) are rendered from answers stubbed at the merchant proxy."""
+"""The checkout page in a real browser (Debian's Chromium) against the local runtime: every
+payment method the template offers is paid end to end in its provider sandbox, in Vietnamese
+(the default) and in English, at a phone's width (390 px) and a laptop's (1366 px). At every
+step the rendered text is compared with the page's message table (messages.js: no English on
+the Vietnamese page and no Vietnamese on the English one), no raw API state is shown, nothing
+scrolls sideways and the browser logs no error (the favicon included). Screenshots of every
+step go to .paygate/artifacts/screenshots/<test>/. Next actions the local flows do not reach
+(a POST redirect, the confirmation step, a VietQR payload) are rendered from answers stubbed
+at the merchant proxy."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import httpx
 import pytest
 import segno
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Route,
+    expect,
+)
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from local.aws.template import load_template
 from tests.support.qr_svg import QR_TEXTS, modules
-from tools.launcher import Runtime
+from tools.launcher import ROOT, Runtime
 
-from .conftest import Shots, fits_viewport
+from .conftest import PHONE, TIMEOUT_MS, fits_viewport
 
+SCREENSHOTS = ROOT / ".paygate" / "artifacts" / "screenshots"
+LAPTOP = {"width": 1366, "height": 768}
+WIDTHS = {"phone": PHONE, "laptop": LAPTOP}
 # Every provider with a create route in template.yaml: the page offers exactly these (ecommpay
 # once per method: its option keys are `ecommpay-<method>`).
 PROVIDERS = sorted(
@@ -47,106 +64,424 @@ CUSTOMER = {
     "first_name": "An",
     "last_name": "Nguyen",
 }
+# API states that are never words a shopper reads.
+RAW_STATES = re.compile(r"requires_action|requires_confirmation|needs_review|\((?:[a-z_]+)\)")
+FINAL = {"succeeded", "failed", "cancelled", "expired", "needs_review"}
+PROVIDER_NAMES = {"paypro": "Paypro", "smartglocal": "Smart Glocal", "monetix": "Monetix"}
+NBSP_AMOUNT = re.compile(r"\d{1,3}(?:\.\d{3})*\u00a0₫")
 
 
-def open_checkout(page: Page, runtime: Runtime, query: str = "") -> None:
-    page.goto(f"{runtime.api_url}/checkout/{query}")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+# ---- the browser, the words, the screenshots ----------------------------------------------
+
+
+def new_context(browser: Browser, runtime: Runtime, width: str) -> BrowserContext:
+    phone = width == "phone"
+    made = browser.new_context(
+        viewport=WIDTHS[width],
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
+        locale="vi-VN",
+    )
+    made.grant_permissions(["clipboard-read", "clipboard-write"], origin=runtime.api_url)
+    made.set_default_timeout(TIMEOUT_MS)
+    return made
+
+
+class Problems:
+    """What the browser reports as wrong on a page: console errors, uncaught exceptions and
+    any answer of 400 or more (a missing favicon shows here)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch(self, page: Page) -> Page:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.seen.append(f"exception: {error}"))
+        page.on(
+            "response",
+            lambda answer: (
+                answer.status >= 400 and self.seen.append(f"{answer.status} {answer.url}")
+            ),
+        )
+        return page
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.seen.append(f"console: {message.text}")
+
+
+class Shots:
+    """Numbered full-page screenshots: .paygate/artifacts/screenshots/<test>/NN-step.png."""
+
+    def __init__(self, name: str) -> None:
+        self.folder = SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+        self.count = 0
+
+    def __call__(self, page: Page, step: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Shots:
+    return Shots(request.node.name)
+
+
+TEXT_OF_PAGE = """(lang) => {
+  const out = [document.title];
+  const mine = (node) => {
+    const tagged = node.closest('[lang]');
+    return !tagged || tagged.lang === lang;
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    // the API's data (a bank's or holder's name, ids) is marked translate="no"
+    if (!parent || !node.textContent.trim()) continue;
+    if (parent.closest('script, style, noscript, [translate="no"]')) continue;
+    if (parent.checkVisibility() && mine(parent)) out.push(node.textContent.trim());
+  }
+  for (const node of document.body.querySelectorAll('[aria-label], [alt], [placeholder]')) {
+    if (!node.checkVisibility() || !mine(node)) continue;
+    for (const name of ['aria-label', 'alt', 'placeholder']) {
+      if (node.getAttribute(name)) out.push(node.getAttribute(name));
+    }
+  }
+  return out.join('\\n');
+}"""
+
+
+def strings(table: Any) -> list[str]:
+    if isinstance(table, str):
+        return [table]
+    return [text for value in table.values() for text in strings(value)]
+
+
+def foreign_fragments(messages: dict[str, Any], lang: str) -> list[str]:
+    """The other language's words that this language's table does not share: each message
+    split at its `{placeholders}`, pieces of at least three letters."""
+    other = "en" if lang == "vi" else "vi"
+    own = set(strings(messages[lang]))
+    pieces = set()
+    for text in strings(messages[other]):
+        if text in own:
+            continue
+        for piece in re.split(r"\{\w+\}", text):
+            piece = piece.strip(" .,:;·…()'")
+            if len(re.findall(r"\w", piece)) >= 3 and not any(piece in mine for mine in own):
+                pieces.add(piece)
+    return sorted(pieces)
+
+
+class Checkout:
+    """The checkout page in one language: its message table and the checks made at every
+    step."""
+
+    def __init__(self, page: Page, runtime: Runtime, lang: str, shots: Shots) -> None:
+        self.page, self.runtime, self.lang, self.shots = page, runtime, lang, shots
+        self.messages: dict[str, Any] = {}
+
+    def open(self, query: str = "") -> None:
+        joined = "&".join(part for part in (query, "lang=en" if self.lang == "en" else "") if part)
+        self.page.goto(f"{self.runtime.api_url}/checkout/{'?' + joined if joined else ''}")
+        expect(self.page.locator("body")).to_have_attribute("data-ready", "true")
+        self.messages = self.page.evaluate("window.paygateCheckoutMessages")
+
+    def t(self, key: str, **params: Any) -> str:
+        text: Any = self.messages[self.lang]
+        for part in key.split("."):
+            text = text[part]
+        return re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), str(text))
+
+    def check(self, step: str) -> Path:
+        """The step's checks, then its screenshot."""
+        page = self.page
+        expect(page.locator("html")).to_have_attribute("lang", self.lang)
+        shown = page.evaluate(TEXT_OF_PAGE, self.lang)
+        for piece in foreign_fragments(self.messages, self.lang):
+            found = re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", shown)
+            assert found is None, f"{step}: {piece!r}, of the other language, is on the page"
+        assert RAW_STATES.search(shown) is None, f"{step}: a raw API state is shown"
+        assert "₫" not in re.sub(NBSP_AMOUNT, "", shown.replace("(₫)", "")), (
+            f"{step}: ₫ without NBSP"
+        )
+        fits_viewport(page)
+        return self.shots(page, step)
+
+    def status_is(self, status: str) -> None:
+        """The status in the page's words: in the status box until it is final, then as the
+        result's heading (the API's state only in data-status)."""
+        box = self.page.locator("#status")
+        expect(box).to_have_attribute("data-status", status)
+        shown = self.page.locator("#result-title") if status in FINAL else box
+        expect(shown).to_be_visible()
+        expect(shown).to_have_text(self.t(f"status.{status}"))
+
+
+def pay(checkout: Checkout, problems: Problems) -> str:
+    """Press Pay; the new payment's id once the page shows it."""
+    checkout.page.get_by_role("button", name=checkout.t("payButton"), exact=True).click()
+    title = checkout.page.locator("#payment-title")
+    try:
+        expect(title).to_be_focused()
+    except AssertionError:
+        raise AssertionError(f"no payment: {problems.seen}") from None
+    return checkout.page.locator("#payment-id").inner_text()
 
 
 def fill_customer(page: Page) -> None:
     for field in page.locator("#customer-fields input").all():
-        name = field.get_attribute("name") or ""
-        field.fill(CUSTOMER.get(name, "test"))
+        field.fill(CUSTOMER.get(field.get_attribute("name") or "", "test"))
 
 
-def start_payment(page: Page, runtime: Runtime, option: str, shots: Shots) -> dict[str, Any]:
-    provider = option.split("-")[0]
-    open_checkout(page, runtime)
-    page.locator(f"#method-{option}").check()
-    page.get_by_label("Amount (VND)").fill("100000")
-    fill_customer(page)
-    fits_viewport(page)
-    shots(page, "order-form")
+@pytest.fixture(params=["vi", "en"])
+def lang(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(params=["phone", "laptop"])
+def width(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def checkout_page(
+    browser: Browser, runtime: Runtime, width: str
+) -> Iterator[tuple[Page, Problems]]:
+    context = new_context(browser, runtime, width)
+    problems = Problems()
+    context.on("page", problems.watch)
+    yield context.new_page(), problems
+    context.close()
+
+
+# ---- each method end to end -----------------------------------------------------------------
+
+AMOUNTS = iter(range(101_000, 200_000, 1_000))  # one per payment: no Monetix series
+
+
+def provider_page(checkout: Checkout, link: str, target: str) -> Page:
+    """Open the provider's page from the checkout's button, which must point at `target`."""
+    button = checkout.page.get_by_role("link", name=link)
+    expect(button).to_have_attribute("href", target)
+    with checkout.page.context.expect_page() as opened:
+        button.click()
+    page = opened.value
+    page.wait_for_load_state()
+    return page
+
+
+def pay_on_the_provider_page(page: Page) -> None:
     page.get_by_role("button", name="Pay", exact=True).click()
-    expect(page.locator("#payment-title")).to_be_focused()
-    payment_id = page.locator("#payment-id").inner_text()
-    with runtime.client() as client:
-        payment: dict[str, Any] = client.get(f"/v1/payments/{payment_id}").json()
-    assert payment["provider"] == provider and payment["amount"] == 100000
-    return payment
+    page.wait_for_load_state()
 
 
-def follow_next_action(page: Page, runtime: Runtime, shots: Shots, payment_id: str) -> Page:
-    """Wait for the next action, check its QR code and open the provider's page."""
-    link = page.get_by_role("link", name="Open the payment page")
-    expect(link).to_be_visible()
-    expect(page.locator("#status")).to_have_attribute("data-status", "requires_action")
-    with runtime.client() as client:
-        action = client.get(f"/v1/payments/{payment_id}").json()["next_action"]
-    target = action.get("payment_link") or action.get("url")
-    assert link.get_attribute("href") == target
-    qr = page.locator("#next-action img.qr-code")
-    expect(qr).to_be_visible()
-    # The code shown is the merchant proxy's SVG for the link, loaded (the SVG itself is
-    # checked against segno in test_qr_code_matches_segno).
-    shown = qr.get_attribute("src") or ""
-    assert urlsplit(shown).path == "/merchant/qr.svg"
-    assert parse_qs(urlsplit(shown).query)["data"] == [target]
-    page.wait_for_function(
+def qr_shown(checkout: Checkout, target: str) -> None:
+    """The QR code of `target`, labelled as what it is: the payment page, on a phone."""
+    image = checkout.page.locator("#next-action img.qr-code")
+    expect(image).to_be_visible()
+    src = image.get_attribute("src") or ""
+    assert urlsplit(src).path == "/merchant/qr.svg"
+    assert parse_qs(urlsplit(src).query)["data"] == [target]
+    expect(image).to_have_attribute("alt", checkout.t("qrCaption"))
+    expect(checkout.page.locator("#next-action figcaption")).to_have_text(checkout.t("qrCaption"))
+    checkout.page.wait_for_function(
         "() => { const image = document.querySelector('#next-action img.qr-code');"
         " return image.complete && image.naturalWidth > 0; }"
     )
-    expect(page.get_by_role("button", name="Start a new payment")).to_be_hidden()
-    fits_viewport(page)
-    shots(page, "next-action")
-    with page.context.expect_page() as opened:
-        link.click()
-    provider_page = opened.value
-    provider_page.wait_for_load_state()
-    expect(provider_page.get_by_role("button", name="Pay", exact=True)).to_be_visible()
-    shots(provider_page, "provider-page")
-    return provider_page
 
 
-def on_provider_page(
-    page: Page, runtime: Runtime, shots: Shots, option: str, button: str, shot: str
-) -> dict[str, Any]:
-    """Start a payment, press `button` on the provider's page, come back to the checkout."""
-    payment = start_payment(page, runtime, option, shots)
-    provider_page = follow_next_action(page, runtime, shots, payment["id"])
-    provider_page.get_by_role("button", name=button, exact=True).click()
-    provider_page.wait_for_load_state()
-    shots(provider_page, shot)
-    page.bring_to_front()
-    return payment
+def bank_transfer_shown(checkout: Checkout, action: dict[str, Any]) -> None:
+    """Bank, account, holder, exact amount and transfer code, each with its copy button,
+    and the provider's own instruction lines in the page's language."""
+    page = checkout.page
+    transfer = page.locator("dl.transfer")
+    rows = {
+        "bank": action["bank"],
+        "account_no": action["account_no"],
+        "account_name": action["account_name"],
+        "amount": f"{action['amount']:,}".replace(",", ".") + "\u00a0₫",
+        "transfer_code": action["transfer_code"],
+    }
+    for name, value in rows.items():
+        row = transfer.locator(f'[data-field="{name}"]')
+        expect(row.locator("dt")).to_have_text(checkout.t(f"transfer.{name}"))
+        assert row.locator("dd").inner_text() == value
+        what = checkout.t(f"transfer.{name}").lower()
+        expect(row.get_by_role("button", name=checkout.t("copyLabel", what=what))).to_be_visible()
+    lines = page.locator(f'.instructions ol[lang="{checkout.lang}"] li')
+    expect(lines).to_have_text(action["instructions"][checkout.lang])
+    code = checkout.t("transfer.transfer_code").lower()
+    page.get_by_role("button", name=checkout.t("copyLabel", what=code)).click()
+    expect(page.locator("#copy-status")).to_have_text(checkout.t("copiedStatus", what=code))
+    assert page.evaluate("navigator.clipboard.readText()") == action["transfer_code"]
+    amount = checkout.t("transfer.amount").lower()
+    page.get_by_role("button", name=checkout.t("copyLabel", what=amount)).click()
+    expect(page.locator("#copy-status")).to_have_text(checkout.t("copiedStatus", what=amount))
+    assert page.evaluate("navigator.clipboard.readText()") == str(action["amount"])
 
 
-@pytest.mark.parametrize("provider", OPTIONS)
-def test_pay_with_each_method(page: Page, runtime: Runtime, shots: Shots, provider: str) -> None:
-    payment = on_provider_page(page, runtime, shots, provider, "Pay", "provider-paid")
-    expect(page.locator("#status")).to_have_attribute("data-status", "succeeded")
-    expect(page.locator("#status")).to_have_attribute("role", "status")
+@pytest.mark.parametrize("option", OPTIONS)
+def test_pay_with_each_method(
+    checkout_page: tuple[Page, Problems],
+    runtime: Runtime,
+    shots: Shots,
+    option: str,
+    lang: str,
+    width: str,
+) -> None:
+    page, problems = checkout_page
+    checkout = Checkout(page, runtime, lang, shots)
+    checkout.open()
+    amount = next(AMOUNTS)
+    page.locator(f"#method-{option}").check()
+    page.get_by_label(checkout.t("amountLabel")).fill(str(amount))
+    fill_customer(page)
+    checkout.check("order-form")
+    payment_id = pay(checkout, problems)
+    with runtime.client() as client:
+        payment = client.get(f"/v1/payments/{payment_id}").json()
+    assert (payment["provider"], payment["amount"]) == (option.split("-")[0], amount)
+    action = runtime.wait_for_status(payment_id, "requires_action")["next_action"]
+    checkout.status_is("requires_action")
+    provider = payment["provider"]
+
+    if provider == "monetix":  # Gate flow: the details on the checkout, the shopper transfers
+        expect(page.locator("dl.transfer")).to_be_visible()
+        bank_transfer_shown(checkout, action)
+        checkout.check("bank-transfer-details")
+        transfer = f"{runtime.sandbox_url('monetix')}/_sandbox/payments/{payment_id}/transfer"
+        answer = httpx.post(transfer, json={}, headers={"accept": "application/json"}, timeout=30)
+        assert answer.status_code == 200, answer.text
+    else:
+        name = PROVIDER_NAMES.get(provider, provider)
+        if action["type"] == "qr":
+            target = action["payment_link"]
+            assert action.get("qr_payload") is None  # Paypro answers a cashier link only
+            button = checkout.t("vietqrOpen")
+            qr_shown(checkout, target)
+        else:
+            target = action["url"]
+            button = checkout.t("goTo", provider=name)
+            if payment["method"] == "ewallet":
+                qr_shown(checkout, target)
+            else:  # ATM card and wallet pages: where the shopper goes, and no QR code
+                expect(page.locator("#next-action img")).to_have_count(0)
+        checkout.check("next-step")
+        opened = provider_page(checkout, button, target)
+        shots(opened, "provider-page")
+        pay_on_the_provider_page(opened)
+        page.bring_to_front()
+
+    checkout.status_is("succeeded")
     result = page.locator("#result-title")
-    expect(result).to_have_text("Payment succeeded")
+    expect(result).to_have_text(checkout.t("status.succeeded"))
     expect(result).to_be_focused()
-    expect(page.get_by_role("button", name="Start a new payment")).to_be_visible()
-    fits_viewport(page)
-    shots(page, "succeeded")
-    with runtime.client() as client:
-        assert client.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+    expect(page.locator("#result")).to_contain_text(
+        checkout.t("thanks", amount=f"{amount:,}".replace(",", ".") + "\u00a0₫")
+    )
+    expect(page.get_by_role("button", name=checkout.t("restart"))).to_be_visible()
+    checkout.check("succeeded")
+    assert problems.seen == []
 
 
-def test_decline_shows_the_failure_reason(page: Page, runtime: Runtime, shots: Shots) -> None:
-    payment = on_provider_page(page, runtime, shots, "paypro", "Decline", "provider-declined")
-    expect(page.locator("#status")).to_have_attribute("data-status", "failed")
-    expect(page.locator("#result-title")).to_have_text("Payment failed")
+# ---- on a phone, in Vietnamese: other steps and the words -----------------------------------
+
+
+@pytest.fixture
+def phone(browser: Browser, runtime: Runtime) -> Iterator[tuple[Page, Problems]]:
+    context = new_context(browser, runtime, "phone")
+    problems = Problems()
+    context.on("page", problems.watch)
+    yield context.new_page(), problems
+    context.close()
+
+
+def test_decline_says_why_in_words(
+    phone: tuple[Page, Problems], runtime: Runtime, shots: Shots
+) -> None:
+    page, problems = phone
+    checkout = Checkout(page, runtime, "vi", shots)
+    checkout.open()
+    page.locator("#method-paypro").check()
+    payment_id = pay(checkout, problems)
+    link = runtime.wait_for_status(payment_id, "requires_action")["next_action"]["payment_link"]
+    opened = provider_page(checkout, checkout.t("vietqrOpen"), link)
+    opened.get_by_role("button", name="Decline", exact=True).click()
+    opened.wait_for_load_state()
+    page.bring_to_front()
+    checkout.status_is("failed")
     with runtime.client() as client:
-        failure = client.get(f"/v1/payments/{payment['id']}").json()["failure"]
+        failure = client.get(f"/v1/payments/{payment_id}").json()["failure"]
     assert failure["provider_code"] == "00029"
-    expect(page.locator(".failure-reason")).to_have_text(f"Reason: {failure['message']}")
-    expect(page.locator("#result")).to_contain_text("00029")
-    shots(page, "failed")
+    expect(page.locator(".failure-reason")).to_have_text(
+        f"{checkout.t('reason')} {checkout.t('failure.failed')}"
+    )
+    expect(page.locator("#result")).to_contain_text(checkout.t("providerCode", code="00029"))
+    expect(page.locator("#result")).not_to_contain_text(failure["message"])  # the API's English
+    checkout.check("failed")
+    assert problems.seen == []
+
+
+def test_the_language_switch_keeps_the_payment(
+    phone: tuple[Page, Problems], runtime: Runtime, shots: Shots
+) -> None:
+    """Vietnamese first; the switch turns every word English (lang, title, the step shown)
+    and back, keeps the payment and the choice in the URL."""
+    page, problems = phone
+    checkout = Checkout(page, runtime, "vi", shots)
+    checkout.open()
+    switch = page.get_by_role("navigation", name=checkout.t("languageNav")).get_by_role("link")
+    expect(switch).to_have_text("English")
+    expect(switch).to_have_attribute("lang", "en")
+    page.locator("#method-paypro").check()
+    payment_id = pay(checkout, problems)
+    runtime.wait_for_status(payment_id, "requires_action")
+    checkout.status_is("requires_action")
+    checkout.check("vietnamese")
+    switch.click()
+    checkout.lang = "en"
+    expect(page).to_have_title(checkout.t("pageTitle"))
+    checkout.status_is("requires_action")
+    expect(page.get_by_role("link", name=checkout.t("vietqrOpen"))).to_be_visible()
+    assert parse_qs(urlsplit(page.url).query) == {"payment": [payment_id], "lang": ["en"]}
+    checkout.check("english")
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    checkout.status_is("requires_action")
+    page.get_by_role("link", name="Tiếng Việt").click()
+    checkout.lang = "vi"
+    checkout.status_is("requires_action")
+    assert "lang" not in parse_qs(urlsplit(page.url).query)
+    assert problems.seen == []
+
+
+def test_every_local_page_has_an_icon(page: Page, runtime: Runtime) -> None:
+    """/favicon.ico answers for every page of the front door (the console and the index page
+    name no icon); the checkout names its own."""
+    answer = page.request.get(f"{runtime.api_url}/favicon.ico")
+    assert answer.status == 200 and answer.headers["content-type"] == "image/svg+xml"
+    page.goto(f"{runtime.api_url}/checkout/")
+    icon = page.locator('link[rel="icon"]').get_attribute("href") or ""
+    assert page.request.get(f"{runtime.api_url}/checkout/{icon}").status == 200
+
+
+def test_the_developers_confirmation_control_needs_dev(page: Page, runtime: Runtime) -> None:
+    ewallet = {**BANK_TRANSFER, "provider": "smartglocal", "method": "ewallet",
+               "confirmation": ["auto", "manual"]}  # fmt: skip
+    stub_merchant(page, [ewallet], lambda request: (500, {}))
+    page.goto(f"{runtime.api_url}/checkout/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#confirmation-field")).to_be_hidden()
+    page.goto(f"{runtime.api_url}/checkout/?dev=1")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#confirmation-field")).to_be_visible()
 
 
 def test_resume_after_reload_shows_the_final_status(page: Page, runtime: Runtime) -> None:
@@ -156,15 +491,15 @@ def test_resume_after_reload_shows_the_final_status(page: Page, runtime: Runtime
             "/v1/paypro/payments",
             json={"amount": 60000, "currency": "VND", "merchant_reference": "browser-resume"},
         ).json()
-    open_checkout(page, runtime, f"?payment={created['id']}")
+    page.goto(f"{runtime.api_url}/checkout/?payment={created['id']}")
     expect(page.locator("#status")).to_have_attribute("data-status", "requires_action")
     link = created["next_action"]["payment_link"]
     page.request.post(f"{link}/pay", data="{}", headers={"content-type": "application/json"})
     expect(page.locator("#status")).to_have_attribute("data-status", "succeeded")
-    expect(page.locator("#payment-amount")).to_contain_text("60.000")
+    expect(page.locator("#payment-amount")).to_have_text("60.000\u00a0₫")
 
 
-# ---- next actions the checkout's flows do not reach: stubbed at the merchant proxy ---------
+# ---- next actions the local flows do not reach: stubbed at the merchant proxy --------------
 
 Handler = Callable[[Request], tuple[int, dict[str, Any]]]
 
@@ -175,6 +510,9 @@ def stub_merchant(page: Page, methods: list[dict[str, Any]], answer: Handler) ->
 
     def handle(route: Route, request: Request) -> None:
         path = request.url.split("/merchant", 1)[1]
+        if path.startswith("/qr.svg"):
+            route.continue_()
+            return
         calls.append(f"{request.method} {path}")
         status, body = (200, {"methods": methods}) if path == "/methods" else answer(request)
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
@@ -211,68 +549,36 @@ BANK_TRANSFER = {
     "customer_fields": [],
     "confirmation": [],
 }
-INSTRUCTIONS = {
-    "type": "bank_transfer_instructions",
-    "bank": "Military Bank",
-    "account_no": "1234123412341",
-    "account_name": "John Doe",
-    "amount": 10000,
-    "transfer_code": "B1234567890",
-    "bank_abbr": "MB",
-}
 
 
-def test_bank_transfer_instructions_with_copy_buttons(
-    page: Page, runtime: Runtime, shots: Shots
-) -> None:
-    sent: list[dict[str, Any]] = []
+def test_bank_transfer_option_1_names_every_detail(page: Page, runtime: Runtime) -> None:
+    """Monetix's other title set (branch, SWIFT code, a description for a code) and its own
+    texts: every detail has a label in words, and the amount copies as digits."""
+    details = {
+        "type": "bank_transfer_instructions",
+        "bank": "Wooribank Việt Nam",
+        "account_no": "902014188917",
+        "account_name": "PAYME MNTX",
+        "branch": "Hà Nội",
+        "transfer_code": "TT 7890",
+        "swift_code": "HVBKVNVXXXX",
+        "instructions": {"vi": ["Dòng một.", "Dòng hai."], "en": ["Line one.", "Line two."]},
+    }
 
     def answer(request: Request) -> tuple[int, dict[str, Any]]:
-        if request.method == "POST":  # the instructions arrive later, as with Monetix
-            sent.append(json.loads(request.post_data or "{}"))
-            return 201, payment_like("pending")
-        return 200, payment_like("requires_action", next_action=INSTRUCTIONS)
+        return 201, payment_like("requires_action", next_action=details)
 
     stub_merchant(page, [BANK_TRANSFER], answer)
-    open_checkout(page, runtime)
-    page.get_by_label("Amount (VND)").fill("10000")
-    page.get_by_role("button", name="Pay", exact=True).click()
-    expect(page.locator("#next-action")).to_contain_text("Waiting for the next step")
+    page.goto(f"{runtime.api_url}/checkout/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("#pay").click()
     transfer = page.locator("dl.transfer")
-    expect(transfer).to_be_visible()
-    assert sent == [{"method": "bank_transfer", "amount": 10000}]
-    for value in ("Military Bank", "1234123412341", "John Doe", "10.000", "B1234567890", "MB"):
-        expect(transfer).to_contain_text(value)
-    expect(page.locator('ol[lang="vi"]')).to_contain_text(
-        'Vui lòng sử dụng các tính năng "Copy/Paste" có sẵn'
-    )
-    expect(page.locator('ol[lang="en"]')).to_contain_text(
-        "IMPORTANT! Please copy Transfer Code and put it in the Reference filed"
-    )
-    page.get_by_role("button", name="Copy transfer code").click()
-    expect(page.locator("#copy-status")).to_have_text("Copied transfer code.")
-    assert page.evaluate("navigator.clipboard.readText()") == "B1234567890"
-    page.get_by_role("button", name="Copy amount").click()
-    expect(page.locator("#copy-status")).to_have_text("Copied amount.")
-    assert page.evaluate("navigator.clipboard.readText()") == "10000"
+    expect(transfer.locator('[data-field="branch"] dt')).to_have_text("Chi nhánh")
+    expect(transfer.locator('[data-field="swift_code"] dt')).to_have_text("Mã SWIFT")
+    expect(transfer.locator('[data-field="branch"] dd')).to_have_text("Hà Nội")
+    expect(transfer.locator("button")).to_have_count(4)  # bank, account, holder, code
+    expect(page.locator('.instructions ol[lang="vi"] li')).to_have_text(["Dòng một.", "Dòng hai."])
     fits_viewport(page)
-    shots(page, "bank-transfer-instructions")
-
-
-def test_bank_transfer_without_code_shows_the_other_instruction_texts(
-    page: Page, runtime: Runtime
-) -> None:
-    details = {k: v for k, v in INSTRUCTIONS.items() if k != "transfer_code"}
-
-    def answer(request: Request) -> tuple[int, dict[str, Any]]:
-        return 201, payment_like("requires_action", next_action={**details, "branch": "Hà Nội"})
-
-    stub_merchant(page, [BANK_TRANSFER], answer)
-    open_checkout(page, runtime)
-    page.get_by_role("button", name="Pay", exact=True).click()
-    expect(page.locator("dl.transfer")).to_contain_text("Hà Nội")
-    expect(page.locator('ol[lang="en"]')).to_contain_text("Please copy Transaction ID")
-    expect(page.locator('ol[lang="vi"] li')).to_have_count(6)
 
 
 def test_post_redirect_renders_a_form_with_the_params(page: Page, runtime: Runtime) -> None:
@@ -287,14 +593,37 @@ def test_post_redirect_renders_a_form_with_the_params(page: Page, runtime: Runti
         return 201, payment_like("requires_action", next_action=action)
 
     stub_merchant(page, [BANK_TRANSFER], answer)
-    open_checkout(page, runtime)
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.goto(f"{runtime.api_url}/checkout/?lang=en")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("#pay").click()
     form = page.locator("#next-action form")
     expect(form).to_have_attribute("method", "post")
     expect(form).to_have_attribute("action", action["url"])
     expect(form.locator('input[name="PaReq"]')).to_have_value("eJx")
     expect(form.locator('input[name="MD"]')).to_have_value("42")
-    expect(form.get_by_role("button", name="Open the payment page")).to_be_visible()
+    expect(form.get_by_role("button", name="Go to Monetix's payment page")).to_be_visible()
+
+
+def test_a_vietqr_payload_is_the_code_to_scan(page: Page, runtime: Runtime) -> None:
+    """When a provider answers a VietQR payload, that is the code shown, labelled for a
+    banking app (Paypro answers only a cashier link: see test_pay_with_each_method)."""
+    vietqr = {**BANK_TRANSFER, "provider": "paypro", "method": "vietqr"}
+    action = {"type": "qr", "payment_link": "http://127.0.0.1:9/pay/1", "qr_payload": "000201"}
+
+    def answer(request: Request) -> tuple[int, dict[str, Any]]:
+        return 201, payment_like("requires_action", provider="paypro", method="vietqr",
+                                 next_action=action)  # fmt: skip
+
+    stub_merchant(page, [vietqr], answer)
+    page.goto(f"{runtime.api_url}/checkout/?lang=en")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("#pay").click()
+    image = page.locator("#next-action img.qr-code")
+    expect(image).to_have_attribute("alt", "VietQR code: scan it in your banking app")
+    assert parse_qs(urlsplit(image.get_attribute("src") or "").query)["data"] == ["000201"]
+    expect(page.get_by_role("link", name="Open the VietQR payment page")).to_have_attribute(
+        "href", action["payment_link"]
+    )
 
 
 def test_confirmation_step_handles_a_missing_route_then_cancels(
@@ -323,39 +652,44 @@ def test_confirmation_step_handles_a_missing_route_then_cancels(
         return 200, current[-1]
 
     calls = stub_merchant(page, [ewallet], answer)
-    open_checkout(page, runtime)
-    page.get_by_label("Confirmation").select_option("manual")
+    page.goto(f"{runtime.api_url}/checkout/?dev=1")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("#confirmation").select_option("manual")
     page.get_by_label("Email").fill(CUSTOMER["email"])
-    page.get_by_label("Full name").fill(CUSTOMER["full_name"])
-    page.get_by_label("ID document number").fill(CUSTOMER["document"])
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_label("Họ và tên").fill(CUSTOMER["full_name"])
+    page.get_by_label("Số CCCD/CMND").fill(CUSTOMER["document"])
+    page.get_by_role("button", name="Thanh toán", exact=True).click()
     # The status shows only once the create's answer came back, so its request was seen.
     expect(page.locator("#status")).to_have_attribute("data-status", "requires_confirmation")
+    expect(page.locator("#status")).to_have_text("Vui lòng xác nhận thanh toán")
     typed = {name: CUSTOMER[name] for name in ("email", "full_name", "document")}
     assert sent == [
         {"method": "ewallet", "amount": 50000, "customer": typed, "confirmation": "manual"}
     ]
+    fits_viewport(page)
     shots(page, "requires-confirmation")
-    page.get_by_role("button", name="Confirm payment").click()
-    expect(page.locator("#action-message")).to_have_text(re.compile(r"cannot confirm .*HTTP 404"))
-    expect(page.get_by_role("button", name="Confirm payment")).to_be_enabled()
-    shots(page, "confirm-unavailable")
-    page.get_by_role("button", name="Cancel payment").click()
+    page.get_by_role("button", name="Xác nhận thanh toán").click()
+    expect(page.locator("#action-message")).to_have_text(
+        "Hiện chưa xác nhận được thanh toán. Thanh toán vẫn đang chờ; vui lòng thử lại sau."
+    )
+    expect(page.get_by_role("button", name="Xác nhận thanh toán")).to_be_enabled()
+    page.get_by_role("button", name="Huỷ thanh toán").click()
     expect(page.locator("#status")).to_have_attribute("data-status", "cancelled")
-    expect(page.locator("#result-title")).to_have_text("Payment cancelled")
+    expect(page.locator("#result-title")).to_have_text("Đã huỷ thanh toán")
     shots(page, "cancelled")
     assert f"POST /payments/{waiting['id']}/confirm" in calls
     assert f"POST /payments/{waiting['id']}/cancel" in calls
 
 
 def test_create_error_is_announced_and_focuses_the_field(page: Page, runtime: Runtime) -> None:
-    open_checkout(page, runtime)
+    page.goto(f"{runtime.api_url}/checkout/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
     page.locator("#method-paypro").check()
-    page.get_by_label("Amount (VND)").fill("1000")
-    page.get_by_role("button", name="Pay", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("at least 50.000")
-    expect(page.get_by_label("Amount (VND)")).to_be_focused()
-    expect(page.get_by_label("Amount (VND)")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Số tiền (₫)").fill("1000")
+    page.get_by_role("button", name="Thanh toán", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("Số tiền tối thiểu với VietQR là 50.000\u00a0₫.")
+    expect(page.get_by_label("Số tiền (₫)")).to_be_focused()
+    expect(page.get_by_label("Số tiền (₫)")).to_have_attribute("aria-invalid", "true")
 
 
 # ---- the QR code --------------------------------------------------------------------------
@@ -364,7 +698,7 @@ def test_create_error_is_announced_and_focuses_the_field(page: Page, runtime: Ru
 def test_qr_code_matches_segno(page: Page, runtime: Runtime) -> None:
     """The page's QR image, as the browser fetched it from the merchant proxy, is segno's
     symbol for the payload (smallest version at level M)."""
-    open_checkout(page, runtime)
+    page.goto(f"{runtime.api_url}/checkout/")
     for text in QR_TEXTS:
         answer = page.request.get(f"{runtime.api_url}/merchant/qr.svg?data={quote(text)}")
         assert answer.status == 200 and answer.headers["content-type"] == "image/svg+xml"
@@ -401,8 +735,9 @@ def test_a_poll_answered_after_a_cancel_does_not_bring_the_old_state_back(
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     page.route("**/merchant/**", handle)
-    open_checkout(page, runtime)
-    page.get_by_label("Confirmation").select_option("manual")
+    page.goto(f"{runtime.api_url}/checkout/?dev=1&lang=en")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("#confirmation").select_option("manual")
 
     def is_poll(request: Request) -> bool:
         return request.method == "GET" and "/payments/" in request.url

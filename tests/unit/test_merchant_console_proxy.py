@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from local.merchant.proxy import LIST_PARAMETERS, MerchantProxy, ProxyReply
+from tools.launcher import ROOT
 
 API_KEY = "merchant-key"
 JSON = {"Content-Type": "application/json"}
@@ -247,3 +248,45 @@ def test_an_unreachable_gateway_is_a_502() -> None:
     reply = _call(unreachable, "GET", "/merchant/payments", query="status=failed")
     assert reply.status == 502
     assert json.loads(reply.body)["error"]["code"] == "gateway_unreachable"
+
+
+# ---- the checkout's create: what the merchant adds per provider ---------------------------
+
+
+@pytest.fixture
+def checkout_proxy(gateway: StubGateway) -> MerchantProxy:
+    """The proxy with the real OpenAPI document (every provider's create route)."""
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    return MerchantProxy(gateway.url, API_KEY, lambda: document, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("provider", "method", "added"),
+    [
+        # Monetix stays on Gate: its callback brings the transfer details the page shows.
+        ("monetix", "bank_transfer", {"flow": "gate", "ip_address": "127.0.0.1"}),
+        ("ecommpay", "napas_atm", {"flow": "payment_page"}),
+        ("paypro", "vietqr", {}),
+    ],
+)
+def test_a_checkout_create_adds_the_merchants_fields(
+    checkout_proxy: MerchantProxy,
+    gateway: StubGateway,
+    provider: str,
+    method: str,
+    added: dict[str, str],
+) -> None:
+    typed = {"email": "buyer@example.com", "id": "forged", "ip_address": "203.0.113.9"}
+    body = {"method": method, "amount": 100000, "customer": typed, "flow": "payment_page"}
+    reply = _call(
+        checkout_proxy, "POST", f"/merchant/payments/{provider}", json.dumps(body).encode(), JSON
+    )
+    assert reply.status == 200
+    sent = gateway.only()
+    assert sent.path == f"/v1/{provider}/payments" and sent.headers["x-api-key"] == API_KEY
+    assert sent.body.get("flow") == added.get("flow")
+    if "flow" in added:  # the merchant's own customer id and (Gate) the address it saw
+        customer = {**typed, "id": "checkout-customer"}
+        if "ip_address" in added:
+            customer["ip_address"] = added["ip_address"]
+        assert sent.body["customer"] == customer

@@ -1,152 +1,128 @@
-/* paygate reference checkout: pick a method, create the payment through the merchant's own
- * backend (the "merchant proxy", which holds the API key), poll the payment and render its
- * next_action until the status is final. No framework, nothing loaded from elsewhere.
- *
- * Merchant proxy contract (same origin, base path from <meta name="paygate-merchant-proxy">):
- *   GET  {proxy}/methods                 {"methods": [{key, provider, method, minimum_amount,
- *                                          customer_fields, confirmation}]}
- *   POST {proxy}/payments/{provider}     {method, amount, customer?, confirmation?} → the Payment
- *   GET  {proxy}/payments/{id}           → the Payment (GET /v1/payments/{id})
- *   POST {proxy}/payments/{id}/confirm   → POST /v1/payments/{id}/confirm
- *   POST {proxy}/payments/{id}/cancel    → POST /v1/payments/{id}/cancel
- *   GET  {proxy}/qr.svg?data={text}      → the QR code for text (SVG drawn by segno)
- */
+/* paygate reference checkout: pick a method, create the payment (api.js: the only calls the
+ * page makes), poll the payment and show its next step in words a shopper understands until
+ * the status is final. Vietnamese by default, English with ?lang=en or the switch in the top
+ * bar; every word comes from messages.js. ?dev=1 shows the developers' confirmation control.
+ * No framework, nothing loaded from elsewhere. */
 (function () {
   "use strict";
 
-  const { PROXY, METHOD_LABELS, PROVIDER_LABELS, el, vnd, call } = window.paygateMerchant;
+  const { PROVIDER_LABELS, el, vnd } = window.paygateMerchant;
+  const MESSAGES = window.paygateCheckoutMessages;
+  const api = window.paygateCheckoutApi;
   const POLL_MS = 1000;
   const MAX_POLL_MS = 5000;
   const TERMINAL = ["succeeded", "failed", "cancelled", "expired", "needs_review"];
-  const METHOD_HINTS = {
-    vietqr: "Scan a QR code with your banking app",
-    ewallet: "Pay in your e-wallet app",
-    bank_transfer: "Transfer from your bank account",
-    napas_atm: "Vietnamese domestic ATM card",
-    nganluong_wallet: "Pay with your Ngân Lượng account",
+  const TONES = {
+    requires_confirmation: "warn", requires_action: "warn", needs_review: "warn",
+    succeeded: "ok", failed: "bad", cancelled: "bad", expired: "bad",
   };
-  const CUSTOMER_FIELDS = {
-    email: { label: "Email", type: "email", autocomplete: "email" },
-    full_name: { label: "Full name", type: "text", autocomplete: "name" },
-    first_name: { label: "First name", type: "text", autocomplete: "given-name" },
-    last_name: { label: "Last name", type: "text", autocomplete: "family-name" },
-    phone: { label: "Phone", type: "tel", autocomplete: "tel" },
-    document: { label: "ID document number", type: "text", autocomplete: "off" },
-    id: { label: "Customer id", type: "text", autocomplete: "off" },
-  };
-  const STATUS = {
-    created: ["Payment created", ""],
-    pending: ["Waiting for the payment provider…", ""],
-    requires_confirmation: ["Please confirm the payment", "warn"],
-    requires_action: ["Complete the payment", "warn"],
-    processing: ["Processing your payment…", ""],
-    succeeded: ["Payment succeeded", "ok"],
-    failed: ["Payment failed", "bad"],
-    cancelled: ["Payment cancelled", "bad"],
-    expired: ["Payment expired", "bad"],
-    needs_review: ["Payment received, under review", "warn"],
-  };
-  // Bank-transfer fields (Monetix display_data, both options) and their labels.
-  const TRANSFER_FIELDS = {
-    bank: ["Ngân hàng", "Bank"],
-    bank_name: ["Ngân hàng", "Bank"],
-    bank_abbr: ["Tên viết tắt", "Bank short name"],
-    code: ["Mã ngân hàng", "Bank code"],
-    branch: ["Chi nhánh", "Branch"],
-    swift_code: ["Mã SWIFT", "SWIFT code"],
-    account_no: ["Số tài khoản", "Account number"],
-    account_name: ["Tên chủ tài khoản", "Account name"],
-    amount: ["Số tiền", "Amount"],
-    transfer_code: ["Nội dung chuyển khoản", "Transfer code"],
-    content: ["Nội dung chuyển khoản", "Transfer description"],
-  };
-  // Instruction texts from Monetix's "Bank transfers in Vietnam" docs: option 2 (with a transfer
-  // code) and option 1 (account details and a payment description).
-  const INSTRUCTIONS = {
-    with_code: {
-      vi: [
-        "Hãy đảm bảo rằng bạn chuyển đến Tài khoản người thụ hưởng",
-        "Vui lòng sử dụng các tính năng \"Copy/Paste\" có sẵn để sao chép chính xác các thông tin trên.",
-        "Các thông tin chuyển khoản chỉ sử dụng một lần. Vui lòng tạo yêu cầu thanh toán với thông tin chuyển khoản mới ở lần nạp tiền tiếp theo.",
-        "Chúng tôi không chịu trách nhiệm cho bất kỳ sai sót chuyển tiền nào do Tài khoản Người thụ hưởng không chính xác.",
-        "Một lần chuyển khoản được hoàn tất, số dư của bạn sẽ tự động được ghi có.",
-        "Vui lòng liên hệ với bộ phận Dịch vụ Khách hàng nếu bạn gặp vấn đề với chuyển khoản / tiền gửi của mình.",
-      ],
-      en: [
-        "Please ensure you transfer to Beneficiary Account.",
-        "IMPORTANT! Please copy Transfer Code and put it in the Reference filed in your Bank application. Please ensure Beneficiary Account and Amounts already correct. Please use available 'Copy/Paste' features.",
-        "We are not responsible for any transfer errors to incorrect Beneficiary Account.",
-        "Once transfer completed, your balance will be automatically credited.",
-        "Please contact Customer Service (CS) if you have issues with your transfer/Deposits.",
-      ],
-    },
-    without_code: {
-      vi: [
-        "Vui lòng chuyển khoản đúng thông tin Số tài khoản/Tên chủ tài khoản/Tên ngân hàng cùng với số tiền chính xác. Nếu bạn không chuyển khoản đúng các thông tin trên, giao dịch có thể bị chậm trễ hoặc chúng tôi không nhận được chuyển khoản từ bạn.",
-        "Vui lòng sử dụng các tính năng \"Copy/Paste\" có sẵn để sao chép chính xác các thông tin trên.",
-        "Các thông tin chuyển khoản chỉ sử dụng một lần. Vui lòng tạo yêu cầu thanh toán với thông tin chuyển khoản mới ở lần nạp tiền tiếp theo.",
-        "Chúng tôi không chịu trách nhiệm cho bất kỳ sai sót chuyển tiền nào do Tài khoản Người thụ hưởng không chính xác.",
-        "Một lần chuyển khoản được hoàn tất, số dư của bạn sẽ tự động được ghi có.",
-        "Vui lòng liên hệ với bộ phận Dịch vụ Khách hàng nếu bạn gặp vấn đề với chuyển khoản / tiền gửi của mình.",
-      ],
-      en: [
-        "Please ensure you transfer to Beneficiary Account.",
-        "IMPORTANT! Please copy Transaction ID and put in the Reference filed in your Bank application. Ensure Beneficiary Account and Amounts already correct. Please use available 'Copy/Paste' features.",
-        "The transfer information is used only once. Please create a payment request with new transfer information on your next deposit.",
-        "We are not responsible for any transfer errors to incorrect Beneficiary Account.",
-        "Once transfer completed, your balance will be automatically credited.",
-        "Please contact Customer Service (CS) if you have issues with your transfer/Deposits.",
-      ],
-    },
-  };
+  // Bank-transfer details in the order a banking app asks for them; the first five can be copied.
+  const TRANSFER_ORDER = ["bank", "account_no", "account_name", "amount", "transfer_code",
+    "bank_abbr", "bank_code", "branch", "swift_code"];
+  const COPYABLE = new Set(["bank", "account_no", "account_name", "amount", "transfer_code"]);
 
   const $ = (id) => document.getElementById(id);
-  const state = { methods: [], payment: null, rendered: "", timer: null, delay: POLL_MS };
+  const query = new URL(window.location.href).searchParams;
+  const state = {
+    lang: query.get("lang") === "en" ? "en" : "vi",
+    dev: query.get("dev") === "1",
+    methods: [],
+    payment: null,
+    rendered: "",
+    timer: null,
+    delay: POLL_MS,
+  };
 
-  function methodLabel(entry) {
-    return METHOD_LABELS[entry.method] || entry.method;
+  /* ---- words --------------------------------------------------------------------------- */
+
+  /** The message `key` ("status.failed") in the page's language, `{name}`s filled in. */
+  function t(key, params) {
+    let text = key.split(".").reduce((table, part) => (table ? table[part] : undefined), MESSAGES[state.lang]);
+    if (typeof text !== "string") text = key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String((params || {})[name] ?? ""));
   }
 
-  function errorText(answer) {
-    const error = answer.data && answer.data.error;
-    if (error && error.message) return error.message;
-    if (answer.data && answer.data.message) return answer.data.message;
-    return `The request failed (HTTP ${answer.status}).`;
+  const providerName = (provider) => PROVIDER_LABELS[provider] || provider;
+  const methodName = (method) => t(`methods.${method in MESSAGES.vi.methods ? method : "other"}`);
+  const fieldName = (name) => t(`fields.${name in MESSAGES.vi.fields ? name : "other"}`);
+
+  function setUrl(name, value) {
+    const url = new URL(window.location.href);
+    if (value === null) url.searchParams.delete(name);
+    else url.searchParams.set(name, value);
+    window.history.replaceState(null, "", url);
+  }
+
+  /** Put every word of the page in the current language (what is shown stays shown). */
+  function applyLanguage() {
+    const other = state.lang === "vi" ? "en" : "vi";
+    document.documentElement.lang = state.lang;
+    document.title = t("pageTitle");
+    document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-aria-label]").forEach((node) => {
+      node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+    });
+    const link = $("language");
+    const url = new URL(window.location.href);
+    url.searchParams.set("lang", other);
+    link.href = url.search;
+    link.lang = other;
+    link.hreflang = other;
+    link.textContent = t("otherLanguage");
+    if (state.methods.length) {
+      labelMethods();
+      const entry = selectedMethod();
+      if (entry) describeAmount(entry);
+      labelCustomerFields();
+    }
+    if (state.payment) {
+      state.rendered = "";
+      render(state.payment, { quiet: true });
+    }
+  }
+
+  function switchLanguage(event) {
+    event.preventDefault();
+    state.lang = state.lang === "vi" ? "en" : "vi";
+    setUrl("lang", state.lang === "vi" ? null : state.lang);
+    applyLanguage();
+    $("language").focus();
   }
 
   /* ---- the order form ---------------------------------------------------------------- */
 
   async function loadMethods() {
     const fieldset = $("methods");
-    let answer;
-    try {
-      answer = await call("GET", "/methods");
-    } catch (_) {
-      answer = { ok: false, status: 0, data: null };
-    }
+    const answer = await api.methods();
     $("methods-loading").remove();
     if (!answer.ok || !answer.data || !answer.data.methods.length) {
-      fieldset.append(el("p", { class: "error", role: "alert", text: "No payment method is available right now." }));
+      fieldset.append(el("p", { class: "error", role: "alert", "data-i18n": "methodsNone", text: t("methodsNone") }));
       $("pay").disabled = true;
       return;
     }
     state.methods = answer.data.methods;
     state.methods.forEach((entry, index) => {
-      const key = entry.key || entry.provider;
-      const id = `method-${key}`;
-      const provider = PROVIDER_LABELS[entry.provider] || entry.provider;
-      const from = entry.minimum_amount > 1 ? ` · from ${vnd(entry.minimum_amount)}` : "";
-      const hint = `${METHOD_HINTS[entry.method] || "Pay"} · via ${provider}${from}`;
+      const id = `method-${entry.key || entry.provider}`;
       const input = el("input", {
-        type: "radio", name: "method", id, value: key, checked: index === 0,
+        type: "radio", name: "method", id, value: entry.key || entry.provider, checked: index === 0,
         "aria-describedby": `${id}-hint`, onchange: () => selectMethod(entry),
       });
-      fieldset.append(
-        el("label", { class: "method", for: id }, input,
-          el("span", {}, el("span", { text: methodLabel(entry) }), el("small", { id: `${id}-hint`, text: hint }))),
-      );
+      fieldset.append(el("label", { class: "method", for: id }, input,
+        el("span", { class: "method-text" }, el("span", { class: "method-name" }), el("small", { id: `${id}-hint` }))));
     });
+    labelMethods();
     selectMethod(state.methods[0]);
+  }
+
+  function labelMethods() {
+    for (const entry of state.methods) {
+      const id = `method-${entry.key || entry.provider}`;
+      const label = document.querySelector(`label[for="${id}"]`);
+      label.querySelector(".method-name").textContent = methodName(entry.method);
+      const where = t(`whereTo.${entry.method in MESSAGES.vi.whereTo ? entry.method : "other"}`, { provider: providerName(entry.provider) });
+      const from = entry.minimum_amount > 1 ? ` · ${t("from", { amount: vnd(entry.minimum_amount) })}` : "";
+      $(`${id}-hint`).textContent = where + from;
+    }
   }
 
   function selectedMethod() {
@@ -154,27 +130,39 @@
     return state.methods.find((entry) => checked && (entry.key || entry.provider) === checked.value);
   }
 
+  function describeAmount(entry) {
+    $("amount-hint").textContent = entry.minimum_amount > 1
+      ? t("amountHintMinimum", { amount: vnd(entry.minimum_amount), method: methodName(entry.method) })
+      : t("amountHint");
+  }
+
+  function labelCustomerFields() {
+    document.querySelectorAll("#customer-fields label").forEach((label) => {
+      label.textContent = fieldName(label.dataset.field);
+    });
+  }
+
   function selectMethod(entry) {
     const amount = $("amount");
     if (!/^[0-9]+$/.test(amount.value) || Number(amount.value) < entry.minimum_amount) {
       amount.value = String(Math.max(entry.minimum_amount, 50000));
     }
-    $("amount-hint").textContent = entry.minimum_amount > 1
-      ? `Whole đồng, at least ${vnd(entry.minimum_amount)} for ${methodLabel(entry)}.`
-      : "Whole đồng, no separators.";
+    describeAmount(entry);
     const container = $("customer-fields");
+    const kept = {};
+    container.querySelectorAll("input").forEach((input) => { kept[input.name] = input.value; });
     container.replaceChildren();
+    const types = { email: ["email", "email"], phone: ["tel", "tel"], full_name: ["text", "name"],
+      first_name: ["text", "given-name"], last_name: ["text", "family-name"] };
     for (const name of entry.customer_fields) {
-      const spec = CUSTOMER_FIELDS[name] || { label: name.replace(/_/g, " "), type: "text", autocomplete: "off" };
-      container.append(
-        el("div", { class: "field" },
-          el("label", { for: `customer-${name}`, text: spec.label }),
-          el("input", { id: `customer-${name}`, name, type: spec.type, autocomplete: spec.autocomplete, required: true })),
-      );
+      const [type, autocomplete] = types[name] || ["text", "off"];
+      container.append(el("div", { class: "field" },
+        el("label", { for: `customer-${name}`, "data-field": name, text: fieldName(name) }),
+        el("input", { id: `customer-${name}`, name, type, autocomplete, required: true, value: kept[name] || null })));
     }
-    const confirmation = $("confirmation");
-    confirmation.replaceChildren(...entry.confirmation.map((value) => el("option", { value, text: value })));
-    $("confirmation-field").hidden = entry.confirmation.length === 0;
+    const shown = state.dev && entry.confirmation.length > 0;
+    $("confirmation").replaceChildren(...(shown ? entry.confirmation.map((value) => el("option", { value, text: value })) : []));
+    $("confirmation-field").hidden = !shown;
   }
 
   function showFormError(message, fieldId) {
@@ -185,6 +173,7 @@
     const field = fieldId && $(fieldId);
     if (field) {
       field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-errormessage", "form-error");
       field.focus();
     } else {
       box.focus();
@@ -194,41 +183,40 @@
   async function submit(event) {
     event.preventDefault();
     const entry = selectedMethod();
-    if (!entry) return showFormError("Choose a payment method.");
+    if (!entry) return showFormError(t("chooseMethod"));
     const amountText = $("amount").value.trim();
-    if (!/^[0-9]+$/.test(amountText)) return showFormError("Enter the amount in whole đồng, digits only.", "amount");
+    if (!/^[0-9]+$/.test(amountText)) return showFormError(t("amountDigits"), "amount");
     const amount = Number(amountText);
     if (amount < entry.minimum_amount) {
-      return showFormError(`The amount must be at least ${vnd(entry.minimum_amount)} for ${methodLabel(entry)}.`, "amount");
+      return showFormError(t("amountMinimum", { amount: vnd(entry.minimum_amount), method: methodName(entry.method) }), "amount");
     }
     const body = { method: entry.method, amount };
     if (entry.customer_fields.length) {
       body.customer = {};
       for (const name of entry.customer_fields) {
         const value = $(`customer-${name}`).value.trim();
-        if (!value) return showFormError(`Enter your ${(CUSTOMER_FIELDS[name] || { label: name }).label.toLowerCase()}.`, `customer-${name}`);
+        if (!value) return showFormError(t("fieldMissing", { field: fieldName(name).toLowerCase() }), `customer-${name}`);
         body.customer[name] = value;
       }
     }
-    if (entry.confirmation.length) body.confirmation = $("confirmation").value;
+    if (state.dev && entry.confirmation.length) body.confirmation = $("confirmation").value;
 
     const button = $("pay");
     button.disabled = true;
-    button.textContent = "Creating the payment…";
+    button.textContent = t("paying");
     $("form-error").hidden = true;
-    let answer;
-    try {
-      answer = await call("POST", `/payments/${encodeURIComponent(entry.provider)}`, body);
-    } catch (_) {
-      answer = { ok: false, status: 0, data: null };
-    }
+    const answer = await api.create(entry.provider, body);
     button.disabled = false;
-    button.textContent = "Pay";
+    button.textContent = t("payButton");
     if (!answer.ok) {
       const field = answer.data && answer.data.error && answer.data.error.field;
       const fieldId = field === "amount" ? "amount" : field && field.startsWith("customer.") ? `customer-${field.slice(9)}` : null;
-      const message = answer.status === 0 ? "The shop's server did not answer. Try again." : errorText(answer);
-      return showFormError(message, fieldId && $(fieldId) ? fieldId : null);
+      if (answer.status === 0) return showFormError(t("noAnswer"));
+      if (fieldId && $(fieldId)) {
+        const name = fieldId === "amount" ? t("summaryAmount") : fieldName(field.slice(9));
+        return showFormError(t("fieldInvalid", { field: name.toLowerCase() }), fieldId);
+      }
+      return showFormError(t("createFailed"));
     }
     startPayment(answer.data);
   }
@@ -238,9 +226,7 @@
   function startPayment(payment) {
     $("order").hidden = true;
     $("payment").hidden = false;
-    const url = new URL(window.location.href);
-    url.searchParams.set("payment", payment.id);
-    window.history.replaceState(null, "", url);
+    setUrl("payment", payment.id);
     state.rendered = "";
     state.delay = POLL_MS;
     render(payment);
@@ -255,32 +241,29 @@
   }
 
   async function poll() {
-    const id = state.payment.id;
-    try {
-      const answer = await call("GET", `/payments/${encodeURIComponent(id)}`);
-      if (answer.ok) {
-        state.delay = POLL_MS;
-        render(answer.data);
-      } else if (answer.status === 404) {
-        setStatusText("This payment is unknown.", "bad");
-        return;
-      } else {
-        state.delay = Math.min(state.delay * 2, MAX_POLL_MS);
-      }
-    } catch (_) {
+    const answer = await api.get(state.payment.id);
+    if (answer.ok) {
+      state.delay = POLL_MS;
+      render(answer.data);
+    } else if (answer.status === 404) {
+      setStatus(t("unknownPayment"), "bad", "");
+      return;
+    } else {
       state.delay = Math.min(state.delay * 2, MAX_POLL_MS);
     }
     schedulePoll();
   }
 
-  function setStatusText(text, tone, status) {
+  /** The status in words; the API's own state stays in data-status, for scripts only. */
+  function setStatus(text, tone, status) {
     const box = $("status");
     box.dataset.tone = tone || "";
     box.dataset.status = status || "";
-    box.replaceChildren(el("span", { text }), status ? el("span", { class: "badge muted", text: `(${status})` }) : null);
+    box.textContent = text;
+    box.hidden = TERMINAL.includes(status); // the result below says it, as its heading
   }
 
-  function render(payment) {
+  function render(payment, options) {
     // An answer older than what is shown (a poll sent before a confirm or cancel answered)
     // is not news: every change raises the payment's version.
     const shown = state.payment;
@@ -290,46 +273,44 @@
     if (key === state.rendered) return;
     state.rendered = key;
     $("payment-id").textContent = payment.id;
-    const entry = state.methods.find((item) => item.method === payment.method);
-    $("payment-method").textContent = `${entry ? methodLabel(entry) : METHOD_LABELS[payment.method] || payment.method} · ${PROVIDER_LABELS[payment.provider] || payment.provider}`;
+    $("payment-method").textContent = `${methodName(payment.method)} · ${providerName(payment.provider)}`;
     $("payment-amount").textContent = vnd(payment.amount);
-    const [label, tone] = STATUS[payment.status] || [payment.status, ""];
-    setStatusText(label, tone, payment.status);
+    const known = payment.status in MESSAGES.vi.status;
+    setStatus(t(`status.${known ? payment.status : "unknown"}`), TONES[payment.status], payment.status);
 
     const area = $("next-action");
     area.replaceChildren();
     if (TERMINAL.includes(payment.status)) {
-      showResult(payment);
+      showResult(payment, !(options && options.quiet));
       return;
     }
     if (payment.status === "requires_confirmation") area.append(confirmation(payment));
-    else if (payment.next_action) area.append(nextAction(payment.next_action));
-    else area.append(el("p", { class: "muted", text: "Waiting for the next step… this page updates by itself." }));
+    else if (payment.next_action) area.append(nextAction(payment, payment.next_action));
+    else area.append(el("p", { class: "muted", text: t("waitingNext") }));
   }
 
-  function showResult(payment) {
+  function showResult(payment, focus) {
     const box = $("result");
-    const [label, tone] = STATUS[payment.status] || [payment.status, ""];
-    const heading = el("h3", { id: "result-title", tabindex: "-1", text: label });
+    const heading = el("h3", { id: "result-title", tabindex: "-1", text: t(`status.${payment.status}`) });
     const parts = [heading];
-    if (payment.status === "succeeded") {
-      parts.push(el("p", { text: `Thank you! ${vnd(payment.amount_received || payment.amount)} was paid.` }));
+    const received = payment.amount_received;
+    if (payment.status === "succeeded") parts.push(el("p", { text: t("thanks", { amount: vnd(received || payment.amount) }) }));
+    if (received !== null && received !== undefined && received !== payment.amount) {
+      parts.push(el("p", { text: t("amountReceived", { received: vnd(received), amount: vnd(payment.amount) }) }));
     }
-    if (payment.amount_received !== null && payment.amount_received !== undefined && payment.amount_received !== payment.amount) {
-      parts.push(el("p", { text: `Amount received: ${vnd(payment.amount_received)} (requested ${vnd(payment.amount)}).` }));
-    }
-    if (payment.failure) {
-      const failure = payment.failure;
-      parts.push(el("p", { class: "failure-reason" }, el("strong", { text: "Reason: " }), document.createTextNode(failure.message)));
-      const provider = [failure.provider_code, failure.provider_message].filter(Boolean).join(": ");
-      if (provider) parts.push(el("p", { class: "muted", text: `Provider answer: ${provider} (code ${failure.code})` }));
+    if (payment.status !== "succeeded") {
+      const failure = payment.failure || {};
+      const reason = failure.code === "amount_mismatch" ? "amount_mismatch" : payment.status;
+      parts.push(el("p", { class: "failure-reason" }, el("strong", { text: t("reason") }), ` ${t(`failure.${reason}`)}`));
+      if (failure.provider_code) parts.push(el("p", { class: "muted", text: t("providerCode", { code: failure.provider_code }) }));
+      if (payment.status === "needs_review") parts.push(el("p", { text: t("reviewNote") }));
     }
     box.replaceChildren(...parts);
     box.className = "result";
-    box.dataset.tone = tone;
+    box.dataset.tone = TONES[payment.status] || "";
     box.hidden = false;
     $("restart").hidden = false;
-    heading.focus();
+    if (focus) heading.focus();
   }
 
   function confirmation(payment) {
@@ -338,86 +319,79 @@
       const buttons = Array.from(document.querySelectorAll("#confirm-actions button"));
       buttons.forEach((item) => { item.disabled = true; });
       message.textContent = "";
-      let answer;
-      try {
-        answer = await call("POST", `/payments/${encodeURIComponent(payment.id)}/${action}`, {});
-      } catch (_) {
-        answer = { ok: false, status: 0, data: null };
-      }
+      const answer = await api[action](payment.id);
       buttons.forEach((item) => { item.disabled = false; });
       if (answer.ok) {
         render(answer.data);
         schedulePoll();
         return;
       }
-      if ([403, 404, 405].includes(answer.status)) {
-        message.textContent = `This gateway cannot ${action} payments yet (HTTP ${answer.status}). The payment keeps waiting; try again later.`;
-      } else if (answer.status === 409) {
-        message.textContent = `The payment can no longer be ${action === "confirm" ? "confirmed" : "cancelled"}: ${errorText(answer)}`;
+      if (answer.status === 409) {
+        message.textContent = t("noLongerPossible");
         poll();
       } else {
-        message.textContent = answer.status === 0 ? "The shop's server did not answer. Try again." : errorText(answer);
+        message.textContent = answer.status === 0 ? t("noAnswer") : t(action === "confirm" ? "cannotConfirm" : "cannotCancel");
       }
       button.focus();
     };
-    const confirmButton = el("button", { type: "button", class: "primary", text: "Confirm payment" });
-    const cancelButton = el("button", { type: "button", class: "danger", text: "Cancel payment" });
+    const confirmButton = el("button", { type: "button", class: "primary", text: t("confirmButton") });
+    const cancelButton = el("button", { type: "button", class: "danger", text: t("cancelButton") });
     confirmButton.addEventListener("click", () => act("confirm", confirmButton));
     cancelButton.addEventListener("click", () => act("cancel", cancelButton));
     return el("div", {},
-      el("p", { text: `Confirm that you want to pay ${vnd(payment.amount)}. Nothing is charged until you confirm.` }),
+      el("p", { text: t("confirmIntro", { amount: vnd(payment.amount) }) }),
       el("div", { class: "actions", id: "confirm-actions" }, confirmButton, cancelButton),
       message);
   }
 
-  const MAX_QR_BYTES = 2048; // what the merchant proxy's QR route accepts
-
   function qrFigure(text, caption) {
-    if (new TextEncoder().encode(text).length > MAX_QR_BYTES) {
-      return el("p", { class: "muted", text: "This code is too long to show as a QR code." });
-    }
-    const src = `${PROXY}/qr.svg?data=${encodeURIComponent(text)}`;
+    if (new TextEncoder().encode(text).length > api.MAX_QR_BYTES) return el("p", { class: "muted", text: t("qrTooLong") });
     const figure = el("figure", { class: "qr" });
     const image = el("img", {
-      class: "qr-code", src, alt: caption,
-      onerror: () => figure.replaceWith(el("p", { class: "muted", text: "The QR code could not be shown: use the link." })),
+      class: "qr-code", src: api.qrSource(text), alt: caption,
+      onerror: () => figure.replaceWith(el("p", { class: "muted", text: t("qrFailed") })),
     });
     figure.append(image, el("figcaption", { text: caption }));
     return figure;
   }
 
-  function nextAction(action) {
-    if (action.type === "redirect") return redirect(action);
-    if (action.type === "qr") return qr(action);
+  function nextAction(payment, action) {
+    if (action.type === "redirect") return redirect(payment, action);
+    if (action.type === "qr") return qr(payment, action);
     if (action.type === "bank_transfer_instructions") return bankTransfer(action);
-    return el("p", { text: `Unsupported next action: ${action.type}` });
+    return el("p", { class: "muted", text: t("waitingNext") });
   }
 
-  function redirect(action) {
+  /** A provider's page: ATM card and wallet pages, or a bank's. Wallets are paid on a phone,
+   * so their page's address is also shown as a QR code to open it there. */
+  function redirect(payment, action) {
+    const provider = providerName(payment.provider);
+    const intro = el("p", { text: t(payment.method === "ewallet" ? "goToWallet" : "goToIntro", { provider }) });
     const params = action.params || {};
     if ((action.method || "GET") === "POST") {
       const form = el("form", { method: "post", action: action.url, target: "_blank", class: "actions" });
       for (const [name, value] of Object.entries(params)) form.append(el("input", { type: "hidden", name, value }));
-      form.append(el("button", { type: "submit", class: "primary", text: "Open the payment page" }));
-      return el("div", {}, el("p", { text: "Continue on the payment provider's page. This page updates when you are done." }), form);
+      form.append(el("button", { type: "submit", class: "primary", text: t("goTo", { provider }) }));
+      return el("div", {}, intro, form);
     }
     const url = new URL(action.url);
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-    return el("div", {},
-      el("p", { text: "Continue on the payment provider's page, or scan the code with your phone. This page updates when you are done." }),
-      el("div", { class: "actions" },
-        el("a", { class: "button primary", href: url.toString(), target: "_blank", rel: "noopener", text: "Open the payment page" })),
-      qrFigure(url.toString(), "QR code: open the payment page on your phone"));
+    const parts = [intro, el("div", { class: "actions" },
+      el("a", { class: "button primary", href: url.toString(), target: "_blank", rel: "noopener", text: t("goTo", { provider }) }))];
+    if (payment.method === "ewallet") parts.push(el("p", { class: "hint", text: t("phoneHint") }), qrFigure(url.toString(), t("qrCaption")));
+    return el("div", {}, ...parts);
   }
 
-  function qr(action) {
-    const payload = action.qr_payload || action.payment_link;
-    const parts = [el("p", { text: "Scan the QR code with your banking or wallet app, or open the payment page." })];
-    if (payload) parts.push(qrFigure(payload, action.qr_payload ? "QR code to pay in your banking app" : "QR code: open the payment page on your phone"));
+  /** VietQR: Paypro answers a cashier link (`payment_link`); its QR code opens that page on a
+   * phone. A VietQR payload (`qr_payload`), when a provider sends one, is the code to scan. */
+  function qr(payment, action) {
+    const parts = [el("p", { text: t("vietqrIntro", { provider: providerName(payment.provider) }) })];
     if (action.payment_link) {
       parts.push(el("div", { class: "actions" },
-        el("a", { class: "button primary", href: action.payment_link, target: "_blank", rel: "noopener", text: "Open the payment page" })));
+        el("a", { class: "button primary", href: action.payment_link, target: "_blank", rel: "noopener", text: t("vietqrOpen") })));
     }
+    if (action.qr_payload) parts.push(qrFigure(action.qr_payload, t("qrPayloadCaption")));
+    else if (action.payment_link) parts.push(el("p", { class: "hint", text: t("phoneHint") }), qrFigure(action.payment_link, t("qrCaption")));
     return el("div", {}, ...parts);
   }
 
@@ -434,47 +408,49 @@
       copied = document.execCommand("copy");
       area.remove();
     }
-    $("copy-status").textContent = copied ? `Copied ${what}.` : `Could not copy ${what}; select it and copy by hand.`;
+    $("copy-status").textContent = t(copied ? "copiedStatus" : "copyFailed", { what });
     if (copied) {
-      const original = button.textContent;
-      button.textContent = "Copied";
-      setTimeout(() => { button.textContent = original; }, 2000);
+      button.textContent = t("copied");
+      setTimeout(() => { button.textContent = t("copy"); }, 2000);
     }
   }
 
+  /** Monetix's transfer details (the Gate flow's display_data) and its own instruction texts. */
   function bankTransfer(action) {
     const list = el("dl", { class: "transfer" });
-    const skip = new Set(["type"]);
-    const names = Object.keys(TRANSFER_FIELDS).filter((name) => action[name] !== null && action[name] !== undefined);
-    for (const name of Object.keys(action)) {
-      if (!skip.has(name) && !names.includes(name) && ["string", "number"].includes(typeof action[name])) names.push(name);
-    }
-    for (const name of names) {
-      const [vi, en] = TRANSFER_FIELDS[name] || [null, name.replace(/_/g, " ")];
+    const extra = Object.keys(action).filter((name) =>
+      !TRANSFER_ORDER.includes(name) && !["type", "instructions"].includes(name) && ["string", "number"].includes(typeof action[name]));
+    for (const name of [...TRANSFER_ORDER, ...extra]) {
+      if (action[name] === null || action[name] === undefined || action[name] === "") continue;
       const raw = String(action[name]);
-      const shown = name === "amount" ? vnd(raw) : raw;
-      const label = vi ? `${vi} / ${en}` : en;
-      const button = el("button", { type: "button", class: "secondary", "aria-label": `Copy ${en.toLowerCase()}`, text: "Copy" });
-      button.addEventListener("click", () => copy(raw, en.toLowerCase(), button));
-      list.append(el("div", { "data-field": name }, el("dt", { text: label }), el("dd", { text: shown }), button));
+      const known = name in MESSAGES.vi.transfer;
+      const label = known ? t(`transfer.${name}`) : t("transfer.other");
+      const row = el("div", { "data-field": name }, el("dt", { text: label }),
+        el("dd", { class: name === "amount" ? "amount" : null, translate: name === "amount" ? null : "no", text: name === "amount" ? vnd(raw) : raw }));
+      if (COPYABLE.has(name)) {
+        const what = label.toLowerCase();
+        const button = el("button", { type: "button", class: "secondary copy", "aria-label": t("copyLabel", { what }), text: t("copy") });
+        button.addEventListener("click", () => copy(raw, what, button));
+        row.append(button);
+      }
+      list.append(row);
     }
-    const texts = action.transfer_code ? INSTRUCTIONS.with_code : INSTRUCTIONS.without_code;
-    const instructions = el("div", { class: "instructions" },
-      el("h3", { lang: "vi", text: "Hướng dẫn chuyển khoản" }),
-      el("ol", { lang: "vi" }, ...texts.vi.map((line) => el("li", { text: line }))),
-      el("h3", { text: "Transfer instructions" }),
-      el("ol", { lang: "en" }, ...texts.en.map((line) => el("li", { text: line }))));
-    return el("div", {},
-      el("p", { text: "Transfer exactly this amount with these details from your banking app. This page updates when the money arrives." }),
-      list, instructions);
+    const parts = [el("p", { text: t("transferIntro") }), el("h3", { text: t("transferTitle") }), list];
+    const texts = action.instructions || {};
+    const lines = (texts[state.lang] && texts[state.lang].length) ? texts[state.lang] : texts.vi || texts.en || [];
+    if (lines.length) {
+      const lang = texts[state.lang] && texts[state.lang].length ? state.lang : texts.vi && texts.vi.length ? "vi" : "en";
+      parts.push(el("div", { class: "instructions" },
+        el("h3", { text: t("instructionsTitle") }),
+        el("ol", { lang, translate: "no" }, ...lines.map((line) => el("li", { text: line })))));
+    }
+    return el("div", {}, ...parts);
   }
 
   function restart() {
     clearTimeout(state.timer);
     state.payment = null;
-    const url = new URL(window.location.href);
-    url.searchParams.delete("payment");
-    window.history.replaceState(null, "", url);
+    setUrl("payment", null);
     $("payment").hidden = true;
     $("result").hidden = true;
     $("restart").hidden = true;
@@ -483,13 +459,15 @@
   }
 
   async function resume(id) {
-    const answer = await call("GET", `/payments/${encodeURIComponent(id)}`);
+    const answer = await api.get(id);
     if (answer.ok) startPayment(answer.data);
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
     $("checkout-form").addEventListener("submit", submit);
     $("restart").addEventListener("click", restart);
+    $("language").addEventListener("click", switchLanguage);
+    applyLanguage();
     await loadMethods();
     const id = new URL(window.location.href).searchParams.get("payment");
     if (id) await resume(id);

@@ -27,8 +27,9 @@
     return node;
   }
 
+  /* `100000` → "100.000 ₫" (vi-VN grouping; a non-breaking space keeps ₫ with its number). */
   function vnd(amount) {
-    return `${Number(amount).toLocaleString("vi-VN")} ₫`;
+    return `${Number(amount).toLocaleString("vi-VN")}\u00a0₫`;
   }
 
   /* A JSON call to the proxy: {ok, status, data}; status 0 when nothing answered. */
