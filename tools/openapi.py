@@ -4,7 +4,9 @@ Every API function module named by template.yaml's routes has a Powertools resol
 each resolver describes its routes (request models, responses, path parameters). This module
 imports them the way the local runtime does, merges their paths and components into one
 document, and adds what no single handler knows: title, version (pyproject.toml), servers and
-the `x-api-key` security scheme on the routes the template protects with an API key.
+the `x-api-key` security scheme on the routes the template protects with an API key, and each
+operation's request and answer examples (tools/openapi_examples.py: what Swagger UI's "Try it
+out" sends, valid for that route).
 
     python -m tools.openapi > docs/openapi.json    # what `make openapi` runs
     python -m tools.openapi --check                # exit 1 when docs/openapi.json is stale
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from local.aws.template import ApiRoute, Template, load_template
+from tools.openapi_examples import EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_PATH = ROOT / "layers" / "core"
@@ -132,6 +135,7 @@ def build_document(template: Template | None = None) -> dict[str, Any]:
     if extra:
         raise ValueError(f"handler routes missing from template.yaml: {extra}")
 
+    add_examples(paths)
     components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
         "type": "apiKey",
         "in": "header",
@@ -148,6 +152,29 @@ def build_document(template: Template | None = None) -> dict[str, Any]:
             for kind, entries in sorted(components.items())
         },
     }
+
+
+def add_examples(paths: dict[str, dict[str, Any]]) -> None:
+    """Each operation with a JSON body gets its named request examples (the first is what "Try
+    it out" sends) and, on the status each answers with, the answer."""
+    for (method, path), examples in EXAMPLES.items():
+        operation = paths[path][method.lower()]
+        request = operation["requestBody"]["content"]["application/json"]
+        request["examples"] = {e.name: {"summary": e.summary, "value": e.request} for e in examples}
+        for example in examples:
+            answer = operation["responses"][str(example.status)]["content"]["application/json"]
+            named = answer.setdefault("examples", {})
+            named[example.name] = {"summary": example.summary, "value": example.answer}
+    bare = [
+        f"{method.upper()} {path}"
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+        and (method.upper(), path) not in EXAMPLES
+        and not path.startswith("/webhooks/")
+    ]
+    if bare:
+        raise ValueError(f"no request example in tools/openapi_examples.py for {bare}")
 
 
 def render(document: dict[str, Any]) -> str:

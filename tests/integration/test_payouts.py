@@ -114,7 +114,7 @@ def test_the_card_number_is_stored_nowhere(
     httpx.post(f"{ecommpay_sandbox.base_url}/_sandbox/payments/{payout['id']}/transfer", json={})
     deliver_sandbox_callbacks(api, "ecommpay", ecommpay_sandbox, payout["id"])
     items = boto3.client("dynamodb").scan(TableName=aws.refs["PaymentsTable"])["Items"]
-    assert len(items) == 2  # the payout and its stored result callback
+    assert len(items) == 3  # the payout, its merchant_reference claim, its result callback
     stored = searchable(items)
     assert PAN not in stored and "424242******4242" in stored
     assert PAN not in capsys.readouterr().out
@@ -165,7 +165,8 @@ def test_the_docs_atm_payout_example_donga_130_on_channel_2_is_accepted(
         payout = create(api, "ecommpay", docs_example)
         assert payout["status"] == "processing"
         assert (payout["destination"]["bank_id"], payout["destination"]["region_id"]) == (130, 137)
-        response = api.call("POST", "/v1/ecommpay/payouts", {**docs_example, "region_id": 1}, JSON)
+        region_1 = {**docs_example, "region_id": 1, "merchant_reference": "payout-atm-2"}
+        response = api.call("POST", "/v1/ecommpay/payouts", region_1, JSON)
         error = body_of(response)["error"]
         assert (response["statusCode"], error["code"], error["provider_code"]) == (
             502,

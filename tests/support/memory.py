@@ -15,7 +15,7 @@ from paygate.errors import ConcurrentUpdate
 from paygate.lifecycle import FIRST_QUERY_AFTER
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook
-from paygate.transition import Transition
+from paygate.transition import Transition, in_schedule
 
 
 class MemoryRepository:
@@ -45,13 +45,13 @@ class MemoryRepository:
 
     def due(self, now: datetime, limit: int) -> list[Payment]:
         self.calls += 1
-        waiting = [p for p in self.payments.values() if not p.status.is_terminal]
+        waiting = [p for p in self.payments.values() if in_schedule(p)]
         ready = sorted((p for p in waiting if self._due_at(p) <= now), key=self._due_at)
         return ready[:limit]
 
     def next_due(self) -> datetime | None:
         self.calls += 1
-        times = [self._due_at(p) for p in self.payments.values() if not p.status.is_terminal]
+        times = [self._due_at(p) for p in self.payments.values() if in_schedule(p)]
         return min(times) if times else None
 
     # -- writes --------------------------------------------------------------------------
@@ -71,13 +71,27 @@ class MemoryRepository:
     ) -> bool:
         self.calls += 1
         current = self.payments.get(payment.id)
-        if current is None or current.version != payment.version or current.status.is_terminal:
+        if current is None or current.version != payment.version or not in_schedule(current):
             return False
         self.payments[payment.id] = current.model_copy(
             update={
                 "reconcile_at": at,
                 "reconcile_attempts": attempts,
                 "reconcile_not_found_since": not_found_since,
+            }
+        )
+        return True
+
+    def end_schedule(self, payment: Payment) -> bool:
+        self.calls += 1
+        current = self.payments.get(payment.id)
+        if current is None or current.version != payment.version:
+            return False
+        self.payments[payment.id] = current.model_copy(
+            update={
+                "reconcile_at": None,
+                "reconcile_attempts": 0,
+                "reconcile_not_found_since": None,
             }
         )
         return True

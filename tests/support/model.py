@@ -123,7 +123,11 @@ class Order:
         return now >= self.visible_from and not missing
 
     def accepts_payment(self, now: datetime) -> bool:
+        """The customer can pay: an open payin whose way to pay (QR, redirect) the create's
+        answer handed out, within the order's lifetime."""
         if self.kind is not Kind.PAYMENT or self.truth is not Truth.OPEN:
+            return False
+        if not self.acknowledged:
             return False
         if now < self.visible_from:
             return False
@@ -228,7 +232,9 @@ class ProviderModel:
         if order.truth is Truth.EXPIRED:
             failure = Failure(code="expired", message="closed at the provider")
             return ProviderUpdate(status=S.EXPIRED, provider_reference=ref, failure=failure)
-        return ProviderUpdate(status=S.CANCELLED, provider_reference=ref)
+        # Smart Glocal's session `cancelled` (our cancel at the window's end): abandoned
+        failure = Failure(code="expired", message="session cancelled", provider_code="cancelled")
+        return ProviderUpdate(status=S.EXPIRED, provider_reference=ref, failure=failure)
 
     def become(self, order: Order, truth: Truth, now: datetime) -> None:
         """The provider's truth changes; it queues the callback for that fact."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from paygate.domain import (
     BankTransferInstructions,
@@ -66,10 +67,10 @@ OPERATION_STATUSES = [
 ]  # fmt: skip
 EXPECTED_CLASS = {
     S.SUCCEEDED: ["success"],
-    S.FAILED: ["decline", "error", "internal error", "external error", "decline renewal",
-               "invoice cancelled"],
-    S.CANCELLED: ["cancelled", "canceled"],
-    S.EXPIRED: ["expired"],
+    # Ended without money: declined (the platform or bank refused) ...
+    S.FAILED: ["decline", "error", "internal error", "external error", "decline renewal"],
+    # ... or abandoned (the gateway never cancels at the platform: the customer left).
+    S.EXPIRED: ["expired", "cancelled", "canceled", "invoice cancelled"],
     S.NEEDS_REVIEW: ["refunded", "reversed", "partially refunded", "partially reversed",
                      "partially paid", "partially paid out"],
     S.REQUIRES_ACTION: ["awaiting clarification", "awaiting clarify data",
@@ -252,7 +253,8 @@ def test_duplicate_series_decline_is_explained() -> None:
     ("status", "code"),
     [
         ("decline", "provider_declined"), ("internal error", "provider_declined"),
-        ("cancelled", "cancelled"), ("canceled", "cancelled"), ("expired", "expired"),
+        ("cancelled", "expired"), ("canceled", "expired"), ("expired", "expired"),
+        ("invoice cancelled", "expired"),
         ("refunded", "provider_reported_refunded"),
         ("partially paid", "provider_reported_partially_paid"),
         ("partially paid out", "provider_reported_partially_paid_out"),
@@ -486,14 +488,16 @@ def test_wire_types_accept_numbers_and_numeric_text() -> None:
     assert Sum.model_validate({"amount": 2000}).amount == 2000
     assert Sum.model_validate({"amount": "2000.00"}).amount == 2000
     operation = CallbackOperation.model_validate({"id": 360, "code": 3613})
-    assert (operation.id, operation.code) == (360, "3613")
+    assert (operation.id, operation.code) == ("360", "3613")
     parsed = Callback.model_validate({"project_id": 603, "payment": {"id": 7}})
-    assert (parsed.project_id, parsed.payment.id) == (603, "7")
+    assert (parsed.project_id, parsed.payment.id) == ("603", "7")
 
 
-def test_callback_keeps_unknown_fields() -> None:
-    parsed = Callback.model_validate({"payment": {"id": "p", "extra": 1}, "new_block": {"a": 1}})
-    assert parsed.model_extra == {"new_block": {"a": 1}}
+def test_callback_keeps_unknown_fields_inside_documented_objects_only() -> None:
+    parsed = Callback.model_validate({"payment": {"id": "p", "extra": 1}})
+    assert parsed.payment.model_extra == {"extra": 1}
+    with pytest.raises(ValidationError, match="new_block"):
+        Callback.model_validate({"payment": {"id": "p"}, "new_block": {"a": 1}})
 
 
 @pytest.mark.parametrize(
@@ -518,7 +522,7 @@ def test_status_answer_uses_the_last_operation() -> None:
                                                              "request_id": "req-2"}]}
     )  # fmt: skip
     as_callback = answer.as_callback()
-    assert as_callback.project_id == 603
+    assert as_callback.project_id == "603"
     update = update_from_callback(as_callback)
     assert (update.status, update.provider_reference) == (S.FAILED, "req-2")
     assert update.failure is not None and update.failure.provider_code == "20000"

@@ -26,6 +26,8 @@ SESSION_STATUSES = ["created", "in_progress", "accepted", "cancelled", "canceled
 PAYMENT_STATUSES = [None, "in_progress", "pending", "succeeded", "failed", "weird"]
 EVENTS_TYPES = [None, "ready_to_confirm", "action_required", "payment_finished", "ready_to_capture"]
 NEXT_ACTIONS = [None, "confirm", "capture"]
+# The payment's `error.code`: none, the (assumed) timeout code, a decline, an undocumented one.
+ERROR_CODES = [None, "timeout", "payment_declined", "undocumented_code"]
 REDIRECT = {"type": "redirect", "redirect": {"url": "https://qr.example/1", "method": "GET"}}
 
 
@@ -49,15 +51,26 @@ def session(
 
 
 def expected(
-    status: str, payment: str | None, event: str | None, next_action: str | None, redirect: bool
+    status: str,
+    payment: str | None,
+    event: str | None,
+    next_action: str | None,
+    redirect: bool,
+    error: str | None = None,
 ) -> PaymentStatus:
-    """The rules of transformers.py's docstring, as a plain decision table."""
+    """The rules of transformers.py's docstring, as a plain decision table: ended without
+    money is `expired` when abandoned (the timeout code, or a cancelled session without a
+    code) and `failed` for every other code (a decline; undocumented codes too)."""
+    cancelled = status in ("cancelled", "canceled")
     if status == "accepted" and payment == "succeeded":
         return PaymentStatus.SUCCEEDED
     if payment == "failed":
-        return PaymentStatus.PROCESSING if status == "error" else PaymentStatus.FAILED
-    if status in ("cancelled", "canceled"):
-        return PaymentStatus.CANCELLED
+        if status == "error":
+            return PaymentStatus.PROCESSING
+        abandoned = error == "timeout" or (error is None and cancelled)
+        return PaymentStatus.EXPIRED if abandoned else PaymentStatus.FAILED
+    if cancelled:
+        return PaymentStatus.EXPIRED
     if status == "error" or status == "accepted" or payment == "succeeded":
         return PaymentStatus.PROCESSING
     if event == "ready_to_confirm" or next_action == "confirm":
@@ -81,6 +94,36 @@ def test_mapping_is_exhaustive(
     wire = session(status, payment, next_action, REDIRECT if redirect and payment else None)
     got = map_status(wire, event)
     assert got == expected(status, payment, event, next_action, redirect and payment is not None)
+
+
+@pytest.mark.parametrize(
+    ("status", "payment", "error"),
+    list(itertools.product(SESSION_STATUSES, PAYMENT_STATUSES, ERROR_CODES)),
+)
+def test_ended_without_money_is_abandoned_or_declined(
+    status: str, payment: str | None, error: str | None
+) -> None:
+    """Every session status x payment status x error code: abandoned → `expired` (with our
+    `expired` failure), declined → `failed` (`provider_declined`), nothing else ends."""
+    extra = {"error": {"code": error, "description": "d"}} if error and payment else {}
+    update = update_from_session(session(status, payment, **extra), "payment_finished")
+    want = expected(status, payment, "payment_finished", None, False, error if payment else None)
+    assert update.status is want
+    if want is PaymentStatus.EXPIRED:
+        assert update.failure is not None and update.failure.code == "expired"
+    if want is PaymentStatus.FAILED:
+        assert update.failure is not None and update.failure.code == "provider_declined"
+
+
+def test_the_sandbox_timeout_and_decline_are_told_apart() -> None:
+    """The two endings the sandbox sends (session `cancelled`, payment `failed`): `timeout`
+    after 60/240 minutes is abandoned, `payment_declined` from the QR page is a decline."""
+    timeout = session("cancelled", "failed", error={"code": "timeout", "description": "late"})
+    declined = session("cancelled", "failed", error={"code": "payment_declined"})
+    our_cancel = session("cancelled", "pending")
+    assert update_from_session(timeout, "payment_finished").status is PaymentStatus.EXPIRED
+    assert update_from_session(declined, "payment_finished").status is PaymentStatus.FAILED
+    assert update_from_session(our_cancel).status is PaymentStatus.EXPIRED
 
 
 def test_failed_payment_with_session_error_is_not_final() -> None:

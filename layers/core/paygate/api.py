@@ -27,6 +27,7 @@ from paygate.errors import (
     ConcurrentUpdate,
     InvalidState,
     MalformedRequest,
+    DuplicateReference,
     PaygateError,
     PaymentNotFound,
     ProviderError,
@@ -97,6 +98,8 @@ def from_domain_error(error: PaygateError) -> Response[str]:
     if isinstance(error, ProviderError):
         detail.payment_id = error.payment_id
         detail.provider_code = error.provider_code
+    if isinstance(error, DuplicateReference):  # names the payout that holds the reference
+        detail.payment_id = error.payment_id
     headers = None
     if isinstance(error, StorageBusy):
         detail.payment_id = error.payment_id

@@ -167,6 +167,14 @@ class PayoutRequestBase(BaseModel):
     amount: Amount
     currency: Annotated[Literal["VND"], Field(description="Only VND")] = "VND"
     merchant_reference: MerchantReference
+    allow_duplicate_reference: Annotated[
+        bool,
+        Field(
+            description="One payout per order: a payout whose merchant_reference already has "
+            "a payout that has not failed is refused (409 duplicate_reference, naming it), "
+            "whatever the Idempotency-Key. true sends a second payout for it on purpose"
+        ),
+    ] = False
     description: Annotated[str, Field(max_length=255)] | None = None
     metadata: Annotated[
         dict[MetadataKey, Annotated[str, Field(max_length=500)]], Field(max_length=20)

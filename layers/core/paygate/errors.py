@@ -35,6 +35,22 @@ class InvalidState(PaygateError):
     code = "invalid_state"
 
 
+class DuplicateReference(InvalidState):
+    """A payout create for a `merchant_reference` that another payout (not `failed`) holds:
+    409 naming it (`payment_id`)."""
+
+    code = "duplicate_reference"
+
+    def __init__(self, merchant_reference: str, holder: str | None) -> None:
+        named = f"payout {holder}" if holder else "another payout"
+        super().__init__(
+            f"{named} already exists for merchant_reference {merchant_reference!r} and has not "
+            "failed; send allow_duplicate_reference: true to send a second payout on purpose",
+            field="merchant_reference",
+        )
+        self.payment_id = holder
+
+
 class SignatureInvalid(PaygateError):
     code = "invalid_signature"
 

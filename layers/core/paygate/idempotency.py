@@ -16,7 +16,7 @@ payment is never written."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -42,7 +42,7 @@ from pydantic import BaseModel
 from paygate import snapstart
 from paygate.api import error_response, from_domain_error
 from paygate.api_errors import ErrorDetail
-from paygate.errors import ProviderError, StorageBusy
+from paygate.errors import DuplicateReference, ProviderError, StorageBusy
 from paygate.sessions import default_session
 from paygate.settings import IdempotencySettings, load_settings
 
@@ -62,22 +62,25 @@ IdempotencyKey = Annotated[
 ]
 
 
-_payment_put: ContextVar[dict[str, Any] | None] = ContextVar("paygate_payment_put", default=None)
+_payment_put: ContextVar[list[dict[str, Any]] | None] = ContextVar(
+    "paygate_payment_put", default=None
+)
 
 
 class _RecordsThePayment:
     """The persistence layer's DynamoDB client: its in-progress put (the first `put_item` of a
-    create) is sent together with the payment's own insert, in one transaction."""
+    create) is sent together with the payment's own insert (and a payout's claim of its
+    `merchant_reference`), in one transaction."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
 
     def put_item(self, **request: Any) -> Any:
-        payment = _payment_put.get()
-        if payment is None:
+        puts = _payment_put.get()
+        if puts is None:
             return self._client.put_item(**request)
         _payment_put.set(None)
-        items = [{"Put": request}, {"Put": payment}]
+        items = [{"Put": request}, *({"Put": put} for put in puts)]
         try:
             return self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -85,6 +88,7 @@ class _RecordsThePayment:
                 raise
             reasons = exc.response.get("CancellationReasons", [])
             if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+                _refuse_a_held_reference(reasons, exc)
                 raise
             refused: dict[str, Any] = {
                 "Error": {"Code": "ConditionalCheckFailedException", "Message": "key exists"}
@@ -95,6 +99,17 @@ class _RecordsThePayment:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
+
+
+def _refuse_a_held_reference(reasons: list[dict[str, Any]], exc: ClientError) -> None:
+    """The reference claim (an item after the payment's insert) was refused: another payout
+    holds the merchant reference; `DuplicateReference` names it (the claim's `ALL_OLD`)."""
+    for reason in reasons[2:]:
+        if reason.get("Code") == "ConditionalCheckFailed":
+            item = reason.get("Item") or {}
+            holder = (item.get("payout_id") or {}).get("S")
+            reference = str((item.get("pk") or {}).get("S", "")).removeprefix("payout_ref#")
+            raise DuplicateReference(reference, holder) from exc
 
 
 @dataclass(frozen=True)
@@ -139,12 +154,15 @@ class IdempotentCreates:
         context: LambdaContext | None,
         create: Callable[[], Response[Any]],
         record: dict[str, Any] | None = None,
+        claims: Sequence[dict[str, Any]] = (),
     ) -> Response[str]:
         """The create's response, run at most once for this key; or the kept one. `record`:
-        the new payment's insert (`Ledger.creation`), written with the idempotency record."""
+        the new payment's insert (`Ledger.creation`), written with the idempotency record;
+        `claims`: conditional puts in the same transaction (a payout's reference claim: a
+        refused claim answers 409 `duplicate_reference`, and nothing is written)."""
         if context is not None:
             self.config.register_lambda_context(context)
-        _payment_put.set(record)
+        _payment_put.set(None if record is None else [record, *claims])
 
         @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="request", persistence_store=self.persistence, config=self.config
@@ -166,6 +184,8 @@ class IdempotentCreates:
             reused = f"this {HEADER} was used with a different request body"
             return _key_error(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused", reused)
         except IdempotencyPersistenceLayerError as error:  # e.g. throttled: nothing written
+            if isinstance(error.__cause__, DuplicateReference):
+                return from_domain_error(error.__cause__)
             busy = StorageBusy(f"the idempotency store is busy ({error}); nothing was written")
             return from_domain_error(busy)
         except IdempotencyAlreadyInProgressError:

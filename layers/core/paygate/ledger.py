@@ -5,9 +5,11 @@ webhooks exactly once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 from paygate.domain import (
     Cause,
@@ -20,6 +22,7 @@ from paygate.domain import (
     Review,
     ReviewDecision,
     WebhookOutcome,
+    kind_of,
     utcnow,
 )
 from paygate.errors import (
@@ -30,10 +33,17 @@ from paygate.errors import (
     ProviderTimeout,
     StorageBusy,
 )
-from paygate.observability import logger
+from paygate.observability import logger, metrics
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook, PaymentRepository
-from paygate.transition import decide, forward, reviewed
+from paygate.transition import (
+    CONTRADICTED_AFTER_REVIEW,
+    Transition,
+    decide,
+    forward,
+    needs_the_payment,
+    reviewed,
+)
 
 MAX_WRITE_ATTEMPTS = 5
 
@@ -56,6 +66,19 @@ def provider_failure_update(error: ProviderError) -> ProviderUpdate:
     return ProviderUpdate(status=status, failure=failure)
 
 
+def raised(transition: Transition, payment: Payment) -> None:
+    """A provider contradicted a merchant's review: the `ReviewContradicted` metric (its
+    alarm, like `ProviderSilent`'s, asks a person to look) and a warning."""
+    failure = transition.failure
+    if failure is None or failure.code != CONTRADICTED_AFTER_REVIEW:
+        return
+    metrics.add_metric(name="ReviewContradicted", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "provider contradicted a review",
+        extra={"payment_id": payment.id, "status": payment.status.value},
+    )
+
+
 @dataclass
 class Ledger:
     """Payment records and their transitions, on top of the repository."""
@@ -75,6 +98,19 @@ class Ledger:
     def creation(self, payment: Payment) -> dict[str, Any]:
         """The write that records a new payment, for the idempotency record's transaction."""
         return self.repository.creation(payment)
+
+    def reference_claim(self, payout: Payment, *, forced: bool = False) -> dict[str, Any]:
+        """The conditional put that makes `payout` its `merchant_reference`'s one payout, for
+        the create's transaction: it may replace a holder that ended `failed` (only while that
+        one still holds it: two creates cannot both replace it); `forced` (the merchant's
+        `allow_duplicate_reference`) takes it whatever holds it."""
+        holder = self.repository.reference_holder(payout.merchant_reference)
+        replaces = None
+        if holder is not None and not forced:
+            held = self.repository.get(holder)
+            if held is None or held.status is PaymentStatus.FAILED:
+                replaces = holder
+        return self.repository.reference_claim(payout, replaces, forced=forced)
 
     def start(
         self,
@@ -100,20 +136,38 @@ class Ledger:
             busy.payment_id = payment.id
             raise
 
-    def apply(self, payment: Payment, update: ProviderUpdate, cause: Cause) -> Payment:
+    def apply(
+        self,
+        payment: Payment,
+        update: ProviderUpdate,
+        cause: Cause,
+        *,
+        schedule_at: datetime | None = None,
+    ) -> Payment:
         """Apply a provider answer that is not a webhook (to a merchant's confirm or cancel, a
-        status query, the gateway's own confirm after a webhook), caused by `cause`: the
-        payment after it, or unchanged when it does not move the payment forward."""
-        return self._apply(payment, update, cause)
+        status query, the gateway's own confirm or expiry), caused by `cause`: the payment
+        after it, or unchanged when it does not move the payment forward. `schedule_at`: an
+        expiry keeps the payment in the reconcile schedule (its tail) from then on."""
+        return self._apply(payment, update, cause, schedule_at)
 
-    def _apply(self, payment: Payment, update: ProviderUpdate, cause: Cause) -> Payment:
+    def _apply(
+        self,
+        payment: Payment,
+        update: ProviderUpdate,
+        cause: Cause,
+        schedule_at: datetime | None = None,
+    ) -> Payment:
         for _ in range(MAX_WRITE_ATTEMPTS):
             decided = decide(payment, update)
             if decided is None:
                 return payment
             transition = decided.because(cause)
+            if schedule_at is not None and transition.target is PaymentStatus.EXPIRED:
+                transition = replace(transition, schedule_at=schedule_at)
             try:
-                return self.repository.save_change(payment, transition, self.clock())
+                changed = self.repository.save_change(payment, transition, self.clock())
+                raised(transition, changed)
+                return changed
             except ConcurrentUpdate:
                 payment = self.get(payment.id)
         raise ConcurrentUpdate(f"payment {payment.id} is changing too often; retry")
@@ -191,7 +245,10 @@ class Ledger:
         DynamoDB cost: one call when `payment_id` is given and the update applies (or is a
         duplicate); two otherwise."""
         payment: Payment | None = None
-        if payment_id:
+        if payment_id and needs_the_payment(provider, update):
+            payment = self.repository.get(payment_id)  # its meaning depends on the payment
+            payment = payment if payment is not None and payment.provider is provider else None
+        elif payment_id:
             # Fast path: one conditional transaction, no read (the common, in-order case).
             record = WebhookRecord(
                 provider=provider,
@@ -201,7 +258,7 @@ class Ledger:
                 body=dict(body),
             )
             try:
-                move = forward(provider, update).from_callback(dedupe_key)
+                move = forward(provider, update, kind_of(payment_id)).from_callback(dedupe_key)
                 self.repository.advance_in_place(payment_id, move, self.clock(), record)
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
@@ -226,7 +283,8 @@ class Ledger:
                 if payment is None or transition is None:
                     self.repository.record_webhook(record)
                     return outcome
-                self.repository.save_change(payment, transition, self.clock(), record)
+                changed = self.repository.save_change(payment, transition, self.clock(), record)
+                raised(transition, changed)
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
                 return WebhookOutcome.DUPLICATE

@@ -30,6 +30,9 @@ MAX_QUERY_INTERVAL = timedelta(hours=6)
 EXPIRED = "expired"
 PROVIDER_SILENT = "provider_silent"
 PROVIDER_NOT_FOUND = "provider_not_found"
+# What a create that got no answer from the provider leaves on the payment
+# (`paygate.ledger.provider_failure_update`).
+CREATE_FAILURES = frozenset({"provider_timeout", "provider_unavailable"})
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,30 @@ class MotionWindows:
 
 
 @dataclass(frozen=True)
+class TailWindows:
+    """After the gateway's own expiry, how long the provider could still take the money
+    (`TAIL_*_HOURS`): the tail of status queries that finds a payment made after the expiry
+    whose callbacks were all lost (docs/lifecycle.md rule 9)."""
+
+    # ASSUMPTION: ecommpay/Monetix document no lifetime for a redirect or for transfer
+    # instructions (a bank transfer can be made later); three days.
+    platform: timedelta = timedelta(hours=72)
+    # ASSUMPTION: Paypro documents no VietQR link lifetime; three days.
+    paypro: timedelta = timedelta(hours=72)
+    # Smart Glocal ends a session within 240 minutes and resends its webhooks for 30 minutes:
+    # a session cancelled at our window's end cannot be paid later, but one paid as it was
+    # cancelled is reported within that time.
+    smartglocal: timedelta = timedelta(minutes=270)
+    # The tail's first query after the expiry; each next one twice as far, at most
+    # `LifecyclePolicy.max_query_interval` apart, and always one at the tail's end.
+    first_query_after: timedelta = timedelta(minutes=5)
+
+    def for_provider(self, provider: Provider) -> timedelta:
+        windows = {Provider.PAYPRO: self.paypro, Provider.SMARTGLOCAL: self.smartglocal}
+        return windows.get(provider, self.platform)
+
+
+@dataclass(frozen=True)
 class Observation:
     """What a status query found: the payment after applying the provider's answer, and the
     answer (`update`), or `not_found` when the provider does not know the payment."""
@@ -114,6 +141,7 @@ class LifecyclePolicy:
 
     waits: WaitWindows = field(default_factory=WaitWindows)
     motion: MotionWindows = field(default_factory=MotionWindows)
+    tail: TailWindows = field(default_factory=TailWindows)
     first_query_after: timedelta = FIRST_QUERY_AFTER
     max_query_interval: timedelta = MAX_QUERY_INTERVAL
 
@@ -131,3 +159,44 @@ class LifecyclePolicy:
         at most `max_query_interval`."""
         interval = self.first_query_after * (1 << min(attempts, 20))
         return min(interval, self.max_query_interval)
+
+    def tail_ends(self, payment: Payment) -> datetime:
+        """The end of the tail of queries after the gateway expired `payment` (its expiry is
+        its last change: `updated_at`)."""
+        return payment.updated_at + self.tail.for_provider(payment.provider)
+
+    def tail_interval(self, attempts: int) -> timedelta:
+        """The wait before tail query number `attempts + 1`: 5 minutes, doubling, at most
+        `max_query_interval`."""
+        interval = self.tail.first_query_after * (1 << min(attempts, 20))
+        return min(interval, self.max_query_interval)
+
+    def tail_queries(self, provider: Provider) -> int:
+        """How many status queries the tail costs per expired payment (every query
+        answered): the cost docs/lifecycle.md states."""
+        span, at, attempts = self.tail.for_provider(provider), timedelta(), 0
+        while at < span:
+            at = min(at + self.tail_interval(attempts), span)
+            attempts += 1
+        return attempts
+
+
+def never_reached(payment: Payment) -> bool:
+    """Every create attempt failed before the provider acknowledged anything: no provider
+    reference, never handed to the customer, and still carrying our own create failure. The
+    shopper never saw a way to pay, so the payment ends at its customer window even when
+    the last query cannot be answered (docs/lifecycle.md, rule 2)."""
+    handed = {
+        PaymentStatus.REQUIRES_CONFIRMATION,
+        PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.PROCESSING,
+    }
+    failure = payment.failure
+    return (
+        payment.kind is Kind.PAYMENT
+        and payment.provider_reference is None
+        and payment.status in (PaymentStatus.CREATED, PaymentStatus.PENDING)
+        and failure is not None
+        and failure.code in CREATE_FAILURES
+        and not any(change.to in handed for change in payment.history)
+    )

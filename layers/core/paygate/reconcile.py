@@ -41,8 +41,10 @@ from paygate.lifecycle import (
     LifecyclePolicy,
     Observation,
     in_motion,
+    never_reached,
 )
 from paygate.observability import logger
+from paygate.transition import in_schedule
 
 # Time a payment's settling may need; a run stops starting new ones below it.
 SECONDS_PER_PAYMENT = 2.0
@@ -60,6 +62,7 @@ class ReconcileReport:
     expired: int = 0
     silent: int = 0
     rescheduled: int = 0
+    tails_ended: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
     next_due_at: str | None = None
@@ -108,6 +111,8 @@ class Reconciler:
         changed = current.version != payment.version
         report.changed += changed
         if current.status.is_terminal:
+            if current.status is PaymentStatus.EXPIRED and in_schedule(current):
+                self._tail(current, observation, now, report)
             return
         attempts = 0 if changed else payment.reconcile_attempts + 1
         # Since when every query answered "not found": any other outcome ends the streak, a
@@ -127,7 +132,9 @@ class Reconciler:
             clear = observation is not None and not (
                 observation.not_found and current.provider_reference
             )
-            if clear and self._end_wait(current, report):
+            # A create that never reached the provider handed the shopper nothing to pay
+            # with: it ends at its window whatever the last query could say.
+            if (clear or never_reached(current)) and self._end_wait(current, report):
                 return
             # The last query failed (the provider could not tell), or the provider would not
             # cancel (it may be taking the payment now): nothing is decided by time. Follow it
@@ -155,7 +162,7 @@ class Reconciler:
         provider would not cancel (the payment is then followed as money in motion)."""
         cancel = self.cancellers.get(payment.provider)
         note = ""
-        if cancel is not None:
+        if cancel is not None and payment.provider_reference:  # else nothing to cancel by
             try:
                 answer = cancel(payment)
             except ProviderError as error:
@@ -182,9 +189,55 @@ class Reconciler:
                 ),
             ),
         )
-        self.ledger.apply(payment, expiry, Cause.RECONCILIATION)
+        # The tail: the provider may still take the money (docs/lifecycle.md rule 9).
+        tail = self.clock() + self.policy.tail_interval(0)
+        self.ledger.apply(payment, expiry, Cause.RECONCILIATION, schedule_at=tail)
         report.expired += 1
         return True
+
+    def _tail(
+        self,
+        payment: Payment,
+        observation: Observation | None,
+        now: datetime,
+        report: ReconcileReport,
+    ) -> None:
+        """One query of the tail after the gateway's own expiry (its answer, applied by the
+        observer, turned a late payment into `needs_review` / `paid_after_expiry`). The tail
+        ends at its end with a clear answer; a failed query, or "not found" for an order the
+        provider acknowledged, decides nothing: it is asked again, at most 6 hours later. A
+        provider still working on it (the platform's `processing`: money may be moving) keeps
+        the tail going for the provider's whole motion window, then a person must look."""
+        ends = self.policy.tail_ends(payment)
+        update = observation.update if observation is not None else None
+        if update is not None and update.provider_working:
+            ends = max(ends, payment.updated_at + self.policy.motion.for_provider(payment.provider))
+            if now >= ends:
+                window = self.policy.motion.for_provider(payment.provider)
+                silent = ProviderUpdate(
+                    status=PaymentStatus.NEEDS_REVIEW,
+                    failure=Failure(
+                        code=PROVIDER_SILENT,
+                        message=(
+                            f"{payment.provider.value} was still working on the payment "
+                            f"{_days(window)} after it expired; money may have moved"
+                        ),
+                    ),
+                )
+                self.ledger.apply(payment, silent, Cause.RECONCILIATION)
+                report.silent += 1
+                return
+        clear = observation is not None and not (
+            observation.not_found and payment.provider_reference
+        )
+        working = update is not None and update.provider_working
+        if now >= ends and not working and (clear or payment.provider_reference is None):
+            self.ledger.repository.end_schedule(payment)
+            report.tails_ended += 1
+            return
+        attempts = payment.reconcile_attempts + 1
+        at = now + self.policy.tail_interval(attempts)
+        self._next(payment, min(at, ends) if now < ends else at, report, attempts)
 
     def _end_motion(
         self,

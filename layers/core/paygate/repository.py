@@ -1,11 +1,13 @@
 """The payments ledger in DynamoDB: the only module that talks to DynamoDB.
 
-One table, two kinds of item:
+One table, three kinds of item:
 - payment: `pk = PAYMENT#<id>`, `sk = PAYMENT`, `entity = payment`, `provider_ref` for the
   `by_provider_reference` index, and while it is not final `reconcile_due`/`reconcile_at`
   for the sparse `by_reconcile_due` index. Every status change is one conditional write
   whose ConditionExpression (and, written in place, UpdateExpression) is generated from its
   `paygate.transition.Transition` (`paygate.table_items`); after a read, also on `version`.
+- payout reference: `pk = payout_ref#<merchant_reference>`, `sk = REFERENCE`, `payout_id`: the
+  payout that holds the reference, claimed in the create's transaction (one payout per order).
 - webhook: `pk = WEBHOOK#<provider>#<dedupe key>`, `sk = WEBHOOK`, `entity = webhook`, the
   masked raw notification (`body`: its JSON text, compressed, `table_items.packed_body`;
   older items hold a map) and `expires_at` (TTL). Written with `attribute_not_exists(pk)` in
@@ -91,6 +93,11 @@ def payment_key(payment_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": "PAYMENT"}}
 
 
+def reference_item_key(merchant_reference: str) -> dict[str, Any]:
+    """The item that says which payout holds a merchant reference (one payout per order)."""
+    return {"pk": {"S": f"payout_ref#{merchant_reference}"}, "sk": {"S": "REFERENCE"}}
+
+
 def to_item(document: dict[str, Any]) -> dict[str, Any]:
     return {key: _serializer.serialize(storable(value)) for key, value in document.items()}
 
@@ -149,6 +156,40 @@ class PaymentRepository:
             "Item": to_item(payment_document(payment)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
+
+    def reference_holder(self, merchant_reference: str) -> str | None:
+        """The payout that last claimed `merchant_reference` (one payout per order), if any."""
+        answer = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=reference_item_key(merchant_reference),
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return str(item["payout_id"]["S"]) if item and "payout_id" in item else None
+
+    def reference_claim(
+        self, payout: Payment, replaces: str | None, *, forced: bool
+    ) -> dict[str, Any]:
+        """The conditional put that makes `payout` the holder of its `merchant_reference`, for
+        the create's transaction: only when nobody holds it (or still `replaces`, a payout that
+        ended `failed`), unless `forced` (the merchant's `allow_duplicate_reference`). A
+        refused condition returns the holder (`ALL_OLD`), which the create's 409 names."""
+        document = {
+            **reference_item_key(payout.merchant_reference),
+            "entity": {"S": "payout_reference"},
+            "payout_id": {"S": payout.id},
+        }
+        claim: dict[str, Any] = {"TableName": self.table_name, "Item": document}
+        if forced:
+            return claim
+        claim["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if replaces is None:
+            claim["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            claim["ConditionExpression"] = "payout_id = :holder"
+            claim["ExpressionAttributeValues"] = {":holder": {"S": replaces}}
+        return claim
 
     def create(self, payment: Payment) -> None:
         """Insert a new payment; its id must not exist."""
@@ -272,6 +313,31 @@ class PaymentRepository:
                 ConditionExpression="#version = :version AND attribute_exists(reconcile_due)",
                 ExpressionAttributeNames={"#version": "version", "#by": WRITTEN_BY},
                 ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def end_schedule(self, payment: Payment) -> bool:
+        """Take an ended payment out of the reconcile index (its tail of queries is over),
+        unless it changed meanwhile. No version bump: nothing the merchant sees changes."""
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=payment_key(payment.id),
+                UpdateExpression=(
+                    "SET #by = :by REMOVE reconcile_due, reconcile_at, reconcile_attempts, "
+                    "reconcile_not_found_since"
+                ),
+                ConditionExpression="#version = :version",
+                ExpressionAttributeNames={"#version": "version", "#by": WRITTEN_BY},
+                ExpressionAttributeValues={
+                    ":version": {"N": str(payment.version)},
+                    ":by": {"S": BY_SCHEDULE},
+                },
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

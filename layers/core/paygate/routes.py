@@ -151,7 +151,7 @@ def create[R: BaseModel](
         scope = caller_scope(app.current_event.request_context)
         kept = record(recorded)
         return creates.respond(
-            idempotency_key, scope, request, app.lambda_context, once, record=kept
+            idempotency_key, scope, request, app.lambda_context, once, record=kept, claims=claims
         )
 
     signature = signature_of(Response[str], request=request, idempotency_key=IdempotencyKey)
@@ -162,6 +162,10 @@ def create[R: BaseModel](
     }
     function = typed(route, f"create_{kind}", signature)
     return register(
+        claims = []
+        if kind is Kind.PAYOUT:  # one payout per merchant_reference, in the same transaction
+            forced = bool(getattr(request, "allow_duplicate_reference", False))
+            claims.append(gateway.ledger.reference_claim(recorded, forced=forced))
         app, "POST", path, function, summary=summary, tags=[f"{kind}s"], responses=responses
     )
 

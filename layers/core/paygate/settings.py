@@ -76,6 +76,16 @@ class MotionSettings(_Env):
     motion_smartglocal_hours: float = Field(default=4.5, alias="MOTION_SMARTGLOCAL_HOURS", gt=0)
 
 
+class TailSettings(_Env):
+    """After the gateway's own expiry, how long (hours) the provider could still take the
+    money: the tail of status queries that finds a late payment whose callbacks were lost
+    (docs/lifecycle.md)."""
+
+    tail_platform_hours: float = Field(default=72, alias="TAIL_PLATFORM_HOURS", gt=0)
+    tail_paypro_hours: float = Field(default=72, alias="TAIL_PAYPRO_HOURS", gt=0)
+    tail_smartglocal_hours: float = Field(default=4.5, alias="TAIL_SMARTGLOCAL_HOURS", gt=0)
+
+
 class PayproSettings(TableSettings):
     paypro_secret_id: NonEmpty = Field(alias="PAYPRO_SECRET_ID")
 
@@ -200,7 +210,11 @@ class ListSettings(TableSettings):
 
 
 class ReconcileSettings(
-    PayproCheckoutSettings, SmartglocalSettings, PlatformActionSettings, MotionSettings
+    PayproCheckoutSettings,
+    SmartglocalSettings,
+    PlatformActionSettings,
+    MotionSettings,
+    TailSettings,
 ):
     """The reconcile job queries every provider and applies every window."""
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from paygate.domain import Kind, Payment, PaymentStatus, Provider
-from paygate.transition import SCHEDULE_FIELDS, Transition
+from paygate.transition import SCHEDULE_FIELDS, Transition, in_schedule
 
 RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
 # Who wrote a payment item last: the ledger (a change the merchant sees: its stream record is
@@ -112,10 +112,10 @@ def payment_document(payment: Payment) -> dict[str, Any]:
     document[LISTED_AT] = listed_at(payment.created_at)
     document[REFERENCE_KEY] = reference_key(payment.kind, payment.merchant_reference)
     document[STATUS_KEY] = status_key(payment.kind, payment.status)
-    if payment.status.is_terminal:
+    if not in_schedule(payment):
         for name in SCHEDULE_FIELDS:
             document.pop(name, None)
-    else:  # in the sparse reconcile index until final
+    else:  # in the sparse reconcile index until final (or until an expiry's tail ends)
         due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER
         document.update(reconcile_due=RECONCILE_DUE, reconcile_at=timestamp(due))
     if payment.provider_reference:
@@ -243,7 +243,7 @@ def transition_update(transition: Transition, now: datetime, kind: Kind) -> Expr
     if transition.provider_reference:
         reference = provider_ref(transition.provider, transition.provider_reference)
         sets.append(f"{update.name('provider_ref')} = {update.value('provider_ref', reference)}")
-    if transition.target.is_terminal:  # out of the sparse reconcile index
+    if transition.target.is_terminal and transition.schedule_at is None:  # out of the index
         removes.append(update.name("reconcile_due"))
     update.text = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     return update

@@ -23,7 +23,9 @@ from typing import Any
 
 from paygate.domain import (
     Cause,
+    ClarificationAction,
     Failure,
+    Kind,
     NextAction,
     Payment,
     PaymentStatus,
@@ -33,12 +35,27 @@ from paygate.domain import (
     ReviewDecision,
     StatusChange,
 )
-from paygate.status import allowed_predecessors, late_result_target
+from paygate.status import (
+    ENDED_WITHOUT_MONEY,
+    MONEY_MOVED,
+    WAITING_STATUSES,
+    allowed_predecessors,
+    late_result_target,
+)
 
 PAID_AFTER_EXPIRY = "paid_after_expiry"
 LATE_RESULT = "late_result"
 AMOUNT_MISMATCH = "amount_mismatch"
 REVIEW_REJECTED = "review_rejected"
+CONTRADICTED_AFTER_REVIEW = "contradicted_after_review"
+EXPIRED = "expired"
+# The platform's codes of a decline that says nothing about the customer's payment: the
+# general decline (`20000`) or none. ASSUMPTION (docs/lifecycle.md): such a decline of a
+# payment still waiting for the clarification the platform asked for is its 30-minute
+# clarification timeout (the customer never sent the data, so nobody could refuse it on its
+# merits); a specific code (e.g. `20102`, incorrect account data) stays a decline.
+GENERIC_PLATFORM_DECLINES = frozenset({"20000", None})
+PLATFORM = frozenset({Provider.ECOMMPAY, Provider.MONETIX})
 # What a payment leaves behind when it becomes final: it is out of the reconcile schedule.
 SCHEDULE_FIELDS = ("reconcile_at", "reconcile_attempts", "reconcile_not_found_since")
 
@@ -64,6 +81,9 @@ class Transition:
     cause: Cause = Cause.WEBHOOK
     review: Review | None = None
     callback: str | None = None
+    # An ended payment the reconcile job keeps asking about (the tail after the gateway's own
+    # expiry, docs/lifecycle.md rule 9): its next status query.
+    schedule_at: datetime | None = None
 
     def because(self, cause: Cause) -> Transition:
         """This transition, caused by `cause`."""
@@ -120,6 +140,8 @@ class Transition:
             fields["review"] = self.review
         if self.target.is_terminal:
             fields.update(dict.fromkeys(SCHEDULE_FIELDS))
+            if self.schedule_at is not None:
+                fields.update(reconcile_at=self.schedule_at, reconcile_attempts=0)
         return fields
 
     def applied_to(self, payment: Payment, now: datetime) -> Payment:
@@ -137,10 +159,45 @@ class Transition:
         )
 
 
-def forward(provider: Provider, update: ProviderUpdate) -> Transition:
+def in_schedule(payment: Payment) -> bool:
+    """The reconcile job still asks about `payment`: it is not final, or it is in the tail of
+    queries after the gateway's own expiry (a terminal payment keeps `reconcile_at` only
+    then)."""
+    return not payment.status.is_terminal or payment.reconcile_at is not None
+
+
+def as_reported_for(kind: Kind, update: ProviderUpdate) -> ProviderUpdate:
+    """An answer of the provider about a payout that is still waiting-class (e.g. the
+    platform's `processing` after our create timed out) means the provider has the payout:
+    it is `processing`, and the provider's answer replaces our own timeout (no failure). An
+    update we made ourselves (a failed create: it carries a failure) is left as it is. A
+    payout the provider ends unsent is `cancelled`, never `expired`."""
+    if kind is not Kind.PAYOUT:
+        return update
+    if update.status in WAITING_STATUSES and update.failure is None:
+        return update.model_copy(
+            update={"status": PaymentStatus.PROCESSING, "provider_working": False}
+        )
+    if update.status is PaymentStatus.EXPIRED:  # a payout is never abandoned: ended unsent
+        failure = update.failure
+        if failure is not None and failure.code == EXPIRED:
+            failure = failure.model_copy(update={"code": PaymentStatus.CANCELLED.value})
+        return update.model_copy(update={"status": PaymentStatus.CANCELLED, "failure": failure})
+    return update
+
+
+def needs_the_payment(provider: Provider, update: ProviderUpdate) -> bool:
+    """True when the update's meaning depends on the stored payment, so a webhook may not
+    apply it without reading first: a platform decline (abandoned while waiting for a
+    clarification, see `_abandoned`)."""
+    return provider in PLATFORM and update.status is PaymentStatus.FAILED
+
+
+def forward(provider: Provider, update: ProviderUpdate, kind: Kind = Kind.PAYMENT) -> Transition:
     """The update as a plain forward move, decided without reading the payment: from every
     status before its target; a success only on a payment of the reported amount and
     currency (anything else is decided by `decide` once the payment is read)."""
+    update = as_reported_for(kind, update)
     success = update.status is PaymentStatus.SUCCEEDED
     return Transition(
         target=update.status,
@@ -159,10 +216,15 @@ def decide(payment: Payment, update: ProviderUpdate) -> Transition | None:
     """The transition `update` makes on `payment`, or None when it may not change it (stale,
     duplicate or backwards). Besides a forward move: a late result on an ended payment and a
     success for another amount or currency become `needs_review`, never `succeeded`; a
-    `requires_action` payment may be handed a new next action."""
+    `requires_action` payment may be handed a new next action; a provider report that
+    contradicts a merchant's review reopens it once (`contradicted_after_review`); a platform
+    decline of a payment abandoned during its clarification is `expired`."""
+    update = _abandoned(payment, as_reported_for(payment.kind, update))
+    if payment.review is not None and payment.status in REVIEWED:
+        return _contradicted(payment, update)
     if late_result_target(payment.status, update.status):
         return _late_result(payment, update)
-    move = forward(payment.provider, update)
+    move = forward(payment.provider, update, payment.kind)
     if move.admits(payment):
         return move
     if update.status is PaymentStatus.SUCCEEDED and payment.status in move.allowed_from:
@@ -257,6 +319,76 @@ def _late_result(payment: Payment, update: ProviderUpdate) -> Transition:
         failure=failure,
         provider_reference=update.provider_reference,
         amount_received=update.amount_received,
+    )
+
+
+# What a merchant's review ends in: `succeeded` (accept) or `failed` (reject).
+REVIEWED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED})
+
+
+def contradicts(payment: Payment, reported: PaymentStatus) -> bool:
+    """The provider reports the opposite of the merchant's decision: no money (a decline,
+    cancel or expiry) after `accept`, money moved after `reject`."""
+    if payment.status is PaymentStatus.SUCCEEDED:
+        return reported in ENDED_WITHOUT_MONEY
+    return reported in MONEY_MOVED
+
+
+def _contradicted(payment: Payment, update: ProviderUpdate) -> Transition | None:
+    """A reviewed payment changes only when the provider contradicts the review, and only
+    once: back to `needs_review` (`contradicted_after_review`); a report that agrees, and any
+    report after a second review, changes nothing (docs/lifecycle.md)."""
+    raised = any(change.failure_code == CONTRADICTED_AFTER_REVIEW for change in payment.history)
+    if raised or not contradicts(payment, update.status):
+        return None
+    review = payment.review
+    decision = review.decision.value if review else "review"
+    failure = Failure(
+        code=CONTRADICTED_AFTER_REVIEW,
+        message=(
+            f"{payment.provider.value} reported the {payment.kind.value} {update.status.value} "
+            f"after the merchant's review ({decision}) had made it {payment.status.value}; "
+            "check with the provider and decide again"
+        ),
+        provider_code=update.failure.provider_code if update.failure else None,
+        provider_message=update.failure.provider_message if update.failure else None,
+    )
+    return Transition(
+        target=PaymentStatus.NEEDS_REVIEW,
+        allowed_from=frozenset({payment.status}),
+        provider=payment.provider,
+        failure=failure,
+        provider_reference=update.provider_reference,
+        amount_received=update.amount_received,
+    )
+
+
+def _abandoned(payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
+    """A platform decline without a specific reason of a payment that still waits for the
+    clarification the platform asked for is the clarification's timeout: abandoned, so
+    `expired` (ASSUMPTION beside `GENERIC_PLATFORM_DECLINES`)."""
+    waiting = payment.status is PaymentStatus.REQUIRES_ACTION and isinstance(
+        payment.next_action, ClarificationAction
+    )
+    failure = update.failure
+    code = failure.provider_code if failure else None
+    generic = code in GENERIC_PLATFORM_DECLINES
+    if not (waiting and generic and needs_the_payment(payment.provider, update)):
+        return update
+    reason = f" (code {code})" if code else ""
+    return update.model_copy(
+        update={
+            "status": PaymentStatus.EXPIRED,
+            "failure": Failure(
+                code=EXPIRED,
+                message=(
+                    "the customer did not send the data the platform asked for in time; the "
+                    f"platform ended the payment{reason}"
+                ),
+                provider_code=code,
+                provider_message=failure.provider_message if failure else None,
+            ),
+        }
     )
 
 

@@ -270,7 +270,7 @@ def reconciler(
 ) -> Reconciler:
     """Every provider's status query behind one scheduled job, with the lifecycle windows."""
     from paygate.domain import Provider
-    from paygate.lifecycle import LifecyclePolicy, MotionWindows
+    from paygate.lifecycle import LifecyclePolicy, MotionWindows, TailWindows
     from paygate.reconcile import Reconciler
 
     paypro = paypro_checkout(settings, transport)
@@ -287,7 +287,12 @@ def reconciler(
         paypro=timedelta(hours=settings.motion_paypro_hours),
         smartglocal=timedelta(hours=settings.motion_smartglocal_hours),
     )
-    policy = LifecyclePolicy(waits=wait_windows(settings), motion=motion)
+    tail = TailWindows(
+        platform=timedelta(hours=settings.tail_platform_hours),
+        paypro=timedelta(hours=settings.tail_paypro_hours),
+        smartglocal=timedelta(hours=settings.tail_smartglocal_hours),
+    )
+    policy = LifecyclePolicy(waits=wait_windows(settings), motion=motion, tail=tail)
     cancellers = {Provider.SMARTGLOCAL: sg.cancel_at_provider}
     return Reconciler(ledger(settings), observers, policy, cancellers=cancellers)
 

@@ -41,6 +41,17 @@ from paygate.providers.platform.wire import (
 
 S = PaymentStatus
 # Every payment and operation status of the platform (its official plugin/SDK constants).
+# Ended without money: abandoned (`expired`) or declined (`failed`), docs/lifecycle.md.
+# - `expired` (the Payment Page's `best_before` passed, the platform's own status name) and
+#   `cancelled`/`canceled`/`invoice cancelled`: the gateway never cancels at the platform, so
+#   these are the customer leaving the page or invoice unpaid: abandoned.
+# - `decline`, `decline renewal`, `error`, `internal error`, `external error`: the platform or
+#   the bank refused (the plugin's own final-state handling reads them as failed): declined.
+# - A `decline` with the general code `20000` (or none) of a payment still waiting for a
+#   clarification is the clarification's 30-minute timeout: abandoned, decided with the
+#   payment (`paygate.transition.GENERIC_PLATFORM_DECLINES`, an ASSUMPTION).
+# - Statuses not in this map are `pending` (never an ending); the safe side for an
+#   undocumented ending would be `failed`, the platform's own word.
 STATUS_MAP: dict[str, PaymentStatus] = {
     "success": S.SUCCEEDED,
     "decline": S.FAILED,
@@ -48,9 +59,9 @@ STATUS_MAP: dict[str, PaymentStatus] = {
     "internal error": S.FAILED,
     "external error": S.FAILED,
     "decline renewal": S.FAILED,
-    "invoice cancelled": S.FAILED,
-    "cancelled": S.CANCELLED,
-    "canceled": S.CANCELLED,
+    "invoice cancelled": S.EXPIRED,
+    "cancelled": S.EXPIRED,
+    "canceled": S.EXPIRED,
     "expired": S.EXPIRED,
     # Money moved, but not as asked: a merchant must look.
     "refunded": S.NEEDS_REVIEW,

@@ -213,7 +213,10 @@ class SmartglocalGateway:
         """`session/cancel` for a payment in `requires_confirmation`: `cancelled` at once."""
         payment = self._waiting(payment_id, "cancel")
         session = self._provider_call(payment, lambda c, ref: c.cancel(ref))
-        return self._apply_answer(payment.id, session, Cause.MERCHANT_ACTION)
+        update = update_from_session(session, None, self._factor)
+        if update.status is PaymentStatus.EXPIRED:  # the session ended by the merchant's cancel
+            update = update.model_copy(update={"status": PaymentStatus.CANCELLED, "failure": None})
+        return self.ledger.apply(self.ledger.get(payment.id), update, Cause.MERCHANT_ACTION)
 
     def _waiting(self, payment_id: str, action: str) -> Payment:
         payment = self.ledger.get(payment_id)

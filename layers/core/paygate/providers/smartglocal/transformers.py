@@ -7,19 +7,25 @@ session statuses and webhooks documentation). Rules, in order (first match wins)
    by the ledger: a different amount or currency becomes `needs_review`)
 2. payment `failed` and session `error`                  → `processing` + failure: NOT final
    (Smart Glocal's own warning; reconcile with support/session/status, never auto-retry)
-3. payment `failed` (session anything else)              → `failed`
-4. session `cancelled` / `canceled`                      → `cancelled` (merchant cancel, or Smart
-   Glocal's 240/60-minute timeouts)
-5. session `error` (payment not failed)                  → `processing` + failure: not final
-6. session `accepted` or payment `succeeded` alone       → `processing` (success not explicit)
-7. webhook `ready_to_confirm` or session `next_action: confirm` → `requires_confirmation`
-8. webhook `action_required` or a payment carrying `customer_interaction.redirect`
+3. payment `failed` with an abandonment code (`ABANDONED_CODES`), or without any code in a
+   `cancelled` session                                  → `expired` (abandoned: nobody paid)
+4. payment `failed` (session anything else)              → `failed` (a genuine decline)
+5. session `cancelled` / `canceled`                      → `expired`: Smart Glocal ends a session
+   left waiting 240 minutes for confirmation or 60 for the customer as cancelled (its
+   webhooks page), and the gateway cancels it itself at its window's end; a merchant's own
+   cancel is applied as `cancelled` by the cancel action, not by this mapping
+6. session `error` (payment not failed)                  → `processing` + failure: not final
+7. session `accepted` or payment `succeeded` alone       → `processing` (success not explicit)
+8. webhook `ready_to_confirm` or session `next_action: confirm` → `requires_confirmation`
+9. webhook `action_required` or a payment carrying `customer_interaction.redirect`
                                                          → `requires_action` (the QR deeplink)
-9. anything else (`created`, `in_progress`, `pending`, unknown values) → `pending`
+10. anything else (`created`, `in_progress`, `pending`, unknown values) → `pending`
 
-ASSUMPTION (precedence of 3 over 4): Smart Glocal does not say which session status goes with
-a declined payment; a payment that reports `failed` keeps its failure even if the session is
-closed as cancelled.
+ASSUMPTIONS (Smart Glocal publishes no list of payment error codes; docs/lifecycle.md): the
+timeout that cancels a waiting session is reported with the payment's error code `timeout`
+(or with no code at all); any other code of a `failed` payment is a decline, even in a
+cancelled session (the safe side: an undocumented code stays the provider's own word,
+`failed`).
 """
 
 from __future__ import annotations
@@ -54,6 +60,11 @@ SESSION_CANCELLED = frozenset({"cancelled", "canceled"})
 PAYMENT_SUCCEEDED = "succeeded"
 PAYMENT_FAILED = "failed"
 NEXT_ACTION_CONFIRM = "confirm"
+# Ended without money, per the payment's `error.code`. Abandoned (`expired`): the customer (or
+# the merchant's confirmation) never came. ASSUMPTION: `timeout` is the code of Smart Glocal's
+# 240/60-minute cancels (its docs name the result, session `cancelled`, not the code). Every
+# other code is a decline (`failed`), e.g. `payment_declined`.
+ABANDONED_CODES = frozenset({"timeout"})
 
 
 class _Wire(BaseModel):
@@ -258,9 +269,9 @@ def map_status(session: Session, event: str | None = None) -> PaymentStatus:
     if payment_status == PAYMENT_FAILED and session.status == SESSION_ERROR:
         return PaymentStatus.PROCESSING
     if payment_status == PAYMENT_FAILED:
-        return PaymentStatus.FAILED
+        return PaymentStatus.EXPIRED if _abandoned(session) else PaymentStatus.FAILED
     if session.status in SESSION_CANCELLED:
-        return PaymentStatus.CANCELLED
+        return PaymentStatus.EXPIRED
     if session.status == SESSION_ERROR:
         return PaymentStatus.PROCESSING
     if session.status == SESSION_ACCEPTED or payment_status == PAYMENT_SUCCEEDED:
@@ -270,6 +281,15 @@ def map_status(session: Session, event: str | None = None) -> PaymentStatus:
     if event == ACTION_REQUIRED or redirect_action(session) is not None:
         return PaymentStatus.REQUIRES_ACTION
     return PaymentStatus.PENDING
+
+
+def _abandoned(session: Session) -> bool:
+    """A failed payment nobody paid: an abandonment code, or no code in a cancelled session."""
+    error = _error_of(session)
+    code = error.code if error else None
+    if code is None:
+        return session.status in SESSION_CANCELLED
+    return code in ABANDONED_CODES
 
 
 def redirect_action(session: Session) -> RedirectAction | None:
@@ -303,6 +323,13 @@ def _failure(status: PaymentStatus, session: Session) -> Failure | None:
             code="provider_declined",
             message=f"Smart Glocal reports the payment failed{suffix}",
             provider_code=code or PAYMENT_FAILED,
+            provider_message=description,
+        )
+    if status is PaymentStatus.EXPIRED:
+        return Failure(
+            code="expired",
+            message=f"Smart Glocal ended the session unpaid ({session.status}){suffix}",
+            provider_code=code or session.status,
             provider_message=description,
         )
     if status is PaymentStatus.PROCESSING and session.status == SESSION_ERROR:
