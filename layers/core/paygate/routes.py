@@ -150,6 +150,10 @@ def create[R: BaseModel](
 
         scope = caller_scope(app.current_event.request_context)
         kept = record(recorded)
+        claims = []
+        if kind is Kind.PAYOUT:  # one payout per merchant_reference, in the same transaction
+            forced = bool(getattr(request, "allow_duplicate_reference", False))
+            claims.append(gateway.ledger.reference_claim(recorded, forced=forced))
         return creates.respond(
             idempotency_key, scope, request, app.lambda_context, once, record=kept, claims=claims
         )
@@ -162,10 +166,6 @@ def create[R: BaseModel](
     }
     function = typed(route, f"create_{kind}", signature)
     return register(
-        claims = []
-        if kind is Kind.PAYOUT:  # one payout per merchant_reference, in the same transaction
-            forced = bool(getattr(request, "allow_duplicate_reference", False))
-            claims.append(gateway.ledger.reference_claim(recorded, forced=forced))
         app, "POST", path, function, summary=summary, tags=[f"{kind}s"], responses=responses
     )
 
