@@ -232,11 +232,14 @@ def _error_doc(description: str) -> OpenAPIResponse:
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: _error_doc("Malformed JSON"),
-    403: _error_doc("Missing or wrong API key (answered by API Gateway)"),
-    404: _error_doc("Unknown payment"),
+    403: _error_doc("Missing or wrong API key: `invalid_api_key`, field `x-api-key` (API Gateway)"),
+    404: _error_doc("Unknown payment (`not_found`)"),
     409: _error_doc("Not allowed in the payment's status"),
-    415: _error_doc("A body that is not application/json"),
+    415: _error_doc(
+        "A body not sent as `Content-Type: application/json` (a form, as `curl -d` sends)"
+    ),
     422: _error_doc("Invalid field or amount outside the method's limits"),
+    429: _error_doc("Throttled by API Gateway (`rate_limited`); retry after Retry-After seconds"),
     502: _error_doc("The provider refused or failed; `payment_id` names the recorded payment"),
     503: _error_doc("Storage busy (a concurrent change or throttling); retry after Retry-After"),
     504: _error_doc("The provider did not answer in time; the payment is recorded as pending"),

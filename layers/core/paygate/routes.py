@@ -68,10 +68,22 @@ def register(
     description: str | None = None,
 ) -> Resolver:
     register = app.post if method == "POST" else app.get
-    register(
-        path, summary=summary, description=description, responses=dict(responses), tags=list(tags)
-    )(function)
+    answers = {**success_response(function), **responses}
+    register(path, summary=summary, description=description, responses=answers, tags=list(tags))(
+        function
+    )
     return app
+
+
+def success_response(function: Callable[..., Any]) -> dict[int, OpenAPIResponse]:
+    """200 with the model `function` returns, for the OpenAPI text (Powertools documents no
+    success at all once a route lists its other responses)."""
+    returns = inspect.signature(function).return_annotation
+    if not (isinstance(returns, type) and issubclass(returns, BaseModel)):
+        return {}
+    content = {"application/json": {"model": returns}}
+    description = " ".join((returns.__doc__ or "OK").split())
+    return {200: {"description": description, "content": content}}  # type: ignore[typeddict-item]
 
 
 def typed[F: Callable[..., Any]](function: F, name: str, signature: inspect.Signature) -> F:
