@@ -40,7 +40,7 @@ from paygate.providers.smartglocal.transformers import (
     update_from_session,
 )
 from paygate.providers.smartglocal.webhook import MAX_CLOCK_SKEW, SmartglocalWebhooks
-from paygate.settings import SmartglocalSettings, load_settings
+from paygate.settings import SettingsError, SmartglocalSettings, load_settings
 from paygate.webhooks import WebhookChecks, ingest
 from tests.support.memory import MemoryRepository
 from tests.support.smartglocal_documents import (
@@ -231,7 +231,7 @@ def test_a_webhook_far_ahead_is_refused_even_without_an_age_limit() -> None:
 def test_metadata_naming_two_payments_is_refused() -> None:
     ledger = ledger_with_payment()
     document = documented(FINISHED)
-    document["session"]["metadata"] = {"paygate_payment_id": "pay_202612070000000abcdef0123"}
+    document["session"]["metadata"] = {"paygate_payment_id": "pay_20261207000000abcdef0123"}
     document["session"]["updated_at"] = NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     raw = json.dumps(document).encode()
     with pytest.raises(MalformedRequest) as refused:
@@ -332,6 +332,21 @@ def test_the_settings_reach_the_contract(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("SMARTGLOCAL_CONFIRM_BY_QUERY", "true")
     turned = wiring.smartglocal(load_settings(SmartglocalSettings)).webhook_contract.checks
     assert turned == WebhookChecks(max_age=timedelta(hours=2), confirm=True)
+
+
+def test_the_age_limit_may_not_outlive_the_dedupe_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "PAYMENTS_TABLE": "t",
+        "SMARTGLOCAL_SECRET_ID": "s",
+        "SMARTGLOCAL_BASE_URL": "http://127.0.0.1:9",
+        "WEBHOOK_RETENTION_DAYS": "1",
+        "SMARTGLOCAL_WEBHOOK_MAX_AGE_HOURS": "24",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings(SmartglocalSettings).smartglocal_webhook_max_age_hours == 24
+    monkeypatch.setenv("SMARTGLOCAL_WEBHOOK_MAX_AGE_HOURS", "24.5")
+    with pytest.raises(SettingsError, match="SMARTGLOCAL_WEBHOOK_MAX_AGE_HOURS"):
+        load_settings(SmartglocalSettings)
 
 
 # -- the sandbox: webhooks signed at the time on its clock -------------------------------------
