@@ -162,7 +162,7 @@ class PaygateResolver(APIGatewayRestResolver):
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True, serializer=serialize)
-        self._request_validation_middleware = JsonBodiesOnly()
+        self._request_validation_middleware = JsonBodiesOnly()  # type: ignore[no-untyped-call]
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         deadline.start(context)  # every provider call of this invocation shares one budget
