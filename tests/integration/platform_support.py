@@ -4,13 +4,19 @@ replay callbacks (the docs' examples or the sandbox's), read what was stored."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
 
 from local.aws.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
+from paygate.domain import Kind, new_payment_id, utcnow
 from paygate.providers.platform import signing
 
 from .conftest import DEV_SECRETS, Api
@@ -79,10 +85,38 @@ def deliver_sandbox_callbacks(
 
 
 def doc_example(relative: str, payment_id: str | None = None) -> dict[str, Any]:
+    """A docs callback example as the platform would send it to us: about one of our payments
+    (`payment_id`, else a new id of ours: the docs' ids are the docs' merchants') and dated
+    now (the docs' 2019 dates are older than any callback the gateway accepts)."""
     document: dict[str, Any] = json.loads((EVENTS / relative).read_text(encoding="utf-8"))
-    if payment_id is not None:
-        document["payment"]["id"] = payment_id
+    kind = Kind.PAYOUT if document["payment"].get("type") == "payout" else Kind.PAYMENT
+    document["payment"]["id"] = payment_id or new_payment_id(kind)
+    return dated(document)
+
+
+def dated(document: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
+    """`document` with every platform date (payment, operation) set to `at` (default now)."""
+    stamp = (at or utcnow()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    for part in ("payment", "operation"):
+        for key in ("date", "created_date"):
+            if key in (document.get(part) or {}):
+                document[part][key] = stamp
     return document
+
+
+@contextmanager
+def confirmation(handlers: Callable[[str], ModuleType], on: bool) -> Iterator[None]:
+    """Both platform webhooks with confirmation by status query turned `on` or off (their
+    settings are read once per session, at import)."""
+    contracts = [handlers(f"{p}_webhook").gateway.webhook_contract for p in ("ecommpay", "monetix")]
+    before = [contract.checks for contract in contracts]
+    for contract in contracts:
+        contract.checks = replace(contract.checks, confirm=on)
+    try:
+        yield
+    finally:
+        for contract, checks in zip(contracts, before, strict=True):
+            contract.checks = checks
 
 
 def items(aws: Provisioned, entity: str) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@ table that maps domain errors to HTTP statuses."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from functools import partial
@@ -25,9 +27,9 @@ from paygate import deadline
 from paygate.api_errors import ErrorDetail, ErrorResponse
 from paygate.errors import (
     ConcurrentUpdate,
+    DuplicateReference,
     InvalidState,
     MalformedRequest,
-    DuplicateReference,
     PaygateError,
     PaymentNotFound,
     ProviderError,
@@ -95,11 +97,11 @@ def from_validation_error(error: RequestValidationError) -> Response[str]:
 
 def from_domain_error(error: PaygateError) -> Response[str]:
     detail = ErrorDetail(code=error.code, message=error.message, field=error.field)
+    if isinstance(error, DuplicateReference):  # names the payout that holds the reference
+        detail.payment_id = error.payment_id
     if isinstance(error, ProviderError):
         detail.payment_id = error.payment_id
         detail.provider_code = error.provider_code
-    if isinstance(error, DuplicateReference):  # names the payout that holds the reference
-        detail.payment_id = error.payment_id
     headers = None
     if isinstance(error, StorageBusy):
         detail.payment_id = error.payment_id
@@ -157,8 +159,9 @@ MAX_BODY_BYTES = 64 * 1024  # far above any request or provider notification we 
 
 
 class PaygateResolver(APIGatewayRestResolver):
-    """Refuses an oversized body before anything reads it (413 naming `body`); reads route
-    bodies as JSON only (415 otherwise); answers JSON in UTF-8."""
+    """Refuses an oversized body (413) or one nested deeper than `json_body.MAX_DEPTH` (400),
+    both naming `body`, before anything reads it; reads route bodies as JSON only (415
+    otherwise); answers JSON in UTF-8."""
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True, serializer=serialize)
@@ -174,13 +177,27 @@ class PaygateResolver(APIGatewayRestResolver):
                 message=f"the body is larger than {MAX_BODY_BYTES} bytes",
                 field="body",
             )
-            return {
-                "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value,
-                "multiValueHeaders": {"Content-Type": [JSON_CONTENT_TYPE]},
-                "body": ErrorResponse(error=detail).model_dump_json(exclude_none=True),
-                "isBase64Encoded": False,
-            }
+            return _refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail)
+        try:
+            if body:  # a read has none: it never loads the body reader
+                from paygate.json_body import check_depth
+
+                check_depth(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+        except (MalformedRequest, binascii.Error, ValueError) as error:
+            message = getattr(error, "message", "body is not valid Base64")
+            detail = ErrorDetail(code=MalformedRequest.code, message=message, field="body")
+            return _refused(HTTPStatus.BAD_REQUEST, detail)
         return _with_charset(super().resolve(event, context))
+
+
+def _refused(status: HTTPStatus, detail: ErrorDetail) -> dict[str, Any]:
+    """A proxy answer given before the resolver reads the request."""
+    return {
+        "statusCode": status.value,
+        "multiValueHeaders": {"Content-Type": [JSON_CONTENT_TYPE]},
+        "body": ErrorResponse(error=detail).model_dump_json(exclude_none=True),
+        "isBase64Encoded": False,
+    }
 
 
 def create_resolver() -> APIGatewayRestResolver:

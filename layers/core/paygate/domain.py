@@ -135,6 +135,9 @@ class WebhookOutcome(StrEnum):
     STALE = "stale"
     DUPLICATE = "duplicate"
     UNKNOWN_PAYMENT = "unknown_payment"
+    # A money-moving result the provider's status query could not confirm yet: stored and
+    # acknowledged, the payment unchanged; reconciliation settles it.
+    UNCONFIRMED = "unconfirmed"
 
 
 def new_payment_id(kind: Kind = Kind.PAYMENT) -> str:

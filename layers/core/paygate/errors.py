@@ -27,6 +27,13 @@ class MalformedRequest(PaygateError):
     code = "malformed_request"
 
 
+class NotificationRefused(MalformedRequest):
+    """A signed notification that may not move money: a field out of its documented format, an
+    unknown key, another merchant's project, or too old (400; nothing is stored or changed)."""
+
+    code = "notification_refused"
+
+
 class PaymentNotFound(PaygateError):
     code = "not_found"
 

@@ -171,7 +171,25 @@ class SmartglocalSettings(SmartglocalWebhookSettings, TableSettings, ProviderCal
     smartglocal_amount_factor: int = Field(default=1, alias="SMARTGLOCAL_AMOUNT_FACTOR", ge=1)
 
 
-class PlatformSettings(TableSettings, ProviderCallSettings, WindowSettings):
+class PlatformCallbackSettings(_Env):
+    """What an ecommpay or Monetix callback's signature cannot prove (docs/security.md): how
+    old its signed `operation.date` may be (the platform retries for 11 days; 0 turns the check
+    off), and whether a money-moving result waits for the status query's confirmation (on: the
+    project secret also signs the Payment Page URLs customers see)."""
+
+    ecommpay_callback_max_age_hours: float = Field(
+        default=336, alias="ECOMMPAY_CALLBACK_MAX_AGE_HOURS", ge=0
+    )
+    monetix_callback_max_age_hours: float = Field(
+        default=336, alias="MONETIX_CALLBACK_MAX_AGE_HOURS", ge=0
+    )
+    ecommpay_confirm_by_query: bool = Field(default=True, alias="ECOMMPAY_CONFIRM_BY_QUERY")
+    monetix_confirm_by_query: bool = Field(default=True, alias="MONETIX_CONFIRM_BY_QUERY")
+
+
+class PlatformSettings(
+    TableSettings, ProviderCallSettings, WindowSettings, PlatformCallbackSettings
+):
     """What both platform providers' functions share (the Payment Page's window among it)."""
 
 

@@ -1,23 +1,36 @@
-"""One webhook flow for every provider: verify → parse → store once → apply → answer.
+"""One webhook flow for every provider: verify → parse strictly → check → confirm → store once
+→ apply → answer.
 
-A provider supplies a `WebhookContract` (its signature check, its wire model, the dedupe key,
-our payment id, the mapping to a `ProviderUpdate`, and optional hooks for follow-ups such as
-Smart Glocal's auto-confirm); `ingest` owns the rest: the signature metric and 401, the
-malformed-body 400, masking before storage, and the ledger call that stores the notification
-exactly once in the same transaction as the change it causes.
+A provider supplies a `WebhookContract` (its signature check, its strict wire model, the
+checks a signature cannot make, the dedupe key, our payment id, the mapping to a
+`ProviderUpdate`, an optional confirmation by the provider's status query, and hooks for
+follow-ups such as Smart Glocal's auto-confirm); `ingest` owns the rest: the signature metric
+and 401, the refused-document 400 (counted), the freshness check, masking before storage, and
+the ledger call that stores the notification exactly once in the same transaction as the
+change it causes. A valid signature is necessary, never sufficient (docs/security.md).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 
-from paygate.domain import Payment, Provider, ProviderUpdate, WebhookOutcome
-from paygate.errors import MalformedRequest, SignatureInvalid
+from paygate.domain import (
+    Kind,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    WebhookOutcome,
+    kind_of,
+)
+from paygate.errors import MalformedRequest, NotificationRefused, ProviderError, SignatureInvalid
 from paygate.json_body import json_object
 from paygate.ledger import Ledger
 from paygate.masking import erase
@@ -35,9 +48,12 @@ class WebhookContract[M: BaseModel](ABC):
     subject: ClassVar[str]
     signature_field: ClassVar[str]
     ack: ClassVar[Any]
+    # Where the provider signs a time: the field named in a refusal for age.
+    signed_time_field: ClassVar[str | None] = None
 
-    def __init__(self, provider: Provider) -> None:
+    def __init__(self, provider: Provider, checks: WebhookChecks | None = None) -> None:
         self.provider = provider
+        self.checks = checks or WebhookChecks()
 
     @abstractmethod
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
@@ -73,6 +89,22 @@ class WebhookContract[M: BaseModel](ABC):
         """The provider's name for the notification's type, for logs."""
         return None
 
+    # -- what a signature cannot say ---------------------------------------------------------
+
+    def check(self, message: M) -> None:
+        """Refuse (`NotificationRefused`, naming the field) a well-formed, signed notification
+        that is not ours to apply: another merchant's project, for example."""
+        return None
+
+    def signed_at(self, message: M) -> datetime | None:
+        """The time the provider signed into the notification, when it signs one."""
+        return None
+
+    def confirm(self, payment_id: str, message: M) -> ProviderUpdate:
+        """The provider's status query for `payment_id`, mapped like a notification (only when
+        `checks.confirm` is on). Raises `ProviderError` when the query cannot answer."""
+        raise NotImplementedError(f"{self.provider.value} has no status query here")
+
     # -- hooks: provider-specific follow-ups ---------------------------------------------------
 
     def needs_payment(self, update: ProviderUpdate) -> bool:
@@ -87,6 +119,24 @@ class WebhookContract[M: BaseModel](ABC):
         """Runs once per newly stored notification (never for a redelivery), after the ledger
         applied it (only when `needs_payment`; `payment` is as it was before)."""
         return None
+
+
+@dataclass(frozen=True)
+class WebhookChecks:
+    """A provider's settings for what a signature cannot prove: `max_age`, how old a signed
+    time may be (None: the provider signs none, or the check is off); `confirm`, whether a
+    money-moving result is confirmed by the provider's status query before it counts."""
+
+    max_age: timedelta | None = None
+    confirm: bool = False
+
+
+def moves_money(update: ProviderUpdate, kind: Kind) -> bool:
+    """A result that says money moved (success, or moved-but-not-as-asked) or, for a payout, a
+    decline: the one that invites the merchant to pay again."""
+    if update.status in (PaymentStatus.SUCCEEDED, PaymentStatus.NEEDS_REVIEW):
+        return True
+    return kind is Kind.PAYOUT and update.status is PaymentStatus.FAILED
 
 
 class DocumentSignedContract[M: BaseModel](WebhookContract[M]):
@@ -111,14 +161,15 @@ def ingest(
     raw: bytes,
     headers: Mapping[str, str] | None = None,
 ) -> WebhookOutcome:
-    """Verify, parse, store once and apply one notification; the outcome to acknowledge.
-    Raises `SignatureInvalid` (401) or `MalformedRequest` (400); nothing is stored then."""
+    """Verify, parse, check, confirm, store once and apply one notification; the outcome to
+    acknowledge. Raises `SignatureInvalid` (401) or `MalformedRequest` (400: unreadable, out of
+    its documented format, not ours, or too old); nothing is stored then."""
     document = contract.verified(raw, headers or {})
     if document is None:
         metrics.add_metric(name="WebhookSignatureInvalid", unit=MetricUnit.Count, value=1)
         field = contract.signature_field
         raise SignatureInvalid(f"missing or invalid {field}", field=field)
-    message = _parse(contract, document)
+    message = _refusing(contract, document, ledger.clock)
     provider = contract.provider
     key, stored = contract.dedupe_key(message, document), erase(document)
     payment_id, reference = contract.payment_id(message), contract.provider_reference(message)
@@ -139,6 +190,13 @@ def ingest(
     if before is not None:
         update = contract.adjust(before, update)
         payment_id = before.id
+    if payment_id and contract.checks.confirm and moves_money(update, kind_of(payment_id)):
+        confirmed = _confirmed(contract, payment_id, message, update)
+        if confirmed is None:
+            return ledger.record_unapplied(
+                provider, key, stored, payment_id=payment_id, outcome=WebhookOutcome.UNCONFIRMED
+            )
+        update = confirmed
     outcome = ledger.ingest(
         provider, key, stored, update, payment_id=payment_id, provider_reference=reference
     )
@@ -147,11 +205,73 @@ def ingest(
     return outcome
 
 
+def _refusing[M: BaseModel](
+    contract: WebhookContract[M], document: dict[str, Any], clock: Callable[[], datetime]
+) -> M:
+    """The notification, parsed strictly and checked (ours, fresh); any refusal is counted."""
+    try:
+        message = _parse(contract, document)
+        contract.check(message)
+        _check_fresh(contract, message, clock())
+    except MalformedRequest as refused:
+        metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            f"{contract.provider.value} {contract.subject} refused",
+            extra={"field": refused.field, "reason": refused.code},
+        )
+        raise
+    return message
+
+
+def _check_fresh[M: BaseModel](contract: WebhookContract[M], message: M, now: datetime) -> None:
+    max_age = contract.checks.max_age
+    signed = contract.signed_at(message) if max_age is not None else None
+    if max_age is None or signed is None:
+        return
+    if now - signed > max_age:
+        raise NotificationRefused(
+            f"{contract.subject} was signed at {signed.isoformat()}, more than "
+            f"{max_age.total_seconds():.0f} s ago: older than the provider's retry window",
+            field=contract.signed_time_field,
+        )
+
+
+def _confirmed[M: BaseModel](
+    contract: WebhookContract[M], payment_id: str, message: M, update: ProviderUpdate
+) -> ProviderUpdate | None:
+    """What the provider's status query says of a money-moving notification: the notification's
+    update when they agree, the query's when they do not (the query wins, and the disagreement
+    is counted), None when the query cannot answer (the notification waits for
+    reconciliation)."""
+    try:
+        queried = contract.confirm(payment_id, message)
+    except ProviderError as error:
+        metrics.add_metric(name="WebhookUnconfirmed", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "status query could not confirm a notification",
+            extra={"payment_id": payment_id, "error": error.code},
+        )
+        return None
+    agrees = (queried.status, queried.amount_received) == (update.status, update.amount_received)
+    if agrees:
+        return update
+    metrics.add_metric(name="WebhookConfirmationDisagreed", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "status query contradicts a notification; the query wins",
+        extra={"payment_id": payment_id, "notified": update.status, "queried": queried.status},
+    )
+    return queried
+
+
 def _parse[M: BaseModel](contract: WebhookContract[M], document: dict[str, Any]) -> M:
     try:
         return contract.model.model_validate(document)
     except ValidationError as exc:
-        field = ".".join(str(part) for part in exc.errors()[0]["loc"])
-        raise MalformedRequest(
-            f"{contract.subject} field {field} is missing or invalid", field=field
-        ) from exc
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        reason = (
+            "is not a documented field"
+            if error["type"] == "extra_forbidden"
+            else ("is missing or invalid")
+        )
+        raise MalformedRequest(f"{contract.subject} field {field} {reason}", field=field) from exc

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         TableSettings,
         WindowSettings,
     )
+    from paygate.webhooks import WebhookChecks
 
 
 def ledger(settings: TableSettings) -> Ledger:
@@ -201,6 +202,14 @@ def _platform(
     return PlatformGateway(ledger(settings), config, clients)
 
 
+def _callback_checks(max_age_hours: float, confirm: bool) -> WebhookChecks:
+    """A provider's webhook checks from its settings (0 hours: no age check)."""
+    from paygate.webhooks import WebhookChecks
+
+    max_age = timedelta(hours=max_age_hours) if max_age_hours > 0 else None
+    return WebhookChecks(max_age=max_age, confirm=confirm)
+
+
 def ecommpay(
     settings: EcommpaySettings, transport: httpx.BaseTransport | None = None
 ) -> PlatformGateway:
@@ -215,6 +224,9 @@ def ecommpay(
         payment_page_url=settings.ecommpay_payment_page_url,
         atm_channel=1 if settings.ecommpay_atm_channel == 1 else 2,
         customer_window=timedelta(minutes=settings.window_ecommpay_customer_minutes),
+        callback_checks=_callback_checks(
+            settings.ecommpay_callback_max_age_hours, settings.ecommpay_confirm_by_query
+        ),
     )
     return _platform(settings, settings, config, transport)
 
@@ -232,6 +244,9 @@ def monetix(
         gate_url=settings.monetix_gate_url,
         payment_page_url=settings.monetix_payment_page_url,
         customer_window=timedelta(minutes=settings.window_monetix_customer_minutes),
+        callback_checks=_callback_checks(
+            settings.monetix_callback_max_age_hours, settings.monetix_confirm_by_query
+        ),
     )
     return _platform(settings, settings, config, transport)
 

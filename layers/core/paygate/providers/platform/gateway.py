@@ -9,7 +9,7 @@ the next action (redirect, transfer instructions, clarification) arrives by call
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ from paygate.providers.platform.banks import BankList, Channel
 from paygate.providers.platform.credentials import PlatformCredentials
 from paygate.providers.platform.transformers import update_from_callback
 from paygate.providers.platform.webhook import WEBHOOK_ACK, PlatformCallbacks
+from paygate.webhooks import WebhookChecks
 
 if TYPE_CHECKING:  # the HTTP client (httpx) and request models are not a webhook's cold start
     from paygate.api_requests import (
@@ -85,6 +86,8 @@ class PlatformConfig:
     atm_channel: Channel = 1
     # How long the customer has (the Payment Page's `best_before`; paygate.lifecycle).
     customer_window: timedelta = timedelta(minutes=30)
+    # What a callback's signature cannot prove: its age, and confirmation by status query.
+    callback_checks: WebhookChecks = field(default_factory=WebhookChecks)
 
 
 def _sale_fields(request: PlatformPaymentRequest, payment: Payment) -> dict[str, Any]:
@@ -145,7 +148,11 @@ class PlatformGateway:
         self.config = config
         self.client_factory = client_factory
         self.webhook_contract = PlatformCallbacks(
-            config.provider, lambda: self.credentials().verification_secrets()
+            config.provider,
+            lambda: self.credentials().verification_secrets(),
+            lambda: self.credentials().project_id,
+            config.callback_checks,
+            self.queried,
         )
         self.live_banks = banks.LiveBanks(self._live_bank_list)
 
@@ -278,6 +285,13 @@ class PlatformGateway:
     def refresh(self, payment_id: str) -> Payment:
         """Query the payment and apply the answer (see `observe`)."""
         return self.observe(self.ledger.get(payment_id)).payment
+
+    def queried(self, payment_id: str) -> ProviderUpdate:
+        """`/v2/payment/status` for `payment_id`, mapped like a callback and not applied (the
+        confirmation of a callback). `ProviderError` when the platform cannot answer or does
+        not know the payment (3061)."""
+        answer = self._client().status(payment_id)
+        return update_from_callback(answer.as_callback())
 
     def observe(self, payment: Payment) -> Observation:
         """`/v2/payment/status`, mapped by the same code as callbacks, applied through the state

@@ -13,6 +13,7 @@ from paygate.domain import Flow, Method, Operation
 from paygate.errors import LimitError, ValidationFailed
 from paygate.money import check_amount
 from paygate.providers.platform.banks import Channel
+from paygate.providers.platform.payment_page import check_page_values
 
 VIETCOMBANK_ID = 133
 VIETCOMBANK_MINIMUM = 20_000
@@ -86,6 +87,8 @@ def check_request(request: PlatformPaymentRequest, channel: Channel) -> None:
         raise ValidationFailed("bank_id is not used by nganluong_wallet", field="bank_id")
     if method is Method.NAPAS_ATM:
         _check_atm_amount(request.amount, request.bank_id, channel)
+    if request.flow is Flow.PAYMENT_PAGE:
+        check_page_values(request)
 
 
 def _where(flow: Flow, method: Method, channel: Channel) -> str:
