@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -73,7 +74,7 @@ class Flow:
             "platFormTradeNo": payment["provider_reference"],
             "tradeNo": payment["id"],
             "amount": str(amount or payment["amount"]),
-            "timestamp": "1729153481590",
+            "timestamp": str(int(time.time() * 1000)),  # sent now: its age is checked
         }
         fields["sign"] = signing.sign(fields, self.secrets["PayproSecret"]["app_secret"])
         return self.call("POST", "/webhooks/paypro", fields)

@@ -40,8 +40,11 @@ def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
     from paygate.providers.platform import signing as platform
     from paygate.providers.smartglocal import signing as smartglocal
 
-    fields = {"status": "0000", "tradeNo": "pay_bench", "platFormTradeNo": "pp_bench",
-              "amount": "50000", "timestamp": "1729153481590", "message": "bench"}  # fmt: skip
+    # Sent now, with our payment id, as Paypro would: the notify's model and age are checked.
+    now_ms = str(int(datetime.now(UTC).timestamp() * 1000))
+    fields = {"status": "0000", "tradeNo": "pay_202612070000000123456789",
+              "platFormTradeNo": "pp_bench", "amount": "50000", "timestamp": now_ms,
+              "message": "bench"}  # fmt: skip
     fields["sign"] = paypro.sign(fields, secrets["PayproSecret"]["app_secret"])
     events = {
         "PayproWebhookFunction": _event("/webhooks/paypro", json.dumps(fields).encode()),

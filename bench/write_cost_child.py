@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -155,7 +156,7 @@ def main() -> None:
                 fields = {"status": "0000", "message": "Success",
                           "platFormTradeNo": payment["provider_reference"],
                           "tradeNo": payment["id"], "amount": str(payment["amount"]),
-                          "timestamp": "1729153481590"}  # fmt: skip
+                          "timestamp": str(int(time.time() * 1000))}  # fmt: skip
                 fields["sign"] = signing.sign(fields, secrets["PayproSecret"]["app_secret"])
                 return fields
 

@@ -23,14 +23,15 @@ PAYMENTS = 20
 PER_PAYMENT = {"0015": 4, "0000": 6}  # 10 notifies each: 200 in all
 
 
-def notify(payment: dict[str, Any], status: str) -> dict[str, str]:
+def notify(payment: dict[str, Any], status: str, signed_at: str) -> dict[str, str]:
+    """A Paypro notify for `payment`, signed at `signed_at` (ms, the runtime's clock)."""
     fields = {
         "status": status,
         "message": "success" if status == "0000" else "processing",
         "platFormTradeNo": payment["provider_reference"],
         "tradeNo": payment["id"],
         "amount": str(payment["amount"]),
-        "timestamp": "1729153461856",
+        "timestamp": signed_at,
     }
     return {**fields, "sign": signing.sign(fields, SECRET)}
 
@@ -46,8 +47,9 @@ def create(runtime: Runtime, reference: str) -> dict[str, Any]:
 @pytest.mark.early
 def test_200_shuffled_concurrent_notifies_for_20_payments(runtime: Runtime) -> None:
     payments = [create(runtime, f"concurrent-{n}") for n in range(PAYMENTS)]
+    signed_at = str(int(runtime.now().timestamp() * 1000))
     deliveries = [
-        notify(payment, status)
+        notify(payment, status, signed_at)
         for payment in payments
         for status, copies in PER_PAYMENT.items()
         for _ in range(copies)
@@ -76,10 +78,12 @@ def test_200_shuffled_concurrent_notifies_for_20_payments(runtime: Runtime) -> N
 
 def test_a_late_intermediate_notify_changes_nothing(runtime: Runtime) -> None:
     payment = create(runtime, "late-notify")
+    signed_at = str(int(runtime.now().timestamp() * 1000))
     with httpx.Client(base_url=runtime.api_url, timeout=30) as client:
-        assert client.post("/webhooks/paypro", json=notify(payment, "0000")).text == "OK"
+        success, late = notify(payment, "0000", signed_at), notify(payment, "0015", signed_at)
+        assert client.post("/webhooks/paypro", json=success).text == "OK"
         final = runtime.wait_for_status(payment["id"], "succeeded")
-        assert client.post("/webhooks/paypro", json=notify(payment, "0015")).text == "OK"
+        assert client.post("/webhooks/paypro", json=late).text == "OK"
     time.sleep(1)
     with runtime.client() as merchant:
         after = merchant.get(f"/v1/payments/{payment['id']}").json()
