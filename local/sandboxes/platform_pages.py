@@ -107,8 +107,8 @@ def _instructions(payment: SandboxPayment) -> str:
             f'{e(vi)} / <span lang="en">{e(en)}</span>' if vi else f'<span lang="en">{e(en)}</span>'
         )
         data = str(item["data"])
-        shown = vnd(data) if title.lower() == "request_amount" and data.isdigit() else data
-        rows += f"\n  <dt>{label}</dt><dd>{e(shown)}</dd>"
+        value = vnd(data) if title.lower() == "request_amount" and data.isdigit() else data
+        rows += f"\n  <dt>{label}</dt><dd>{e(value)}</dd>"
     return f"""
 <section aria-labelledby="instructions">
 <h2 id="instructions">Thông tin chuyển khoản / <span lang="en">Transfer details</span></h2>

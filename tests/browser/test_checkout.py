@@ -24,9 +24,12 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Error,
     Page,
     Request,
+    Response,
     Route,
+    ViewportSize,
     expect,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -38,8 +41,10 @@ from tools.launcher import ROOT, Runtime
 from .conftest import PHONE, TIMEOUT_MS, fits_viewport
 
 SCREENSHOTS = ROOT / ".paygate" / "artifacts" / "screenshots"
-LAPTOP = {"width": 1366, "height": 768}
-WIDTHS = {"phone": PHONE, "laptop": LAPTOP}
+WIDTHS: dict[str, ViewportSize] = {
+    "phone": {"width": PHONE["width"], "height": PHONE["height"]},
+    "laptop": {"width": 1366, "height": 768},
+}
 # Every provider with a create route in template.yaml: the page offers exactly these (ecommpay
 # once per method: its option keys are `ecommpay-<method>`).
 PROVIDERS = sorted(
@@ -67,6 +72,10 @@ CUSTOMER = {
 # API states that are never words a shopper reads.
 RAW_STATES = re.compile(r"requires_action|requires_confirmation|needs_review|\((?:[a-z_]+)\)")
 FINAL = {"succeeded", "failed", "cancelled", "expired", "needs_review"}
+# Words of any English sentence, none of them Vietnamese (nor part of a provider's name).
+ENGLISH_WORDS = re.compile(r"\b(?:the|and|your|you|payment|pay|please|with|for|this|page)\b", re.I)
+# What both tables may say alike: names, not words.
+SAME_IN_BOTH = {"Email", "VietQR"}
 PROVIDER_NAMES = {"paypro": "Paypro", "smartglocal": "Smart Glocal", "monetix": "Monetix"}
 NBSP_AMOUNT = re.compile(r"\d{1,3}(?:\.\d{3})*\u00a0₫")
 
@@ -95,16 +104,21 @@ class Problems:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def watch(self, page: Page) -> Page:
+    def watch(self, page: Page) -> None:
         page.on("console", self._console)
-        page.on("pageerror", lambda error: self.seen.append(f"exception: {error}"))
-        page.on(
-            "response",
-            lambda answer: (
-                answer.status >= 400 and self.seen.append(f"{answer.status} {answer.url}")
-            ),
-        )
-        return page
+        page.on("pageerror", self._exception)
+        page.on("response", self._response)
+
+    def _exception(self, error: Error) -> None:
+        self.seen.append(f"exception: {error}")
+
+    def _response(self, answer: Response) -> None:
+        if answer.status >= 400:
+            try:
+                body = answer.text()[:300]
+            except Error:  # a body the browser no longer holds
+                body = ""
+            self.seen.append(f"{answer.status} {answer.url} {body}")
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -207,6 +221,9 @@ class Checkout:
         for piece in foreign_fragments(self.messages, self.lang):
             found = re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", shown)
             assert found is None, f"{step}: {piece!r}, of the other language, is on the page"
+        if self.lang == "vi":  # and no English the table does not know of either
+            english = ENGLISH_WORDS.search(shown)
+            assert english is None, f"{step}: English {english and english.group(0)!r} on the page"
         assert RAW_STATES.search(shown) is None, f"{step}: a raw API state is shown"
         assert "₫" not in re.sub(NBSP_AMOUNT, "", shown.replace("(₫)", "")), (
             f"{step}: ₫ without NBSP"
@@ -462,6 +479,25 @@ def test_the_language_switch_keeps_the_payment(
     assert problems.seen == []
 
 
+def test_the_message_tables_are_complete(page: Page, runtime: Runtime) -> None:
+    """Both languages have the same keys, and no entry was left untranslated."""
+    page.goto(f"{runtime.api_url}/checkout/")
+    messages = page.evaluate("window.paygateCheckoutMessages")
+
+    def keys(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+        flat: dict[str, str] = {}
+        for key, value in table.items():
+            if isinstance(value, dict):
+                flat.update(keys(value, f"{prefix}{key}."))
+            else:
+                flat[prefix + key] = value
+        return flat
+
+    vi, en = keys(messages["vi"]), keys(messages["en"])
+    assert vi.keys() == en.keys()
+    assert {vi[key] for key in vi if vi[key] == en[key]} <= SAME_IN_BOTH
+
+
 def test_every_local_page_has_an_icon(page: Page, runtime: Runtime) -> None:
     """/favicon.ico answers for every page of the front door (the console and the index page
     name no icon); the checkout names its own."""
@@ -582,7 +618,7 @@ def test_bank_transfer_option_1_names_every_detail(page: Page, runtime: Runtime)
 
 
 def test_post_redirect_renders_a_form_with_the_params(page: Page, runtime: Runtime) -> None:
-    action = {
+    action: dict[str, Any] = {
         "type": "redirect",
         "url": "http://127.0.0.1:9/acs",
         "method": "POST",
