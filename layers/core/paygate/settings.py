@@ -15,6 +15,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -192,6 +193,12 @@ class PlatformSettings(
 ):
     """What both platform providers' functions share (the Payment Page's window among it)."""
 
+    def _within_dedupe(self, max_age_hours: float, name: str) -> None:
+        """A callback older than the dedupe records' life could be replayed once its record
+        expired: no max age may exceed `WEBHOOK_RETENTION_DAYS`."""
+        if max_age_hours > self.webhook_retention_days * 24:
+            raise ValueError(f"{name} is longer than the dedupe records live")
+
 
 class EcommpaySettings(PlatformSettings):
     """ecommpay (NAPAS ATM, Nganluong): Gate and Payment Page hosts, secret, ATM channel."""
@@ -202,6 +209,11 @@ class EcommpaySettings(PlatformSettings):
     # The ATM purchase channel the key account manager connected the project to (1 or 2).
     ecommpay_atm_channel: int = Field(default=1, alias="ECOMMPAY_ATM_CHANNEL", ge=1, le=2)
 
+    @model_validator(mode="after")
+    def _ecommpay_age(self) -> EcommpaySettings:
+        self._within_dedupe(self.ecommpay_callback_max_age_hours, "ECOMMPAY_CALLBACK_MAX_AGE_HOURS")
+        return self
+
 
 class MonetixSettings(PlatformSettings):
     """Monetix (Vietnam bank transfers) on the same platform: its own hosts and secret."""
@@ -209,6 +221,11 @@ class MonetixSettings(PlatformSettings):
     monetix_secret_id: NonEmpty = Field(alias="MONETIX_SECRET_ID")
     monetix_gate_url: NonEmpty = Field(alias="MONETIX_GATE_URL")
     monetix_payment_page_url: NonEmpty = Field(alias="MONETIX_PAYMENT_PAGE_URL")
+
+    @model_validator(mode="after")
+    def _monetix_age(self) -> MonetixSettings:
+        self._within_dedupe(self.monetix_callback_max_age_hours, "MONETIX_CALLBACK_MAX_AGE_HOURS")
+        return self
 
 
 class PlatformActionSettings(EcommpaySettings, MonetixSettings):
