@@ -224,6 +224,28 @@ def test_the_customer_pays_just_past_the_window(runtime: Runtime, method: Payin)
         assert final["status"] == ended["status"]
 
 
+# The tail after the gateway's own expiry (TAIL_*_HOURS, docs/lifecycle.md rule 9).
+TAILS = {"paypro": 72 * HOUR, "smartglocal": 4 * HOUR + 30 * MINUTE}
+
+
+@pytest.mark.parametrize("method", PAYINS, ids=IDS)
+def test_paid_after_expiry_with_every_callback_lost_is_found_within_the_tail(
+    runtime: Runtime, method: Payin
+) -> None:
+    payment = start(runtime, method)
+    settings(runtime, method.sandbox, callbacks="lost")
+    runtime.advance(method.window + 2 * MINUTE)
+    ended = read(runtime, payment["id"])
+    assert ended["status"] == "expired", ended  # abandoned, whoever ended it first
+    taken = method.pay(runtime, payment) == 200  # the provider may still take it, or refuse
+    runtime.advance(TAILS.get(method.sandbox, 72 * HOUR))
+    final = read(runtime, payment["id"])
+    if taken:  # money moved after the expiry and nobody called back: the tail's query found it
+        assert (final["status"], final["failure"]["code"]) == ("needs_review", "paid_after_expiry")
+    else:  # Smart Glocal's session, the Payment Page: closed at the window's end
+        assert (final["status"], final["version"]) == ("expired", ended["version"])
+
+
 @pytest.mark.parametrize("method", PAYINS, ids=IDS)
 def test_every_callback_is_lost_and_queries_tell(runtime: Runtime, method: Payin) -> None:
     payment = start(runtime, method)
@@ -274,8 +296,10 @@ PAYOUT_IDS = [p.name for p in PAYOUTS]
 
 
 def send(runtime: Runtime, method: Payout) -> dict[str, Any]:
+    # one payout per merchant_reference: each payout here is its own order
+    body = {**method.body, "merchant_reference": f"{method.body['merchant_reference']}-{len(SEEN)}"}
     with runtime.client() as client:
-        answer = client.post(method.route, json=method.body)
+        answer = client.post(method.route, json=body)
     assert answer.status_code == 201, answer.text
     payout: dict[str, Any] = answer.json()
     assert payout["status"] == "processing"

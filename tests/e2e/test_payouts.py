@@ -5,6 +5,7 @@ per status change; and a scan of everything the run left behind for the card num
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import boto3
@@ -43,7 +44,9 @@ PAYPRO = {
 
 
 def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, Any]:
-    payout = created(runtime, f"/v1/{provider}/payouts", body)
+    # one payout per merchant_reference: each payout here is its own order
+    order = {**body, "merchant_reference": f"{body['merchant_reference']}-{uuid.uuid4().hex[:8]}"}
+    payout = created(runtime, f"/v1/{provider}/payouts", order)
     assert payout["status"] == "processing"
     return payout
 

@@ -156,8 +156,17 @@ def test_an_unpaid_transfer_keeps_its_instructions_until_the_window_then_expires
     final = body_of(api.call("GET", f"/v1/payments/{payment['id']}"))
     assert (final["status"], final["failure"]["code"]) == ("expired", "expired")
     assert final["version"] == waiting["version"] + 1  # one change, one event
+    # the tail: the expired payment is still asked about, spaced out, for 72 hours (money paid
+    # after the expiry with lost callbacks), then never again; nothing changes meanwhile
+    tail_runs = 0
+    for _ in range(40):
+        later.advance(hours=6)
+        tail_runs += reconciler().run().checked
+    assert 0 < tail_runs <= 18
     later.advance(days=1)
     assert reconciler().run().checked == 0
+    after = body_of(api.call("GET", f"/v1/payments/{payment['id']}"))
+    assert (after["status"], after["version"]) == ("expired", final["version"])
 
 
 def test_a_vietqr_payin_keeps_its_qr_while_paypro_says_in_progress(
@@ -227,8 +236,8 @@ def test_the_scheduled_handler_reports(handlers: Any, aws: Provisioned, api: Api
         scheduled_event("ReconcileFunction"), FakeLambdaContext("reconcile")
     )
     assert answer == {
-        "checked": 0, "changed": 0, "expired": 0, "silent": 0, "rescheduled": 0, "deferred": 0,
-        "errors": [], "next_due_at": None,
+        "checked": 0, "changed": 0, "expired": 0, "silent": 0, "rescheduled": 0,
+        "tails_ended": 0, "deferred": 0, "errors": [], "next_due_at": None,
     }  # fmt: skip
 
 
