@@ -170,6 +170,22 @@ def _warm_lines(warm: dict[str, Any]) -> list[str]:
             f"{row['peer_p50_us']} | {row['peer_p99_us']} | {row['ratio_p50']}× | "
             f"≤ {warm['target_p50_ratio']}: {_verdict(ok)} | {row['ratio_p99']}× |"
         )
+    confirmed = warm.get("confirmation") or {}
+    if confirmed:
+        lines += [
+            "",
+            "Confirmation by status query (ecommpay and Monetix, on by default; the rows above "
+            "are timed with it off): the same delivery with `/v2/payment/status` answered on "
+            "127.0.0.1. The provider's own round trip comes on top of these figures.",
+            "",
+            "| handler | answer | p50 µs | p99 µs | × without the query (p50) | × peer p50 |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for name, row in confirmed.items():
+            lines.append(
+                f"| {name} | `{row['answer']}` | {row['p50_us']} | {row['p99_us']} | "
+                f"{row['ratio_to_unconfirmed_p50']}× | {row['ratio_p50']}× |"
+            )
     return lines
 
 

@@ -31,6 +31,7 @@ def _event(path: str, body: bytes, headers: dict[str, str] | None = None) -> dic
     )
 
 
+BENCH_PAYMENT_ID = "pay_202612070000000123456789"
 SMARTGLOCAL_METADATA = b'"metadata": {"paygate_payment_id": "pay_202612070000000123456789"}'
 
 
@@ -57,8 +58,17 @@ def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
             path = sorted((ROOT / "events" / provider).glob("*purchase-success.json"))[0]
         document = json.loads(path.read_text(encoding="utf-8"))
         document.pop("signature", None)
-        key = secrets[f"{provider.capitalize()}Secret"]["secret_key"]
-        body = json.dumps(platform.with_signature(document, key)).encode()
+        secret = secrets[f"{provider.capitalize()}Secret"]
+        # As the platform sends it to us: our project, our payment id, dated now.
+        document["project_id"] = secret["project_id"]
+        document["payment"]["id"] = BENCH_PAYMENT_ID
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+        for part in ("payment", "operation"):
+            for field in ("date", "created_date"):
+                if field in document[part]:
+                    document[part][field] = stamp
+        document["signature"] = platform.sign(document, secret["secret_key"])
+        body = json.dumps(document).encode()
         events[f"{provider.capitalize()}WebhookFunction"] = _event(f"/webhooks/{provider}", body)
     private_pem = (ROOT / "tests/vectors/smartglocal/private.pem").read_text(encoding="utf-8")
     # The docs' example, carrying our payment id in its metadata as every session we create
@@ -75,6 +85,56 @@ def events(secrets: dict[str, Any]) -> dict[str, dict[str, Any]]:
     headers = {"X-PARTNER-SIGN": smartglocal.sign(body, private_pem)}
     events["SmartglocalWebhookFunction"] = _event("/webhooks/smartglocal", body, headers)
     return events
+
+
+class StatusStandIn:
+    """`POST /v2/payment/status` on 127.0.0.1, answering the bench payment as the platform does
+    once it is paid (the callback's own `payment` and last operation): the confirmation's
+    round trip without a provider's network and processing time."""
+
+    def __init__(self, callbacks: dict[str, dict[str, Any]]) -> None:
+        import http.server
+        import threading
+
+        answers = {
+            provider: json.dumps(
+                {
+                    "project_id": document["project_id"],
+                    "payment": document["payment"],
+                    "operations": [document["operation"]],
+                }
+            ).encode()
+            for provider, document in callbacks.items()
+        }
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                body = answers[self.path.strip("/").split("/", 1)[0]]
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, provider: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{provider}"
+
+    def __enter__(self) -> StatusStandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def secret_strings(secrets: dict[str, Any]) -> dict[str, str]:
@@ -133,9 +193,8 @@ def measure() -> dict[str, Any]:
     for function in webhooks:  # the peer is timed before each, so drift hits both alike
         peer_rounds.append(_time(PEER, deliveries[PEER], peer_env, NEUTRAL, strings))
         task = lambda_env.task_root(function.logical_id)
-        env = lambda_env.environment(
-            task, offline_environment(template, function), function.logical_id
-        )
+        variables = offline_environment(template, function) | UNCONFIRMED
+        env = lambda_env.environment(task, variables, function.logical_id)
         rows[function.logical_id] = _time(
             function.logical_id, deliveries[function.logical_id], env, NEUTRAL, strings
         )
@@ -151,4 +210,46 @@ def measure() -> dict[str, Any]:
         "handlers": rows,
         "peer_answer": peer_rounds[0]["answer"],
         "target_p50_ratio": 1.2,
+        "confirmation": confirmation(template, deliveries, strings, rows, peer_env),
     }
+
+
+# The platform webhooks are timed without their status query (every other delivery of the
+# run reaches no network); `confirmation` times them with it, against a loopback stand-in.
+UNCONFIRMED = {"ECOMMPAY_CONFIRM_BY_QUERY": "false", "MONETIX_CONFIRM_BY_QUERY": "false"}
+CONFIRMED = {"ECOMMPAY_CONFIRM_BY_QUERY": "true", "MONETIX_CONFIRM_BY_QUERY": "true"}
+
+
+def confirmation(
+    template: Any,
+    deliveries: dict[str, dict[str, Any]],
+    strings: dict[str, str],
+    unconfirmed: dict[str, Any],
+    peer_env: dict[str, str],
+) -> dict[str, Any]:
+    """Each platform webhook with confirmation by status query on (its default), the query
+    answered on 127.0.0.1, beside the same delivery without it (the rows above) and the peer:
+    what the query adds on our side. A real provider's round trip comes on top."""
+    from local.aws.provision import offline_environment
+
+    callbacks = {
+        provider: json.loads(deliveries[f"{provider.capitalize()}WebhookFunction"]["body"])
+        for provider in ("ecommpay", "monetix")
+    }
+    rows: dict[str, Any] = {}
+    with StatusStandIn(callbacks) as stand_in:
+        for provider in callbacks:
+            name = f"{provider.capitalize()}WebhookFunction"
+            function = next(f for f in template.functions() if f.logical_id == name)
+            peer = _time(PEER, deliveries[PEER], peer_env, NEUTRAL, strings)
+            gate = {f"{provider.upper()}_GATE_URL": stand_in.url(provider)}
+            variables = offline_environment(template, function) | CONFIRMED | gate
+            env = lambda_env.environment(lambda_env.task_root(name), variables, name)
+            row = _time(name, deliveries[name], env, NEUTRAL, strings)
+            without = unconfirmed[name]["p50_us"]
+            rows[name] = row | {
+                "unconfirmed_p50_us": without,
+                "ratio_to_unconfirmed_p50": round(row["p50_us"] / without, 2),
+                "ratio_p50": round(row["p50_us"] / peer["p50_us"], 2),
+            }
+    return rows
