@@ -112,14 +112,14 @@ class PayproNotifySettings(PayproSettings, ProviderCallSettings):
 
     @field_validator("paypro_notify_max_age_hours")
     @classmethod
-    def _within_dedupe(cls, hours: float, info: ValidationInfo) -> float:
+    def _paypro_age_within_dedupe(cls, hours: float, info: ValidationInfo) -> float:
         if hours > info.data.get("webhook_retention_days", 0) * 24:
             raise ValueError("longer than the dedupe records live (WEBHOOK_RETENTION_DAYS)")
         return hours
 
     @field_validator("paypro_base_url")
     @classmethod
-    def _queryable(cls, url: str, info: ValidationInfo) -> str:
+    def _paypro_queryable(cls, url: str, info: ValidationInfo) -> str:
         if info.data.get("paypro_confirm_by_query") and not url:
             raise ValueError("PAYPRO_CONFIRM_BY_QUERY needs it")
         return url
