@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from paygate.settings import (
     MonetixSettings,
     PayproCheckoutSettings,
+    ReconcileSettings,
     SettingsError,
     TableSettings,
     load_settings,
@@ -52,3 +53,19 @@ def test_a_callback_may_not_outlive_its_dedupe_record() -> None:
     with pytest.raises(ValidationError, match="MONETIX_CALLBACK_MAX_AGE_HOURS"):
         MonetixSettings.model_validate(longer)
     assert MonetixSettings.model_validate({**longer, "MONETIX_CALLBACK_MAX_AGE_HOURS": "240"})
+
+
+def test_the_reconcile_job_reads_every_providers_age_checks() -> None:
+    """One settings class inherits every provider's checks: none may shadow another's."""
+    env = {
+        **PLATFORM_ENV,
+        "PAYPRO_SECRET_ID": "p",
+        "PAYPRO_BASE_URL": "https://paypro.example",
+        "SMARTGLOCAL_SECRET_ID": "g",
+        "SMARTGLOCAL_BASE_URL": "https://sg.example",
+        "ECOMMPAY_SECRET_ID": "e",
+        "ECOMMPAY_GATE_URL": "https://gate.example",
+        "ECOMMPAY_PAYMENT_PAGE_URL": "https://page.example",
+    }
+    settings = ReconcileSettings.model_validate(env)
+    assert settings.ecommpay_callback_max_age_hours == settings.monetix_callback_max_age_hours

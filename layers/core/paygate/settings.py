@@ -193,7 +193,7 @@ class PlatformSettings(
 ):
     """What both platform providers' functions share (the Payment Page's window among it)."""
 
-    def _within_dedupe(self, max_age_hours: float, name: str) -> None:
+    def _callback_age_within_dedupe(self, max_age_hours: float, name: str) -> None:
         """A callback older than the dedupe records' life could be replayed once its record
         expired: no max age may exceed `WEBHOOK_RETENTION_DAYS`."""
         if max_age_hours > self.webhook_retention_days * 24:
@@ -211,7 +211,9 @@ class EcommpaySettings(PlatformSettings):
 
     @model_validator(mode="after")
     def _ecommpay_age(self) -> EcommpaySettings:
-        self._within_dedupe(self.ecommpay_callback_max_age_hours, "ECOMMPAY_CALLBACK_MAX_AGE_HOURS")
+        self._callback_age_within_dedupe(
+            self.ecommpay_callback_max_age_hours, "ECOMMPAY_CALLBACK_MAX_AGE_HOURS"
+        )
         return self
 
 
@@ -224,7 +226,9 @@ class MonetixSettings(PlatformSettings):
 
     @model_validator(mode="after")
     def _monetix_age(self) -> MonetixSettings:
-        self._within_dedupe(self.monetix_callback_max_age_hours, "MONETIX_CALLBACK_MAX_AGE_HOURS")
+        self._callback_age_within_dedupe(
+            self.monetix_callback_max_age_hours, "MONETIX_CALLBACK_MAX_AGE_HOURS"
+        )
         return self
 
 
