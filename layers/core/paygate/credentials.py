@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 from pydantic import BaseModel, SecretStr
 
+from paygate import aws_clients
 from paygate.sessions import default_session
 
 SECRET_MAX_AGE_SECONDS = 300
@@ -13,9 +14,10 @@ SECRET_MAX_AGE_SECONDS = 300
 
 def secrets_provider() -> parameters.SecretsProvider:
     """The provider `parameters.get_secret` uses, made on the shared session (it would make
-    its own otherwise)."""
+    its own otherwise) with the shared client configuration and deadline gate (`aws_clients`)."""
     if "secrets" not in DEFAULT_PROVIDERS:
-        DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(boto3_session=default_session())
+        client = aws_clients.client("secretsmanager", default_session())
+        DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(boto3_client=client)
     provider: parameters.SecretsProvider = DEFAULT_PROVIDERS["secrets"]
     return provider
 

@@ -39,7 +39,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from paygate import snapstart
+from paygate import aws_clients, snapstart
 from paygate.api import error_response, from_domain_error
 from paygate.api_errors import ErrorDetail
 from paygate.errors import DuplicateReference, ProviderError, StorageBusy
@@ -129,7 +129,7 @@ class IdempotentCreates:
 
     def __init__(self, table_name: str, persistence: DynamoDBPersistenceLayer | None = None):
         self.persistence = persistence or DynamoDBPersistenceLayer(
-            table_name=table_name, boto3_session=default_session()
+            table_name=table_name, boto3_client=aws_clients.client("dynamodb", default_session())
         )
         self.use_client(self.persistence.client)
         self.config = IdempotencyConfig(
@@ -232,6 +232,7 @@ def restorable_creates(settings: IdempotencySettings | None = None) -> Idempoten
     def fresh_client() -> None:
         alive = held()
         if alive is not None:
-            alive.use_client(snapstart.fresh_boto3_client(alive.persistence.client))
+            fresh = snapstart.fresh_boto3_client(alive.persistence.client)
+            alive.use_client(aws_clients.gated(fresh))
 
     return creates

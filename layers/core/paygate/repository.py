@@ -23,12 +23,11 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from paygate import deadline
+from paygate import aws_clients, deadline
 from paygate.domain import Payment, Provider, kind_of
 from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import WebhookRecord
@@ -70,7 +69,7 @@ BUSY_REASONS = frozenset(
 # Every request is built here from typed documents, and DynamoDB validates each one itself:
 # botocore's client-side parameter validation (a walk over every nested attribute value, about
 # a fifth of a warm webhook's CPU) is off, as botocore's docs offer "for performance reasons".
-CLIENT_CONFIG = Config(parameter_validation=False)
+CLIENT_CONFIG = Config(parameter_validation=False)  # merged into `aws_clients.CONFIG`
 STORAGE_ATTEMPTS = 4
 STORAGE_BACKOFF_SECONDS = 0.05
 _serializer = TypeSerializer()
@@ -127,11 +126,12 @@ class PaymentRepository:
 
     @cached_property
     def client(self) -> Any:
-        return self._client or boto3.client("dynamodb", config=CLIENT_CONFIG)
+        return self._client or aws_clients.client("dynamodb", config=CLIENT_CONFIG)
 
     def _call(self, operation: str, **request: Any) -> Any:
         """One DynamoDB call; conflicts and throttling are retried with jittered backoff while
-        the invocation's deadline allows, then raised as `StorageBusy`."""
+        the pause and one more attempt fit in the invocation's deadline
+        (`aws_clients.attempt_seconds`), then raised as `StorageBusy`."""
         for attempt in range(STORAGE_ATTEMPTS):
             try:
                 return getattr(self.client, operation)(**request)
@@ -139,7 +139,9 @@ class PaymentRepository:
                 if not _busy(exc):
                     raise
                 pause = random.uniform(0, STORAGE_BACKOFF_SECONDS * 2**attempt)  # noqa: S311
-                if attempt == STORAGE_ATTEMPTS - 1 or not deadline.allows(pause + 0.1):
+                if attempt == STORAGE_ATTEMPTS - 1 or not deadline.allows(
+                    pause + aws_clients.attempt_seconds()
+                ):
                     code = exc.response.get("Error", {}).get("Code")
                     raise StorageBusy(
                         f"the payments table is busy ({code}); nothing was written, retry"

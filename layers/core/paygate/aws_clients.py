@@ -1,0 +1,101 @@
+"""The one botocore configuration of every AWS client the layer makes (DynamoDB, SNS, Secrets
+Manager, and SQS when a function needs it), sized so that no call outlives the invocation's
+deadline (`paygate.deadline`).
+
+The arithmetic. The shortest function timeout is 25 s (template.yaml, Globals) and
+`DEADLINE_MARGIN_SECONDS` keeps 3 s of it, so the smallest deadline budget is 22 s. One
+attempt waits at most `CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS` = 1 + 2 = 3 s (botocore's
+read timeout bounds each wait for bytes; DynamoDB, SNS and Secrets Manager answer these small
+requests in one read). botocore's "standard" retry mode makes at most `MAX_ATTEMPTS` = 3
+attempts (set as `total_max_attempts`: botocore reads `max_attempts` as retries and adds one)
+with a jittered backoff of at most min(2^(i-1), 20) s before retry i: 1 + 2 = 3 s.
+One call's worst case is therefore 3 * 3 + 3 = 12 s (`worst_case_seconds`), which fits the
+22 s budget with 10 s to spare (botocore's legacy mode, used before: 10 attempts for DynamoDB,
+5 elsewhere, 60 s connect and read timeouts, up to 25.5 s of backoff: about 20 minutes).
+
+A call can still start late in an invocation, so every client also carries an attempt gate
+(`client`): botocore emits `before-send` before every attempt, its own retries included, and
+the gate refuses one with less than `attempt_seconds()` (3 s) left of the budget, raising
+`NoTimeLeft` (a `StorageBusy`: 503 with Retry-After for the API, a failed record for the
+stream). An attempt thus ends before the deadline; only botocore's backoff before a refused
+retry can pass it: at most 2 s, inside the 3 s margin (up to 7 s if botocore's newer retries,
+AWS_NEW_RETRIES_2026, honour a service's retry-after header). The layer's own retry loop over
+DynamoDB's conflicts and throttling (`repository.PaymentRepository._call`) starts another
+call only while its pause plus one attempt fits (`deadline.allows`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.config import Config
+from botocore.configprovider import NEW_RETRIES_ENABLED
+
+from paygate import deadline
+from paygate.errors import StorageBusy
+
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 2.0
+MAX_ATTEMPTS = 3  # botocore's total attempts, the first one included
+# botocore's standard mode: rand(0, 1) * min(2^(i-1), 20) s before retry i; with the newer
+# retry behaviour on (AWS_NEW_RETRIES_2026), a service's x-amz-retry-after may add up to 5 s.
+STANDARD_MAX_BACKOFF_SECONDS = 20.0
+RETRY_AFTER_EXTRA_SECONDS = 5.0 if NEW_RETRIES_ENABLED else 0.0
+# The pool holds one connection per parallel PublishBatch (`publisher.PARALLEL_BATCHES`).
+MAX_POOL_CONNECTIONS = 10
+
+CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    max_pool_connections=MAX_POOL_CONNECTIONS,
+)
+
+
+class NoTimeLeft(StorageBusy):
+    """An AWS call (or botocore's retry of one) was not started: it could outlive the deadline."""
+
+
+def attempt_seconds(config: Config = CONFIG) -> float:
+    """The longest one attempt can wait: its connect and read timeouts."""
+    return float(config.connect_timeout) + float(config.read_timeout)
+
+
+def max_backoff_seconds(attempts: int) -> float:
+    """botocore standard mode's longest total backoff across `attempts` attempts."""
+    return sum(
+        min(2.0 ** (retry - 1), STANDARD_MAX_BACKOFF_SECONDS) + RETRY_AFTER_EXTRA_SECONDS
+        for retry in range(1, attempts)
+    )
+
+
+def worst_case_seconds(config: Config = CONFIG) -> float:
+    """The longest one call can take: every attempt to its timeouts, every backoff at most."""
+    retries = config.retries or {}
+    if retries.get("mode") != "standard":
+        raise ValueError(f"not botocore's standard retries: {retries}")
+    # A client's configuration holds `total_max_attempts` (botocore adds one to `max_attempts`).
+    attempts = int(retries.get("total_max_attempts") or int(retries["max_attempts"]) + 1)
+    return attempts * attempt_seconds(config) + max_backoff_seconds(attempts)
+
+
+def _gate(**_: Any) -> None:
+    """botocore's `before-send` hook: no attempt starts unless it can end before the deadline."""
+    if not deadline.allows(attempt_seconds()):
+        raise NoTimeLeft("no time left for an AWS call within the function's deadline; retry")
+
+
+def gated(client: Any) -> Any:
+    """`client` with the attempt gate (registered once per client)."""
+    client.meta.events.register("before-send", _gate, unique_id="paygate-deadline-gate")
+    return client
+
+
+def client(service: str, session: Any = None, config: Config | None = None) -> Any:
+    """A client for `service` from `session` (boto3's default session when None) with the
+    shared configuration (merged with `config`, e.g. DynamoDB's parameter validation off)
+    and the attempt gate."""
+    from paygate.sessions import default_session
+
+    merged = CONFIG if config is None else CONFIG.merge(config)
+    return gated((session or default_session()).client(service, config=merged))
