@@ -109,8 +109,10 @@ unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
 integration: $(VENV)/.installed ## integration tier (handlers + moto)
 	$(PY) -m pytest tests/integration
 
-test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 simulated histories (a few minutes)
+test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 histories and the forgery search, longer (several minutes)
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/unit/test_lifecycle_model.py -k random_histories -s
+	PAYGATE_SOAK=1 $(PY) -m pytest tests/integration/test_forgery_search.py
+	cat .paygate/forgery-search-pages.json .paygate/forgery-search-paypro.json
 
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 	$(PY) -m pytest tests/e2e

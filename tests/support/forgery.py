@@ -175,19 +175,20 @@ def derived_documents(
     smallest the sort allows: as permissive as the sort gets).
 
     Without `limit`: all of them. With it: all of them when there are at most `limit`, else
-    `limit` different ones, each the first a walk finds taking the choices in the order `rng`
-    shuffles them to (a search explores different ones each time)."""
+    `limit` different ones: the first half in the walk's own order (shortest paths and values
+    first: the readings closest to the text's own), the rest each the first a walk finds taking
+    the choices in the order `rng` shuffles them to (a search explores different ones)."""
     reader = _Reader(text)
     if limit is None:
         reader.walk(None)
         return reader.documents()
-    try:
+    with contextlib.suppress(_Enough, _OutOfBudget):
         reader.walk(None, stop_at=limit + 1, budget=limit * 200)
         return reader.documents()
-    except (_Enough, _OutOfBudget):
-        pass
+    found = dict(list(reader.found.items())[: limit // 2])
     rng = rng or random.Random(0)
     sampled = _Reader(text)
+    sampled.found = found
     for _ in range(limit * 4):
         with contextlib.suppress(_Enough, _OutOfBudget):
             sampled.walk(rng, stop_at=len(sampled.found) + 1, budget=2_000)
