@@ -66,9 +66,7 @@ def test_allow_duplicate_reference_sends_a_second_payout_on_purpose(
     )
 
 
-def test_a_failed_payout_frees_its_reference(
-    api: Api, ecommpay_sandbox: PlatformSandbox
-) -> None:
+def test_a_failed_payout_frees_its_reference(api: Api, ecommpay_sandbox: PlatformSandbox) -> None:
     body = {**ATM_PAYOUT, "merchant_reference": "order-dup-failed"}
     first = body_of(post(api, "ecommpay", body))["id"]
     assert post(api, "ecommpay", body)["statusCode"] == 409  # processing: still held

@@ -5,7 +5,8 @@ terminal is one of `succeeded | failed | cancelled | expired | needs_review`. A 
 moves forward in that order; a terminal status never changes, with one documented exception
 (docs/lifecycle.md): a provider report that money moved (`succeeded`, `processing` or a
 provider's own `needs_review`) on a payment that ended without money (`expired`, `cancelled`,
-`failed`) becomes `needs_review` (`late_result_target`), so a late result is never dropped.
+`failed`) becomes `needs_review` (`late_result_target`), so a late result is never dropped;
+a provider report that contradicts a merchant's review does too (`paygate.transition`).
 This module is the order; `paygate.transition` decides each change from it, once.
 """
 

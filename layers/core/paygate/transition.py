@@ -13,6 +13,11 @@ that changes a payment's status applies that object and nothing else:
 `forward(provider, update)` is the transition a webhook tries before anything is read: a plain
 forward move, refused by the write itself when the stored payment does not admit it (then the
 ledger reads the payment and asks `decide`).
+
+Besides the forward order, `decide` applies the documented exceptions (docs/lifecycle.md): a
+late result on an ended payment, a provider contradicting a merchant's review (both to
+`needs_review`), an acknowledged payout read as `processing` (`as_reported_for`), and a
+platform decline of a payment abandoned during its clarification read as `expired`.
 """
 
 from __future__ import annotations
