@@ -5,6 +5,13 @@ while the first is still running is a 409 (safe to retry). Keys are scoped to th
 API key. Provider failures (502/504) are kept too: the payment they recorded is the answer,
 so a retry never starts a second one at the provider.
 
+"Another body" is judged by Powertools' payload hash, an unkeyed MD5 kept 24 hours: it covers
+the body with every card number reduced to the 6+4 digits the payment keeps anyway and card
+security codes left out (`compared`), so the hash tells nothing about a card beyond what is
+stored (an MD5 of the full body, with those 6+4 digits, gives the number back in seconds). A
+key reused with another card is still a 422, unless the two cards share their first 6 and
+last 4 digits, holder and expiry: then the first answer is replayed (no second payment).
+
 A create costs 3 DynamoDB calls: Powertools' in-progress idempotency record and the new payment
 are written in one transaction (`_RecordsThePayment`: the persistence layer's own conditional
 put, sent as the first item of a `TransactWriteItems` whose second item inserts the payment),
@@ -43,6 +50,7 @@ from paygate import aws_clients, snapstart
 from paygate.api import error_response, from_domain_error
 from paygate.api_errors import ErrorDetail
 from paygate.errors import DuplicateReference, ProviderError, StorageBusy
+from paygate.masking import mask_pan
 from paygate.sessions import default_session
 from paygate.settings import IdempotencySettings, load_settings
 
@@ -179,7 +187,7 @@ class IdempotentCreates:
             return {**kept, "retry_after": retry_after} if retry_after else kept
 
         try:
-            kept = once(request={"key": f"{scope}#{key}", "body": body.model_dump(mode="json")})
+            kept = once(request={"key": f"{scope}#{key}", "body": compared(body)})
         except IdempotencyValidationError:
             reused = f"this {HEADER} was used with a different request body"
             return _key_error(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused", reused)
@@ -201,6 +209,31 @@ class IdempotentCreates:
         if kept.get("retry_after"):
             headers_out["Retry-After"] = str(kept["retry_after"])
         return Response(status, content_types.APPLICATION_JSON, kept["body"], headers_out)
+
+
+CARD_NUMBERS = frozenset({"pan", "card_number"})
+CARD_CODES = frozenset({"cvv", "cvc", "cvv2", "cvc2"})
+
+
+def compared(body: BaseModel) -> Any:
+    """What the payload hash covers: the body as JSON, every card number (a `pan` or
+    `card_number` field, or a dotted `card.pan` key) masked to its 6+4 digits and every card
+    security code left out, wherever it is nested."""
+    return _without_card_secrets(body.model_dump(mode="json"))
+
+
+def _without_card_secrets(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_card_secrets(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        name = str(key).lower().rsplit(".", 1)[-1]
+        if name in CARD_CODES:
+            continue
+        kept[key] = mask_pan(str(item)) if name in CARD_NUMBERS else _without_card_secrets(item)
+    return kept
 
 
 def _key_error(status: HTTPStatus, code: str, message: str) -> Response[str]:
