@@ -136,9 +136,14 @@ class IdempotentCreates:
     """Runs a create once per (API key, Idempotency-Key)."""
 
     def __init__(self, table_name: str, persistence: DynamoDBPersistenceLayer | None = None):
-        self.persistence = persistence or DynamoDBPersistenceLayer(
-            table_name=table_name, boto3_client=aws_clients.client("dynamodb", default_session())
-        )
+        if persistence is None:  # the shared client configuration and deadline gate
+            persistence = DynamoDBPersistenceLayer(
+                table_name=table_name,
+                boto_config=aws_clients.CONFIG,
+                boto3_session=default_session(),
+            )
+            aws_clients.gated(persistence.client)
+        self.persistence = persistence
         self.use_client(self.persistence.client)
         self.config = IdempotencyConfig(
             event_key_jmespath="key",
