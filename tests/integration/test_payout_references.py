@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
+from paygate import wiring
+from paygate.domain import utcnow
+from paygate.settings import ReconcileSettings, load_settings
 
 from .conftest import Api, body_of
 from .platform_support import JSON, deliver_sandbox_callbacks
@@ -102,3 +106,33 @@ def test_twenty_concurrent_creates_with_different_keys_send_one_payout(
     assert all(e["code"] in ("duplicate_reference", "storage_busy") for e in refused), refused
     assert all(e.get("payment_id") == created[0] for e in refused if e["code"] != "storage_busy")
     assert at_paypro(paypro_sandbox, "order-dup-race") == created
+
+
+def test_a_timed_out_platform_payout_is_processing_and_a_retry_with_a_new_key_is_409(
+    api: Api, aws: Any, ecommpay_sandbox: PlatformSandbox
+) -> None:
+    """The issue's history: the create times out although ecommpay accepted the payout (504,
+    `pending`, `provider_timeout`); the merchant retries with a new key (409 naming it, no
+    second payout); the first status query says `processing` and the payout is `processing`
+    without our timeout."""
+    sandbox = ecommpay_sandbox.base_url
+    httpx.post(f"{sandbox}/_sandbox/settings", json={"timeout_delay_seconds": 1})
+    httpx.post(f"{sandbox}/_sandbox/faults", json={"kind": "accepted_timeout", "count": 1})
+    try:
+        body = {**ATM_PAYOUT, "merchant_reference": "order-timed-out"}
+        first = post(api, "ecommpay", body)
+        assert first["statusCode"] == 504, first
+        payout_id = body_of(first)["error"]["payment_id"]
+        waiting = api.read(f"/v1/payouts/{payout_id}")
+        assert (waiting["status"], waiting["failure"]["code"]) == ("pending", "provider_timeout")
+        retry = post(api, "ecommpay", body)  # a new Idempotency-Key, the same order
+        assert retry["statusCode"] == 409, retry
+        assert body_of(retry)["error"]["payment_id"] == payout_id
+        job = wiring.reconciler(load_settings(ReconcileSettings))
+        job.clock = lambda: utcnow() + timedelta(minutes=2)
+        assert job.run().checked == 1  # the first status query
+        accepted = api.read(f"/v1/payouts/{payout_id}")
+        assert (accepted["status"], accepted["failure"]) == ("processing", None)
+    finally:
+        httpx.delete(f"{sandbox}/_sandbox/faults")
+        httpx.post(f"{sandbox}/_sandbox/settings", json={"timeout_delay_seconds": 30})
