@@ -32,18 +32,25 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from local.aws.provision import Provisioned
+from local.sandboxes.platform import PlatformSandbox
 from paygate import clock
 from paygate.repository import PaymentRepository, payment_key
 from tests.support import forgery
 
 from .conftest import DEV_SECRETS, Api, body_of, load_event_json, signed
 from .forgery_support import Events
-from .platform_support import ATM_ORDER, JSON, TRANSFER_ORDER, WALLET_ORDER
-from .test_payouts import PAYPRO_PAYOUT
+from .platform_support import (
+    ATM_ORDER,
+    JSON,
+    TRANSFER_ORDER,
+    WALLET_ORDER,
+    deliver_sandbox_callbacks,
+)
+from .test_payouts import ATM_PAYOUT, PAYPRO_PAYOUT
 
 SOAK = os.environ.get("PAYGATE_SOAK", "") not in ("", "0")
 FIGURES = Path(__file__).resolve().parents[2] / ".paygate"
-PLATFORM_EXAMPLES = 600 if SOAK else 80
+PLATFORM_EXAMPLES = 600 if SOAK else 120
 NOTIFY_EXAMPLES = 300 if SOAK else 36
 # Documents posted per signed text: all of them when there are no more (most texts), else this
 # many different ones, explored differently per example.
@@ -65,14 +72,14 @@ ORDERS = {
 # -- what the attacker types ----------------------------------------------------------------
 
 # Stand-ins replaced by the victim's id, its amount and our project id once they are known.
-VICTIM, AMOUNT, PROJECT = "{victim}", "{amount}", "{project}"
+VICTIM, PAYOUT, AMOUNT, PROJECT = "{victim}", "{payout}", "{amount}", "{project}"
 PATHS = [
     "payment:id", "payment:status", "payment:sum:amount", "payment:sum:currency",
     "payment:type", "payment:z", "operation:status", "operation:type",
     "operation:sum_initial:amount", "operation:sum_initial:currency", "project_id",
     "customer:id", "errors:0:code", "account:number", "z", "payment::id",
 ]  # fmt: skip
-VALUES = [VICTIM, "success", "decline", AMOUNT, "VND", "sale", "purchase", PROJECT, ""]
+VALUES = [VICTIM, PAYOUT, "success", "decline", AMOUNT, "VND", "sale", "payout", PROJECT, ""]
 characters = st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(
     list(";:=&\x00\n\r\t\x7f\x85\u2028ữĐ")
 )
@@ -171,25 +178,32 @@ def page_signed_without_checks(provider: str, body: dict[str, Any]) -> str | Non
 
 
 class Arena:
-    """One moto per test: the victims (50,000,000 VND, one per provider), the payments the
-    search may not move, and what it counted."""
+    """One moto per test: the victims (a 50,000,000 VND payment per provider, waiting where the
+    provider says, and an ecommpay payout being paid out), the payments the search may not
+    move, and what it counted."""
 
-    def __init__(self, api: Api, aws: Provisioned) -> None:
+    def __init__(self, api: Api, aws: Provisioned, sandboxes: dict[str, PlatformSandbox]) -> None:
         self.api, self.aws = api, aws
         self.table = aws.refs["PaymentsTable"]
         self.dynamodb = boto3.client("dynamodb")
-        self.victims = {
-            provider: self.create(f"/v1/{provider}/payments", {**order, "amount": VICTIM_AMOUNT})
-            for provider, order in (("ecommpay", ATM_ORDER), ("monetix", TRANSFER_ORDER))
-        }
+        self.victims = {}
+        for provider, order in (("ecommpay", ATM_ORDER), ("monetix", TRANSFER_ORDER)):
+            body = {**order, "amount": VICTIM_AMOUNT}
+            self.victims[provider] = self.create(f"/v1/{provider}/payments", body)
+            deliver_sandbox_callbacks(api, provider, sandboxes[provider], self.victims[provider])
+        self.payout = self.create("/v1/ecommpay/payouts", ATM_PAYOUT)
+        deliver_sandbox_callbacks(api, "ecommpay", sandboxes["ecommpay"], self.payout)
         self.counts: Counter[str] = Counter()
         repository = PaymentRepository(self.table, timedelta(days=1))
-        for payment_id, (status, version, received) in self.states(
-            [*self.victims.values()]
-        ).items():
+        for payment_id, (status, version, received) in self.states(self.all_victims).items():
             payment = repository.get(payment_id)
             assert payment is not None
             assert (status, int(version)) == (payment.status, payment.version) and received is None
+            assert status in ("requires_action", "processing"), (payment_id, status)
+
+    @property
+    def all_victims(self) -> list[str]:
+        return [*self.victims.values(), self.payout]
 
     def create(self, path: str, body: dict[str, Any]) -> str:
         body = {k: v for k, v in body.items() if v is not None}
@@ -230,8 +244,13 @@ class Arena:
 
 
 @pytest.fixture
-def arena(api: Api, aws: Provisioned) -> Arena:
-    return Arena(api, aws)
+def arena(
+    api: Api,
+    aws: Provisioned,
+    ecommpay_sandbox: PlatformSandbox,
+    monetix_sandbox: PlatformSandbox,
+) -> Arena:
+    return Arena(api, aws, {"ecommpay": ecommpay_sandbox, "monetix": monetix_sandbox})
 
 
 def assert_no_event_but(events: Events, allowed: Callable[[dict[str, Any]], bool]) -> None:
@@ -269,11 +288,12 @@ def test_no_document_derived_from_a_signed_payment_page_moves_a_payment(
         victim = arena.victims[provider]
         filled = {
             field: value.replace(VICTIM, victim)
+            .replace(PAYOUT, arena.payout)
             .replace(AMOUNT, str(VICTIM_AMOUNT))
             .replace(PROJECT, str(projects[provider]))
             for field, value in values.items()
         }
-        watched = [*arena.victims.values(), *attackers[-20:]]
+        watched = [*arena.all_victims, *attackers[-20:]]
         before = arena.states(watched)
         body = order_with(order, filled)
         answer = api.call("POST", f"/v1/{provider}/payments", body, JSON)
@@ -310,7 +330,7 @@ def test_no_document_derived_from_a_signed_payment_page_moves_a_payment(
     search()
     report("pages", arena.counts, started)
     assert arena.counts["creates accepted"] + arena.counts["creates refused"] > 0
-    creates = {"created", "pending", "requires_action"}
+    creates = {"created", "pending", "requires_action", "processing"}
     assert_no_event_but(events, lambda e: e["status"] in creates)
 
 
