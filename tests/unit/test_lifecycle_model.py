@@ -16,8 +16,11 @@ Checked after every step, and after 30 simulated days of reconciliation at the e
    reported `failed` (abandoned is `expired`);
 2. events = status changes, once each: every change is recorded once, versions go up by one,
    the stored payment is the last change;
-3. a terminal status changes at most once more, only by the late-result rule (ended without
-   money → `needs_review`);
+3. a terminal status changes at most once more by a provider, only by the late-result rule
+   (ended without money → `needs_review`); a merchant's review (the model's reviewer decides
+   `needs_review` payments at random, unchecked) is the only way out of `needs_review`, and a
+   provider contradicting it reopens it at most once (`contradicted_after_review`); reviewed
+   payments are the merchant's word and are not compared with the provider's truth;
 4. no payout sent twice: at most one provider payout per idempotency key, and at most one that
    moved money per merchant payout (a merchant sends a new payout only when told it failed).
 
@@ -56,7 +59,16 @@ from hypothesis.stateful import (
 from paygate import clock as gateway_clock
 from paygate import reconcile as reconcile_module
 from paygate import transition as transition_module
-from paygate.domain import Cause, Kind, Method, Payment, PaymentStatus, Provider, StatusChange
+from paygate.domain import (
+    Cause,
+    Kind,
+    Method,
+    Payment,
+    PaymentStatus,
+    Provider,
+    ReviewDecision,
+    StatusChange,
+)
 from paygate.domain import PaymentStatus as S
 from paygate.errors import ProviderError
 from paygate.ledger import Ledger
@@ -64,7 +76,7 @@ from paygate.lifecycle import LifecyclePolicy
 from paygate.observability import logger
 from paygate.reconcile import Reconciler
 from paygate.status import ENDED_WITHOUT_MONEY
-from paygate.transition import LATE_RESULT, PAID_AFTER_EXPIRY
+from paygate.transition import CONTRADICTED_AFTER_REVIEW, LATE_RESULT, PAID_AFTER_EXPIRY
 from tests.support.memory import ManualClock, MemoryRepository, run_schedule
 from tests.support.model import (
     MONEY_MOVED,
@@ -129,6 +141,8 @@ class Figures:
     histories: int = 0  # histories run to the end and checked settled
     payments: int = 0
     late_results: int = 0  # ended payments reopened as needs_review by a late result
+    reviews: int = 0  # merchant decisions on needs_review payments
+    contradicted_reviews: int = 0  # reviews a provider report contradicted (raised again)
     blind: int = 0  # money moved after the gateway ended it and no callback said so
     new_attempts: int = 0  # a merchant's new payment or payout after one ended without money
     final: Counter[str] = field(default_factory=Counter)
@@ -168,6 +182,9 @@ class LifecycleModel(RuleBasedStateMachine):
         self.seen = 0  # changes checked so far
         self.last: dict[str, tuple[S, int]] = {}
         self.reopened: set[str] = set()
+        self.reviewed: set[str] = set()  # a merchant decided (POST .../review)
+        self.contradicted: set[str] = set()  # a provider contradicted that decision
+        self.counted: dict[str, int] = {}  # status changes checked per payment
 
     # -- merchant actions ----------------------------------------------------------------------
 
@@ -238,9 +255,22 @@ class LifecycleModel(RuleBasedStateMachine):
         key): only safe if the gateway told the truth."""
         intent = self.intents[index % len(self.intents)]
         latest = self.ledger.get(self.keys[intent.keys[-1]])
-        if latest.status in ENDED_WITHOUT_MONEY:
+        # (not after the model's reviewer, who decides without checking with the provider)
+        if latest.status in ENDED_WITHOUT_MONEY and latest.review is None:
             FIGURES_SO_FAR.new_attempts += 1
             self._create(intent, create)
+
+    @rule(index=st.integers(min_value=0, max_value=MAX_PAYMENTS), accept=st.booleans())
+    def merchant_reviews(self, index: int, accept: bool) -> None:
+        """A person decides a `needs_review` payment (without necessarily being right): the
+        provider's later reports may contradict it."""
+        waiting = [p for p in self.repository.payments.values() if p.status is S.NEEDS_REVIEW]
+        if not waiting:
+            return
+        payment = waiting[index % len(waiting)]
+        decision = ReviewDecision.ACCEPT if accept else ReviewDecision.REJECT
+        self.ledger.review(payment.id, payment.kind, decision, "checked", "merchant-key")
+        FIGURES_SO_FAR.reviews += 1
 
     # -- customers and providers -----------------------------------------------------------
 
@@ -358,14 +388,25 @@ class LifecycleModel(RuleBasedStateMachine):
                 assert before is status, f"{payment_id}: change from {before}, was {status}"
                 assert version == last_version + 1, f"{payment_id}: version {version}"
                 assert after is not before, f"{payment_id}: an event without a status change"
-                if before.is_terminal:
-                    # the one way out of a terminal status, at most once
+                number = self.counted[payment_id] = self.counted.get(payment_id, 1) + 1
+                change = self.repository.payments[payment_id].history[number - 1]
+                if before is S.NEEDS_REVIEW and change.cause is Cause.MERCHANT_ACTION:
+                    # the merchant's review: the only way out of needs_review
+                    assert after in (S.SUCCEEDED, S.FAILED), f"{payment_id}: review → {after}"
+                    self.reviewed.add(payment_id)
+                elif before.is_terminal and change.failure_code == CONTRADICTED_AFTER_REVIEW:
+                    # a provider contradicting the review: once, back to needs_review
+                    assert payment_id in self.reviewed and after is S.NEEDS_REVIEW, payment_id
+                    assert payment_id not in self.contradicted, f"{payment_id} contradicted twice"
+                    self.contradicted.add(payment_id)
+                    FIGURES_SO_FAR.contradicted_reviews += 1
+                elif before.is_terminal:
+                    # the one way out of a terminal status a provider causes, at most once
                     assert before in ENDED_WITHOUT_MONEY and after is S.NEEDS_REVIEW, (
                         f"{payment_id}: {before} → {after}"
                     )
                     assert payment_id not in self.reopened, f"{payment_id} reopened twice"
-                    failure = self.repository.payments[payment_id].failure
-                    assert failure is not None and failure.code in (PAID_AFTER_EXPIRY, LATE_RESULT)
+                    assert change.failure_code in (PAID_AFTER_EXPIRY, LATE_RESULT), change
                     self.reopened.add(payment_id)
                     FIGURES_SO_FAR.late_results += 1
                 else:
@@ -396,6 +437,8 @@ class LifecycleModel(RuleBasedStateMachine):
 
     def _check(self, payment: Payment, order: Order | None) -> None:
         where = f"{payment.id} is {payment.status}, provider: {order.truth if order else 'none'}"
+        if payment.review is not None:  # a person decided: only a contradiction changes it
+            return
         if payment.status is S.SUCCEEDED:
             assert order is not None and order.truth is Truth.PAID, where
             assert order.received == payment.amount, where
@@ -454,6 +497,8 @@ class LifecycleModel(RuleBasedStateMachine):
         where = f"{payment.id} settled as {payment.status}, provider: {truth or 'none'}"
         assert payment.status.is_terminal, where
         FIGURES_SO_FAR.final[f"{truth or 'none'} → {payment.status.value}"] += 1
+        if payment.review is not None:  # the merchant's decision (or its contradiction)
+            return
         if order is None or truth not in MONEY_MOVED:
             assert payment.status is not S.SUCCEEDED, where
             if truth in (Truth.EXPIRED, Truth.CANCELLED):  # abandoned: never a decline
@@ -527,6 +572,8 @@ def record_figures(passed: bool, seconds: float) -> None:
         "max_steps_per_history": STEPS,
         "payments": FIGURES_SO_FAR.payments,
         "late_results": FIGURES_SO_FAR.late_results,
+        "reviews": FIGURES_SO_FAR.reviews,
+        "contradicted_reviews": FIGURES_SO_FAR.contradicted_reviews,
         "blind": FIGURES_SO_FAR.blind,
         "new_attempts": FIGURES_SO_FAR.new_attempts,
         "contradictions": 0 if passed else 1,
