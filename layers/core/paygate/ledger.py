@@ -213,15 +213,18 @@ class Ledger:
         body: dict[str, object],
         *,
         payment_id: str | None = None,
+        outcome: WebhookOutcome | None = None,
     ) -> WebhookOutcome:
         """Store a verified notification that must change nothing (e.g. a type we do not
-        know) exactly once: `stale` (or `unknown_payment` without a payment id), `duplicate`
-        when it was stored before."""
+        know, or a result its provider has not confirmed yet) exactly once: `outcome`, by
+        default `stale` (or `unknown_payment` without a payment id); `duplicate` when it was
+        stored before."""
         record = WebhookRecord(
             provider=provider,
             dedupe_key=dedupe_key,
             payment_id=payment_id,
-            outcome=WebhookOutcome.STALE if payment_id else WebhookOutcome.UNKNOWN_PAYMENT,
+            outcome=outcome
+            or (WebhookOutcome.STALE if payment_id else WebhookOutcome.UNKNOWN_PAYMENT),
             body=dict(body),
         )
         try:
