@@ -94,6 +94,7 @@ class StatusStandIn:
 
     def __init__(self, callbacks: dict[str, dict[str, Any]]) -> None:
         import http.server
+        import socket
         import threading
 
         answers = {
@@ -109,6 +110,10 @@ class StatusStandIn:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()  # headers and body go out as written, not after a delayed ACK
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length") or 0))
