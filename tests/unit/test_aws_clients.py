@@ -117,16 +117,33 @@ def _cheap_call(name: str, client: Any) -> Any:
 
 
 @pytest.mark.parametrize("name", ["repository", "idempotency", "publisher", "secrets"])
-def test_no_attempt_starts_that_cannot_end_before_the_deadline(name: str) -> None:
+def test_no_first_attempt_starts_that_cannot_end_before_the_timeout(name: str) -> None:
+    """A call's first attempt may start until the deadline (the margin holds its 3 s)."""
+    attempts: list[int] = []
     with mock_aws():
         client = layer_clients()[name]
+        client.meta.events.register(
+            "before-send", lambda request, **_: attempts.append(aws_clients.attempt_number(request))
+        )
         _cheap_call(name, client)  # no budget (tests, tools): no gate
-        deadline.set_budget(aws_clients.attempt_seconds() + 5)
+        deadline.set_budget(0.5)
         _cheap_call(name, client)
-        deadline.set_budget(aws_clients.attempt_seconds() - 0.5)
+        deadline.set_budget(aws_clients.attempt_seconds() - deadline.margin_seconds() - 0.5)
         with pytest.raises(aws_clients.NoTimeLeft):
             _cheap_call(name, client)
+    assert attempts == [1, 1]  # botocore numbers its attempts, the gate reads it
     assert issubclass(aws_clients.NoTimeLeft, StorageBusy)  # a 503 with Retry-After
+
+
+@pytest.mark.parametrize("header", [b"attempt=2; max=3", "attempt=3; max=3"])
+def test_botocore_retries_start_only_when_they_end_before_the_deadline(header: Any) -> None:
+    retry = SimpleNamespace(headers={"amz-sdk-request": header})
+    deadline.set_budget(aws_clients.attempt_seconds() + 0.5)
+    aws_clients._gate(request=retry)
+    deadline.set_budget(aws_clients.attempt_seconds() - 0.5)
+    with pytest.raises(aws_clients.NoTimeLeft):
+        aws_clients._gate(request=retry)
+    aws_clients._gate(request=SimpleNamespace(headers={}))  # a first attempt still fits
 
 
 class FakeClock:
@@ -169,7 +186,7 @@ def test_the_repository_retries_end_before_the_deadline(
     budget: float, seconds: float, code: str, gated: bool
 ) -> None:
     """The loop's own retries start only when one more attempt, at its timeouts, fits in the
-    time left; with the attempt gate the whole call ends before the deadline."""
+    time left; with the attempt gate the first attempt ends before the function's timeout."""
     clock = FakeClock()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(deadline, "time", SimpleNamespace(monotonic=clock.monotonic))
@@ -185,7 +202,7 @@ def test_the_repository_retries_end_before_the_deadline(
     retries_late = [end - ends_at for end in table.ends[1:] if end > ends_at]
     assert not retries_late, f"retries ended past the deadline by {retries_late} s"
     if gated:
-        assert clock.now <= ends_at
+        assert clock.now <= ends_at + deadline.margin_seconds()
 
 
 def test_the_repository_retries_while_an_attempt_still_fits() -> None:

@@ -14,18 +14,23 @@ One call's worst case is therefore 3 * 3 + 3 = 12 s (`worst_case_seconds`), whic
 5 elsewhere, 60 s connect and read timeouts, up to 25.5 s of backoff: about 20 minutes).
 
 A call can still start late in an invocation, so every client also carries an attempt gate
-(`client`): botocore emits `before-send` before every attempt, its own retries included, and
-the gate refuses one with less than `attempt_seconds()` (3 s) left of the budget, raising
-`NoTimeLeft` (a `StorageBusy`: 503 with Retry-After for the API, a failed record for the
-stream). An attempt thus ends before the deadline; only botocore's backoff before a refused
-retry can pass it: at most 2 s, inside the 3 s margin (up to 7 s if botocore's newer retries,
+(`client`): botocore emits `before-send` before every attempt, and the gate refuses one that
+could outlive its limit, raising `NoTimeLeft` (a `StorageBusy`: 503 with Retry-After for the
+API, a failed record for the stream). botocore's retries (its `amz-sdk-request` header says
+`attempt=2` or more) must end before the deadline: `attempt_seconds()` = 3 s left at least. A
+call's first attempt must end before the function's own timeout, which the margin keeps
+beyond the deadline: 3 s left of budget and margin together, so with the default margin a
+first attempt may start until the deadline (as a write recording an answer the provider gave
+must: docs/lifecycle.md). Only botocore's backoff before a refused retry can pass the
+deadline: at most 2 s, inside the 3 s margin (up to 7 s if botocore's newer retries,
 AWS_NEW_RETRIES_2026, honour a service's retry-after header). The layer's own retry loop over
 DynamoDB's conflicts and throttling (`repository.PaymentRepository._call`) starts another
-call only while its pause plus one attempt fits (`deadline.allows`).
+call only while its pause plus one attempt fits before the deadline (`deadline.allows`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botocore.config import Config
@@ -79,9 +84,26 @@ def worst_case_seconds(config: Config = CONFIG) -> float:
     return attempts * attempt_seconds(config) + max_backoff_seconds(attempts)
 
 
-def _gate(**_: Any) -> None:
-    """botocore's `before-send` hook: no attempt starts unless it can end before the deadline."""
-    if not deadline.allows(attempt_seconds()):
+_ATTEMPT = re.compile(r"attempt=(\d+)")
+
+
+def attempt_number(request: Any) -> int:
+    """Which attempt of its call `request` is (botocore's `amz-sdk-request` header; 1 if none)."""
+    header = (getattr(request, "headers", None) or {}).get("amz-sdk-request", b"")
+    found = _ATTEMPT.search(header.decode() if isinstance(header, bytes) else str(header))
+    return int(found.group(1)) if found else 1
+
+
+def allows_attempt(attempt: int) -> bool:
+    """True when attempt `attempt` of a call, at its timeouts, ends in time: a retry before
+    the deadline, a first attempt before the function's timeout (deadline plus margin)."""
+    slack = 0.0 if attempt > 1 else deadline.margin_seconds()
+    return deadline.allows(attempt_seconds() - slack)
+
+
+def _gate(request: Any = None, **_: Any) -> None:
+    """botocore's `before-send` hook: no attempt starts that could outlive its limit."""
+    if not allows_attempt(attempt_number(request)):
         raise NoTimeLeft("no time left for an AWS call within the function's deadline; retry")
 
 
