@@ -124,9 +124,12 @@ def test_a_callback_is_flattened_once_for_its_signature_and_its_dedupe_key(
     from paygate.providers.platform.webhook import PlatformCallbacks
     from paygate.providers.platform.wire import Callback
 
-    document: dict[str, Any] = {"payment": {"id": "pay_1", "status": "success"}, "x": [1, {}]}
+    document: dict[str, Any] = {
+        "payment": {"id": "pay_1", "status": "success"},
+        "account": {"x": [1, {}]},
+    }
     raw = json.dumps({**document, "signature": signing.sign(document, "old")}).encode()
-    contract = PlatformCallbacks(Provider.ECOMMPAY, lambda: ["new", "old"])
+    contract = PlatformCallbacks(Provider.ECOMMPAY, lambda: ["new", "old"], lambda: 603)
     made = signing.string_to_sign
     calls: list[str] = []
 
