@@ -30,6 +30,7 @@ call only while its pause plus one attempt fits before the deadline (`deadline.a
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -39,8 +40,11 @@ from botocore.configprovider import NEW_RETRIES_ENABLED
 from paygate import deadline
 from paygate.errors import StorageBusy
 
-CONNECT_TIMEOUT_SECONDS = 1.0
-READ_TIMEOUT_SECONDS = 2.0
+# In AWS the defaults; the local runtime's moto shares a busy laptop's CPU with everything else
+# and sets `PAYGATE_AWS_CONNECT_TIMEOUT_SECONDS` / `PAYGATE_AWS_READ_TIMEOUT_SECONDS` higher (the
+# attempt gate then stops retries earlier: the deadline still holds).
+CONNECT_TIMEOUT_SECONDS = float(os.environ.get("PAYGATE_AWS_CONNECT_TIMEOUT_SECONDS") or 1.0)
+READ_TIMEOUT_SECONDS = float(os.environ.get("PAYGATE_AWS_READ_TIMEOUT_SECONDS") or 2.0)
 MAX_ATTEMPTS = 3  # botocore's total attempts, the first one included
 # botocore's standard mode: rand(0, 1) * min(2^(i-1), 20) s before retry i; with the newer
 # retry behaviour on (AWS_NEW_RETRIES_2026), a service's x-amz-retry-after may add up to 5 s.

@@ -25,7 +25,8 @@ from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from paygate import aws_clients, deadline
 from paygate.domain import Payment, Provider, kind_of
@@ -135,6 +136,12 @@ class PaymentRepository:
         for attempt in range(STORAGE_ATTEMPTS):
             try:
                 return getattr(self.client, operation)(**request)
+            except (BotoConnectionError, HTTPClientError) as exc:
+                # No answer (a timeout or a broken connection, after botocore's retries): not
+                # known to be written; the caller retries, and the next write's conditions see.
+                raise StorageBusy(
+                    f"the payments table did not answer ({type(exc).__name__}); retry"
+                ) from exc
             except ClientError as exc:
                 if not _busy(exc):
                     raise
