@@ -36,10 +36,11 @@ def aws_environment(config: LocalConfig) -> dict[str, str]:
         "AWS_ENDPOINT_URL": config.moto_url,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
-        # moto answers on this machine, sharing its CPU: generous waits, so a busy laptop (or
-        # test run) is never read as an AWS outage (paygate.aws_clients; AWS keeps 1 s / 2 s).
-        "PAYGATE_AWS_CONNECT_TIMEOUT_SECONDS": "5",
-        "PAYGATE_AWS_READ_TIMEOUT_SECONDS": "30",
+        # moto answers on this machine, sharing its CPU: longer waits (AWS keeps 1 s / 2 s), so
+        # a busy laptop or test run is not read as an AWS outage. One attempt (2 + 8 s) still
+        # fits a 25 s invocation's deadline with room: paygate.aws_clients' gate holds.
+        "PAYGATE_AWS_CONNECT_TIMEOUT_SECONDS": "2",
+        "PAYGATE_AWS_READ_TIMEOUT_SECONDS": "8",
     }
 
 
