@@ -28,6 +28,28 @@ from paygate.records import WebhookRecord
 __all__ = ["ErrorDetail", "ErrorResponse"]  # the error shape, re-exported with the models
 
 
+class ReferenceWarning(BaseModel):
+    """Another payment for the same order (`merchant_reference`) that has taken, or may still
+    take, the shopper's money: the create went ahead (payments are not unique by reference,
+    docs/lifecycle.md), and says so."""
+
+    code: Literal["duplicate_reference"] = "duplicate_reference"
+    message: str
+    payment_id: Annotated[str, Field(description="The other payment of this order")]
+    status: PaymentStatus
+
+    @classmethod
+    def of(cls, other: Payment) -> ReferenceWarning:
+        return cls(
+            message=(
+                f"payment {other.id} for the same merchant_reference is {other.status.value}: "
+                "check that the shopper is not paying twice"
+            ),
+            payment_id=other.id,
+            status=other.status,
+        )
+
+
 class PaymentResponse(BaseModel):
     """A payment as the merchant API returns it."""
 
@@ -54,6 +76,13 @@ class PaymentResponse(BaseModel):
     @classmethod
     def of(cls, payment: Payment) -> PaymentResponse:
         return cls.model_validate(payment.model_dump())
+
+
+class CreatedPaymentResponse(PaymentResponse):
+    """A payment as its create answers it: with the other payments of the same order that
+    have taken or may still take the shopper's money (`warnings`, usually empty)."""
+
+    warnings: list[ReferenceWarning] = Field(default_factory=list)
 
 
 class PayoutResponse(PaymentResponse):

@@ -46,6 +46,8 @@ from paygate.transition import (
 )
 
 MAX_WRITE_ATTEMPTS = 5
+# How many payments of one order a create looks at for its duplicate-reference warning.
+ATTEMPTS_LOOKED_AT = 10
 
 
 def provider_failure_update(error: ProviderError) -> ProviderUpdate:
@@ -196,6 +198,16 @@ class Ledger:
     def callbacks(self, payment: Payment) -> list[WebhookRecord]:
         """Every stored notification about `payment`."""
         return self.repository.callbacks(payment.id)
+
+    def earlier_attempts(self, payment: Payment) -> list[Payment]:
+        """Other payments for the same order (`merchant_reference`) that may have taken or may
+        still take the shopper's money: every status but `failed`, `expired` and `cancelled`
+        (the newest `ATTEMPTS_LOOKED_AT`)."""
+        ended = {PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED}
+        found = self.repository.with_reference(
+            payment.kind, payment.merchant_reference, ATTEMPTS_LOOKED_AT
+        )
+        return [other for other in found if other.id != payment.id and other.status not in ended]
 
     def find(
         self, provider: Provider, payment_id: str | None, provider_reference: str | None

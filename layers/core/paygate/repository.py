@@ -29,18 +29,21 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from paygate import aws_clients, deadline
-from paygate.domain import Payment, Provider, kind_of
+from paygate.domain import Kind, Payment, Provider, kind_of
 from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import WebhookRecord
 from paygate.table_items import (
+    BY_REFERENCE,
     BY_SCHEDULE,
     RECONCILE_DUE,
+    REFERENCE_KEY,
     WRITTEN_BY,
     Expression,
     ListQuery,
     packed_body,
     payment_document,
     provider_ref,
+    reference_key,
     storable,
     timestamp,
     transition_condition,
@@ -222,6 +225,21 @@ class PaymentRepository:
         )
         items = answer.get("Items") or []
         return Payment.model_validate(from_item(items[0])) if items else None
+
+    def with_reference(self, kind: Kind, merchant_reference: str, limit: int) -> list[Payment]:
+        """The newest `limit` payments (or payouts) with this merchant reference (the
+        `by_reference` list index, eventually consistent)."""
+        answer = self._call(
+            "query",
+            TableName=self.table_name,
+            IndexName=BY_REFERENCE,
+            KeyConditionExpression="#key = :key",
+            ExpressionAttributeNames={"#key": REFERENCE_KEY},
+            ExpressionAttributeValues={":key": {"S": reference_key(kind, merchant_reference)}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [Payment.model_validate(from_item(item)) for item in answer.get("Items") or []]
 
     def list_page(
         self, query: ListQuery

@@ -139,10 +139,11 @@ def create[R: BaseModel](
     provider; 201 with the payment, or the kept answer for a repeated key. `notify`:
     (configured base URL, webhook path) for a provider told per request where to notify:
     `create_<kind>(request, notify_url, recorded)`."""
+    from paygate.api_models import CreatedPaymentResponse, ReferenceWarning
     from paygate.idempotency import IdempotencyKey, caller_scope, restorable_creates
 
     app = create_resolver()
-    model = response_model(kind)
+    model = CreatedPaymentResponse if kind is Kind.PAYMENT else response_model(kind)
     creates = restorable_creates()
     prepare: Callable[[R], Payment] = getattr(gateway, f"prepare_{kind}")
     start: Callable[..., Payment] = getattr(gateway, f"create_{kind}")
@@ -158,7 +159,11 @@ def create[R: BaseModel](
             logger.info(
                 f"{kind} created", extra={"payment_id": payment.id, "status": payment.status}
             )
-            return Response(201, content_types.APPLICATION_JSON, model.of(payment))
+            answer = model.of(payment)
+            if isinstance(answer, CreatedPaymentResponse):  # payments: not unique per order
+                others = gateway.ledger.earlier_attempts(payment)
+                answer.warnings = [ReferenceWarning.of(other) for other in others]
+            return Response(201, content_types.APPLICATION_JSON, answer)
 
         scope = caller_scope(app.current_event.request_context)
         kept = record(recorded)
