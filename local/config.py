@@ -87,6 +87,8 @@ class LocalConfig:
     clock_mode: Mode = "real"
     aws_calls_file: Path | None = None
     log_level: str = "INFO"
+    # API Gateway's stage throttle, "<rate>,<burst>" (empty: off; local/aws/throttle.py).
+    throttle: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
@@ -112,6 +114,7 @@ class LocalConfig:
             clock_mode=mode_from_env(env.get("PAYGATE_CLOCK")),
             aws_calls_file=Path(calls) if calls else None,
             log_level=env.get("POWERTOOLS_LOG_LEVEL", "INFO"),
+            throttle=env.get("PAYGATE_THROTTLE", ""),
         )
 
     @property

@@ -140,6 +140,7 @@ def main() -> int:
     from local.aws.provision import load_dev_secrets, provision
     from local.aws.subscriber import EventSubscriber
     from local.aws.template import load_template
+    from local.aws.throttle import Throttle
     from local.merchant.site import LocalSite
     from local.provider_sandboxes import start_sandboxes
 
@@ -171,6 +172,7 @@ def main() -> int:
         },
         site=site.handle,
         local_routes={"/_local/clock": clock_route(clock)},
+        throttle=Throttle.from_setting(config.throttle),
     )
     workers = event_source_workers(
         template, functions, made, clock, config.schedule_seconds, activity

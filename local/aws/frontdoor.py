@@ -23,6 +23,7 @@ from local.aws.apigw import (
     proxy_event,
 )
 from local.aws.template import ApiRoute, FunctionDef, load_template
+from local.aws.throttle import Throttle
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 # (method, body) → (status, content type, body): local-only routes such as /_local/clock
@@ -55,8 +56,10 @@ class FrontDoor:
         site: SiteHandler | None = None,
         local_routes: dict[str, LocalRoute] | None = None,
         responses: dict[str, GatewayResponse] | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.routes = routes
+        self.throttle = throttle  # API Gateway's stage throttle, when asked for
         self.responses = gateway_responses(load_template()) if responses is None else responses
         self.functions = functions
         self.api_key = api_key
@@ -133,6 +136,9 @@ class FrontDoor:
         given_key = request.headers.get("x-api-key") or ""
         if route.api_key_required and not hmac.compare_digest(given_key, self.api_key):
             self.gateway_answer(request, "INVALID_API_KEY", 403, url.path)
+            return
+        if self.throttle is not None and not self.throttle.take(f"{route.method} {route.path}"):
+            self.gateway_answer(request, "THROTTLED", 429, url.path)
             return
         headers = {key: value for key, value in request.headers.items()}
         event = proxy_event(

@@ -2,16 +2,20 @@
 naming it, a missing or wrong key a 403 naming `x-api-key` (template.yaml's gateway responses),
 a body that is not JSON a 415 saying to send JSON; answers are UTF-8 with Vietnamese
 unescaped. Throttling (429 with Retry-After) is the template's too: tests/unit/
-test_gateway_responses.py (the local runtime does not throttle)."""
+test_gateway_responses.py renders it, and the front door applies it when asked
+(`PAYGATE_THROTTLE`, off for `make run`)."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 
-from .conftest import Runtime
+from tests.support.runtimes import BASE_ENVIRONMENT
+
+from .conftest import API_KEY, Ports, Runtime, start_runtime, stop_runtime
 
 JSON_UTF8 = "application/json; charset=utf-8"
 ORDER = {"amount": 50_000, "currency": "VND", "merchant_reference": "order-1001"}
@@ -89,3 +93,28 @@ def test_answers_are_utf8_with_vietnamese_unescaped(runtime: Runtime) -> None:
     assert created.headers["content-type"] == JSON_UTF8
     assert f'"merchant_reference":"{reference}"'.encode() in created.content
     assert b"\\u" not in created.content
+
+
+def test_a_throttled_request_is_a_429_with_retry_after(tmp_path: Path) -> None:
+    """API Gateway's stage throttle, emulated by the local front door when asked
+    (`PAYGATE_THROTTLE`): a bucket of one request that refills in about 17 minutes, so the
+    second request of a route is throttled whatever the machine's speed."""
+    running = start_runtime(
+        Ports.free(), tmp_path, base_env=BASE_ENVIRONMENT, extra_env={"PAYGATE_THROTTLE": "0.001,1"}
+    )
+    try:
+        headers = {"x-api-key": API_KEY}
+        first = httpx.get(
+            f"{running.api_url}/v1/payments/pay_20261207000000abcdef0123", headers=headers
+        )
+        assert first.status_code == 404  # served: no such payment
+        second = httpx.get(
+            f"{running.api_url}/v1/payments/pay_20261207000000abcdef0124", headers=headers
+        )
+        error = error_of(second, 429)
+        assert error["code"] == "rate_limited" and "Retry-After" in error["message"]
+        assert second.headers["retry-after"] == "1"
+        other_route = httpx.get(f"{running.api_url}/v1/payments", headers=headers)
+        assert other_route.status_code == 200  # a bucket per route, as API Gateway's methods
+    finally:
+        assert stop_runtime(running) == 0
