@@ -117,11 +117,12 @@ def test_a_concurrent_duplicate_is_409(
     assert json.loads(create(api, "key-6")["body"]) == json.loads(results["first"]["body"])
 
 
-def test_a_create_costs_three_dynamodb_calls_and_a_replay_writes_no_payment(
+def test_a_create_costs_four_dynamodb_calls_and_a_replay_writes_no_payment(
     api: Api, aws: Provisioned, handlers: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The in-progress idempotency record and the payment go in one transaction; then the
-    provider's answer; then the completed record. A replay is refused on the idempotency item
+    provider's answer; then the same order's other payments (the answer's `warnings`: one
+    Query); then the completed record. A replay is refused on the idempotency item
     alone, so the transaction writes nothing (no second payment). Every DynamoDB call the
     process makes is counted (the repository's and the idempotency store's clients alike)."""
     handlers("paypro_create_payment")  # loaded (its clients made) before counting
@@ -136,7 +137,7 @@ def test_a_create_costs_three_dynamodb_calls_and_a_replay_writes_no_payment(
     monkeypatch.setattr(BaseClient, "_make_api_call", counted)
     first = create(api, "key-calls")
     assert first["statusCode"] == 201
-    assert calls == ["TransactWriteItems", "PutItem", "UpdateItem"]
+    assert calls == ["TransactWriteItems", "PutItem", "Query", "UpdateItem"]
     calls.clear()
     again = create(api, "key-calls")
     assert again["statusCode"] == 200 and header(again, "Idempotent-Replayed") == "true"

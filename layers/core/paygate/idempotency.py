@@ -12,10 +12,12 @@ stored (an MD5 of the full body, with those 6+4 digits, gives the number back in
 key reused with another card is still a 422, unless the two cards share their first 6 and
 last 4 digits, holder and expiry: then the first answer is replayed (no second payment).
 
-A create costs 3 DynamoDB calls: Powertools' in-progress idempotency record and the new payment
-are written in one transaction (`_RecordsThePayment`: the persistence layer's own conditional
-put, sent as the first item of a `TransactWriteItems` whose second item inserts the payment),
-then the payment with the provider's answer, then the completed idempotency record. When the
+A payment create costs 4 DynamoDB calls (a payout create 3): Powertools' in-progress
+idempotency record and the new payment are written in one transaction (`_RecordsThePayment`:
+the persistence layer's own conditional put, sent as the first item of a `TransactWriteItems`
+whose second item inserts the payment), then the payment with the provider's answer, then (a
+payment's) the same order's other payments for the answer's `warnings` (one `by_reference`
+Query), then the completed idempotency record. When the
 key exists, the transaction is cancelled on the idempotency item alone: Powertools sees the
 conditional failure it expects (with the old record) and replays or refuses as before, and the
 payment is never written."""
