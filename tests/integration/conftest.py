@@ -9,6 +9,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,6 +25,7 @@ from local.aws.template import load_template
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
 from local.sandboxes.smartglocal import SmartglocalSandbox, seeded_sandbox
+from paygate import clock as gateway_clock
 from paygate.providers.paypro import signing
 
 DEV_SECRETS = load_dev_secrets()
@@ -239,3 +241,26 @@ def load_event_json(relative: str) -> dict[str, Any]:
 
     document: dict[str, Any] = load_event(relative)
     return document
+
+
+class GatewayTime:
+    """The gateway's clock (`paygate.clock`), moved by the test: payments are stamped,
+    notifications aged and reconciled on it, as the local runtime's `POST /_local/clock` does."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def later() -> Iterator[GatewayTime]:
+    """The gateway's clock for one test, moved by it (`GatewayTime.advance`)."""
+    moved = GatewayTime()
+    gateway_clock.use(moved)
+    yield moved
+    gateway_clock.use(None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -18,7 +17,6 @@ import pytest
 from local.aws.aws_calls import acting_as
 from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
-from paygate import clock as gateway_clock
 from paygate import wiring
 from paygate.domain import WebhookOutcome
 from paygate.errors import MalformedRequest
@@ -26,7 +24,7 @@ from paygate.observability import metrics
 from paygate.settings import PayproNotifySettings
 from tests.conftest import metric_names
 
-from .conftest import Api, body_of, signed
+from .conftest import Api, GatewayTime, body_of, signed
 from .test_paypro_webhook import deliver, get, new_payment, notify, webhook_items
 
 JSON = {"content-type": "application/json"}
@@ -37,27 +35,6 @@ PAYOUT = {
     "bank_name": "ACB",
     "bank_number": "0123456789",
 }
-
-
-class GatewayTime:
-    """The gateway's clock (`paygate.clock`) moved by the test, as `POST /_local/clock` does."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
-@pytest.fixture
-def later() -> Iterator[GatewayTime]:
-    moved = GatewayTime()
-    gateway_clock.use(moved)
-    yield moved
-    gateway_clock.use(None)
 
 
 def refused_and_unchanged(

@@ -18,10 +18,9 @@ import pytest
 
 from local.aws.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
-from paygate import clock as gateway_clock
 from tests.conftest import metric_names
 
-from .conftest import Api, body_of
+from .conftest import Api, GatewayTime, body_of
 from .platform_support import (
     TRANSFER_ORDER,
     confirmation,
@@ -75,24 +74,6 @@ UNKNOWN_KEYS = [
     "general",
     "new_block",
 ]
-
-
-class GatewayTime:
-    """The gateway's clock (`paygate.clock`), moved by the test."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-@pytest.fixture
-def later() -> Iterator[GatewayTime]:
-    moved = GatewayTime()
-    gateway_clock.use(moved)
-    yield moved
-    gateway_clock.use(None)
 
 
 @pytest.fixture

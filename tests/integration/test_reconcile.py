@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -19,7 +18,6 @@ from local.aws.aws_calls import acting_as
 from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
-from paygate import clock as gateway_clock
 from paygate import wiring
 from paygate.domain import (
     ClarificationAction,
@@ -33,33 +31,11 @@ from paygate.domain import (
 from paygate.reconcile import Reconciler
 from paygate.settings import ReconcileSettings, load_settings
 
-from .conftest import Api, body_of
+from .conftest import Api, GatewayTime, body_of
 from .platform_support import TRANSFER_ORDER, create
 
 JSON = {"content-type": "application/json"}
 PAYIN = {"amount": 50000, "currency": "VND", "merchant_reference": "order-reconcile"}
-
-
-class GatewayTime:
-    """The gateway's clock (`paygate.clock`), moved by the test: payments are stamped and
-    reconciled on it, as the local runtime's `POST /_local/clock` does."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
-@pytest.fixture
-def later() -> Iterator[GatewayTime]:
-    moved = GatewayTime()
-    gateway_clock.use(moved)
-    yield moved
-    gateway_clock.use(None)
 
 
 def reconciler(minutes_later: float = 0) -> Reconciler:
