@@ -18,6 +18,7 @@ import pytest
 
 from local.aws.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
+from paygate.webhooks import MAX_CLOCK_SKEW
 from tests.conftest import metric_names
 
 from .conftest import Api, GatewayTime, body_of
@@ -183,6 +184,20 @@ def test_a_callback_older_than_the_retry_window_is_refused(
     later.offset = timedelta(hours=335)
     assert deliver(api, "ecommpay", signed_body(document, "ecommpay"))["statusCode"] == 200
     assert get(api, document["payment"]["id"])["status"] == "succeeded"
+
+
+@pytest.mark.usefixtures("unconfirmed")
+def test_a_callback_dated_ahead_of_our_clock_is_refused(
+    api: Api, aws: Provisioned, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A future `operation.date` would keep a callback inside its retry window for longer."""
+    document = doc_example("monetix/bank-transfer-gate-ch1-purchase-success.json")
+    seed(aws, "monetix", document)
+    dated(document, datetime.now(UTC) + MAX_CLOCK_SKEW + timedelta(minutes=1))
+    error = refused(api, aws, "monetix", document, capsys)
+    assert (error["code"], error["field"]) == ("notification_refused", "operation.date")
+    dated(document, datetime.now(UTC) + MAX_CLOCK_SKEW - timedelta(minutes=1))
+    assert deliver(api, "monetix", signed_body(document, "monetix"))["statusCode"] == 200
 
 
 def review(api: Api, payment_id: str, decision: str) -> dict[str, Any]:

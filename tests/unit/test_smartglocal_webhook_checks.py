@@ -39,9 +39,9 @@ from paygate.providers.smartglocal.transformers import (
     Webhook,
     update_from_session,
 )
-from paygate.providers.smartglocal.webhook import MAX_CLOCK_SKEW, SmartglocalWebhooks
+from paygate.providers.smartglocal.webhook import SmartglocalWebhooks
 from paygate.settings import SettingsError, SmartglocalSettings, load_settings
-from paygate.webhooks import WebhookChecks, ingest
+from paygate.webhooks import MAX_CLOCK_SKEW, WebhookChecks, ingest
 from tests.support.memory import MemoryRepository
 from tests.support.smartglocal_documents import (
     EVENTS,
@@ -192,7 +192,6 @@ def contract(
         lambda payment, session: None,
         checks=checks if checks is not None else WebhookChecks(max_age=MAX_AGE),
         query=query,
-        clock=ledger.clock,
     )
 
 

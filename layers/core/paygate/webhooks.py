@@ -121,11 +121,17 @@ class WebhookContract[M: BaseModel](ABC):
         return None
 
 
+# How far ahead of our clock a signed time may be (clocks drift; a time further ahead is a
+# notification made to stay "fresh" for longer than the provider's retry window).
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+
 @dataclass(frozen=True)
 class WebhookChecks:
     """A provider's settings for what a signature cannot prove: `max_age`, how old a signed
     time may be (None: the provider signs none, or the check is off); `confirm`, whether a
-    money-moving result is confirmed by the provider's status query before it counts."""
+    money-moving result is confirmed by the provider's status query before it counts. A signed
+    time is never accepted more than `MAX_CLOCK_SKEW` ahead of our clock."""
 
     max_age: timedelta | None = None
     confirm: bool = False
@@ -224,11 +230,19 @@ def _refusing[M: BaseModel](
 
 
 def _check_fresh[M: BaseModel](contract: WebhookContract[M], message: M, now: datetime) -> None:
-    max_age = contract.checks.max_age
-    signed = contract.signed_at(message) if max_age is not None else None
-    if max_age is None or signed is None:
+    """The signed time (when the provider signs one) is at most `MAX_CLOCK_SKEW` ahead of our
+    clock and, with `checks.max_age`, at most that old."""
+    signed = contract.signed_at(message)
+    if signed is None:
         return
-    if now - signed > max_age:
+    if signed - now > MAX_CLOCK_SKEW:
+        raise NotificationRefused(
+            f"{contract.subject} was signed at {signed.isoformat()}, more than "
+            f"{MAX_CLOCK_SKEW.total_seconds():.0f} s ahead of the gateway's clock",
+            field=contract.signed_time_field,
+        )
+    max_age = contract.checks.max_age
+    if max_age is not None and now - signed > max_age:
         raise NotificationRefused(
             f"{contract.subject} was signed at {signed.isoformat()}, more than "
             f"{max_age.total_seconds():.0f} s ago: older than the provider's retry window",

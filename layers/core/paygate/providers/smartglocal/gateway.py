@@ -92,7 +92,6 @@ class SmartglocalGateway:
             self._auto_confirm,
             checks=self.options.webhook_checks,
             query=self._query,
-            clock=ledger.clock,
         )
 
     def credentials(self) -> SmartglocalCredentials:
