@@ -115,6 +115,7 @@ class Transition:
             provider_code=failure.provider_code if failure else None,
             failure_code=failure.code if failure else None,
             actor=self.review.reviewed_by if self.review else None,
+            actor_email=self.review.reviewed_by_email if self.review else None,
             note=self.review.note if self.review else None,
             callback=self.callback,
         )
@@ -308,12 +309,20 @@ def _late_result(payment: Payment, update: ProviderUpdate) -> Transition:
     reported = update.status.value
     if update.failure is not None and update.status is PaymentStatus.NEEDS_REVIEW:
         reported = f"{reported} ({update.failure.code})"
+    return _to_review(
+        payment,
+        update,
+        PAID_AFTER_EXPIRY if expired else LATE_RESULT,
+        f"{payment.provider.value} reported the payment {reported} after the gateway had "
+        f"ended it as {payment.status.value}; check with the provider and decide",
+    )
+
+
+def _to_review(payment: Payment, update: ProviderUpdate, code: str, message: str) -> Transition:
+    """Back to `needs_review` from where the payment is, with the provider's words kept."""
     failure = Failure(
-        code=PAID_AFTER_EXPIRY if expired else LATE_RESULT,
-        message=(
-            f"{payment.provider.value} reported the payment {reported} after the gateway had "
-            f"ended it as {payment.status.value}; check with the provider and decide"
-        ),
+        code=code,
+        message=message,
         provider_code=update.failure.provider_code if update.failure else None,
         provider_message=update.failure.provider_message if update.failure else None,
     )
@@ -348,23 +357,13 @@ def _contradicted(payment: Payment, update: ProviderUpdate) -> Transition | None
         return None
     review = payment.review
     decision = review.decision.value if review else "review"
-    failure = Failure(
-        code=CONTRADICTED_AFTER_REVIEW,
-        message=(
-            f"{payment.provider.value} reported the {payment.kind.value} {update.status.value} "
-            f"after the merchant's review ({decision}) had made it {payment.status.value}; "
-            "check with the provider and decide again"
-        ),
-        provider_code=update.failure.provider_code if update.failure else None,
-        provider_message=update.failure.provider_message if update.failure else None,
-    )
-    return Transition(
-        target=PaymentStatus.NEEDS_REVIEW,
-        allowed_from=frozenset({payment.status}),
-        provider=payment.provider,
-        failure=failure,
-        provider_reference=update.provider_reference,
-        amount_received=update.amount_received,
+    return _to_review(
+        payment,
+        update,
+        CONTRADICTED_AFTER_REVIEW,
+        f"{payment.provider.value} reported the {payment.kind.value} {update.status.value} "
+        f"after the merchant's review ({decision}) had made it {payment.status.value}; "
+        "check with the provider and decide again",
     )
 
 
