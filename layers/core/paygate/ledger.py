@@ -131,9 +131,9 @@ class Ledger:
                 update = call_provider(payment)
             except ProviderError as error:
                 error.payment_id = payment.id
-                self._apply(payment, provider_failure_update(error), Cause.CREATE)
+                self.apply(payment, provider_failure_update(error), Cause.CREATE)
                 raise
-            return self._apply(payment, update, Cause.CREATE)
+            return self.apply(payment, update, Cause.CREATE)
         except StorageBusy as busy:  # the provider may have acted: name the recorded payment
             busy.payment_id = payment.id
             raise
@@ -150,15 +150,6 @@ class Ledger:
         status query, the gateway's own confirm or expiry), caused by `cause`: the payment
         after it, or unchanged when it does not move the payment forward. `schedule_at`: an
         expiry keeps the payment in the reconcile schedule (its tail) from then on."""
-        return self._apply(payment, update, cause, schedule_at)
-
-    def _apply(
-        self,
-        payment: Payment,
-        update: ProviderUpdate,
-        cause: Cause,
-        schedule_at: datetime | None = None,
-    ) -> Payment:
         for _ in range(MAX_WRITE_ATTEMPTS):
             decided = decide(payment, update)
             if decided is None:
@@ -175,10 +166,17 @@ class Ledger:
         raise ConcurrentUpdate(f"payment {payment.id} is changing too often; retry")
 
     def review(
-        self, payment_id: str, kind: Kind, decision: ReviewDecision, note: str, actor: str
+        self,
+        payment_id: str,
+        kind: Kind,
+        decision: ReviewDecision,
+        note: str,
+        actor: str,
+        actor_email: str | None = None,
     ) -> Payment:
         """The merchant's decision on a `needs_review` payment: `succeeded` (accept) or
-        `failed` (reject), with who, when and why. `InvalidState` (409) in any other status."""
+        `failed` (reject), with who (`actor`: the operator's user id, and email), when and why.
+        `InvalidState` (409) in any other status."""
         payment = self.get(payment_id, kind)
         for _ in range(MAX_WRITE_ATTEMPTS):
             if payment.status is not PaymentStatus.NEEDS_REVIEW:
@@ -188,7 +186,13 @@ class Ledger:
                     field="status",
                 )
             now = self.clock()
-            review = Review(decision=decision, note=note, reviewed_by=actor, reviewed_at=now)
+            review = Review(
+                decision=decision,
+                note=note,
+                reviewed_by=actor,
+                reviewed_by_email=actor_email,
+                reviewed_at=now,
+            )
             try:
                 return self.repository.save_change(payment, reviewed(payment, review), now)
             except ConcurrentUpdate:
