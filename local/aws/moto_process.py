@@ -59,9 +59,9 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _serialize_requests() -> None:
-    """One AWS call at a time, as DynamoDB itself would never show: moto's transactions
-    deep-copy the whole table and restore it when cancelled, which races with a concurrent
-    call from another function ("dictionary changed size during iteration", lost writes)."""
+    """One AWS call at a time: moto's models are not thread-safe (a transaction's writes and
+    its rollback, or a scan beside a put, on the same dictionaries would race: "dictionary
+    changed size during iteration", lost writes)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     lock = threading.Lock()
@@ -72,39 +72,6 @@ def _serialize_requests() -> None:
             return call(self, environ, start_response)
 
     DomainDispatcherApplication.__call__ = serialized  # type: ignore[method-assign]
-
-
-def keep_stream_shards_through_cancelled_transactions() -> None:
-    """DynamoDB streams never show a cancelled write. moto, cancelling a transaction, puts
-    back a deep copy of each table it touched, stream shard included: a shard iterator taken
-    before then still reads the old shard, with the cancelled transaction's partial records,
-    and the next real record reuses their sequence numbers, so a reader that saw a cancelled
-    record skips the next real one (a `needs_review` status event went missing that way: its
-    webhook's first transaction is always cancelled). The live shard is kept instead, without
-    what the cancelled transaction added."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    transact = DynamoDBBackend.transact_write_items
-
-    def keeping_shards(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        names = {next(iter(item.values())).get("TableName") for item in transact_items}
-        kept = {}
-        for name in names:
-            shard = getattr(self.tables.get(name), "stream_shard", None)
-            if shard is not None:
-                kept[name] = (shard, len(shard.items))
-        try:
-            transact(self, transact_items)
-        except Exception:
-            for name, (shard, length) in kept.items():
-                del shard.items[length:]
-                restored = self.tables.get(name)
-                if restored is not None and restored.stream_shard is not shard:
-                    restored.stream_shard = shard
-                    shard.table = restored
-            raise
-
-    DynamoDBBackend.transact_write_items = keeping_shards  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -121,7 +88,9 @@ def main() -> None:
     # waits for a delayed ACK (~40 ms).
     MotoRequestHandler.disable_nagle_algorithm = True
     _serialize_requests()
-    keep_stream_shards_through_cancelled_transactions()
+    from local.aws import moto_dynamodb
+
+    moto_dynamodb.install()  # memory per payment flat and bounded: see its docstring
     threading.Thread(target=_exit_with_parent, args=(arguments.parent,), daemon=True).start()
     server = ThreadedMotoServer(ip_address=arguments.host, port=arguments.port, verbose=False)
     server.start()

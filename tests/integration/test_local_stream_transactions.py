@@ -1,6 +1,6 @@
 """The local runtime's moto keeps DynamoDB's promise that a stream never shows a cancelled
 write, and that a reader going on from the last sequence number it saw misses nothing
-(local/aws/moto_process.py)."""
+(local/aws/moto_dynamodb.py, installed by local/aws/moto_process.py)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,17 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
 
-from local.aws.moto_process import keep_stream_shards_through_cancelled_transactions
+from local.aws import moto_dynamodb
 
 TABLE = "streamed"
 
 
 @pytest.fixture(params=["as moto ships it", "as the local runtime runs it"])
 def clients(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setattr(
-        DynamoDBBackend, "transact_write_items", DynamoDBBackend.transact_write_items
-    )
     if request.param == "as the local runtime runs it":
-        keep_stream_shards_through_cancelled_transactions()
+        for owner, name, replacement in moto_dynamodb.patches():
+            monkeypatch.setattr(owner, name, replacement)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="ap-southeast-1")
         dynamodb.create_table(
