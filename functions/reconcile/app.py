@@ -1,10 +1,9 @@
-"""Scheduled (EventBridge): query the providers about payments and payouts that are due for a
-status check (sparse index), apply what they say, settle the rest by the lifecycle policy
-(docs/lifecycle.md). Returns the report, with `next_due_at` (the local runtime uses it to skip
-idle ticks when it moves its clock; EventBridge ignores it)."""
+"""A provider's reconcile queue (SQS event source mapping, one per provider): claim each
+message's leased payment, query its provider, apply what it says and settle the rest by the
+lifecycle policy (docs/lifecycle.md); failed messages are partial batch failures."""
 
 from paygate import triggers, wiring
 from paygate.settings import ReconcileSettings, load_settings
 
 settings = load_settings(ReconcileSettings)
-lambda_handler = triggers.reconcile_schedule(wiring.reconciler(settings), settings.reconcile_batch)
+lambda_handler = triggers.reconcile_queue(wiring.reconcile_worker(settings))

@@ -24,6 +24,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -41,13 +42,15 @@ _TRANSACT_ACTIONS = {
 }
 _lock = threading.Lock()
 _installed: list[Path] = []
-_acting = threading.local()
+# A context variable, so that a handler's own threads (each run in a copy of its context, as
+# `paygate.dispatch.in_threads` does) are recorded as the same function.
+_acting: ContextVar[str | None] = ContextVar("paygate_acting_as", default=None)
 
 
 def _function_of_stack() -> str | None:
     """The logical id an `acting_as` block names on this thread, else that of the handler
     module on the current thread's stack, else None."""
-    acting: str | None = getattr(_acting, "function", None)
+    acting = _acting.get()
     if acting is not None:
         return acting
     modules = {f.module: f.logical_id for f in load_template().functions()}
@@ -65,12 +68,11 @@ def acting_as(logical_id: str) -> Iterator[None]:
     """Record the calls made in this block (on this thread) as `logical_id`'s: one
     invocation of that function, or a test that drives a function's own wiring without its
     handler module (e.g. the reconcile job with a later clock)."""
-    previous = getattr(_acting, "function", None)
-    _acting.function = logical_id
+    token = _acting.set(logical_id)
     try:
         yield
     finally:
-        _acting.function = previous
+        _acting.reset(token)
 
 
 def _dynamodb_table_arn(region: str, account: str, table: str) -> str:
@@ -112,8 +114,9 @@ def required(
 ) -> list[tuple[str, str]]:
     """(IAM action, resource ARN) pairs the call needs. Transactions need the per-item
     actions (there is no IAM action for TransactWriteItems); SNS PublishBatch needs
-    sns:Publish. A service without a rule here answers resource `?`, which no policy
-    allows: a new kind of call has to be taught here before a test can pass."""
+    sns:Publish, SQS SendMessageBatch sqs:SendMessage. A service without a rule here answers
+    resource `?`, which no policy allows: a new kind of call has to be taught here before a
+    test can pass."""
     if service == "dynamodb":
         return _dynamodb(operation, params, region, account)
     if service == "secretsmanager":
@@ -121,9 +124,16 @@ def required(
     if service == "sns":
         action = "sns:Publish" if operation in ("Publish", "PublishBatch") else f"sns:{operation}"
         return [(action, params.get("TopicArn") or params.get("TargetArn") or "?")]
-    if service == "sqs":
+    if service == "sqs":  # a batch call needs its single-message action
         name = str(params.get("QueueUrl", "?")).rstrip("/").rsplit("/", 1)[-1]
-        return [(f"sqs:{operation}", f"arn:aws:sqs:{region}:{account}:{name}")]
+        action = operation.removesuffix("Batch")
+        return [(f"sqs:{action}", f"arn:aws:sqs:{region}:{account}:{name}")]
+    if service == "apigatewaymanagementapi":  # the template's one WebSocket API, stage local
+        api = next(iter(load_template().of_type("AWS::ApiGatewayV2::Api")), "?")
+        verb = {"PostToConnection": "POST", "DeleteConnection": "DELETE"}.get(operation, "GET")
+        connection = params.get("ConnectionId", "?")
+        resource = f"arn:aws:execute-api:{region}:{account}:{api}/local/{verb}/@connections/"
+        return [("execute-api:ManageConnections", resource + connection)]
     return [(f"{service}:{operation}", "?")]
 
 

@@ -12,6 +12,7 @@ from local.aws.activity import Activity
 from local.aws.apigw import Handler, load_handler
 from local.aws.clock import LocalClock
 from local.aws.provision import REGION, Provisioned
+from local.aws.queues import QueuePoller
 from local.aws.scheduler import Scheduler
 from local.aws.streams import StreamPoller
 from local.aws.template import FunctionDef, Template
@@ -70,10 +71,41 @@ def event_source_workers(
         dlq = made.refs.get(source.on_failure_queue_id or "")
         stream_arn = made.attributes[(source.table_id, "StreamArn")]
         workers.append(StreamPoller(source, stream_arn, function, handler, dlq, activity))
+    pollers = queue_pollers(template, functions, made, clock)
+    workers.extend(pollers)
+
+    def drain() -> None:
+        for poller in pollers:
+            poller.drain()
+
     for schedule in template.schedules():
         handler = functions[schedule.function_id][1]
-        workers.append(Scheduler(schedule, handler, clock, schedule_seconds))
+        workers.append(Scheduler(schedule, handler, clock, schedule_seconds, after=drain))
     return workers
+
+
+def queue_pollers(
+    template: Template, functions: Functions, made: Provisioned, clock: LocalClock
+) -> list[QueuePoller]:
+    """The SQS event source mappings (local/aws/queues.py), drained after each schedule run."""
+    pollers = []
+    queues = template.of_type("AWS::SQS::Queue")
+    for source in template.queue_sources():
+        handler = functions[source.function_id][1]
+        visibility = float(
+            queues[source.queue_id].get("Properties", {}).get("VisibilityTimeout", 30)
+        )
+        pollers.append(
+            QueuePoller(
+                source,
+                made.refs[source.queue_id],
+                made.attributes[(source.queue_id, "Arn")],
+                visibility,
+                handler,
+                clock,
+            )
+        )
+    return pollers
 
 
 def status_topic_arn(template: Template, made: Provisioned) -> str:

@@ -20,6 +20,7 @@ DEV_SECRETS_PATH = Path(__file__).resolve().parent / "dev_secrets.json"
 REGION = "ap-southeast-1"
 ACCOUNT = "123456789012"
 
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod")
 _TABLE_KEYS = (
     "AttributeDefinitions",
     "KeySchema",
@@ -107,12 +108,22 @@ def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> 
         made.refs[logical_id] = arn
         made.attributes[(logical_id, "TopicArn")] = arn
     sqs = _client("sqs")
-    for logical_id in template.of_type("AWS::SQS::Queue"):
-        url = sqs.create_queue(QueueName=logical_id)["QueueUrl"]
+    queues = template.of_type("AWS::SQS::Queue")
+    for logical_id, spec in queues.items():
+        given = spec.get("Properties", {})
+        attributes = {k: str(given[k]) for k in _QUEUE_ATTRIBUTES if k in given}
+        url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
         made.refs[logical_id] = url
         made.attributes[(logical_id, "Arn")] = arn["QueueArn"]
         made.attributes[(logical_id, "QueueName")] = logical_id
+    for logical_id, spec in queues.items():  # once every DLQ exists
+        redrive = spec.get("Properties", {}).get("RedrivePolicy")
+        if redrive:
+            policy = {key: made.resolve(value) for key, value in redrive.items()}
+            sqs.set_queue_attributes(
+                QueueUrl=made.refs[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)}
+            )
     secrets = _client("secretsmanager")
     values = dev_secrets if dev_secrets is not None else load_dev_secrets()
     for logical_id, spec in template.of_type("AWS::SecretsManager::Secret").items():

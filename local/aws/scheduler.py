@@ -18,6 +18,9 @@ is only sound because everything that can make work due earlier is either
 
 Outside an advance (real time passing in `make run`), or when the handler's answer has no
 ``next_due_at`` key, every tick runs the handler.
+
+`after` (the local event source mappings' drain, local/aws/queues.py) runs after each run of
+the handler: the reconcile dispatcher's messages are handled by the workers within its tick.
 """
 
 from __future__ import annotations
@@ -85,8 +88,10 @@ class Scheduler:
         handler: Handler,
         clock: LocalClock,
         seconds: float | None = None,
+        after: Callable[[], object] | None = None,
     ) -> None:
         self.schedule = schedule
+        self.after = after  # run after each run of the handler (the queues it fills drain)
         self.handler = handler
         self.clock = clock
         self.seconds = seconds or schedule.seconds
@@ -133,6 +138,9 @@ class Scheduler:
         except Exception as exc:  # like Lambda: a failed run is logged, the next one runs
             print(f"[schedule] {function_id} failed: {exc!r}", file=sys.stderr)
             return
+        finally:
+            if self.after is not None:
+                self.after()
         known, until = _next_due(result)
         advance = self.clock.advancing
         if known and advance is not None:

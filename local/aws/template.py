@@ -61,6 +61,18 @@ class StreamSource:
 
 
 @dataclass(frozen=True)
+class QueueSource:
+    """An `SQS` event (event source mapping): `function_id` takes batches of up to
+    `batch_size` messages from `queue_id`, at most `max_concurrency` batches at once."""
+
+    function_id: str
+    queue_id: str
+    batch_size: int
+    max_concurrency: int
+    reports_failures: bool
+
+
+@dataclass(frozen=True)
 class Schedule:
     """A `Schedule` event: the function runs every `seconds`."""
 
@@ -164,6 +176,24 @@ class Template:
             unit = rate.group(2).rstrip("s")
             found.append(Schedule(logical_id, int(rate.group(1)) * _UNIT_SECONDS[unit]))
         return found
+
+    def queue_sources(self) -> list[QueueSource]:
+        sources = []
+        for logical_id, props in self._events("SQS"):
+            concurrency = props.get("ScalingConfig", {}).get("MaximumConcurrency", 1000)
+            if isinstance(concurrency, dict) and "Ref" in concurrency:
+                concurrency = self.parameter_defaults()[concurrency["Ref"]]
+            sources.append(
+                QueueSource(
+                    function_id=logical_id,
+                    queue_id=props["Queue"]["Fn::GetAtt"][0],
+                    batch_size=int(props.get("BatchSize", 10)),
+                    max_concurrency=int(concurrency),
+                    reports_failures="ReportBatchItemFailures"
+                    in props.get("FunctionResponseTypes", []),
+                )
+            )
+        return sources
 
     def stream_sources(self) -> list[StreamSource]:
         sources = []

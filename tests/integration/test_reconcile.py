@@ -14,7 +14,6 @@ import boto3
 import httpx
 import pytest
 
-from local.aws.aws_calls import acting_as
 from local.aws.provision import Provisioned
 from local.sandboxes.paypro import PayproSandbox
 from local.sandboxes.platform import PlatformSandbox
@@ -28,29 +27,21 @@ from paygate.domain import (
     Provider,
     utcnow,
 )
-from paygate.reconcile import Reconciler
 from paygate.settings import ReconcileSettings, load_settings
 
 from .conftest import Api, GatewayTime, body_of
 from .platform_support import TRANSFER_ORDER, create
+from .reconcile_support import FanOut, later_clock
 
 JSON = {"content-type": "application/json"}
 PAYIN = {"amount": 50000, "currency": "VND", "merchant_reference": "order-reconcile"}
 
 
-def reconciler(minutes_later: float = 0) -> Reconciler:
-    """The reconcile function's own wiring with a later clock; its runs' AWS calls count as
-    ReconcileFunction's for the IAM check (tests/iam/)."""
-    job = wiring.reconciler(load_settings(ReconcileSettings))
-    job.clock = lambda: utcnow() + timedelta(minutes=minutes_later)
-    run = job.run
-
-    def run_as_the_function(limit: int = 100) -> Any:
-        with acting_as("ReconcileFunction"):
-            return run(limit)
-
-    job.run = run_as_the_function  # type: ignore[method-assign]
-    return job
+def reconciler(minutes_later: float = 0) -> FanOut:
+    """Reconciliation as deployed (the dispatcher's and the worker's wiring, moto's queues)
+    with a later clock; its AWS calls count as those functions' for the IAM check
+    (tests/iam/)."""
+    return FanOut(later_clock(minutes_later))
 
 
 def stored(aws: Provisioned, payment_id: str) -> dict[str, Any]:
@@ -204,28 +195,30 @@ def test_a_clarification_past_the_platform_window_expires(api: Api, aws: Provisi
     assert final["status"] == "expired"
 
 
-def test_the_scheduled_handler_reports(handlers: Any, aws: Provisioned, api: Api) -> None:
+def test_the_dispatcher_handler_reports(handlers: Any, aws: Provisioned, api: Api) -> None:
     from local.aws.apigw import FakeLambdaContext
     from local.aws.scheduler import scheduled_event
 
-    answer = handlers("reconcile").lambda_handler(
-        scheduled_event("ReconcileFunction"), FakeLambdaContext("reconcile")
+    answer = handlers("reconcile_dispatch").lambda_handler(
+        scheduled_event("ReconcileDispatchFunction"), FakeLambdaContext("reconcile_dispatch")
     )
     assert answer == {
-        "checked": 0, "changed": 0, "expired": 0, "silent": 0, "rescheduled": 0,
-        "tails_ended": 0, "deferred": 0, "errors": [], "next_due_at": None,
+        "due": 0, "leased": 0, "taken": 0, "sent": 0, "unsent": 0, "deferred": 0,
+        "by_provider": {}, "next_due_at": None,
     }  # fmt: skip
 
 
-def test_the_scheduled_handler_counts_provider_silence_in_a_metric(
+def test_the_worker_handler_counts_provider_silence_and_lag_in_metrics(
     handlers: Any,
     aws: Provisioned,
     api: Api,
     later: GatewayTime,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """What `ProviderSilentAlarm` watches: the reconcile function's `ProviderSilent` metric."""
+    """What `ProviderSilentAlarm` and `ReconcileLagAlarm` watch: the worker's `ProviderSilent`
+    and `ReconcileLagSeconds` metrics, for a payout the dispatcher handler sent to its queue."""
     from local.aws.apigw import FakeLambdaContext
+    from local.aws.queues import sqs_event
     from local.aws.scheduler import scheduled_event
 
     from ..conftest import metric_names
@@ -237,14 +230,23 @@ def test_the_scheduled_handler_counts_provider_silence_in_a_metric(
         merchant_reference="o", provider_reference="req-1", created_at=old, updated_at=old,
     )  # fmt: skip
     wiring.ledger(load_settings(ReconcileSettings)).repository.create(payout)
-    capsys.readouterr()
-    answer = handlers("reconcile").lambda_handler(
-        scheduled_event("ReconcileFunction"), FakeLambdaContext("reconcile")
+    sent = handlers("reconcile_dispatch").lambda_handler(
+        scheduled_event("ReconcileDispatchFunction"), FakeLambdaContext("reconcile_dispatch")
     )
-    assert answer["silent"] == 1
+    assert (sent["sent"], sent["by_provider"]) == (1, {"ecommpay": 1})
+    queue = aws.refs["ReconcileEcommpayQueue"]
+    messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+    event = sqs_event(messages["Messages"], aws.attributes[("ReconcileEcommpayQueue", "Arn")])
+    later.advance(seconds=30)
+    capsys.readouterr()
+    answer = handlers("reconcile").lambda_handler(event, FakeLambdaContext("reconcile"))
+    assert answer == {"batchItemFailures": []}
     printed = capsys.readouterr().out
-    assert "ProviderSilent" in metric_names(printed)
+    assert {"ProviderSilent", "ReconcileLagSeconds"} <= metric_names(printed)
     blobs = [json.loads(line) for line in printed.splitlines() if '"ProviderSilent"' in line]
     assert [blob["ProviderSilent"] for blob in blobs] == [[1.0]]  # the count, not just the name
+    lags = [blob["ReconcileLagSeconds"] for blob in blobs if "ReconcileLagSeconds" in blob]
+    # due when it was created (12 days ago, its first query 60 s later): the lag says so
+    assert len(lags) == 1 and lags[0][0] > 12 * 86_400 - 120
     final = body_of(api.call("GET", "/v1/payouts/po_silent_old"))
     assert (final["status"], final["failure"]["code"]) == ("needs_review", "provider_silent")

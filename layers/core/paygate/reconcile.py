@@ -13,6 +13,9 @@ backoff schedule, and settled by the lifecycle policy (`paygate.lifecycle`, docs
 
 Which payments are due comes from a sparse index (`PaymentRepository.due`), so the job never
 scans the table; the run stops early when the invocation's deadline is near (the rest stay due).
+In AWS the same per-payment logic runs fanned out (`paygate.dispatch`): a dispatcher leases due
+payments into one SQS queue per provider and workers call `settle_leased` for each; `run`, one
+sequential loop, remains for tools and as the baseline the fan-out is measured against.
 """
 
 from __future__ import annotations
@@ -101,6 +104,14 @@ class Reconciler:
         due = self.ledger.repository.next_due()
         report.next_due_at = due.isoformat().replace("+00:00", "Z") if due else None
         logger.info("reconciled", extra={"report": report.__dict__})
+        return report
+
+    def settle_leased(self, payment: Payment) -> ReconcileReport:
+        """Query and settle one payment (a worker's claimed message), as `run` does each due
+        payment. A failed provider query is reported and rescheduled; a storage failure
+        raises (the message returns to its queue)."""
+        report = ReconcileReport(checked=1)
+        self._settle(payment, self.clock(), report)
         return report
 
     # -- one payment -----------------------------------------------------------------------

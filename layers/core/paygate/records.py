@@ -1,7 +1,9 @@
-"""What the repository stores beside payments: inbound provider notifications (masked)."""
+"""What the repository stores beside payments: inbound provider notifications (masked); what
+it reads of the reconcile schedule (`DueEntry`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,3 +21,14 @@ class WebhookRecord(BaseModel):
     received_at: datetime = Field(default_factory=utcnow)
     outcome: WebhookOutcome
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """A payment due for a status query, as the schedule index holds it: its id, provider,
+    `reconcile_at` as stored and since when it has been due (a lease's first due time)."""
+
+    payment_id: str
+    provider: Provider
+    reconcile_at: str
+    due_at: datetime

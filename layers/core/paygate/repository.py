@@ -31,11 +31,12 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from paygate import aws_clients, deadline
 from paygate.domain import Kind, Payment, Provider, kind_of
 from paygate.errors import ConcurrentUpdate, StorageBusy
-from paygate.records import WebhookRecord
+from paygate.records import DueEntry, WebhookRecord
+from paygate.shards import reconcile_due_partitions
 from paygate.table_items import (
     BY_REFERENCE,
     BY_SCHEDULE,
-    RECONCILE_DUE,
+    LEASE_FIELDS,
     REFERENCE_KEY,
     WRITTEN_BY,
     Expression,
@@ -53,7 +54,10 @@ from paygate.table_items import (
 from paygate.transition import Transition
 
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
-RECONCILE_INDEX = "by_reconcile_due"
+# The reconcile schedule (sparse: only payments still queried carry its keys) by shard
+# (`due#NN`, and `due` for items written before sharding), projecting the keys, `provider`
+# and `lease_due` only. `by_reconcile_due` (projection ALL) is no longer read.
+DUE_INDEX = "by_due"
 CALLBACKS_INDEX = "by_payment"  # webhook items by the payment they were for (the timeline)
 # DynamoDB's "not now" answers: retried with jittered backoff inside the deadline, then
 # `StorageBusy` (503 with Retry-After). Real DynamoDB cancels a transaction with reason
@@ -99,6 +103,10 @@ def payment_key(payment_id: str) -> dict[str, Any]:
 def reference_item_key(merchant_reference: str) -> dict[str, Any]:
     """The item that says which payout holds a merchant reference (one payout per order)."""
     return {"pk": {"S": f"payout_ref#{merchant_reference}"}, "sk": {"S": "REFERENCE"}}
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def to_item(document: dict[str, Any]) -> dict[str, Any]:
@@ -278,28 +286,59 @@ class PaymentRepository:
                 return records
 
     def due(self, now: datetime, limit: int) -> list[Payment]:
-        """Non-final payments whose next status query is due (the sparse reconcile index)."""
+        """Non-final payments whose next status query is due, earliest first, read in full
+        (the sequential loop, `Reconciler.run`; the dispatcher reads `due_page`)."""
+        entries: list[DueEntry] = []
+        for partition in reconcile_due_partitions():
+            entries += self.due_page(partition, now, limit)[0]
+        entries.sort(key=lambda entry: entry.due_at)
+        found = (self.get(entry.payment_id) for entry in entries[:limit])
+        return [payment for payment in found if payment is not None]
+
+    def due_page(
+        self,
+        partition: str,
+        now: datetime,
+        limit: int,
+        start: dict[str, Any] | None = None,
+    ) -> tuple[list[DueEntry], dict[str, Any] | None]:
+        """One page of one partition of the sparse schedule index (`by_due`, keys and the
+        immutable `provider` only): the payments due at `now`, earliest first, and where the
+        next page starts (None: none due after them)."""
         answer = self._call(
             "query",
             TableName=self.table_name,
-            IndexName=RECONCILE_INDEX,
+            IndexName=DUE_INDEX,
             KeyConditionExpression="reconcile_due = :due AND reconcile_at <= :now",
-            ExpressionAttributeValues={
-                ":due": {"S": RECONCILE_DUE},
-                ":now": {"S": timestamp(now)},
-            },
+            ExpressionAttributeValues={":due": {"S": partition}, ":now": {"S": timestamp(now)}},
             Limit=limit,
+            **({"ExclusiveStartKey": start} if start else {}),
         )
-        return [Payment.model_validate(from_item(i)) for i in answer.get("Items") or []]
+        entries = [
+            DueEntry(
+                payment_id=str(item["pk"]["S"]).removeprefix("PAYMENT#"),
+                provider=Provider(item["provider"]["S"]),
+                reconcile_at=str(item["reconcile_at"]["S"]),
+                due_at=_moment(str((item.get("lease_due") or item["reconcile_at"])["S"])),
+            )
+            for item in answer.get("Items") or []
+            if "provider" in item
+        ]
+        return entries, answer.get("LastEvaluatedKey")
 
     def next_due(self) -> datetime | None:
         """When the earliest non-final payment is next due for a status query (None: none)."""
+        found = [self.earliest_due(partition) for partition in reconcile_due_partitions()]
+        return min((moment for moment in found if moment is not None), default=None)
+
+    def earliest_due(self, partition: str) -> datetime | None:
+        """The earliest `reconcile_at` of one partition of the schedule index (None: empty)."""
         answer = self._call(
             "query",
             TableName=self.table_name,
-            IndexName=RECONCILE_INDEX,
+            IndexName=DUE_INDEX,
             KeyConditionExpression="reconcile_due = :due",
-            ExpressionAttributeValues={":due": {"S": RECONCILE_DUE}},
+            ExpressionAttributeValues={":due": {"S": partition}},
             ProjectionExpression="reconcile_at",
             ScanIndexForward=True,
             Limit=1,
@@ -307,7 +346,73 @@ class PaymentRepository:
         items = answer.get("Items") or []
         if not items or "reconcile_at" not in items[0]:
             return None
-        return datetime.fromisoformat(str(items[0]["reconcile_at"]["S"]).replace("Z", "+00:00"))
+        return _moment(str(items[0]["reconcile_at"]["S"]))
+
+    def lease(self, entry: DueEntry, lease_id: str, now: datetime, until: datetime) -> bool:
+        """Lease a due payment to a worker until `until`: its `reconcile_at` moves there, so
+        the due query skips it while leased and finds it again when the lease runs out (a
+        crashed worker). Only while it is still due (`reconcile_at <= now`): of two
+        dispatchers, one wins. False when it was not due any more (leased, settled, ended)."""
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=payment_key(entry.payment_id),
+                UpdateExpression=(
+                    "SET reconcile_at = :until, lease_until = :until, lease_id = :lease, "
+                    "lease_due = if_not_exists(lease_due, :due), #by = :by REMOVE claimed_until"
+                ),
+                ConditionExpression="attribute_exists(reconcile_due) AND reconcile_at <= :now",
+                ExpressionAttributeNames={"#by": WRITTEN_BY},
+                ExpressionAttributeValues={
+                    ":until": {"S": timestamp(until)},
+                    ":lease": {"S": lease_id},
+                    ":due": {"S": timestamp(entry.due_at)},
+                    ":now": {"S": timestamp(now)},
+                    ":by": {"S": BY_SCHEDULE},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def claim(
+        self, payment_id: str, lease_id: str, now: datetime, held_until: datetime, until: datetime
+    ) -> Payment | None:
+        """A worker takes a leased payment: only under the lease its message names and when no
+        other worker holds it (`claimed_until` passed: that worker ended or crashed); the lease
+        is extended to `until`. The payment as stored, or None (another lease or worker has it,
+        or it was settled meanwhile: the message is done)."""
+        try:
+            answer = self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=payment_key(payment_id),
+                UpdateExpression=(
+                    "SET claimed_until = :held, reconcile_at = :until, lease_until = :until, "
+                    "#by = :by"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(reconcile_due) AND lease_id = :lease AND "
+                    "(attribute_not_exists(claimed_until) OR claimed_until <= :now)"
+                ),
+                ExpressionAttributeNames={"#by": WRITTEN_BY},
+                ExpressionAttributeValues={
+                    ":held": {"S": timestamp(held_until)},
+                    ":until": {"S": timestamp(until)},
+                    ":lease": {"S": lease_id},
+                    ":now": {"S": timestamp(now)},
+                    ":by": {"S": BY_SCHEDULE},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Payment.model_validate(from_item(answer["Attributes"]))
 
     def reschedule(
         self,
@@ -326,11 +431,13 @@ class PaymentRepository:
         }
         expression = "SET reconcile_at = :at, reconcile_attempts = :attempts, #by = :by"
         values[":by"] = {"S": BY_SCHEDULE}
+        removes = list(LEASE_FIELDS)  # the lease (if any) ends with the query it was for
         if not_found_since is None:
-            expression += " REMOVE reconcile_not_found_since"
+            removes.append("reconcile_not_found_since")
         else:
             expression += ", reconcile_not_found_since = :missing"
             values[":missing"] = {"S": timestamp(not_found_since)}
+        expression += " REMOVE " + ", ".join(removes)
         try:
             self._call(
                 "update_item",
@@ -357,7 +464,7 @@ class PaymentRepository:
                 Key=payment_key(payment.id),
                 UpdateExpression=(
                     "SET #by = :by REMOVE reconcile_due, reconcile_at, reconcile_attempts, "
-                    "reconcile_not_found_since"
+                    "reconcile_not_found_since, " + ", ".join(LEASE_FIELDS)
                 ),
                 ConditionExpression="#version = :version",
                 ExpressionAttributeNames={"#version": "version", "#by": WRITTEN_BY},

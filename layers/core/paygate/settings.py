@@ -260,6 +260,30 @@ class ReconcileSettings(
     reconcile_batch: int = Field(default=100, alias="RECONCILE_BATCH", ge=1, le=1000)
 
 
+class DispatchSettings(TableSettings):
+    """The reconcile dispatcher: the schedule's table, each provider's queue, how many due
+    payments a run leases per schedule shard at most."""
+
+    reconcile_queue_paypro: NonEmpty = Field(alias="RECONCILE_QUEUE_PAYPRO")
+    reconcile_queue_smartglocal: NonEmpty = Field(alias="RECONCILE_QUEUE_SMARTGLOCAL")
+    reconcile_queue_ecommpay: NonEmpty = Field(alias="RECONCILE_QUEUE_ECOMMPAY")
+    reconcile_queue_monetix: NonEmpty = Field(alias="RECONCILE_QUEUE_MONETIX")
+    dispatch_limit: int = Field(default=5000, alias="DISPATCH_LIMIT", ge=1, le=100_000)
+
+
+class ClientSecretSettings(_Env):
+    """Functions that issue or check per-payment client secrets: the Secrets Manager secret
+    holding their HMAC key (`paygate.client_secrets`)."""
+
+    client_secret_key_id: NonEmpty = Field(alias="CLIENT_SECRET_KEY_ID")
+
+
+class AuthorizerSettings(ClientSecretSettings):
+    """The API's Lambda authorizer: the merchant API keys' table and the client-secret key."""
+
+    api_keys_table: NonEmpty = Field(alias="API_KEYS_TABLE")
+
+
 class PublisherSettings(_Env):
     status_topic_arn: NonEmpty = Field(alias="STATUS_TOPIC_ARN")
 

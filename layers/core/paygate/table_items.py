@@ -14,9 +14,15 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from paygate.domain import Kind, Payment, PaymentStatus, Provider
+from paygate.shards import reconcile_due_partition
 from paygate.transition import SCHEDULE_FIELDS, Transition, in_schedule
 
-RECONCILE_DUE = "due"  # the sparse index's only partition: set while a payment is not final
+# The sparse reconcile index's partition (`reconcile_due`) is `due#NN`, NN the payment's shard
+# (`paygate.shards`); items written before sharding hold `due` until their next full write.
+# A payment leased to a reconcile worker (`paygate.dispatch`): which lease, until when (also its
+# `reconcile_at`, so the due query skips it), when it first fell due (the lag's start) and until
+# when a worker holds it. Removed by the next reschedule or status change.
+LEASE_FIELDS = ("lease_id", "lease_until", "lease_due", "claimed_until")
 # Who wrote a payment item last: the ledger (a change the merchant sees: its stream record is
 # published) or the reconcile schedule (no version bump: the stream filter drops it, so no
 # `publish_status` invocation is spent on it).
@@ -117,7 +123,8 @@ def payment_document(payment: Payment) -> dict[str, Any]:
             document.pop(name, None)
     else:  # in the sparse reconcile index until final (or until an expiry's tail ends)
         due = payment.reconcile_at or payment.created_at + FIRST_RECONCILE_AFTER
-        document.update(reconcile_due=RECONCILE_DUE, reconcile_at=timestamp(due))
+        document["reconcile_due"] = reconcile_due_partition(payment.id)
+        document["reconcile_at"] = timestamp(due)
     if payment.provider_reference:
         document["provider_ref"] = provider_ref(payment.provider, payment.provider_reference)
     return document

@@ -1,6 +1,7 @@
-"""The two functions no API route calls, as shapes with the Powertools stack applied once
-(Logger with the Lambda context, Metrics): the DynamoDB stream → SNS status publisher and the
-scheduled reconciliation. Imports only what those functions loaded before (no resolver)."""
+"""The functions no API route calls, as shapes with the Powertools stack applied once (Logger
+with the Lambda context, Metrics): the DynamoDB stream → SNS status publisher, the scheduled
+reconciliation (the sequential job), the reconcile dispatcher and its queues' worker. Imports
+only what those functions loaded before (no resolver)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # each shape imports its own at run time: neither loads the o
     from aws_lambda_powertools.utilities.batch import BatchProcessor
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
+    from paygate.dispatch import Dispatcher, Worker
     from paygate.events import StatusChanged
     from paygate.publisher import StatusPublisher
     from paygate.reconcile import Reconciler
@@ -84,6 +86,81 @@ def reconcile_schedule(
         metrics.add_metric(name="ProviderSilent", unit=MetricUnit.Count, value=report.silent)
         metrics.add_metric(name="ReconcileErrors", unit=MetricUnit.Count, value=len(report.errors))
         return dict(report.__dict__)
+
+    ready()
+    return lambda_handler
+
+
+def reconcile_dispatch(
+    dispatcher: Dispatcher, limit: int
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """Scheduled (one at a time: reserved concurrency 1): lease up to `limit` due payments per
+    schedule shard and send them to their providers' queues; the report and its metrics."""
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        deadline.start(context)
+        report = dispatcher.run(limit)
+        metrics.add_metric(name="ReconcileDispatched", unit=MetricUnit.Count, value=report.sent)
+        metrics.add_metric(name="ReconcileUnsent", unit=MetricUnit.Count, value=report.unsent)
+        return report.answer()
+
+    ready()
+    return lambda_handler
+
+
+def reconcile_queue(
+    worker: Worker,
+) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
+    """A provider queue's batch (SQS event source mapping): each message's leased payment is
+    claimed and settled, the batch's payments in parallel, each inside the deadline; a message
+    whose payment could not be settled (storage failed, or no time left) is a partial batch
+    failure and returns after the visibility timeout. Metrics: `ReconcileLagSeconds` (due →
+    settled) per payment, and the sequential job's counts."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from paygate.dispatch import SECONDS_PER_MESSAGE, ReconcileMessage, Settled, in_threads
+    from paygate.errors import StorageBusy
+
+    class ParallelBatchProcessor(BatchProcessor):
+        """Powertools' SQS batch processor, its records handled in parallel threads."""
+
+        def process(self) -> list[tuple[Any, ...]]:
+            return in_threads(self._process_record, list(self.records), len(self.records))
+
+    def settle(record: SQSRecord) -> Settled:
+        if not deadline.allows(SECONDS_PER_MESSAGE):
+            raise StorageBusy("no time left in this invocation to settle the payment; retry")
+        return worker.handle(ReconcileMessage.model_validate_json(record.body))
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        deadline.start(context)
+        processor = ParallelBatchProcessor(event_type=EventType.SQS)
+        with processor(records=event["Records"], handler=settle, lambda_context=context):
+            outcomes = processor.process()
+        settled = [result for kind, result, _ in outcomes if kind == "success"]
+        counts = {"ReconcileChecked": 0, "ReconcileExpired": 0, "ProviderSilent": 0}
+        errors = 0
+        for outcome in settled:
+            if outcome.report is None:
+                continue
+            counts["ReconcileChecked"] += outcome.report.checked
+            counts["ReconcileExpired"] += outcome.report.expired
+            counts["ProviderSilent"] += outcome.report.silent
+            errors += len(outcome.report.errors)
+            if outcome.lag_seconds is not None:
+                metrics.add_metric(
+                    name="ReconcileLagSeconds", unit=MetricUnit.Seconds, value=outcome.lag_seconds
+                )
+        for name, value in counts.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        failed = len(outcomes) - len(settled)
+        metrics.add_metric(name="ReconcileErrors", unit=MetricUnit.Count, value=errors + failed)
+        return processor.response()
 
     ready()
     return lambda_handler

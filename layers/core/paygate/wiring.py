@@ -18,6 +18,7 @@ from paygate.repository import PaymentRepository
 if TYPE_CHECKING:
     import httpx
 
+    from paygate.dispatch import Dispatcher, Worker
     from paygate.lifecycle import WaitWindows
     from paygate.listing import PaymentLister
     from paygate.providers.paypro.client import PayproClient
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from paygate.publisher import StatusPublisher
     from paygate.reconcile import Reconciler
     from paygate.settings import (
+        DispatchSettings,
         EcommpaySettings,
         ListSettings,
         MonetixSettings,
@@ -310,6 +312,33 @@ def reconciler(
     policy = LifecyclePolicy(waits=wait_windows(settings), motion=motion, tail=tail)
     cancellers = {Provider.SMARTGLOCAL: sg.cancel_at_provider}
     return Reconciler(ledger(settings), observers, policy, cancellers=cancellers)
+
+
+def dispatcher(settings: DispatchSettings) -> Dispatcher:
+    """The reconcile dispatcher: the schedule's shards, one queue per provider."""
+    from paygate.dispatch import Dispatcher
+    from paygate.domain import Provider
+
+    queues = {
+        Provider.PAYPRO: settings.reconcile_queue_paypro,
+        Provider.SMARTGLOCAL: settings.reconcile_queue_smartglocal,
+        Provider.ECOMMPAY: settings.reconcile_queue_ecommpay,
+        Provider.MONETIX: settings.reconcile_queue_monetix,
+    }
+    dispatch = Dispatcher(ledger(settings).repository, queues)
+    snapstart.forget_on_restore(dispatch, "client")
+    return dispatch
+
+
+def reconcile_worker(
+    settings: ReconcileSettings, transport: httpx.BaseTransport | None = None
+) -> Worker:
+    """A reconcile worker: every provider's status query, settling one leased payment at a
+    time (`reconciler`'s logic)."""
+    from paygate.dispatch import Worker
+
+    job = reconciler(settings, transport)
+    return Worker(job, job.ledger.repository)
 
 
 def status_publisher(settings: PublisherSettings) -> StatusPublisher:
