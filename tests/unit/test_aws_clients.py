@@ -90,7 +90,8 @@ def test_the_shared_configuration_is_the_documented_arithmetic() -> None:
 def test_the_budgets_come_from_the_template() -> None:
     budgets = deadline_budgets()
     assert budgets["PayproWebhookFunction"] == 25 - 3
-    assert budgets["ReconcileFunction"] == 60 - 3
+    assert budgets["ReconcileFunction"] == 30 - 3  # paygate.dispatch.WORKER_TIMEOUT_SECONDS
+    assert budgets["ReconcileDispatchFunction"] == 60 - 3
     assert min(budgets.values()) == 22
 
 
