@@ -287,6 +287,9 @@ class Payment(BaseModel):
     failure: Failure | None = None
     description: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    # The merchant's id of its customer (`customer.id`), when given: what finds a customer's
+    # payments for erasure (ops/erase_customer.py, docs/privacy.md). Not in the API or events.
+    customer_id: str | None = None
     # Smart Glocal only: chosen at create; None for providers without a confirmation step.
     confirmation: Confirmation | None = None
     # Payouts only.
@@ -338,8 +341,16 @@ def payment_for(provider: Provider, request: _CreateRequest, **extra: Any) -> Pa
         merchant_reference=request.merchant_reference,
         description=request.description,
         metadata=request.metadata,
+        customer_id=customer_id_of(request),
         **extra,
     )
+
+
+def customer_id_of(request: object) -> str | None:
+    """The merchant's id of the customer in a create request (`customer.id`), if any."""
+    customer = getattr(request, "customer", None)
+    value = getattr(customer, "id", None)
+    return value if isinstance(value, str) else None
 
 
 def payout_for(
@@ -356,6 +367,7 @@ def payout_for(
         description=request.description,
         metadata=request.metadata,
         destination=destination,
+        customer_id=customer_id_of(request),
         **extra,
     )
 

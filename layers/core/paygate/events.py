@@ -16,8 +16,10 @@ from paygate.domain import (
     Payment,
     PaymentStatus,
     Provider,
+    RedirectAction,
     Review,
 )
+from paygate.masking import is_contact_parameter, without_contact
 
 SCHEMA_VERSION = 1
 
@@ -66,7 +68,7 @@ class StatusChanged(BaseModel):
             version=payment.version,
             occurred_at=payment.updated_at,
             provider_reference=payment.provider_reference,
-            next_action=payment.next_action,
+            next_action=_published(payment.next_action),
             failure=payment.failure,
             cause=_cause(payment),
             review=payment.review if payment.status is not PaymentStatus.NEEDS_REVIEW else None,
@@ -80,6 +82,17 @@ class StatusChanged(BaseModel):
             "method": self.method.value,
             "status": self.status.value,
         }
+
+
+def _published(action: NextAction | None) -> NextAction | None:
+    """A next action as events carry it: a redirect without the customer's contact data (the
+    Payment Page's `customer_*` parameters, and the signature that covered them; the link to
+    send the customer to is in the create answer and GET /v1/payments/{id}; docs/privacy.md)."""
+    if isinstance(action, RedirectAction):
+        url = without_contact(action.url)
+        params = {k: v for k, v in action.params.items() if not is_contact_parameter(k)}
+        return action.model_copy(update={"url": url, "params": params})
+    return action
 
 
 def _cause(payment: Payment) -> Cause | None:

@@ -28,12 +28,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from paygate import aws_clients, deadline
+from paygate import aws_clients, clock, deadline
 from paygate.domain import Kind, Payment, Provider, kind_of
 from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import DueEntry, WebhookRecord
 from paygate.shards import reconcile_due_partitions
 from paygate.table_items import (
+    BY_ERASURE,
     BY_REFERENCE,
     BY_SCHEDULE,
     LEASE_FIELDS,
@@ -79,6 +80,8 @@ BUSY_REASONS = frozenset(
 # a fifth of a warm webhook's CPU) is off, as botocore's docs offer "for performance reasons".
 CLIENT_CONFIG = Config(parameter_validation=False)  # merged into `aws_clients.CONFIG`
 STORAGE_ATTEMPTS = 4
+# A payment's personal fields: what an erasure rewrites (docs/privacy.md).
+ERASABLE_FIELDS = ("customer_id", "next_action", "destination", "description", "metadata")
 STORAGE_BACKOFF_SECONDS = 0.05
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -264,8 +267,10 @@ class PaymentRepository:
 
     def callbacks(self, payment_id: str) -> list[WebhookRecord]:
         """Every stored notification for the payment (the `by_payment` index, eventually
-        consistent), in no particular order."""
+        consistent), in no particular order; one past its `expires_at` is gone (DynamoDB's TTL
+        deletes it within days, not at once)."""
         records: list[WebhookRecord] = []
+        now = int(clock.now().timestamp())
         start: dict[str, Any] | None = None
         while True:
             page = self._call(
@@ -277,6 +282,8 @@ class PaymentRepository:
                 **({"ExclusiveStartKey": start} if start else {}),
             )
             for item in page["Items"]:
+                if int(item.get("expires_at", {}).get("N", now + 1)) <= now:
+                    continue
                 document = from_item(item)
                 body = document["body"]
                 document["body"] = unpacked_body(body.value if isinstance(body, Binary) else body)
@@ -587,3 +594,139 @@ class PaymentRepository:
             "Item": to_item(document),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
+
+    # -- erasure of one customer's personal data (ops/erase_customer.py, docs/privacy.md) -----
+
+    def _scan(self, **request: Any) -> list[dict[str, Any]]:
+        """Every item a Scan of the table returns for `request` (all pages), untyped."""
+        found: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._call(
+                "scan",
+                TableName=self.table_name,
+                **request,
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            found.extend(from_item(item) for item in page.get("Items") or [])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return found
+
+    def customer_payments(self, customer_id: str) -> list[Payment]:
+        """Every payment and payout created for the merchant's customer `customer_id` (a Scan
+        of the table: erasure is rare; no index holds the customer)."""
+        items = self._scan(
+            FilterExpression="entity = :payment AND customer_id = :customer",
+            ExpressionAttributeValues={
+                ":payment": {"S": "payment"},
+                ":customer": {"S": customer_id},
+            },
+        )
+        return [Payment.model_validate(item) for item in items]
+
+    def all_payments(self) -> list[Payment]:
+        """Every payment and payout (a Scan: the erasure by email looks in each)."""
+        items = self._scan(
+            FilterExpression="entity = :payment",
+            ExpressionAttributeValues={":payment": {"S": "payment"}},
+        )
+        return [Payment.model_validate(item) for item in items]
+
+    def erase_personal(self, payment: Payment, erased: Payment) -> bool:
+        """Write `erased`'s personal fields (customer id, next action, payout destination,
+        description, metadata) over `payment`'s, unless it changed meanwhile. No version bump
+        and not published: the erasure is no status change (`written_by = erasure`)."""
+        update = Expression()
+        sets = [f"{update.name(WRITTEN_BY)} = {update.value('by', BY_ERASURE)}"]
+        removes: list[str] = []
+        for field in ERASABLE_FIELDS:
+            value = getattr(erased, field)
+            if value is None or value == {}:
+                removes.append(update.name(field))
+            else:
+                sets.append(f"{update.name(field)} = {update.value(field, value)}")
+        removing = " REMOVE " + ", ".join(removes) if removes else ""
+        update.text = "SET " + ", ".join(sets) + removing
+        condition = f"{update.name('version')} = {update.value('version', payment.version)}"
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=payment_key(payment.id),
+                UpdateExpression=update.text,
+                ConditionExpression=condition,
+                **self._terms(update),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def stored_webhooks(self, payment_id: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Every stored notification of the payment, expired or not: its key and its body."""
+        found: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._call(
+                "query",
+                TableName=self.table_name,
+                IndexName=CALLBACKS_INDEX,
+                KeyConditionExpression="payment_id = :id",
+                ExpressionAttributeValues={":id": {"S": payment_id}},
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            for item in page["Items"]:
+                body = from_item({"body": item["body"]})["body"]
+                key = {"pk": item["pk"], "sk": item["sk"]}
+                found.append((key, unpacked_body(body.value if isinstance(body, Binary) else body)))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return found
+
+    def replace_webhook_body(self, key: dict[str, Any], body: dict[str, Any]) -> None:
+        """Store `body` as the notification's body (its outcome and dedupe key unchanged)."""
+        self._call(
+            "update_item",
+            TableName=self.table_name,
+            Key=key,
+            UpdateExpression="SET body = :body",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":body": {"B": packed_body(body)}},
+        )
+
+    def idempotency_records(self, table_name: str, text: str) -> list[dict[str, str]]:
+        """The idempotency records (`table_name`, Powertools' layout) whose kept answer
+        (`data`) contains `text`: their `id` and `data`."""
+        found: list[dict[str, str]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._call(
+                "scan",
+                TableName=table_name,
+                FilterExpression="contains(#data, :text)",
+                ExpressionAttributeNames={"#data": "data"},
+                ExpressionAttributeValues={":text": {"S": text}},
+                ProjectionExpression="id, #data",
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            found.extend(
+                {"id": item["id"]["S"], "data": item["data"]["S"]} for item in page["Items"]
+            )
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return found
+
+    def replace_idempotency_data(self, table_name: str, record_id: str, data: str) -> None:
+        """Store `data` as an idempotency record's kept answer (its status, expiry and
+        payload hash unchanged)."""
+        self._call(
+            "update_item",
+            TableName=table_name,
+            Key={"id": {"S": record_id}},
+            UpdateExpression="SET #data = :data",
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeNames={"#data": "data"},
+            ExpressionAttributeValues={":data": {"S": data}},
+        )

@@ -26,9 +26,17 @@ class _Env(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
 
+# How long a stored provider notification (its masked body and dedupe key) lives: the longest
+# provider retry window (the platform's 11 days, `MOTION_PLATFORM_HOURS`) plus 30 days for a
+# dispute to be raised (docs/privacy.md). DynamoDB's TTL deletes it within days after that.
+WEBHOOK_RETENTION_DAYS = 11 + 30
+
+
 class TableSettings(_Env):
     payments_table: NonEmpty = Field(alias="PAYMENTS_TABLE")
-    webhook_retention_days: int = Field(default=90, alias="WEBHOOK_RETENTION_DAYS", ge=1)
+    webhook_retention_days: int = Field(
+        default=WEBHOOK_RETENTION_DAYS, alias="WEBHOOK_RETENTION_DAYS", ge=1
+    )
 
 
 class ProviderCallSettings(_Env):

@@ -29,6 +29,8 @@ LEASE_FIELDS = ("lease_id", "lease_until", "lease_due", "claimed_until")
 WRITTEN_BY = "written_by"
 BY_LEDGER = "ledger"
 BY_SCHEDULE = "schedule"
+# An erasure of personal data (`PaymentRepository.erase_personal`): no version bump, not published.
+BY_ERASURE = "erasure"
 FIRST_RECONCILE_AFTER = timedelta(seconds=60)
 EMPTY_KEY = "<empty key>"
 
