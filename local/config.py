@@ -16,11 +16,17 @@ PAYGATE_CLOCK                 real (time follows the wall clock) or manual (it m
 PAYGATE_AWS_CALLS_FILE        unset; else every function's AWS calls are appended there
                               (the tests' IAM check, tests/iam/)
 POWERTOOLS_LOG_LEVEL          INFO (the functions' log level)
+PAYGATE_WEBSOCKET_PORT        0 (any free port): the status push's WebSocket API and its
+                              management API (local/aws/websocket.py)
+PAYGATE_VIEWER_PASSWORD       local-viewer-pass: the console's local operator
+                              viewer@paygate.local (group viewer)
+PAYGATE_REVIEWER_PASSWORD     local-reviewer-pass: reviewer@paygate.local (group reviewer)
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +70,36 @@ def _seconds(environ: Mapping[str, str], name: str) -> float | None:
 
 
 @dataclass(frozen=True)
+class LocalOperator:
+    """A user of the local operators' pool (local/aws/cognito.py): its sign-in name (an
+    email, as the pool's usernames are), password and groups."""
+
+    email: str
+    password: str
+    groups: tuple[str, ...]
+
+    @property
+    def user_id(self) -> str:
+        """Stable across restarts (a Cognito `sub` is a UUID too)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"paygate-local-operator:{self.email}"))
+
+
+def _operators(environ: Mapping[str, str]) -> tuple[LocalOperator, ...]:
+    return (
+        LocalOperator(
+            "viewer@paygate.local",
+            environ.get("PAYGATE_VIEWER_PASSWORD") or "local-viewer-pass",
+            ("viewer",),
+        ),
+        LocalOperator(
+            "reviewer@paygate.local",
+            environ.get("PAYGATE_REVIEWER_PASSWORD") or "local-reviewer-pass",
+            ("reviewer",),
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class SandboxPorts:
     """Where each provider sandbox listens (0: any free port)."""
 
@@ -89,6 +125,10 @@ class LocalConfig:
     log_level: str = "INFO"
     # API Gateway's stage throttle, "<rate>,<burst>" (empty: off; local/aws/throttle.py).
     throttle: str = ""
+    # The status push's WebSocket API (local/aws/websocket.py); 0: any free port.
+    websocket_port: int = 0
+    # The console's local operators (local/aws/cognito.py).
+    operators: tuple[LocalOperator, ...] = _operators({})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
@@ -115,6 +155,8 @@ class LocalConfig:
             aws_calls_file=Path(calls) if calls else None,
             log_level=env.get("POWERTOOLS_LOG_LEVEL", "INFO"),
             throttle=env.get("PAYGATE_THROTTLE", ""),
+            websocket_port=_port(env, "PAYGATE_WEBSOCKET_PORT", 0),
+            operators=_operators(env),
         )
 
     @property

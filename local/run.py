@@ -51,6 +51,7 @@ paygate is running (local runtime; Ctrl-C stops everything)
   API key         {config.api_key}   (header x-api-key)
   Checkout page   {config.api_url}/checkout/   (pay with each method in the sandboxes)
   Console         {config.api_url}/console/   (operators: find payments, timelines, reviews)
+{_operator_lines(config)}
   API docs        {config.api_url}/docs   (Swagger UI; document: /openapi.json)
   Docs            {_docs_link()}
   Events          {config.events_file}   (one JSON event per line)
@@ -65,6 +66,14 @@ Try it:
     -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" \\
     -d '{example}'
 """.rstrip()
+
+
+def _operator_lines(config: LocalConfig) -> str:
+    """The console's local operators and their passwords (local/aws/cognito.py)."""
+    return "\n".join(
+        f"    sign in as    {operator.email} / {operator.password}   ({', '.join(operator.groups)})"
+        for operator in config.operators
+    )
 
 
 def _prepare_process(config: LocalConfig) -> Activity:
@@ -134,6 +143,7 @@ def main() -> int:
     import paygate.clock
     from local import index_page
     from local.aws.clock import LocalClock, clock_route
+    from local.aws.cognito import JWKS_PATH, SIGN_IN_PATH, LocalUserPool
     from local.aws.frontdoor import FrontDoor
     from local.aws.lambdas import event_source_workers, load_functions, status_topic_arn
     from local.aws.moto_process import MotoProcess
@@ -141,6 +151,7 @@ def main() -> int:
     from local.aws.subscriber import EventSubscriber
     from local.aws.template import load_template
     from local.aws.throttle import Throttle
+    from local.aws.websocket import LocalWebSocketApi
     from local.merchant.site import LocalSite
     from local.provider_sandboxes import start_sandboxes
 
@@ -154,11 +165,17 @@ def main() -> int:
     sandboxes = start_sandboxes(config, secrets, clock)  # seeds Smart Glocal's keys: first
     made = provision(template, secrets)
     overrides = {**sandboxes.function_environment(config), "POWERTOOLS_LOG_LEVEL": config.log_level}
+    # The status push's WebSocket API: its port is known before the publisher is imported.
+    sockets = LocalWebSocketApi(template, {}, config.host, config.websocket_port)
+    overrides["WEBSOCKET_ENDPOINT"] = sockets.management_endpoint
     functions = load_functions(template, made, overrides)
+    sockets.functions = functions
     log_stream = config.log_file.open("a", encoding="utf-8", buffering=1)
     console = _send_handler_output_to(log_stream)
     site = LocalSite(template, config.api_url, config.api_key, _sale_minimums(), config.atm_channel)
+    site.status_socket_url = sockets.url
     index = index_page.render(sandboxes.urls, config.clock_mode)
+    operators = LocalUserPool(config.operators, clock.now)
     door = FrontDoor(
         template.routes(),
         functions,
@@ -169,16 +186,19 @@ def main() -> int:
             "/": lambda: (200, "text/html; charset=utf-8", index),
             "/_local/health": _json_route({"ok": True}),
             "/_local/sandboxes": _json_route(sandboxes.urls),
+            JWKS_PATH: operators.jwks_route,
         },
         site=site.handle,
-        local_routes={"/_local/clock": clock_route(clock)},
+        local_routes={"/_local/clock": clock_route(clock), SIGN_IN_PATH: operators.sign_in_route},
         throttle=Throttle.from_setting(config.throttle),
+        operators=operators,
     )
     workers = event_source_workers(
         template, functions, made, clock, config.schedule_seconds, activity
     )
     topic = status_topic_arn(template, made)
     subscriber = EventSubscriber(topic, config.events_file, console, activity)
+    sockets.start()
     for part in (door, *workers, subscriber):
         part.start()
     print(_banner(config, sandboxes.urls), file=console, flush=True)
@@ -186,7 +206,7 @@ def main() -> int:
 
     _wait_for_ctrl_c()
     print("\nstopping...", file=console, flush=True)
-    _stop_all([door, *workers, subscriber, sandboxes, clock, moto], console)
+    _stop_all([door, sockets, *workers, subscriber, sandboxes, clock, moto], console)
     sys.stdout = console
     log_stream.close()
     print("stopped", file=console, flush=True)

@@ -1,5 +1,6 @@
 """GET /v1/payments/{id} and /v1/payouts/{id}: a payment's or payout's current state
-(merchant frontends poll these); .../timeline: its whole story, oldest first."""
+(merchant frontends poll the first; operators read payouts); .../timeline: its whole story,
+oldest first (operators)."""
 
 from paygate import merchant_routes, routes, wiring
 from paygate.domain import Kind
@@ -7,7 +8,13 @@ from paygate.settings import TableSettings, load_settings
 
 ledger = wiring.ledger(load_settings(TableSettings))
 app = routes.by_id("/v1/payments/<id>", ledger.get, summary="Get a payment")
-routes.by_id("/v1/payouts/<id>", ledger.get, summary="Get a payout", kind=Kind.PAYOUT, app=app)
+routes.by_id(
+    "/v1/payouts/<id>",
+    merchant_routes.operator_reads(app, ledger.get),
+    summary="Get a payout",
+    kind=Kind.PAYOUT,
+    app=app,
+)
 merchant_routes.timeline(
     "/v1/payments/<id>/timeline",
     ledger,

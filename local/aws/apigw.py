@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from local.aws.aws_calls import acting_as
-from local.aws.template import ApiRoute, FunctionDef, Template
+from local.aws.template import ApiRoute, FunctionDef, LambdaAuthorizer, Template
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -76,8 +76,10 @@ def proxy_event(
     stage: str = "local",
     domain: str = "127.0.0.1:3000",
     api_key: str | None = None,
+    claims: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The REST API proxy event for `path` on `route` (binary bodies base64-encoded)."""
+    """The REST API proxy event for `path` on `route` (binary bodies base64-encoded); `claims`:
+    what a Cognito authorizer let through (`requestContext.authorizer.claims`)."""
     match = route.pattern.match(path)
     path_parameters = match.groupdict() if match else {}
     headers = dict(headers or {})
@@ -90,7 +92,7 @@ def proxy_event(
         except UnicodeDecodeError:
             text, is_base64 = base64.b64encode(body).decode("ascii"), True
     request_id = str(uuid.uuid4())
-    return {
+    event: dict[str, Any] = {
         "resource": route.path,
         "path": path,
         "httpMethod": method or route.method,
@@ -123,6 +125,9 @@ def proxy_event(
         "body": text,
         "isBase64Encoded": is_base64,
     }
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": dict(claims)}
+    return event
 
 
 def find_route(routes: list[ApiRoute], method: str, path: str) -> tuple[ApiRoute | None, bool]:
@@ -199,3 +204,108 @@ def gateway_responses(template: Template) -> dict[str, GatewayResponse]:
             response_type, int(status) if status else None, headers, text
         )
     return found
+
+
+# -- Lambda REQUEST authorizers: the template's function, invoked as API Gateway does -----------
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """What a Lambda authorizer decided for one request: `context` for
+    `requestContext.authorizer` when allowed, else the gateway response type and status."""
+
+    context: dict[str, Any] | None
+    response_type: str = ""
+    status: int = 200
+
+
+def authorizer_event(
+    authorizer: LambdaAuthorizer, event: Mapping[str, Any], api_id: str = "paygatelocal"
+) -> dict[str, Any]:
+    """The REQUEST authorizer event API Gateway builds from a proxy `event`."""
+    context = event["requestContext"]
+    method_arn = (
+        f"arn:aws:execute-api:ap-southeast-1:{context['accountId']}:{api_id}/{context['stage']}/"
+        f"{event['httpMethod']}{event['path']}"
+    )
+    keys = ("resource", "path", "httpMethod", "headers", "multiValueHeaders")
+    more = ("queryStringParameters", "multiValueQueryStringParameters", "pathParameters")
+    return {
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        **{key: event[key] for key in (*keys, *more, "stageVariables")},
+        "requestContext": dict(context),
+    }
+
+
+def _identity(authorizer: LambdaAuthorizer, headers: Mapping[str, str]) -> tuple[str, ...] | None:
+    lowered = {key.lower(): value for key, value in headers.items()}
+    values = tuple(lowered.get(name, "") for name in authorizer.headers)
+    return None if not all(values) else values
+
+
+def _allows(policy: Mapping[str, Any], method_arn: str) -> bool:
+    """IAM's answer for `execute-api:Invoke` on `method_arn`: an explicit Deny wins, then an
+    Allow (`*` in a resource matches any characters)."""
+    allowed = False
+    for statement in policy.get("Statement", []):
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        pattern = "|".join(".*".join(map(re.escape, r.split("*"))) for r in resources)
+        if not pattern or re.fullmatch(pattern, method_arn) is None:
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+class AuthorizerCache:
+    """API Gateway's cache of authorizer answers: per authorizer and identity (the header
+    values), for the authorizer's TTL on `clock` (the gateway's clock: simulated locally)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._answers: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, identity: tuple[str, ...]) -> dict[str, Any] | None:
+        with self._lock:
+            kept = self._answers.get((name, identity))
+            return kept[1] if kept and kept[0] > self.clock() else None
+
+    def put(self, name: str, identity: tuple[str, ...], answer: dict[str, Any], ttl: int) -> None:
+        if ttl > 0:
+            with self._lock:
+                self._answers[(name, identity)] = (self.clock() + ttl, answer)
+
+
+def authorize(
+    authorizer: LambdaAuthorizer,
+    function: FunctionDef,
+    handler: Handler,
+    event: dict[str, Any],
+    cache: AuthorizerCache | None = None,
+) -> Authorization:
+    """Run `authorizer` for the proxy `event` as API Gateway does: no identity header → 401
+    without a call; the function's answer (cached) → its policy decides (Deny → 403
+    ACCESS_DENIED), its context goes to `requestContext.authorizer`; an `Unauthorized` raise
+    → 401; any other failure → AUTHORIZER_FAILURE (500 unless the template says otherwise)."""
+    identity = _identity(authorizer, event.get("headers") or {})
+    if identity is None:
+        return Authorization(None, "UNAUTHORIZED", 401)
+    request = authorizer_event(authorizer, event)
+    answer = cache.get(authorizer.name, identity) if cache is not None else None
+    if answer is None:
+        try:
+            answer = dict(invoke(function, handler, request))
+        except Exception as exc:  # API Gateway reads the raised message: Unauthorized is a 401
+            if str(exc) == "Unauthorized":
+                return Authorization(None, "UNAUTHORIZED", 401)
+            return Authorization(None, "AUTHORIZER_FAILURE", 500)
+        if cache is not None:
+            cache.put(authorizer.name, identity, answer, authorizer.ttl_seconds)
+    if not _allows(answer.get("policyDocument") or {}, request["methodArn"]):
+        return Authorization(None, "ACCESS_DENIED", 403)
+    context = {str(k): v for k, v in (answer.get("context") or {}).items()}
+    return Authorization({**context, "principalId": str(answer.get("principalId", ""))})

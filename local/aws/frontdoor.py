@@ -11,12 +11,14 @@ import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from local.aws.apigw import (
+    AuthorizerCache,
     GatewayResponse,
     Handler,
+    authorize,
     find_route,
     gateway_responses,
     invoke,
@@ -24,6 +26,10 @@ from local.aws.apigw import (
 )
 from local.aws.template import ApiRoute, FunctionDef, load_template
 from local.aws.throttle import Throttle
+from paygate import clock as gateway_clock
+
+if TYPE_CHECKING:
+    from local.aws.cognito import LocalUserPool
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 # (method, body) → (status, content type, body): local-only routes such as /_local/clock
@@ -38,6 +44,7 @@ SiteHandler = Callable[
 _DEFAULT_MESSAGES = {
     "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
     "INVALID_API_KEY": "Forbidden",
+    "UNAUTHORIZED": "Unauthorized",
     "THROTTLED": "Too Many Requests",
     "QUOTA_EXCEEDED": "Limit Exceeded",
     "REQUEST_TOO_LARGE": "Request Too Long",
@@ -57,9 +64,17 @@ class FrontDoor:
         local_routes: dict[str, LocalRoute] | None = None,
         responses: dict[str, GatewayResponse] | None = None,
         throttle: Throttle | None = None,
+        operators: LocalUserPool | None = None,
     ) -> None:
         self.routes = routes
+        # The user pool behind the template's Cognito authorizers (None: every token refused).
+        self.operators = operators
+        self.cognito_authorizers = load_template().cognito_authorizers()
         self.throttle = throttle  # API Gateway's stage throttle, when asked for
+        # The template's Lambda authorizers, run as API Gateway runs them, answers cached on
+        # the gateway's clock (the simulated one under make run).
+        self.lambda_authorizers = load_template().lambda_authorizers()
+        self.authorizer_cache = AuthorizerCache(lambda: gateway_clock.now().timestamp())
         self.responses = gateway_responses(load_template()) if responses is None else responses
         self.functions = functions
         self.api_key = api_key
@@ -137,6 +152,10 @@ class FrontDoor:
         if route.api_key_required and not hmac.compare_digest(given_key, self.api_key):
             self.gateway_answer(request, "INVALID_API_KEY", 403, url.path)
             return
+        claims = self.operator_claims(route, request.headers.get("Authorization"))
+        if route.authorizer in self.cognito_authorizers and claims is None:
+            self.gateway_answer(request, "UNAUTHORIZED", 401, url.path)
+            return
         if self.throttle is not None and not self.throttle.take(f"{route.method} {route.path}"):
             self.gateway_answer(request, "THROTTLED", 429, url.path)
             return
@@ -150,10 +169,12 @@ class FrontDoor:
             query=url.query,
             domain=request.headers.get("Host", "127.0.0.1"),
             api_key=given_key or None,
+            claims=claims,
         )
         function, handler = self.functions[route.function_id]
         try:
-            result = invoke(function, handler, event)
+            # A refusal of the route's Lambda authorizer is answered instead of the function.
+            result = self.authorizer_refusal(route, event) or invoke(function, handler, event)
         except Exception as exc:  # a crash is a 502 from API Gateway, as in AWS
             sys.stderr.write(f"[api] handler {function.logical_id} crashed: {exc!r}\n")
             self.gateway_answer(request, "DEFAULT_5XX", 502, url.path)
@@ -167,6 +188,31 @@ class FrontDoor:
         self._send_raw(
             request, int(result.get("statusCode", 200)), content_type, raw, response_headers
         )
+
+    def operator_claims(self, route: ApiRoute, authorization: str | None) -> dict[str, str] | None:
+        """The Cognito authorizer of a route that has one: the token's claims as API Gateway
+        hands them on, or None (401: missing, malformed, forged or expired)."""
+        if route.authorizer not in self.cognito_authorizers or self.operators is None:
+            return None
+        return self.operators.authorize(authorization)
+
+    def authorizer_refusal(self, route: ApiRoute, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The route's Lambda authorizer, if it has one: None with the principal put in the
+        event's `requestContext.authorizer`, or its refusal (401/403/5xx) as API Gateway's
+        gateway response, in the proxy answer's shape."""
+        authorizer = self.lambda_authorizers.get(route.authorizer or "")
+        if authorizer is None:
+            return None
+        function, handler = self.functions[authorizer.function_id]
+        decided = authorize(authorizer, function, handler, event, self.authorizer_cache)
+        if decided.context is not None:
+            event["requestContext"]["authorizer"] = decided.context
+            return None
+        method, path = event["httpMethod"], event["path"]
+        status, headers, body = self.gateway_response(
+            decided.response_type, decided.status, method, path
+        )
+        return {"statusCode": status, "headers": headers, "body": body.decode()}
 
     def gateway_answer(
         self, request: BaseHTTPRequestHandler, response_type: str, status: int, path: str

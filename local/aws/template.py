@@ -42,11 +42,24 @@ class ApiRoute:
     method: str
     path: str
     api_key_required: bool
+    # The route's `Auth.Authorizer` (one of the API's `Auth.Authorizers`), or None.
+    authorizer: str | None = None
 
     @property
     def pattern(self) -> re.Pattern[str]:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path)
         return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True)
+class LambdaAuthorizer:
+    """A Lambda REQUEST authorizer of the API: its function, the headers it is given (its
+    identity sources: a request without one is a 401 before it runs) and its cache TTL."""
+
+    name: str
+    function_id: str
+    headers: tuple[str, ...]
+    ttl_seconds: int
 
 
 @dataclass(frozen=True)
@@ -118,12 +131,37 @@ class Template:
         return {name: spec.get("Default", "") for name, spec in params.items()}
 
     def condition_default(self, name: str) -> bool:
-        """A condition's value with every parameter at its default (only `Fn::Equals` of a
-        parameter and a literal, the form this template uses)."""
-        spec = self.document.get("Conditions", {})[name]
-        left, right = spec["Fn::Equals"]
-        defaults = self.parameter_defaults()
-        return str(defaults[left["Ref"]]) == str(right)
+        """A condition's value with every parameter at its default (`Fn::Equals` of a
+        parameter and a literal, combined with `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`:
+        the forms this template uses)."""
+        return self._condition(self.document.get("Conditions", {})[name])
+
+    def _condition(self, spec: dict[str, Any]) -> bool:
+        ((function, argument),) = spec.items()
+        if function in ("Condition", "Fn::Condition"):
+            return self.condition_default(argument)
+        if function == "Fn::Not":
+            return not self._condition(argument[0])
+        if function == "Fn::And":
+            return all(self._condition(term) for term in argument)
+        if function == "Fn::Or":
+            return any(self._condition(term) for term in argument)
+        left, right = argument
+        return str(self.parameter_defaults()[left["Ref"]]) == str(right)
+
+    def resolved(self, value: Any) -> Any:
+        """`value` as deployed with default parameters: every `Fn::If` takes its branch and
+        an `AWS::NoValue` list item or map entry is left out."""
+        if isinstance(value, dict) and "Fn::If" in value:
+            condition, if_true, if_false = value["Fn::If"]
+            return self.resolved(if_true if self.condition_default(condition) else if_false)
+        if isinstance(value, list):
+            items = (self.resolved(item) for item in value)
+            return [item for item in items if item != {"Ref": "AWS::NoValue"}]
+        if isinstance(value, dict):
+            entries = ((key, self.resolved(item)) for key, item in value.items())
+            return {key: item for key, item in entries if item != {"Ref": "AWS::NoValue"}}
+        return value
 
     def _at_defaults(self, variables: dict[str, Any]) -> dict[str, Any]:
         """Variables as deployed with default parameters: a `Fn::If` takes its branch and
@@ -163,9 +201,32 @@ class Template:
                 props["Method"].upper(),
                 props["Path"],
                 bool(props.get("Auth", {}).get("ApiKeyRequired", False)),
+                authorizer=props.get("Auth", {}).get("Authorizer"),
             )
             for logical_id, props in self._events("Api")
         ]
+
+    def cognito_authorizers(self) -> frozenset[str]:
+        """The names of the API's Cognito user pool authorizers (`UserPoolArn`)."""
+        (api,) = self.of_type("AWS::Serverless::Api").values()
+        authorizers = api["Properties"].get("Auth", {}).get("Authorizers", {})
+        return frozenset(name for name, spec in authorizers.items() if "UserPoolArn" in spec)
+
+    def lambda_authorizers(self) -> dict[str, LambdaAuthorizer]:
+        """The API's Lambda REQUEST authorizers (`FunctionArn`), by name."""
+        (api,) = self.of_type("AWS::Serverless::Api").values()
+        authorizers = api["Properties"].get("Auth", {}).get("Authorizers", {})
+        found = {}
+        for name, spec in authorizers.items():
+            if "FunctionArn" not in spec:
+                continue
+            arn = spec["FunctionArn"]  # !GetAtt F.Arn or !Ref F.Alias
+            target = arn["Fn::GetAtt"][0] if "Fn::GetAtt" in arn else arn["Ref"].split(".")[0]
+            identity = spec.get("Identity", {})
+            headers = tuple(str(h).lower() for h in identity.get("Headers", ()))
+            ttl = int(identity.get("ReauthorizeEvery", 300))
+            found[name] = LambdaAuthorizer(name, target, headers, ttl)
+        return found
 
     def schedules(self) -> list[Schedule]:
         found = []

@@ -19,7 +19,10 @@ The operator console (local/merchant/console/) adds, for `<kind>` payments or pa
 
 A list passes on only the query parameters the API's list knows (`LIST_PARAMETERS`); a
 review passes on only `decision` and `note`, with the browser's `Idempotency-Key` (a fresh
-one when the browser sent none), so a retried review is answered once.
+one when the browser sent none), so a retried review is answered once. These operator routes
+carry the operator's own `Authorization` header (the console's sign-in) and never the API
+key: the gateway's Cognito authorizer decides who may read, and the review function who may
+decide (docs/security.md).
 
 A create adds what only the merchant knows or may decide: its order id
 (`merchant_reference`), the `Idempotency-Key`, the currency and the `x-api-key` header, and
@@ -211,8 +214,9 @@ class MerchantProxy:
         if not path.startswith(PREFIX):
             return None
         rest = path[len(PREFIX) :]
+        operator = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if method == "GET":
-            return self._get(rest, query)
+            return self._get(rest, query, operator)
         if method != "POST":
             return _error(404, "not_found", "no such merchant route")
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
@@ -220,7 +224,7 @@ class MerchantProxy:
             return _error(415, "unsupported_media_type", "send Content-Type: application/json")
         return self._post(rest, body, headers)
 
-    def _get(self, rest: str, query: str) -> ProxyReply:
+    def _get(self, rest: str, query: str, operator: str = "") -> ProxyReply:
         if PREFIX + rest == qr.PATH:
             return _qr(query)
         if rest == "methods":
@@ -228,8 +232,10 @@ class MerchantProxy:
                 200, {"methods": offered_methods(self.document(), self.minimums, self.atm_channel)}
             )
         if re.fullmatch(_KIND, rest):
-            return self._forward("GET", f"/v1/{rest}", None, params=list_parameters(query))
-        if re.fullmatch(f"{_KIND}/{_PAYMENT_ID}(?:/timeline)?", rest):
+            return self._operator("GET", f"/v1/{rest}", None, operator, list_parameters(query))
+        if re.fullmatch(f"(?:{_KIND}/{_PAYMENT_ID}/timeline|payouts/{_PAYMENT_ID})", rest):
+            return self._operator("GET", f"/v1/{rest}", None, operator)
+        if re.fullmatch(f"payments/{_PAYMENT_ID}", rest):
             return self._forward("GET", f"/v1/{rest}", None)
         return _error(404, "not_found", "no such merchant route")
 
@@ -254,8 +260,9 @@ class MerchantProxy:
             return given
         decision = {key: given[key] for key in REVIEW_FIELDS if key in given}
         key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), "")
-        return self._forward(
-            "POST", f"/v1/{rest}", decision, idempotency_key=key or secrets.token_hex(16)
+        operator = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        return self._operator(
+            "POST", f"/v1/{rest}", decision, operator, idempotency_key=key or secrets.token_hex(16)
         )
 
     def _create(self, provider: str, body: bytes) -> ProxyReply:
@@ -283,6 +290,26 @@ class MerchantProxy:
             "POST", f"/v1/{provider}/payments", order, idempotency_key=secrets.token_hex(16)
         )
 
+    def _operator(
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None,
+        authorization: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        idempotency_key: str | None = None,
+    ) -> ProxyReply:
+        """An operator route: the browser's `Authorization` header passed on, no API key."""
+        return self._forward(
+            method,
+            path,
+            payload,
+            params=params,
+            idempotency_key=idempotency_key,
+            headers={"Authorization": authorization} if authorization else {},
+        )
+
     def _forward(
         self,
         method: str,
@@ -291,8 +318,9 @@ class MerchantProxy:
         *,
         params: Sequence[tuple[str, str]] = (),
         idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> ProxyReply:
-        headers = {"x-api-key": self.api_key}
+        headers = {"x-api-key": self.api_key} if headers is None else dict(headers)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         try:

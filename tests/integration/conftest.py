@@ -18,10 +18,17 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from local.aws.apigw import FakeLambdaContext, find_route, proxy_event
+from local.aws.apigw import (
+    FakeLambdaContext,
+    authorize,
+    find_route,
+    gateway_responses,
+    proxy_event,
+)
 from local.aws.aws_calls import acting_as
+from local.aws.merchant_keys import seed_merchant_key
 from local.aws.provision import Provisioned, load_dev_secrets, provision
-from local.aws.template import load_template
+from local.aws.template import ApiRoute, load_template
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
 from local.sandboxes.smartglocal import SmartglocalSandbox, seeded_sandbox
@@ -29,6 +36,8 @@ from paygate import clock as gateway_clock
 from paygate.providers.paypro import signing
 
 DEV_SECRETS = load_dev_secrets()
+# The merchant keys every test's tables hold (every scope): the default caller and two more.
+MERCHANT_KEYS = ("test-key", "merchant-a", "merchant-b")
 PAYPRO_SECRET = DEV_SECRETS["PayproSecret"]["app_secret"]
 WEBHOOK_BASE_URL = "http://127.0.0.1:9"  # nothing listens: notifies are replayed by the tests
 
@@ -123,6 +132,8 @@ def aws(local_overrides: dict[str, str]) -> Iterator[Provisioned]:
         parameters.clear_caches()
         made = provision(load_template(), DEV_SECRETS)
         apply_environment(made, local_overrides)
+        for key in MERCHANT_KEYS:  # hashed, checked by the real authorizer (`Api.call`)
+            seed_merchant_key(made, key)
         yield made
     parameters.clear_caches()
 
@@ -156,13 +167,36 @@ def as_function(logical_id: str, handler: Callable[..., Any]) -> Callable[..., A
     return invoke
 
 
+# What API Gateway's Cognito authorizer hands a function for a signed-in operator (every value
+# a string, `cognito:groups` comma-separated): the operator routes' caller unless a test says
+# otherwise (`Api.operator`).
+REVIEWER_CLAIMS = {
+    "sub": "2f6a3c1e-0000-4000-8000-00000000a11c",
+    "email": "alice@merchant.example",
+    "cognito:groups": "reviewer",
+    "token_use": "id",
+}
+VIEWER_CLAIMS = {
+    "sub": "2f6a3c1e-0000-4000-8000-00000000b0b0",
+    "email": "bob@merchant.example",
+    "cognito:groups": "viewer",
+    "token_use": "id",
+}
+
+
 class Api:
-    """Calls handlers with API Gateway proxy events built from the template's routes."""
+    """Calls handlers with API Gateway proxy events built from the template's routes; an
+    operator route (the template's Cognito authorizer) carries `operator`'s claims (None: no
+    identity, as a function behind a misconfigured route would see)."""
 
     def __init__(self, handlers: Callable[[str], ModuleType]) -> None:
         self.handlers = handlers
         self.routes = load_template().routes()
         self.modules = {f.logical_id: f.module.split(".")[1] for f in load_template().functions()}
+        self.cognito = load_template().cognito_authorizers()
+        self.lambda_authorizers = load_template().lambda_authorizers()
+        self.functions = {f.logical_id: f for f in load_template().functions()}
+        self.operator: dict[str, str] | None = dict(REVIEWER_CLAIMS)
 
     def call(
         self,
@@ -184,6 +218,8 @@ class Api:
         raw = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
         raw = raw.encode() if isinstance(raw, str) else raw
         api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
+        if api_key is None:  # the default merchant key, as a merchant backend sends it
+            headers["x-api-key"] = api_key = "test-key"
         event = proxy_event(
             route,
             path,
@@ -192,10 +228,33 @@ class Api:
             headers=headers,
             query=query,
             api_key=api_key or "test-key",
+            claims=self.operator if route.authorizer in self.cognito else None,
         )
+        refused = self.authorizer_refusal(route, event)
+        if refused is not None:
+            return refused
         module = self.handlers(self.modules[route.function_id])
         response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext("test"))
         return response
+
+    def authorizer_refusal(self, route: ApiRoute, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The route's Lambda authorizer (the real function, as API Gateway runs it, no
+        cache): None with the principal in `requestContext.authorizer`, or API Gateway's
+        refusal (the template's gateway response)."""
+        authorizer = self.lambda_authorizers.get(route.authorizer or "")
+        if authorizer is None:
+            return None
+        function = self.functions[authorizer.function_id]
+        handler = self.handlers(self.modules[authorizer.function_id]).lambda_handler
+        decided = authorize(authorizer, function, handler, event)
+        if decided.context is not None:
+            event["requestContext"]["authorizer"] = decided.context
+            return None
+        response = gateway_responses(load_template())[decided.response_type]
+        status, headers, body = response.render(
+            path=event["path"], method=event["httpMethod"], message="", status=decided.status
+        )
+        return {"statusCode": status, "headers": headers, "body": body.decode()}
 
     def answer(self, status: int, method: str, path: str, body: Any = None) -> dict[str, Any]:
         """The JSON answer to a call with a JSON `body`, which must come with `status`."""

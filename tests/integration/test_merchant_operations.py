@@ -4,6 +4,8 @@ search (one Query per page, never a Scan), cursors, timelines and reviews."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import itertools
 import json
 import uuid
@@ -17,7 +19,6 @@ import boto3
 import httpx
 import pytest
 
-from local.aws.apigw import local_api_key_id
 from local.aws.provision import Provisioned
 from local.sandboxes.platform import PlatformSandbox
 from paygate.domain import (
@@ -34,10 +35,12 @@ from paygate.domain import (
 )
 from paygate.errors import ConcurrentUpdate, InvalidState
 from paygate.ledger import Ledger
+from paygate.listing import ListFilters
 from paygate.repository import PaymentRepository
+from paygate.table_items import CREATED_SHARDS, STATUS_SHARDS
 from paygate.transition import reviewed
 
-from .conftest import Api, body_of, header
+from .conftest import REVIEWER_CLAIMS, Api, body_of, header
 from .platform_support import TRANSFER_ORDER, create, deliver_sandbox_callbacks, get
 
 JSON = {"content-type": "application/json"}
@@ -223,13 +226,15 @@ def test_one_order_reference_is_found_with_one_call(api: Api, table: list[Paymen
 def test_every_page_is_one_query_on_a_list_index_and_never_a_scan(
     api: Api, table: list[Payment]
 ) -> None:
+    """One round of Queries, one per partition of one list index at most, then the page's
+    items by one BatchGetItem (none when the page is empty)."""
     indexes = {
-        "{}": "by_created",
-        '{"merchant_reference": "order-1001"}': "by_reference",
-        '{"status": "needs_review"}': "by_status",
-        '{"provider": "ecommpay"}': "by_created",
+        "{}": ("by_created_shard", CREATED_SHARDS),
+        '{"merchant_reference": "order-1001"}': ("by_reference", 1),
+        '{"status": "needs_review"}': ("by_status_shard", STATUS_SHARDS),
+        '{"provider": "ecommpay"}': ("by_created_shard", CREATED_SHARDS),
     }
-    for query_text, index in indexes.items():
+    for query_text, (index, partitions) in indexes.items():
         query = json.loads(query_text)
         cursor = None
         pages = 0
@@ -237,9 +242,16 @@ def test_every_page_is_one_query_on_a_list_index_and_never_a_scan(
             with dynamodb_calls(api) as calls:
                 page = listing(api, **query, limit=5, **({"cursor": cursor} if cursor else {}))
             pages += 1
-            assert [name for name, _ in calls] == ["Query"], (query, calls)
-            assert calls[0][1]["IndexName"] == index
-            assert calls[0][1]["Limit"] <= 200  # what a page reads never grows with the table
+            queries = [request for name, request in calls if name == "Query"]
+            gets = [request for name, request in calls if name == "BatchGetItem"]
+            assert len(queries) + len(gets) == len(calls), (query, calls)
+            assert 1 <= len(queries) <= partitions, (query, calls)
+            assert len(gets) == (1 if page["data"] else 0), (query, calls)
+            assert {request["IndexName"] for request in queries} == {index}
+            assert all(request["Limit"] <= 200 for request in queries)  # never grows with the table
+            if gets:
+                (keys,) = [table["Keys"] for table in gets[0]["RequestItems"].values()]
+                assert len(keys) == len(page["data"]) <= 5
             cursor = page["next_cursor"]
             if cursor is None:
                 break
@@ -312,7 +324,7 @@ def test_a_bad_filter_is_a_422_naming_the_field(
 def tampered(cursor: str) -> list[str]:
     payload, mac = cursor.split(".")
     document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    document["p"]["listed_at"] = "2000-01-01T00:00:00.000000Z"  # jump elsewhere in the list
+    document["p"][0] = ["2000-01-01T00:00:00.000000Z", "pay_x"]  # jump elsewhere in the list
     forged = base64.urlsafe_b64encode(json.dumps(document).encode()).rstrip(b"=").decode()
     flipped = ("A" if mac[0] != "A" else "B") + mac[1:]
     return [
@@ -335,6 +347,28 @@ def test_a_forged_or_altered_cursor_is_a_400(api: Api, table: list[Payment]) -> 
         assert response["statusCode"] == 400, (bad, response)
         error = body_of(response)["error"]
         assert (error["code"], error["field"]) == ("invalid_cursor", "cursor")
+
+
+def test_a_cursor_of_the_previous_version_is_a_400(
+    api: Api, aws: Provisioned, table: list[Payment]
+) -> None:
+    """A cursor from before the sharded indexes (one partition's position), signed with the
+    current key: the merchant starts again from page one."""
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=aws.refs["CursorSecret"])
+    key = json.loads(secret["SecretString"])["key"]
+    newest = table[-1]
+    position = {"pk": f"PAYMENT#{newest.id}", "sk": "PAYMENT", "kind": "payment",
+                "listed_at": "2026-11-01T12:00:00.000000Z"}  # fmt: skip
+    fingerprint = ListFilters().fingerprint(Kind.PAYMENT)
+    document = {"v": 1, "q": fingerprint, "i": "by_created", "p": position}
+    payload = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+    mac = hmac.new(key.encode(), payload, hashlib.sha256).digest()[:16]
+    old = ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in (payload, mac))
+    response = api.call("GET", list_path("/v1/payments", {"cursor": old, "limit": 5}))
+    assert response["statusCode"] == 400, response
+    error = body_of(response)["error"]
+    assert (error["code"], error["field"]) == ("invalid_cursor", "cursor")
+    assert "older version" in error["message"]
 
 
 def test_a_cursor_belongs_to_its_query(api: Api, table: list[Payment]) -> None:
@@ -442,7 +476,8 @@ def test_the_timeline_tells_a_payment_s_whole_story_and_accept_ends_it_succeeded
     assert accepted["version"] == payment["version"] + 1
     assert accepted["review"]["decision"] == "accept"
     assert accepted["review"]["note"] == "paid 250k, checked"
-    assert accepted["review"]["reviewed_by"] == local_api_key_id("test-key")
+    assert accepted["review"]["reviewed_by"] == REVIEWER_CLAIMS["sub"]  # the operator
+    assert accepted["review"]["reviewed_by_email"] == REVIEWER_CLAIMS["email"]
     assert get(api, payment["id"]) == accepted
     assert payment["id"] in all_ids(api, status="succeeded")
     assert payment["id"] not in all_ids(api, status="needs_review")
@@ -452,7 +487,11 @@ def test_the_timeline_tells_a_payment_s_whole_story_and_accept_ends_it_succeeded
         "succeeded",
         "merchant_action",
     )
-    assert (last["actor"], last["note"]) == (local_api_key_id("test-key"), "paid 250k, checked")
+    assert (last["actor"], last["actor_email"], last["note"]) == (
+        REVIEWER_CLAIMS["sub"],
+        REVIEWER_CLAIMS["email"],
+        "paid 250k, checked",
+    )
 
 
 def test_reject_ends_a_review_failed_with_the_reason(

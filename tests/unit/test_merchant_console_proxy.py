@@ -1,7 +1,8 @@
 """The operator console's merchant proxy routes (local/merchant/proxy.py) against a stub
 gateway on 127.0.0.1 that records what it was sent: the path, the query, the headers (the
-merchant's `x-api-key`, the review's `Idempotency-Key`) and the body; unknown query
-parameters and body fields never reach the gateway."""
+operator's `Authorization`, never the merchant's `x-api-key`; the review's
+`Idempotency-Key`) and the body; unknown query parameters and body fields never reach the
+gateway."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tools.launcher import ROOT
 
 API_KEY = "merchant-key"
 JSON = {"Content-Type": "application/json"}
+OPERATOR = {"Authorization": "eyJ.operator.token"}
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def test_a_list_passes_on_the_known_filters_only(
         "&created_to=2026-12-02T00%3A00%3A00Z&limit=20&cursor=abc%2B%2F%3D"
         "&x-api-key=stolen&api_key=x&sort=oldest&merchant_id=other"
     )
-    reply = _call(proxy, "GET", f"/merchant/{kind}", query=query)
+    reply = _call(proxy, "GET", f"/merchant/{kind}", headers=OPERATOR, query=query)
     assert (reply.status, json.loads(reply.body)) == (200, {"stub": True})
     sent = gateway.only()
     assert (sent.method, sent.path) == ("GET", f"/v1/{kind}")
@@ -131,7 +133,8 @@ def test_a_list_passes_on_the_known_filters_only(
         ("cursor", "abc+/="),
     ]
     assert {name for name, _ in sent.query} == LIST_PARAMETERS
-    assert sent.headers["x-api-key"] == API_KEY
+    assert sent.headers["authorization"] == OPERATOR["Authorization"]
+    assert "x-api-key" not in sent.headers  # an operator route: the operator's token only
     assert "idempotency-key" not in sent.headers
 
 
@@ -153,11 +156,32 @@ def test_a_list_without_filters_and_empty_values_sends_no_query(
 def test_reads_of_one_payment_or_payout(
     proxy: MerchantProxy, gateway: StubGateway, path: str
 ) -> None:
-    reply = _call(proxy, "GET", f"/merchant/{path}", query="cursor=x&extra=1")
+    reply = _call(proxy, "GET", f"/merchant/{path}", headers=OPERATOR, query="cursor=x&extra=1")
     assert reply.status == 200
     sent = gateway.only()
     assert (sent.method, sent.path, sent.query) == ("GET", f"/v1/{path}", [])
-    assert sent.headers["x-api-key"] == API_KEY
+    assert sent.headers["authorization"] == OPERATOR["Authorization"]
+    assert "x-api-key" not in sent.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "payments"),
+        ("GET", "payouts/po_1"),
+        ("GET", "payments/pay_1/timeline"),
+        ("POST", "payouts/po_1/review"),
+    ],
+)
+def test_an_operator_route_without_a_sign_in_carries_no_credential(
+    proxy: MerchantProxy, gateway: StubGateway, method: str, path: str
+) -> None:
+    """The proxy never lends the merchant's key to an operator route: without the browser's
+    `Authorization` the gateway sees no credential at all (and answers 401)."""
+    body = json.dumps({"decision": "accept", "note": "n"}).encode() if method == "POST" else b""
+    _call(proxy, method, f"/merchant/{path}", body, JSON if method == "POST" else {})
+    sent = gateway.only()
+    assert "x-api-key" not in sent.headers and "authorization" not in sent.headers
 
 
 @pytest.mark.parametrize("kind", ["payments", "payouts"])
@@ -170,14 +194,15 @@ def test_a_review_passes_on_decision_note_and_the_browsers_key(
         "POST",
         f"/merchant/{kind}/id_1/review",
         json.dumps(body).encode(),
-        {**JSON, "Idempotency-Key": "browser-key-1", "x-api-key": "browser-guess"},
+        {**JSON, **OPERATOR, "Idempotency-Key": "browser-key-1", "x-api-key": "browser-guess"},
     )
     assert reply.status == 200
     sent = gateway.only()
     assert (sent.method, sent.path) == ("POST", f"/v1/{kind}/id_1/review")
     assert sent.body == {"decision": "accept", "note": "checked with Monetix"}
     assert sent.headers["idempotency-key"] == "browser-key-1"
-    assert sent.headers["x-api-key"] == API_KEY
+    assert sent.headers["authorization"] == OPERATOR["Authorization"]
+    assert "x-api-key" not in sent.headers
 
 
 def test_a_review_without_a_key_gets_a_fresh_one_each_time(

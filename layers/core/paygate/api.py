@@ -28,8 +28,12 @@ from paygate.api_errors import ErrorDetail, ErrorResponse
 from paygate.errors import (
     ConcurrentUpdate,
     DuplicateReference,
+    Forbidden,
     InvalidState,
     MalformedRequest,
+    NotAllowed,
+    NotAuthenticated,
+    NotSignedIn,
     PaygateError,
     PaymentNotFound,
     ProviderError,
@@ -44,6 +48,10 @@ from paygate.observability import logger
 HTTP_STATUS_BY_ERROR: tuple[tuple[type[PaygateError], HTTPStatus], ...] = (
     (MalformedRequest, HTTPStatus.BAD_REQUEST),
     (SignatureInvalid, HTTPStatus.UNAUTHORIZED),
+    (NotAuthenticated, HTTPStatus.UNAUTHORIZED),
+    (Forbidden, HTTPStatus.FORBIDDEN),
+    (NotSignedIn, HTTPStatus.UNAUTHORIZED),
+    (NotAllowed, HTTPStatus.FORBIDDEN),
     (PaymentNotFound, HTTPStatus.NOT_FOUND),
     (InvalidState, HTTPStatus.CONFLICT),
     (ConcurrentUpdate, HTTPStatus.CONFLICT),
@@ -130,7 +138,16 @@ def unsupported_media_type(media_type: str) -> Response[str]:
 class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
     """Request validation that reads a route's body as JSON only: a form (what `curl -d`
     sends), multipart or any other declared type is refused (415), never parsed into fields.
-    A body without a Content-Type is read as JSON, as API Gateway does."""
+    A body without a Content-Type is read as JSON, as API Gateway does. A route's access guard
+    (`paygate.routes.guarded`: who may call it) runs first, so a caller refused learns nothing
+    of the route's request rules."""
+
+    def handler(self, app: Any, next_middleware: Any) -> Any:
+        route = app.context.get("_route")
+        guard = getattr(getattr(route, "func", None), "access_guard", None)
+        if guard is not None:
+            guard(app)
+        return super().handler(app, next_middleware)
 
     def _get_body(self, app: Any) -> dict[str, Any]:
         content_type = str(app.current_event.headers.get("content-type") or "")
@@ -249,7 +266,12 @@ def _error_doc(description: str) -> OpenAPIResponse:
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: _error_doc("Malformed JSON"),
-    403: _error_doc("Missing or wrong API key: `invalid_api_key`, field `x-api-key` (API Gateway)"),
+    401: _error_doc("No `x-api-key` header (API Gateway): send your key or a client secret"),
+    403: _error_doc(
+        "`x-api-key` refused (`invalid_api_key`: unknown or revoked), a key without the "
+        "route's scope (`missing_scope`) or a client secret outside its payment "
+        "(`client_secret_not_allowed`); field `x-api-key`"
+    ),
     404: _error_doc("Unknown payment (`not_found`)"),
     409: _error_doc("Not allowed in the payment's status"),
     415: _error_doc(

@@ -72,6 +72,14 @@ class PaymentResponse(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    client_secret: Annotated[
+        str | None,
+        Field(
+            description="What the shopper's browser may hold instead of your API key: it reads, "
+            "confirms and cancels this payment only (in `x-api-key`). On a payment's create "
+            "and on its read with a merchant key; never stored, never in events"
+        ),
+    ] = None
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentResponse:
@@ -136,8 +144,8 @@ class PayoutList(BaseModel):
 
 
 class StatusChangeEntry(BaseModel):
-    """A status change: from, to, when, and what caused it (a merchant action names the API
-    key's id as `actor`, with its note)."""
+    """A status change: from, to, when, and what caused it (a review names the operator: user
+    id as `actor`, email as `actor_email`, with the note)."""
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
@@ -149,6 +157,7 @@ class StatusChangeEntry(BaseModel):
     provider_code: str | None = None
     failure_code: str | None = None
     actor: str | None = None
+    actor_email: str | None = None
     note: str | None = None
 
 

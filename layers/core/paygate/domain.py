@@ -228,11 +228,13 @@ class Failure(BaseModel):
 
 
 class Review(BaseModel):
-    """A merchant's decision on a `needs_review` payment: who (the API key's id), when, why."""
+    """A merchant's decision on a `needs_review` payment: who (the operator's user id and
+    email; an API key's id on reviews made before operators signed in), when, why."""
 
     decision: ReviewDecision
     note: str
     reviewed_by: str
+    reviewed_by_email: str | None = None
     reviewed_at: datetime
 
 
@@ -246,6 +248,7 @@ class StatusChange(BaseModel):
     provider_code: str | None = None
     failure_code: str | None = None
     actor: str | None = None
+    actor_email: str | None = None
     note: str | None = None
     # The dedupe key of the webhook that caused it (the timeline puts that callback first).
     callback: str | None = None

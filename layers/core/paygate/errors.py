@@ -34,6 +34,19 @@ class NotificationRefused(MalformedRequest):
     code = "notification_refused"
 
 
+class NotSignedIn(PaygateError):
+    """No operator identity on an operator route (401; API Gateway's Cognito authorizer
+    answers first, so a function says this only behind a misconfigured route)."""
+
+    code = "not_signed_in"
+
+
+class NotAllowed(PaygateError):
+    """A signed-in operator without the group an action needs (403)."""
+
+    code = "forbidden"
+
+
 class PaymentNotFound(PaygateError):
     code = "not_found"
 
@@ -56,6 +69,26 @@ class DuplicateReference(InvalidState):
             field="merchant_reference",
         )
         self.payment_id = holder
+
+
+class NotAuthenticated(PaygateError):
+    """No merchant key or client secret reached the route (401, field `x-api-key`)."""
+
+    code = "invalid_api_key"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="x-api-key")
+
+
+class Forbidden(PaygateError):
+    """A known caller that may not call this route: a key without the route's scope, or a
+    client secret outside its payment's read, confirm and cancel (403, field `x-api-key`)."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str, *, code: str = "forbidden") -> None:
+        super().__init__(message, field="x-api-key")
+        self.code = code
 
 
 class SignatureInvalid(PaygateError):

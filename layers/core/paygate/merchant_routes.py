@@ -14,9 +14,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import AwareDatetime, BaseModel
 
 from paygate.api import ERROR_RESPONSES, create_resolver
+from paygate.api_errors import ErrorResponse
 from paygate.api_models import PaymentList, PaymentResponse, PayoutList, ReviewRequest, Timeline
 from paygate.domain import Kind, Method, PaymentStatus, Provider
 from paygate.observability import logger, metrics
+from paygate.operators import READERS, Group, operator_of, require_group
 from paygate.routes import Resolver, path_id, register, response_model, signature_of, typed
 
 if TYPE_CHECKING:
@@ -26,10 +28,31 @@ if TYPE_CHECKING:
     from paygate.listing import Page
 
 
-def caller_id(request_context: Any) -> str:
-    """Who is calling: the API key's id in API Gateway (never the key itself)."""
-    identity = getattr(request_context, "identity", None)
-    return str(getattr(identity, "api_key_id", None) or "anonymous")
+def _error_doc(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+
+
+# What an operator route answers besides the route's own: API Gateway's 401 (no valid ID
+# token) and the function's 403 (a group the operator lacks) instead of the API key's 403.
+OPERATOR_ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    **ERROR_RESPONSES,
+    401: _error_doc(
+        "No valid operator ID token in `Authorization` (`unauthorized`, API Gateway's Cognito "
+        "authorizer)"
+    ),
+    403: _error_doc("Signed in, but not in the operator group this needs (`forbidden`)"),
+}
+
+
+def operator_reads[T](app: Resolver, read: Callable[..., T]) -> Callable[..., T]:
+    """`read`, for a signed-in operator of a reading group (`viewer` or `reviewer`) only: 401
+    without an operator, 403 outside those groups."""
+
+    def checked(*args: Any) -> T:
+        require_group(operator_of(app.current_event.request_context), *READERS)
+        return read(*args)
+
+    return checked
 
 
 def _list_parameters() -> dict[str, Any]:
@@ -70,9 +93,11 @@ def listing(
 
     model = response_model(kind)
     answer = PayoutList if kind is Kind.PAYOUT else PaymentList
+    app = app or create_resolver()
+    read = operator_reads(app, page)
 
     def route(limit: int = DEFAULT_LIMIT, cursor: str | None = None, **filters: Any) -> BaseModel:
-        found = page(kind, ListFilters(**filters), limit, cursor or "")
+        found = read(kind, ListFilters(**filters), limit, cursor or "")
         data = [model.of(payment) for payment in found.payments]
         return answer(data=data, next_cursor=found.next_cursor)
 
@@ -88,9 +113,9 @@ def listing(
         "description": "`invalid_cursor`: a cursor the gateway did not issue, or issued for "
         "other filters or the other kind",
     }
-    responses = {**ERROR_RESPONSES, 400: cursor_refused}
+    responses = {**OPERATOR_ERROR_RESPONSES, 400: cursor_refused}
     return register(
-        app or create_resolver(),
+        app,
         "GET",
         path,
         function,
@@ -108,15 +133,24 @@ def timeline(
     kind: Kind = Kind.PAYMENT,
     app: Resolver | None = None,
 ) -> Resolver:
-    """`GET path` with `<id>`: every status change and received callback, oldest first."""
+    """`GET path` with `<id>`: every status change and received callback, oldest first (for
+    a signed-in operator of a reading group)."""
+    app = app or create_resolver()
+    get = operator_reads(app, ledger.get)
 
     def route(id: str) -> Timeline:  # noqa: A002
-        payment = ledger.get(id, kind)
+        payment = get(id, kind)
         return Timeline.of(payment, ledger.callbacks(payment))
 
     function = typed(route, f"get_{kind}_timeline", signature_of(Timeline, id=path_id(kind)))
     return register(
-        app or create_resolver(), "GET", path, function, summary=summary, tags=[f"{kind}s"]
+        app,
+        "GET",
+        path,
+        function,
+        summary=summary,
+        tags=[f"{kind}s"],
+        responses=OPERATOR_ERROR_RESPONSES,
     )
 
 
@@ -128,21 +162,23 @@ def review(
     kind: Kind = Kind.PAYMENT,
     app: Resolver | None = None,
 ) -> Resolver:
-    """`POST path` with `<id>` and a required `Idempotency-Key`: the merchant's decision on a
-    `needs_review` payment (`Ledger.review`), recorded with the API key's id; 200 with the
-    payment, the kept answer for a repeated key, 409 in any other status."""
-    from paygate.idempotency import IdempotencyKey, caller_scope, restorable_creates
+    """`POST path` with `<id>` and a required `Idempotency-Key`: an operator's decision on a
+    `needs_review` payment (`Ledger.review`), recorded with the operator's user id and email;
+    200 with the payment, the kept answer for a repeated key, 403 for an operator outside the
+    `reviewer` group, 409 in any other status."""
+    from paygate.idempotency import IdempotencyKey, restorable_creates
 
     app = app or create_resolver()
     model = response_model(kind)
     reviews = restorable_creates()
 
     def route(id: str, request: ReviewRequest, idempotency_key: str) -> Response[str]:  # noqa: A002
-        context = app.current_event.request_context
+        operator = require_group(operator_of(app.current_event.request_context), Group.REVIEWER)
 
         def once() -> Response[PaymentResponse]:
             decision, note = request.decision, request.note
-            payment = ledger.review(id, kind, decision, note, caller_id(context))
+            by = (operator.user_id, operator.email)
+            payment = ledger.review(id, kind, decision, note, *by)
             metrics.add_metric(name=f"{kind.title()}sReviewed", unit=MetricUnit.Count, value=1)
             logger.info(
                 f"{kind} reviewed",
@@ -150,14 +186,14 @@ def review(
             )
             return Response(200, content_types.APPLICATION_JSON, model.of(payment))
 
-        scope = f"{caller_scope(context)}#review#{id}"
+        scope = f"operator:{operator.user_id}#review#{id}"
         return reviews.respond(idempotency_key, scope, request, app.lambda_context, once)
 
     parameters = {"id": path_id(kind), "request": ReviewRequest, "idempotency_key": IdempotencyKey}
     content = {"application/json": {"model": model}}
     responses: dict[int, OpenAPIResponse] = {
         200: {"description": "Reviewed: succeeded or failed", "content": content},  # type: ignore[typeddict-item]
-        **ERROR_RESPONSES,
+        **OPERATOR_ERROR_RESPONSES,
     }
     function = typed(route, f"review_{kind}", signature_of(Response[str], **parameters))
     return register(

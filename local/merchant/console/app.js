@@ -1,7 +1,9 @@
 /* paygate operator console: find payments (or payouts) by order reference, status and date,
  * open one to read its fields and its timeline, and resolve a needs_review payment with a
- * note. It talks only to the merchant's own backend (the "merchant proxy", which holds the
- * API key). No framework, nothing loaded from elsewhere.
+ * note. Operators sign in first (session.js); every call carries their ID token in the
+ * Authorization header, which the merchant proxy passes on (it adds no API key to these
+ * routes). A viewer sees no Accept/Reject: the gateway answers a viewer's review 403 anyway.
+ * No framework, nothing loaded from elsewhere.
  *
  * Merchant proxy contract (same origin, base path from <meta name="paygate-merchant-proxy">),
  * {kind} is payments or payouts:
@@ -16,7 +18,8 @@
 (function () {
   "use strict";
 
-  const { METHOD_LABELS, PROVIDER_LABELS, el, vnd, call } = window.paygateMerchant;
+  const { METHOD_LABELS, PROVIDER_LABELS, el, vnd } = window.paygateMerchant;
+  const session = window.paygateSession;
   // A page may be empty and still carry a cursor (filters the index cannot apply): follow up
   // to this many empty pages in a row, then leave the rest to the More button.
   const MAX_EMPTY_PAGES = 10;
@@ -52,6 +55,72 @@
     attempt: null, // the review submission being sent: {decision, note, key}
     lastOpened: null,
   };
+
+  /* A call as the signed-in operator; a 401 (no, expired or refused token) signs out. */
+  async function call(method, path, body, headers) {
+    const signedIn = session.current();
+    const answer = await window.paygateMerchant.call(method, path, body, {
+      ...(headers || {}),
+      ...(signedIn ? { Authorization: signedIn.token } : {}),
+    });
+    if (answer.status === 401) {
+      session.signOut();
+      showSignIn("Phiên đăng nhập đã hết hạn: đăng nhập lại. Your session ended: sign in again.");
+    }
+    return answer;
+  }
+
+  /* ---- signing in ---------------------------------------------------------------------- */
+
+  function showSignIn(message) {
+    state.detail = null;
+    $("who").hidden = true;
+    $("search").hidden = true;
+    $("detail").hidden = true;
+    $("sign-in").hidden = false;
+    $("sign-in-form").querySelectorAll(".field").forEach((field) => { field.hidden = session.hosted; });
+    const box = $("sign-in-error");
+    if (message) {
+      box.textContent = message;
+      box.hidden = false;
+    }
+    (session.hosted ? $("sign-in-button") : $("sign-in-email")).focus();
+  }
+
+  function showSignedIn(signedIn) {
+    $("sign-in").hidden = true;
+    $("who").hidden = false;
+    $("who-email").textContent = signedIn.email;
+    $("who-role").textContent = `(${signedIn.groups.join(", ") || "no group"})`;
+    document.body.dataset.role = session.isReviewer(signedIn) ? "reviewer" : "viewer";
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const box = $("sign-in-error");
+    clearError(box, $("sign-in-form"));
+    if (session.hosted) return session.startHostedSignIn();
+    const username = $("sign-in-email").value.trim();
+    const password = $("sign-in-password").value;
+    if (!username) return showError(box, "Nhập email. Enter your email.", "sign-in-email");
+    if (!password) return showError(box, "Nhập mật khẩu. Enter your password.", "sign-in-password");
+    $("sign-in-button").disabled = true;
+    const result = await session.signInLocal(username, password);
+    $("sign-in-button").disabled = false;
+    $("sign-in-password").value = "";
+    if (!result.ok) return showError(box, result.message, "sign-in-password");
+    showSignedIn(result.session);
+    await route();
+  }
+
+  function signOut() {
+    session.signOut();
+    state.search = null;
+    $("result-rows").replaceChildren();
+    $("results").hidden = true;
+    if (session.hosted) return session.hostedSignOut();
+    showSignIn("Đã đăng xuất. Signed out.");
+  }
 
   function statusText(status) {
     return String(status).replace(/_/g, " ");
@@ -263,10 +332,13 @@
       const review = payment.review;
       parts.push(el("section", { class: "note", "aria-labelledby": "decision-title" },
         el("h3", { id: "decision-title", text: "Review decision" }),
-        facts([["Decision", review.decision], ["Note", review.note], ["By", review.reviewed_by], ["At", review.reviewed_at ? when(review.reviewed_at) : null]])));
+        facts([["Decision", review.decision], ["Note", review.note], ["By", review.reviewed_by_email || review.reviewed_by], ["User id", review.reviewed_by_email ? review.reviewed_by : null], ["At", review.reviewed_at ? when(review.reviewed_at) : null]])));
     }
     $("detail-body").replaceChildren(...parts);
-    $("review").hidden = payment.status !== "needs_review";
+    const open = payment.status === "needs_review";
+    const reviewer = session.isReviewer(session.current());
+    $("review").hidden = !open || !reviewer;
+    $("review-viewer").hidden = !open || reviewer;
   }
 
   function statusChange(entry) {
@@ -280,7 +352,7 @@
         ["Cause", CAUSE_LABELS[entry.cause] || entry.cause],
         ["Provider code", entry.provider_code],
         ["Failure code", entry.failure_code],
-        ["By", entry.actor],
+        ["By", entry.actor_email ? `${entry.actor_email} (${entry.actor})` : entry.actor],
         ["Note", entry.note],
       ]),
     ];
@@ -336,6 +408,7 @@
     $("detail-body").replaceChildren();
     $("timeline").replaceChildren();
     $("review").hidden = true;
+    $("review-viewer").hidden = true;
     $("review-note").value = "";
     clearError($("review-error"), $("review-form"));
     $("detail-title").textContent = `${detailKind === "payouts" ? "Payout" : "Payment"} ${id}`;
@@ -412,6 +485,7 @@
 
   function showSearch() {
     state.detail = null;
+    $("sign-in").hidden = true;
     $("detail").hidden = true;
     $("search").hidden = false;
     const row = state.lastOpened && Array.from($("result-rows").children).find((item) => item.dataset.id === state.lastOpened);
@@ -420,6 +494,7 @@
   }
 
   function route() {
+    if (!session.current()) return showSignIn("");
     const match = /^#\/(payments|payouts)\/([^/?#]+)$/.exec(window.location.hash);
     if (match) return openDetail(match[1], decodeURIComponent(match[2]));
     return showSearch();
@@ -430,8 +505,12 @@
     $("search-form").addEventListener("submit", search);
     $("more").addEventListener("click", more);
     $("review-form").addEventListener("submit", review);
+    $("sign-in-form").addEventListener("submit", signIn);
+    $("sign-out").addEventListener("click", signOut);
     window.addEventListener("hashchange", route);
-    if (/^#\/(payments|payouts)\//.test(window.location.hash)) await route();
+    const signedIn = session.current() || (await session.finishHostedSignIn());
+    if (signedIn) showSignedIn(signedIn);
+    await route();
     document.body.dataset.ready = "true";
   });
 })();
