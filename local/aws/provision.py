@@ -91,7 +91,7 @@ def provision(template: Template, dev_secrets: dict[str, Any] | None = None) -> 
     for logical_id, spec in template.of_type("AWS::DynamoDB::Table").items():
         props = spec["Properties"]
         name = props.get("TableName", logical_id)
-        args = {key: props[key] for key in _TABLE_KEYS if key in props}
+        args = {key: template.resolved(props[key]) for key in _TABLE_KEYS if key in props}
         if "StreamSpecification" in args:  # CloudFormation implies what the API spells out
             args["StreamSpecification"] = {"StreamEnabled": True, **args["StreamSpecification"]}
         answer = dynamodb.create_table(TableName=name, **args)["TableDescription"]

@@ -1,18 +1,26 @@
-"""Listing payments and payouts: the filters a merchant may use, the index each query reads,
+"""Listing payments and payouts: the filters a merchant may use, the index each page reads,
 and the opaque cursor between pages.
 
-Every page is one DynamoDB `Query` on one of three list indexes (`paygate.table_items`), each
-sorted by creation time, newest first: `by_reference` when `merchant_reference` is given,
-else `by_status` when `status` is, else `by_created`. `created_from`/`created_to` narrow the
-sort key; the filters the index does not hold (provider, method, and status on the reference
-index) are a FilterExpression. Without such filters a page reads `limit + 1` items (the extra
-one only says whether there is a next page); with them it reads at most `RESIDUAL_READS`
-items, so a page may hold fewer than `limit` (even none) and still have a `next_cursor`. What a
-page costs never depends on how large the table is.
+A page reads one list index (`paygate.table_items`), sorted by creation time, newest first:
+`by_reference` when `merchant_reference` is given, else `by_status_shard` when `status` is,
+else `by_created_shard`. The two sharded indexes spread a list over several partitions
+(`CREATED_SHARDS`, `STATUS_SHARDS`): a page sends one `Query` per partition, all at once,
+merges what they found newest first, and reads the page's items with one `BatchGetItem`.
+`created_from`/`created_to` narrow the sort key; the filters the index does not hold
+(provider, method, and status on the reference index) are a FilterExpression. Without such
+filters each partition's Query reads `limit + 1` entries; with them at most `RESIDUAL_READS`,
+so a page may hold fewer than `limit` (even none) and still have a `next_cursor`. A page only
+shows entries that every partition has read past, so merged order is exact. An item whose
+status changed since the index was written no longer matches a `status` filter and is left
+out. What a page costs never depends on how large the table is.
 
-A cursor is the position after a page's last item, with the query it belongs to, signed with
-HMAC-SHA256 by the cursor secret (`key`, and `key_previous` while it is rotated): a cursor the
-gateway did not issue, or one issued for other filters or the other kind, is a 400.
+While a live table moves to the sharded indexes (`LIST_INDEXES=legacy`, docs/migration.md) a
+page reads `by_created` / `by_status` instead, each one partition: the same code with one shard.
+
+A cursor holds, for each partition of the query, where the next page starts there (or that
+it has ended), with the query it belongs to, signed with HMAC-SHA256 by the cursor secret
+(`key`, and `key_previous` while it is rotated): a cursor the gateway did not issue, one of
+an older version, or one issued for other filters or the other kind, is a 400.
 """
 
 from __future__ import annotations
@@ -22,9 +30,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, SecretStr
 
@@ -32,12 +40,19 @@ from paygate.domain import Kind, Method, Payment, PaymentStatus, Provider
 from paygate.errors import InvalidCursor, ValidationFailed
 from paygate.table_items import (
     BY_CREATED,
+    BY_CREATED_SHARDED,
     BY_REFERENCE,
     BY_STATUS,
+    BY_STATUS_SHARDED,
+    LISTED_AT,
+    PARTITION_KEYS,
     ListQuery,
+    ShardAnswer,
+    created_partitions,
     listed_at,
     reference_key,
     status_key,
+    status_partitions,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +61,7 @@ if TYPE_CHECKING:
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 RESIDUAL_READS = 200  # items one page may read when some filters are not in the index
-CURSOR_VERSION = 1
+CURSOR_VERSION = 2  # 1: one partition's position (before the sharded indexes)
 _MAC_BYTES = 16
 _TICK = timedelta(microseconds=1)
 
@@ -71,29 +86,104 @@ class ListFilters(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def plan(kind: Kind, filters: ListFilters, limit: int) -> ListQuery:
-    """The first page's Query for `filters` (the most selective index first)."""
+ListIndexes = Literal["sharded", "legacy"]
+
+
+@dataclass(frozen=True)
+class ListPlan:
+    """The Queries of a list's pages: one per partition of the index, the same range and
+    residual filters in each."""
+
+    index: str
+    partitions: tuple[str, ...]
+    created_from: str | None
+    created_until: str | None  # inclusive: the last microsecond before `created_to`
+    residual: dict[str, str]
+    reads: int
+
+    def query(self, partition: str, start: dict[str, str] | None) -> ListQuery:
+        return ListQuery(
+            self.index,
+            partition,
+            self.created_from,
+            self.created_until,
+            self.residual,
+            self.reads,
+            start,
+        )
+
+    def position(self, partition: str, entry: tuple[str, str]) -> dict[str, str]:
+        """The index position (ExclusiveStartKey) of an entry (`listed_at`, payment id)."""
+        at, payment_id = entry
+        return {
+            "pk": f"PAYMENT#{payment_id}",
+            "sk": "PAYMENT",
+            PARTITION_KEYS[self.index]: partition,
+            LISTED_AT: at,
+        }
+
+
+def plan(
+    kind: Kind, filters: ListFilters, limit: int, indexes: ListIndexes = "sharded"
+) -> ListPlan:
+    """The Queries for `filters` (the most selective index first)."""
     residual: dict[str, str] = {}
+    partitions: list[str]
     if filters.merchant_reference is not None:
-        index, partition = BY_REFERENCE, reference_key(kind, filters.merchant_reference)
+        index, partitions = BY_REFERENCE, [reference_key(kind, filters.merchant_reference)]
         if filters.status is not None:
             residual["status"] = filters.status.value
     elif filters.status is not None:
-        index, partition = BY_STATUS, status_key(kind, filters.status)
+        if indexes == "legacy":
+            index, partitions = BY_STATUS, [status_key(kind, filters.status)]
+        else:
+            index, partitions = BY_STATUS_SHARDED, status_partitions(kind, filters.status)
+    elif indexes == "legacy":
+        index, partitions = BY_CREATED, [kind.value]
     else:
-        index, partition = BY_CREATED, kind.value
+        index, partitions = BY_CREATED_SHARDED, created_partitions(kind)
     if filters.provider is not None:
         residual["provider"] = filters.provider.value
     if filters.method is not None:
         residual["method"] = filters.method.value
-    return ListQuery(
+    return ListPlan(
         index=index,
-        partition=partition,
+        partitions=tuple(partitions),
         created_from=listed_at(filters.created_from) if filters.created_from else None,
         created_until=listed_at(filters.created_to - _TICK) if filters.created_to else None,
         residual=residual,
         reads=max(RESIDUAL_READS, limit + 1) if residual else limit + 1,
     )
+
+
+# Where a partition's next Query starts: at its newest entry, after an entry (its
+# `listed_at` and payment id), or nowhere (the partition has no more entries for the query).
+Start = Literal["newest", "ended"] | tuple[str, str]
+NEWEST: Start = "newest"
+ENDED: Start = "ended"
+
+
+def merged(
+    answers: list[ShardAnswer], starts: list[Start], limit: int
+) -> tuple[list[tuple[str, str]], list[Start]]:
+    """A page's entries, newest first, and where each partition starts the next page.
+
+    An entry is shown only when no partition that read less far may still hold a newer one:
+    every shown entry is at or above the highest point where a partition stopped reading."""
+    floor = max((answer.last for answer in answers if answer.last), default=None)
+    candidates = sorted(
+        ((entry, shard) for shard, answer in enumerate(answers) for entry in answer.entries),
+        reverse=True,
+    )
+    shown = [(e, shard) for e, shard in candidates if floor is None or e >= floor][:limit]
+    next_starts: list[Start] = []
+    for shard, answer in enumerate(answers):
+        mine = [entry for entry, owner in shown if owner == shard]
+        if len(mine) < len(answer.entries):  # entries read but not shown: read again
+            next_starts.append(mine[-1] if mine else starts[shard])
+        else:
+            next_starts.append(answer.last or ENDED)
+    return [entry for entry, _ in shown], next_starts
 
 
 @dataclass(frozen=True)
@@ -111,15 +201,20 @@ class CursorSigner:
     def _mac(self, key: str, payload: bytes) -> bytes:
         return hmac.new(key.encode(), payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
-    def issue(self, fingerprint: str, query: ListQuery, position: dict[str, str]) -> str:
-        document = {"v": CURSOR_VERSION, "q": fingerprint, "i": query.index, "p": position}
+    def issue(self, fingerprint: str, plan: ListPlan, starts: list[Start]) -> str:
+        document = {
+            "v": CURSOR_VERSION,
+            "q": fingerprint,
+            "i": plan.index,
+            "p": [_stored(start) for start in starts],
+        }
         payload = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
         mac = self._mac(self._keys()[0], payload)
         return f"{_b64(payload)}.{_b64(mac)}"
 
-    def position(self, cursor: str, fingerprint: str, query: ListQuery) -> dict[str, str]:
-        """Where the page after `cursor` starts; `InvalidCursor` unless this gateway issued
-        `cursor` for this very query."""
+    def starts(self, cursor: str, fingerprint: str, plan: ListPlan) -> list[Start]:
+        """Where each partition's part of the page after `cursor` starts; `InvalidCursor`
+        unless this gateway issued `cursor` (of this version) for this very query."""
         try:
             text, mac_text = cursor.split(".")
             payload, mac = _unb64(text), _unb64(mac_text)
@@ -127,19 +222,40 @@ class CursorSigner:
             raise _invalid("cursor: not a cursor this gateway issued") from None
         if not any(hmac.compare_digest(mac, self._mac(k, payload)) for k in self._keys()):
             raise _invalid("cursor: not a cursor this gateway issued")
-        document = json.loads(payload)
-        if document.get("q") != fingerprint or document.get("i") != query.index:
+        try:
+            document = json.loads(payload)
+        except ValueError:
+            raise _invalid("cursor: not a cursor this gateway issued") from None
+        if not isinstance(document, dict) or document.get("v") != CURSOR_VERSION:
+            raise _invalid("cursor: from an older version of the gateway; start from page one")
+        if document.get("q") != fingerprint or document.get("i") != plan.index:
             raise _invalid("cursor: issued for another query; send the same filters")
-        position = document.get("p")
-        if (
-            document.get("v") != CURSOR_VERSION
-            or not isinstance(position, dict)
-            or set(position) != query.position_keys
-            or position[query.partition_key] != query.partition
-            or not all(isinstance(value, str) for value in position.values())
-        ):
+        stored = document.get("p")
+        if not isinstance(stored, list) or len(stored) != len(plan.partitions):
             raise _invalid("cursor: not a cursor this gateway issued")
-        return position
+        starts = [_loaded(value) for value in stored]
+        if any(start is None for start in starts) or all(start == ENDED for start in starts):
+            raise _invalid("cursor: not a cursor this gateway issued")
+        return [start for start in starts if start is not None]
+
+
+def _stored(start: Start) -> Any:
+    return None if start == ENDED else 0 if start == NEWEST else list(start)
+
+
+def _loaded(value: Any) -> Start | None:
+    """A partition's start as the cursor holds it (None: not one the gateway writes)."""
+    if value is None:
+        return ENDED
+    if value == 0 and not isinstance(value, bool):
+        return NEWEST
+    if (
+        isinstance(value, list)
+        and len(value) == 2  # (listed_at, payment id)
+        and all(isinstance(part, str) and part for part in value)
+    ):
+        return (value[0], value[1])
+    return None
 
 
 def _invalid(message: str) -> InvalidCursor:
@@ -159,9 +275,15 @@ def _unb64(text: str) -> bytes:
 class PaymentLister:
     """Pages of payments (or payouts), newest first."""
 
-    def __init__(self, repository: PaymentRepository, signer: CursorSigner) -> None:
+    def __init__(
+        self,
+        repository: PaymentRepository,
+        signer: CursorSigner,
+        indexes: ListIndexes = "sharded",
+    ) -> None:
         self.repository = repository
         self.signer = signer
+        self.indexes = indexes
 
     def page(
         self,
@@ -172,14 +294,32 @@ class PaymentLister:
     ) -> Page:
         filters.check()
         fingerprint = filters.fingerprint(kind)
-        query = plan(kind, filters, limit)
-        if cursor:  # the same Query, started where the cursor's page ended
-            query = replace(query, start=self.signer.position(cursor, fingerprint, query))
-        found, last = self.repository.list_page(query)
-        if len(found) > limit:
-            found, last = found[:limit], found[limit - 1][1]
-        payments = [payment for payment, _ in found]
-        next_cursor = self.signer.issue(fingerprint, query, last) if last else None
+        query_plan = plan(kind, filters, limit, self.indexes)
+        starts: list[Start] = [NEWEST] * len(query_plan.partitions)
+        if cursor:  # the same Queries, each started where the cursor's page left it
+            starts = self.signer.starts(cursor, fingerprint, query_plan)
+        queries = {
+            shard: query_plan.query(
+                partition,
+                query_plan.position(partition, start) if isinstance(start, tuple) else None,
+            )
+            for shard, (partition, start) in enumerate(
+                zip(query_plan.partitions, starts, strict=True)
+            )
+            if start != ENDED
+        }
+        answered = self.repository.list_entries(list(queries.values()))
+        found = dict(zip(queries, answered, strict=True))
+        answers = [found.get(shard, ShardAnswer([], None)) for shard in range(len(starts))]
+        entries, next_starts = merged(answers, starts, limit)
+        items = self.repository.payments_by_id([payment_id for _, payment_id in entries])
+        payments = [
+            items[payment_id]
+            for _, payment_id in entries
+            if payment_id in items and filters.status in (None, items[payment_id].status)
+        ]
+        more = any(start != ENDED for start in next_starts)
+        next_cursor = self.signer.issue(fingerprint, query_plan, next_starts) if more else None
         return Page(payments, next_cursor)
 
 

@@ -16,9 +16,11 @@ One table, three kinds of item:
 
 from __future__ import annotations
 
+import contextvars
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -38,10 +40,12 @@ from paygate.table_items import (
     BY_REFERENCE,
     BY_SCHEDULE,
     LEASE_FIELDS,
+    LISTED_AT,
     REFERENCE_KEY,
     WRITTEN_BY,
     Expression,
     ListQuery,
+    ShardAnswer,
     packed_body,
     payment_document,
     provider_ref,
@@ -55,6 +59,8 @@ from paygate.table_items import (
 from paygate.transition import Transition
 
 PROVIDER_REFERENCE_INDEX = "by_provider_reference"
+BATCH_GET_KEYS = 100  # DynamoDB's most keys per BatchGetItem
+LIST_PARALLEL_QUERIES = 8  # a list page's partition Queries in flight at once
 # The reconcile schedule (sparse: only payments still queried carry its keys) by shard
 # (`due#NN`, and `due` for items written before sharding), projecting the keys, `provider`
 # and `lease_due` only. `by_reconcile_due` (projection ALL) is no longer read.
@@ -110,6 +116,11 @@ def reference_item_key(merchant_reference: str) -> dict[str, Any]:
 
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _entry(key: dict[str, Any]) -> tuple[str, str]:
+    """A list index entry's (`listed_at`, payment id), from its item or position."""
+    return str(key[LISTED_AT]["S"]), str(key["pk"]["S"]).removeprefix("PAYMENT#")
 
 
 def to_item(document: dict[str, Any]) -> dict[str, Any]:
@@ -252,18 +263,52 @@ class PaymentRepository:
         )
         return [Payment.model_validate(from_item(item)) for item in answer.get("Items") or []]
 
-    def list_page(
-        self, query: ListQuery
-    ) -> tuple[list[tuple[Payment, dict[str, str]]], dict[str, str] | None]:
-        """One `Query` on a list index, newest first: each payment with its position (where
-        a page after it starts), and DynamoDB's own last position (None: the index ended)."""
+    def list_entries(self, queries: list[ListQuery]) -> list[ShardAnswer]:
+        """One `Query` per list partition, sent at once (each on its own connection): what
+        each found, in the order of `queries`."""
+        if len(queries) <= 1:
+            return [self._list_entries(query) for query in queries]
+        _ = self.client  # the cached client is made once, before the threads share it
+        # Each call runs in a copy of this context: the invocation's deadline goes with it.
+        context = contextvars.copy_context()
+        with ThreadPoolExecutor(max_workers=min(LIST_PARALLEL_QUERIES, len(queries))) as pool:
+            return list(
+                pool.map(lambda query: context.copy().run(self._list_entries, query), queries)
+            )
+
+    def _list_entries(self, query: ListQuery) -> ShardAnswer:
         answer = self._call("query", TableName=self.table_name, **query.request())
-        found = []
-        for item in answer.get("Items") or []:
-            position = {key: str(item[key]["S"]) for key in query.position_keys}
-            found.append((Payment.model_validate(from_item(item)), position))
+        entries = [_entry(item) for item in answer.get("Items") or []]
         last = answer.get("LastEvaluatedKey")
-        return found, ({k: str(v["S"]) for k, v in last.items()} if last else None)
+        return ShardAnswer(entries, _entry(last) if last else None)
+
+    def payments_by_id(self, payment_ids: list[str]) -> dict[str, Payment]:
+        """The payments with these ids (at most `BATCH_GET_KEYS`), by one `BatchGetItem`,
+        eventually consistent; keys DynamoDB leaves unprocessed are asked again (at most
+        `STORAGE_ATTEMPTS` rounds, with jittered backoff inside the deadline), then
+        `StorageBusy`. An id with no item is left out."""
+        if len(payment_ids) > BATCH_GET_KEYS:
+            raise ValueError(f"at most {BATCH_GET_KEYS} payments per BatchGetItem")
+        found: dict[str, Payment] = {}
+        keys = [payment_key(payment_id) for payment_id in dict.fromkeys(payment_ids)]
+        for attempt in range(STORAGE_ATTEMPTS):
+            if not keys:
+                break
+            if attempt:
+                pause = random.uniform(0, STORAGE_BACKOFF_SECONDS * 2**attempt)  # noqa: S311
+                if not deadline.allows(pause + aws_clients.attempt_seconds()):
+                    break
+                time.sleep(pause)
+            answer = self._call("batch_get_item", RequestItems={self.table_name: {"Keys": keys}})
+            for item in answer.get("Responses", {}).get(self.table_name, []):
+                payment = Payment.model_validate(from_item(item))
+                found[payment.id] = payment
+            keys = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+        if keys:
+            raise StorageBusy(
+                f"the payments table left {len(keys)} of a page's items unread; retry"
+            )
+        return found
 
     def callbacks(self, payment_id: str) -> list[WebhookRecord]:
         """Every stored notification for the payment (the `by_payment` index, eventually
@@ -517,7 +562,7 @@ class PaymentRepository:
         `DuplicateWebhook`, or `ChangeRefused` carrying the current payment when the stored
         payment does not admit it (returned by the failed condition, so no extra read)."""
         condition = transition_condition(transition)
-        update = transition_update(transition, now, kind_of(payment_id))
+        update = transition_update(transition, now, kind_of(payment_id), payment_id)
         request = {
             "TableName": self.table_name,
             "Key": payment_key(payment_id),

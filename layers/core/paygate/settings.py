@@ -251,9 +251,11 @@ class IdempotencySettings(_Env):
 
 
 class ListSettings(TableSettings):
-    """The list function: the secret that signs its page cursors."""
+    """The list function: the secret that signs its page cursors, and which list indexes it
+    reads (`legacy` only while a live table moves to the sharded ones, docs/migration.md)."""
 
     cursor_secret_id: NonEmpty = Field(alias="CURSOR_SECRET_ID")
+    list_indexes: Literal["sharded", "legacy"] = Field("sharded", alias="LIST_INDEXES")
 
 
 class ReconcileSettings(

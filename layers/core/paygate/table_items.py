@@ -14,7 +14,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from paygate.domain import Kind, Payment, PaymentStatus, Provider
-from paygate.shards import reconcile_due_partition
+from paygate.shards import reconcile_due_partition, shard_of
 from paygate.transition import SCHEDULE_FIELDS, Transition, in_schedule
 
 # The sparse reconcile index's partition (`reconcile_due`) is `due#NN`, NN the payment's shard
@@ -45,8 +45,27 @@ HISTORY = "history"
 BY_CREATED = "by_created"
 BY_REFERENCE = "by_reference"
 BY_STATUS = "by_status"
-# Each list index's partition key attribute (all three are sorted by `listed_at`).
-PARTITION_KEYS = {BY_CREATED: "kind", BY_REFERENCE: REFERENCE_KEY, BY_STATUS: STATUS_KEY}
+# The sharded list indexes: creation order and status spread over `CREATED_SHARDS` and
+# `STATUS_SHARDS` partition values each (`kind#shard`, `kind#status#shard`, the shard from
+# `paygate.shards.shard_of(id)`), projecting only the keys and the immutable `provider` and
+# `method` the filters need, so that a write which leaves an index's key alone writes nothing
+# there. The counts come from the key-rate simulation (docs/performance.md). `by_created` and
+# `by_status` (partition `kind`, `kind#status`; projection ALL) stay written until a live
+# table's migration ends (docs/migration.md).
+CREATED_SHARD_KEY = "created_shard"
+STATUS_SHARD_KEY = "status_shard"
+BY_CREATED_SHARDED = "by_created_shard"
+BY_STATUS_SHARDED = "by_status_shard"
+CREATED_SHARDS = 4
+STATUS_SHARDS = 8
+# Each list index's partition key attribute (all five are sorted by `listed_at`).
+PARTITION_KEYS = {
+    BY_CREATED: "kind",
+    BY_REFERENCE: REFERENCE_KEY,
+    BY_STATUS: STATUS_KEY,
+    BY_CREATED_SHARDED: CREATED_SHARD_KEY,
+    BY_STATUS_SHARDED: STATUS_SHARD_KEY,
+}
 
 
 def provider_ref(provider: Provider, reference: str) -> str:
@@ -64,6 +83,26 @@ def reference_key(kind: Kind, merchant_reference: str) -> str:
 
 def status_key(kind: Kind, status: PaymentStatus) -> str:
     return f"{kind.value}#{status.value}"
+
+
+def created_partitions(kind: Kind) -> list[str]:
+    """Every partition of `by_created_shard` that holds `kind` items."""
+    return [f"{kind.value}#{shard:02d}" for shard in range(CREATED_SHARDS)]
+
+
+def status_partitions(kind: Kind, status: PaymentStatus) -> list[str]:
+    """Every partition of `by_status_shard` that holds `kind` items in `status`."""
+    return [f"{status_key(kind, status)}#{shard:02d}" for shard in range(STATUS_SHARDS)]
+
+
+def created_shard_key(kind: Kind, payment_id: str) -> str:
+    """A payment's partition in `by_created_shard` (fixed for life: it depends on the id)."""
+    return f"{kind.value}#{shard_of(payment_id, CREATED_SHARDS):02d}"
+
+
+def status_shard_key(kind: Kind, status: PaymentStatus, payment_id: str) -> str:
+    """A payment's partition in `by_status_shard` while it is in `status`."""
+    return f"{kind.value}#{status.value}#{shard_of(payment_id, STATUS_SHARDS):02d}"
 
 
 def storable(value: Any) -> Any:
@@ -120,6 +159,8 @@ def payment_document(payment: Payment) -> dict[str, Any]:
     document[LISTED_AT] = listed_at(payment.created_at)
     document[REFERENCE_KEY] = reference_key(payment.kind, payment.merchant_reference)
     document[STATUS_KEY] = status_key(payment.kind, payment.status)
+    document[CREATED_SHARD_KEY] = created_shard_key(payment.kind, payment.id)
+    document[STATUS_SHARD_KEY] = status_shard_key(payment.kind, payment.status, payment.id)
     if not in_schedule(payment):
         for name in SCHEDULE_FIELDS:
             document.pop(name, None)
@@ -133,10 +174,20 @@ def payment_document(payment: Payment) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ShardAnswer:
+    """What one list partition's Query found: its entries (`listed_at`, payment id), newest
+    first, and where it stopped reading (None: the partition has no more)."""
+
+    entries: list[tuple[str, str]]
+    last: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
 class ListQuery:
-    """One list page's Query (`paygate.listing.plan`): the index, its partition, the
-    creation-time range, the filters the index does not hold, how many items to read, and
-    where to start."""
+    """One list partition's Query (`paygate.listing.ListPlan`): the index, the partition,
+    the creation-time range, the filters the index does not hold, how many entries to read,
+    and where to start. It returns only the entries' keys (the page's items are read by key
+    afterwards)."""
 
     index: str
     partition: str
@@ -150,15 +201,10 @@ class ListQuery:
     def partition_key(self) -> str:
         return PARTITION_KEYS[self.index]
 
-    @property
-    def position_keys(self) -> frozenset[str]:
-        """The attributes of a position in this index (DynamoDB's ExclusiveStartKey)."""
-        return frozenset({"pk", "sk", self.partition_key, LISTED_AT})
-
     def request(self) -> dict[str, Any]:
         """The Query's parameters (typed values), newest first, reading at most `reads`."""
         condition = "#part = :part"
-        names = {"#part": self.partition_key}
+        names = {"#part": self.partition_key, "#pk": "pk", "#listed": LISTED_AT}
         values: dict[str, Any] = {":part": {"S": self.partition}}
         if self.created_from or self.created_until:
             names["#at"] = LISTED_AT
@@ -174,6 +220,7 @@ class ListQuery:
             "KeyConditionExpression": condition,
             "ScanIndexForward": False,
             "Limit": self.reads,
+            "ProjectionExpression": "#pk, #listed",
         }
         if self.residual:
             terms = []
@@ -225,18 +272,26 @@ def transition_condition(transition: Transition, version: int | None = None) -> 
     return condition
 
 
-def transition_update(transition: Transition, now: datetime, kind: Kind) -> Expression:
+def transition_update(
+    transition: Transition, now: datetime, kind: Kind, payment_id: str
+) -> Expression:
     """`Transition.changes()` as an UpdateExpression, with the item's own bookkeeping:
     version + 1, `updated_at`, the writer, the status change appended to `history`, the
-    status and provider-reference indexes and (when final) leaving the reconcile index; the
-    same item `payment_document` gives after `Transition.applied_to` (of a `kind` payment)."""
+    status (both its keys), creation-shard and provider-reference indexes and (when final)
+    leaving the reconcile index; the same item `payment_document` gives after
+    `Transition.applied_to` (of the `kind` payment `payment_id`)."""
     update = Expression()
     stored_status = update.value("status_key", status_key(kind, transition.target))
+    status_shard = status_shard_key(kind, transition.target, payment_id)
     sets = [
         f"{update.name('version')} = {update.name('version')} + {update.value('one', 1)}",
         f"{update.name('updated_at')} = {update.value('now', timestamp(now))}",
         f"{update.name(WRITTEN_BY)} = {update.value('by', BY_LEDGER)}",
         f"{update.name(STATUS_KEY)} = {stored_status}",
+        f"{update.name(STATUS_SHARD_KEY)} = {update.value('status_shard', status_shard)}",
+        # Set once; an item written before the sharded indexes gains it with its next change.
+        f"{update.name(CREATED_SHARD_KEY)} = if_not_exists({update.name(CREATED_SHARD_KEY)}, "
+        f"{update.value('created_shard', created_shard_key(kind, payment_id))})",
     ]
     change = transition.status_change(now)
     if change is not None:

@@ -60,12 +60,14 @@ def ledger(settings: TableSettings) -> Ledger:
 
 
 def lister(settings: ListSettings) -> PaymentLister:
-    """For the list routes: pages of the ledger's list indexes, cursors signed with the
-    cursor secret."""
+    """For the list routes: pages of the ledger's list indexes (the sharded ones, or the
+    legacy ones while a live table migrates), cursors signed with the cursor secret."""
     from paygate.listing import CursorSigner, PaymentLister, secret_keys
 
     return PaymentLister(
-        ledger(settings).repository, CursorSigner(secret_keys(settings.cursor_secret_id))
+        ledger(settings).repository,
+        CursorSigner(secret_keys(settings.cursor_secret_id)),
+        settings.list_indexes,
     )
 
 
