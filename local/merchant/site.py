@@ -7,6 +7,7 @@ package: nothing is fetched from the internet)."""
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import threading
@@ -99,6 +100,9 @@ class LocalSite:
     ) -> None:
         self.template = template
         self.api_url = api_url
+        # The status push's WebSocket URL (local/aws/websocket.py), given to the checkout in
+        # its `paygate-status-socket` meta tag and allowed by its CSP; empty: the page polls.
+        self.status_socket_url = ""
         self._document: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self.proxy = MerchantProxy(
@@ -159,4 +163,16 @@ class LocalSite:
         found = files.get(rest or "index.html")
         if found is None:
             return 404, "text/plain; charset=utf-8", b"not found", {}
+        if name == "checkout" and found.name == "index.html" and self.status_socket_url:
+            return self._checkout_page(found, csp)
         return _file(found, {"Content-Security-Policy": csp})
+
+    def _checkout_page(self, page: Path, csp: str) -> Reply:
+        """The checkout's page with the status push's URL in its meta tag and CSP."""
+        url = html.escape(self.status_socket_url, quote=True)
+        text = page.read_text(encoding="utf-8").replace(
+            '<meta name="paygate-status-socket" content="">',
+            f'<meta name="paygate-status-socket" content="{url}">',
+        )
+        allowed = csp.replace("connect-src 'self'", f"connect-src 'self' {self.status_socket_url}")
+        return _text(text, CONTENT_TYPES[".html"], {"Content-Security-Policy": allowed})

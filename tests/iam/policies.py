@@ -94,6 +94,8 @@ class Resolver:
                 arn = f"arn:aws:sns:{prefix}:{logical_id}"
                 self.refs[logical_id] = arn
                 self.attributes[(logical_id, "TopicArn")] = arn
+            elif kind == "AWS::ApiGatewayV2::Api":  # its id: the logical id, locally
+                self.refs[logical_id] = logical_id
             elif kind == "AWS::SQS::Queue":
                 self.refs[logical_id] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{logical_id}"
                 self.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{prefix}:{logical_id}"

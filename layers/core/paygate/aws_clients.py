@@ -1,6 +1,6 @@
 """The one botocore configuration of every AWS client the layer makes (DynamoDB, SNS, Secrets
-Manager, and SQS when a function needs it), sized so that no call outlives the invocation's
-deadline (`paygate.deadline`).
+Manager, SQS when a function needs it, API Gateway's WebSocket management API), sized so that
+no call outlives the invocation's deadline (`paygate.deadline`).
 
 The arithmetic. The shortest function timeout is 25 s (template.yaml, Globals) and
 `DEADLINE_MARGIN_SECONDS` keeps 3 s of it, so the smallest deadline budget is 22 s. One
@@ -117,11 +117,17 @@ def gated(client: Any) -> Any:
     return client
 
 
-def client(service: str, session: Any = None, config: Config | None = None) -> Any:
+def client(
+    service: str, session: Any = None, config: Config | None = None, endpoint_url: str | None = None
+) -> Any:
     """A client for `service` from `session` (boto3's default session when None) with the
     shared configuration (merged with `config`, e.g. DynamoDB's parameter validation off)
-    and the attempt gate."""
+    and the attempt gate; `endpoint_url` for a service without a regional endpoint (API
+    Gateway's management API of one WebSocket stage)."""
     from paygate.sessions import default_session
 
     merged = CONFIG if config is None else CONFIG.merge(config)
-    return gated((session or default_session()).client(service, config=merged))
+    chosen = session or default_session()
+    if endpoint_url is None:
+        return gated(chosen.client(service, config=merged))
+    return gated(chosen.client(service, config=merged, endpoint_url=endpoint_url))

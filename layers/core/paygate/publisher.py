@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from paygate import aws_clients
-from paygate.domain import Payment
+from paygate.domain import Payment, PaymentStatus
 from paygate.events import StatusChanged
 from paygate.observability import logger
 
@@ -19,15 +19,24 @@ SNS_BATCH_SIZE = 10  # PublishBatch's limit
 PARALLEL_BATCHES = 10
 
 
-def status_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> StatusChanged | None:
-    """The event for one stream record's images, or None when the status did not change."""
+def changed_payment(
+    old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> tuple[Payment, PaymentStatus | None] | None:
+    """The payment of one stream record and its previous status, or None when the record is
+    not a payment whose status changed."""
     if not new or new.get("entity") != "payment":
         return None
     payment = Payment.model_validate(new)
     previous = Payment.model_validate(old).status if old else None
     if previous == payment.status:
         return None
-    return StatusChanged.of(payment, previous)
+    return payment, previous
+
+
+def status_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> StatusChanged | None:
+    """The event for one stream record's images, or None when the status did not change."""
+    changed = changed_payment(old, new)
+    return None if changed is None else StatusChanged.of(*changed)
 
 
 class StatusPublisher:

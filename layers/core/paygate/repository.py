@@ -775,3 +775,55 @@ class PaymentRepository:
             ExpressionAttributeNames={"#data": "data"},
             ExpressionAttributeValues={":data": {"S": data}},
         )
+
+
+CONNECTIONS_BY_PAYMENT_INDEX = "by_payment"  # ConnectionsTable: a payment's open WebSockets
+
+
+class ConnectionRepository:
+    """The status push's WebSocket connections (ConnectionsTable, apart from the payments
+    table): `connection_id` (the key: `$disconnect` knows only that), `payment_id` (the
+    `by_payment` index, KEYS_ONLY: the publisher finds a payment's connections in one Query)
+    and `expires_at` (TTL: API Gateway closes a connection after two hours at most)."""
+
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @cached_property
+    def client(self) -> Any:
+        return self._client or aws_clients.client("dynamodb", config=CLIENT_CONFIG)
+
+    def _call(self, operation: str, **request: Any) -> Any:
+        try:
+            return getattr(self.client, operation)(**request)
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise StorageBusy(f"the connections table did not answer ({exc}); retry") from exc
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in BUSY_ERRORS:
+                raise StorageBusy("the connections table is busy; retry") from exc
+            raise
+
+    def add(self, connection_id: str, payment_id: str, expires_at: datetime) -> None:
+        item = {
+            "connection_id": {"S": connection_id},
+            "payment_id": {"S": payment_id},
+            "expires_at": {"N": str(int(expires_at.timestamp()))},
+        }
+        self._call("put_item", TableName=self.table_name, Item=item)
+
+    def remove(self, connection_id: str) -> None:
+        key = {"connection_id": {"S": connection_id}}
+        self._call("delete_item", TableName=self.table_name, Key=key)
+
+    def of_payment(self, payment_id: str, limit: int) -> list[str]:
+        """Up to `limit` connection ids open on `payment_id` (one Query of the index)."""
+        answer = self._call(
+            "query",
+            TableName=self.table_name,
+            IndexName=CONNECTIONS_BY_PAYMENT_INDEX,
+            KeyConditionExpression="payment_id = :payment",
+            ExpressionAttributeValues={":payment": {"S": payment_id}},
+            Limit=limit,
+        )
+        return [item["connection_id"]["S"] for item in answer.get("Items", [])]

@@ -294,8 +294,21 @@ class AuthorizerSettings(ClientSecretSettings):
     api_keys_table: NonEmpty = Field(alias="API_KEYS_TABLE")
 
 
-class PublisherSettings(_Env):
+class PublisherSettings(WindowSettings):
+    """The stream publisher: SNS, and the status push to browsers when both push variables
+    are set (the WebSocket API's connections table and its stage's management endpoint,
+    `https://<api id>.execute-api.<region>.amazonaws.com/<stage>`)."""
+
     status_topic_arn: NonEmpty = Field(alias="STATUS_TOPIC_ARN")
+    connections_table: str = Field(default="", alias="CONNECTIONS_TABLE")
+    websocket_endpoint: str = Field(default="", alias="WEBSOCKET_ENDPOINT")
+
+
+class ConnectionSettings(ClientSecretSettings, TableSettings, WindowSettings):
+    """The WebSocket API's function: where connections are kept, the client secrets' key
+    (which authorises them), and the payments and their windows (the `status` route)."""
+
+    connections_table: NonEmpty = Field(alias="CONNECTIONS_TABLE")
 
 
 class SettingsError(RuntimeError):

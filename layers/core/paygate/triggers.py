@@ -20,19 +20,23 @@ if TYPE_CHECKING:  # each shape imports its own at run time: neither loads the o
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
     from paygate.dispatch import Dispatcher, Worker
+    from paygate.domain import Payment
     from paygate.events import StatusChanged
     from paygate.publisher import StatusPublisher
+    from paygate.push import StatusPush
     from paygate.reconcile import Reconciler
 
 
 def status_stream(
-    publisher: StatusPublisher, processor: BatchProcessor
+    publisher: StatusPublisher, processor: BatchProcessor, push: StatusPush | None = None
 ) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
     """One `payment.status_changed` message per committed status change. Powertools'
     BatchProcessor turns each record into its event (a record that cannot be read is a
     failure); the events are then published ten per PublishBatch call, and every record whose
     event was not accepted is added to the partial batch failures. The event source mapping
-    bisects and retries, then sends what still fails to the DLQ (template.yaml).
+    bisects and retries, then sends what still fails to the DLQ (template.yaml). With `push`,
+    the changed payments are also pushed to their browsers' WebSocket connections, on a
+    thread of its own while SNS is published (`paygate.push`: best effort, never a failure).
 
     The function makes `processor` (a DynamoDB-stream BatchProcessor) itself, importing the
     batch utility before pydantic: imported after it, the utility also loads Powertools'
@@ -41,22 +45,35 @@ def status_stream(
         DynamoDBRecord,
     )
 
-    from paygate.publisher import status_change
+    from paygate.events import StatusChanged
+    from paygate.publisher import changed_payment
 
-    def to_event(record: DynamoDBRecord) -> StatusChanged | None:
+    def to_change(record: DynamoDBRecord) -> tuple[StatusChanged, Payment] | None:
         images = record.dynamodb
         old, new = (images.old_image, images.new_image) if images else (None, None)
-        return status_change(old, new)
+        changed = changed_payment(old, new)
+        return None if changed is None else (StatusChanged.of(*changed), changed[0])
 
     @logger.inject_lambda_context
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        with processor(records=event["Records"], handler=to_event, lambda_context=context):
+        with processor(records=event["Records"], handler=to_change, lambda_context=context):
             outcomes = processor.process()
         ready = [
-            (result, record) for kind, result, record in outcomes if kind == "success" and result
+            (result[0], record) for kind, result, record in outcomes if kind == "success" and result
         ]
+        payments = [result[1] for kind, result, _ in outcomes if kind == "success" and result]
+        pushing = push.start(payments) if push is not None and payments else None
         failed = publisher.publish_batch([event for event, _ in ready])
+        if pushing is not None:
+            try:
+                report = pushing.result()
+                metrics.add_metric(name="StatusPushed", unit=MetricUnit.Count, value=report.sent)
+                metrics.add_metric(
+                    name="StatusPushFailed", unit=MetricUnit.Count, value=report.failed
+                )
+            except Exception:  # the browsers' poll is the fallback: never a failed record
+                logger.exception("status push failed")
         response = processor.response()
         for index in sorted(failed):
             change = DynamoDBRecord(ready[index][1]).dynamodb

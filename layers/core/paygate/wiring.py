@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from paygate.providers.smartglocal.client import SmartglocalClient
     from paygate.providers.smartglocal.gateway import SmartglocalGateway
     from paygate.publisher import StatusPublisher
+    from paygate.push import ConnectionGate, StatusPush
     from paygate.reconcile import Reconciler
     from paygate.settings import (
+        ConnectionSettings,
         DispatchSettings,
         EcommpaySettings,
         ListSettings,
@@ -349,3 +351,31 @@ def status_publisher(settings: PublisherSettings) -> StatusPublisher:
     publisher = StatusPublisher(settings.status_topic_arn)
     snapstart.forget_on_restore(publisher, "client")
     return publisher
+
+
+def status_push(settings: PublisherSettings) -> StatusPush | None:
+    """The publisher's push to browsers, or None when the push is not configured."""
+    if not (settings.connections_table and settings.websocket_endpoint):
+        return None
+    from paygate.push import StatusPush
+    from paygate.repository import ConnectionRepository
+
+    connections = ConnectionRepository(settings.connections_table)
+    snapstart.forget_on_restore(connections, "client")
+    push = StatusPush(connections, settings.websocket_endpoint, wait_windows(settings))
+    snapstart.forget_on_restore(push, "client")
+    return push
+
+
+def connection_gate(settings: ConnectionSettings) -> ConnectionGate:
+    """The WebSocket API's routes: the connections table, the client secrets' key (cached),
+    the payments (the `status` route)."""
+    from paygate.client_secrets import ClientSecretKey
+    from paygate.credentials import load_credentials
+    from paygate.push import ConnectionGate
+    from paygate.repository import ConnectionRepository
+
+    connections = ConnectionRepository(settings.connections_table)
+    snapstart.forget_on_restore(connections, "client")
+    key = partial(load_credentials, settings.client_secret_key_id, ClientSecretKey)
+    return ConnectionGate(connections, key, ledger(settings).get, wait_windows(settings))

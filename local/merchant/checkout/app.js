@@ -1,6 +1,9 @@
 /* paygate reference checkout: pick a method, create the payment (api.js: the only calls the
- * page makes), poll the payment and show its next step in words a shopper understands until
- * the status is final. Vietnamese by default, English with ?lang=en or the switch in the top
+ * page makes), then show its next step in words a shopper understands until the status is
+ * final. Status changes are pushed over a WebSocket (URL in <meta name="paygate-status-socket">,
+ * authorised by the payment's client_secret; once open, the page asks for the current status
+ * and the end of the payment's window over it). While the WebSocket is not open the page polls
+ * slowly (after 10 s, backing off to 60 s) and stops at the end of the payment's window. Vietnamese by default, English with ?lang=en or the switch in the top
  * bar; every word comes from messages.js. ?dev=1 shows the developers' confirmation control.
  * No framework, nothing loaded from elsewhere. */
 (function () {
@@ -9,8 +12,14 @@
   const { PROVIDER_LABELS, el, vnd } = window.paygateMerchant;
   const MESSAGES = window.paygateCheckoutMessages;
   const api = window.paygateCheckoutApi;
-  const POLL_MS = 1000;
-  const MAX_POLL_MS = 5000;
+  // The fallback poll, while the WebSocket is not open: it stops at the payment's window end
+  // (`expires_at` of a pushed document), or MAX_WAIT_MS after creation when none is known.
+  const POLL_MS = 10000;
+  const MAX_POLL_MS = 60000;
+  const MAX_WAIT_MS = 4 * 60 * 60 * 1000; // the longest customer window (template.yaml)
+  const RECONNECT_MS = 1000;
+  const MAX_RECONNECT_MS = 30000;
+  const SOCKET_URL = (document.querySelector('meta[name="paygate-status-socket"]') || {}).content || "";
   const TERMINAL = ["succeeded", "failed", "cancelled", "expired", "needs_review"];
   const TONES = {
     requires_confirmation: "warn", requires_action: "warn", needs_review: "warn",
@@ -31,6 +40,11 @@
     rendered: "",
     timer: null,
     delay: POLL_MS,
+    socket: null, // the status push's WebSocket, while the payment is not final
+    secret: "", // the payment's client secret: what the push's $connect checks
+    windowEnd: 0, // ms since the epoch: no poll after it
+    reconnectDelay: RECONNECT_MS,
+    reconnectTimer: null,
   };
 
   /* ---- words --------------------------------------------------------------------------- */
@@ -229,29 +243,97 @@
     setUrl("payment", payment.id);
     state.rendered = "";
     state.delay = POLL_MS;
+    state.reconnectDelay = RECONNECT_MS;
+    state.secret = payment.client_secret || state.secret;
+    state.windowEnd = Date.parse(payment.created_at || "") + MAX_WAIT_MS || Date.now() + MAX_WAIT_MS;
+    learnWindow(payment.expires_at);
     render(payment);
     $("payment-title").focus();
+    openSocket();
     schedulePoll();
+  }
+
+  function waiting() {
+    return Boolean(state.payment) && !TERMINAL.includes(state.payment.status);
+  }
+
+  /** The end of the customer's window, from a document that says it (data-window-end: for
+   * scripts only). */
+  function learnWindow(expiresAt) {
+    const end = Date.parse(expiresAt || "");
+    if (!end) return;
+    state.windowEnd = end;
+    document.body.dataset.windowEnd = new Date(end).toISOString();
+  }
+
+  function pushOpen() {
+    return Boolean(state.socket) && state.socket.readyState === WebSocket.OPEN;
   }
 
   function schedulePoll() {
     clearTimeout(state.timer);
-    if (!state.payment || TERMINAL.includes(state.payment.status)) return;
-    state.timer = setTimeout(poll, state.delay);
+    if (!waiting() || pushOpen()) return;
+    const left = state.windowEnd - Date.now();
+    if (left <= 0) return; // the window is over: the gateway expires it, the push says so
+    state.timer = setTimeout(poll, Math.min(state.delay, left));
   }
 
   async function poll() {
     const answer = await api.get(state.payment.id);
     if (answer.ok) {
-      state.delay = POLL_MS;
       render(answer.data);
+      learnWindow(answer.data.expires_at);
     } else if (answer.status === 404) {
       setStatus(t("unknownPayment"), "bad", "");
       return;
-    } else {
-      state.delay = Math.min(state.delay * 2, MAX_POLL_MS);
     }
+    state.delay = Math.min(state.delay * 2, MAX_POLL_MS);
     schedulePoll();
+  }
+
+  /* ---- the status push ---------------------------------------------------------------- */
+
+  function openSocket() {
+    closeSocket();
+    if (!SOCKET_URL || !state.secret || !waiting() || typeof WebSocket !== "function") return;
+    const paymentId = state.payment.id;
+    const socket = new WebSocket(`${SOCKET_URL}?client_secret=${encodeURIComponent(state.secret)}`);
+    state.socket = socket;
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+      clearTimeout(state.timer); // the push tells the news now
+      state.delay = POLL_MS;
+      document.body.dataset.push = "open";
+      // what changed before (or while reconnecting), and the end of the window
+      socket.send(JSON.stringify({ action: "status", client_secret: state.secret }));
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try { message = JSON.parse(event.data); } catch (error) { return; }
+      if (!message || message.type !== "payment.status" || !message.payment) return;
+      if (!state.payment || message.payment.id !== paymentId) return;
+      learnWindow(message.expires_at);
+      render(message.payment);
+      if (!waiting()) closeSocket();
+    });
+    socket.addEventListener("close", () => {
+      if (state.socket !== socket) return; // closed on purpose
+      state.socket = null;
+      document.body.dataset.push = "closed";
+      schedulePoll(); // the fallback, while the WebSocket is down
+      if (!waiting() || Date.now() >= state.windowEnd) return;
+      // API Gateway ends idle connections after 10 minutes: open again (1 s later if it was open)
+      state.reconnectDelay = opened ? RECONNECT_MS : Math.min(state.reconnectDelay * 2, MAX_RECONNECT_MS);
+      state.reconnectTimer = setTimeout(openSocket, state.reconnectDelay);
+    });
+  }
+
+  function closeSocket() {
+    clearTimeout(state.reconnectTimer);
+    const socket = state.socket;
+    state.socket = null;
+    if (socket) socket.close();
   }
 
   /** The status in words; the API's own state stays in data-status, for scripts only. */
@@ -449,6 +531,8 @@
 
   function restart() {
     clearTimeout(state.timer);
+    closeSocket();
+    state.secret = "";
     state.payment = null;
     setUrl("payment", null);
     $("payment").hidden = true;
