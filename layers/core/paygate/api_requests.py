@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from paygate.domain import Confirmation, Flow, Method
 
@@ -14,6 +14,31 @@ Amount = Annotated[
     int, Field(strict=True, gt=0, description="Amount in VND major units (VND has no minor unit)")
 ]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=40)]
+# The payment item holds the metadata: capped so that an item with it stays near one write
+# unit (docs/performance.md gives the cost of each KB past the first).
+METADATA_MAX_BYTES = 1024
+
+
+def _metadata_fits(metadata: dict[str, str]) -> dict[str, str]:
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in metadata.items())
+    if size > METADATA_MAX_BYTES:
+        raise ValueError(
+            f"metadata chiếm {size} byte, tối đa {METADATA_MAX_BYTES}: rút gọn hoặc bớt khóa. "
+            f"Keys and values take {size} bytes (UTF-8), at most {METADATA_MAX_BYTES}: "
+            "shorten them or send fewer keys"
+        )
+    return metadata
+
+
+Metadata = Annotated[
+    dict[MetadataKey, Annotated[str, Field(max_length=500)]],
+    Field(
+        max_length=20,
+        description=f"Up to 20 keys; keys and values together at most {METADATA_MAX_BYTES} "
+        "bytes of UTF-8",
+    ),
+    AfterValidator(_metadata_fits),
+]
 MerchantReference = Annotated[
     str,
     Field(min_length=1, max_length=64, description="The merchant's order id", examples=["order-1"]),
@@ -49,9 +74,7 @@ class CreatePaymentRequest(BaseModel):
     customer: Customer | None = None
     return_url: Annotated[str, Field(max_length=2048)] | None = None
     description: Annotated[str, Field(max_length=255)] | None = None
-    metadata: Annotated[
-        dict[MetadataKey, Annotated[str, Field(max_length=500)]], Field(max_length=20)
-    ] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class PayproPaymentRequest(CreatePaymentRequest):
@@ -176,9 +199,7 @@ class PayoutRequestBase(BaseModel):
         ),
     ] = False
     description: Annotated[str, Field(max_length=255)] | None = None
-    metadata: Annotated[
-        dict[MetadataKey, Annotated[str, Field(max_length=500)]], Field(max_length=20)
-    ] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class EcommpayPayoutRequest(PayoutRequestBase):
