@@ -58,6 +58,30 @@ class Runtime:
             event_hooks={"request": [_with_idempotency_key]},
         )
 
+    def operator_token(self, role: str = "reviewer") -> str:
+        """An ID token of the local user pool's `role` operator (local/aws/cognito.py), got by
+        signing in as the console does."""
+        from local.config import LocalConfig
+
+        (operator,) = [o for o in LocalConfig().operators if role in o.groups]
+        answer = httpx.post(
+            f"{self.api_url}/_local/cognito/sign-in",
+            json={"username": operator.email, "password": operator.password},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        token: str = answer.json()["id_token"]
+        return token
+
+    def operator(self, role: str = "reviewer") -> httpx.Client:
+        """An operator's client (the console's calls): the `role` operator's ID token in
+        `Authorization`, no API key."""
+        return httpx.Client(
+            base_url=self.api_url,
+            headers={"Authorization": self.operator_token(role)},
+            timeout=10,
+        )
+
     def wait_until(
         self, payment_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 10
     ) -> dict[str, Any]:

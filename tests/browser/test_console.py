@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
+from local.config import LocalConfig, LocalOperator
 from tools.launcher import Runtime
 
 from .conftest import TIMEOUT_MS, Shots, fits_viewport
@@ -33,9 +34,29 @@ CUSTOMER = {
 CONTROLS = "input, select, textarea, button, a[href], summary"
 
 
-def open_console(page: Page, runtime: Runtime, hash_: str = "") -> None:
+def open_console(
+    page: Page, runtime: Runtime, hash_: str = "", role: str | None = "reviewer"
+) -> None:
+    """The console at `hash_`, signed in through its form as the local `role` operator
+    (None: left at the sign-in form)."""
     page.goto(f"{runtime.api_url}/console/{hash_}")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    if role is None:
+        return
+    sign_in(page, operator(role))
+    expect(page.locator("#who-email")).to_have_text(operator(role).email)
+
+
+def operator(role: str) -> LocalOperator:
+    (found,) = [o for o in LocalConfig().operators if role in o.groups]
+    return found
+
+
+def sign_in(page: Page, user: LocalOperator, password: str | None = None) -> None:
+    expect(page.get_by_role("heading", name="Đăng nhập · Sign in")).to_be_visible()
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Mật khẩu · Password").fill(user.password if password is None else password)
+    page.get_by_role("button", name="Đăng nhập · Sign in").click()
 
 
 def every_control_is_named(page: Page) -> None:
@@ -145,13 +166,19 @@ def test_console_finds_a_payment_and_accepts_its_review(
         stored = client.get(f"/v1/payments/{payment['id']}").json()
     assert stored["status"] == "succeeded"
     assert stored["review"]["decision"] == "accept" and stored["review"]["note"] == note
-    expect(resolved).to_contain_text(stored["review"]["reviewed_by"])  # the actor: the key's id
+    reviewer = operator("reviewer")  # the actor: the signed-in person, by id and email
+    assert (stored["review"]["reviewed_by"], stored["review"]["reviewed_by_email"]) == (
+        reviewer.user_id,
+        reviewer.email,
+    )
+    expect(resolved).to_contain_text(reviewer.email)
+    expect(resolved).to_contain_text(reviewer.user_id)
 
     laptop = browser.new_context(viewport=LAPTOP, locale="vi-VN")
     laptop.set_default_timeout(TIMEOUT_MS)
     try:
         wide = laptop.new_page()
-        open_console(wide, runtime)
+        open_console(wide, runtime, role="viewer")  # a viewer finds and reads it too
         day = payment["created_at"][:10]  # the list's status and date filters, end to end
         wide.get_by_label("Order reference").fill(reference)
         wide.get_by_label("Status").select_option("succeeded")
@@ -187,10 +214,12 @@ Handler = Callable[[Request], tuple[int, dict[str, Any]]]
 
 
 def stub_merchant(page: Page, answer: Handler) -> list[Request]:
-    """Answer /merchant/* in the browser with `answer`; returns the requests seen."""
+    """Answer /merchant/* in the browser with `answer`; returns the requests seen (each
+    carries the signed-in operator's ID token)."""
     seen: list[Request] = []
 
     def handle(route: Route, request: Request) -> None:
+        assert request.headers.get("authorization", "").count(".") == 2, request.url
         seen.append(request)
         status, body = answer(request)
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
@@ -365,3 +394,59 @@ def test_a_retried_review_sends_the_same_idempotency_key(
         {"decision": "reject", "note": note},
         {"decision": "reject", "note": note},
     ]
+
+
+# ---- signing in ------------------------------------------------------------------------------
+
+
+def test_a_viewer_reads_a_held_payment_but_sees_no_accept(
+    page: Page, runtime: Runtime, shots: Shots
+) -> None:
+    reference = f"order-{uuid.uuid4().hex[:12]}"
+    payment = needs_review_transfer(runtime, reference)
+    open_console(page, runtime, role="viewer")
+    expect(page.locator("#who-role")).to_have_text("(viewer)")
+    page.get_by_label("Order reference").fill(reference)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=payment["id"]).click()
+    expect(page.locator("#detail-status .badge")).to_have_text("needs review")
+    expect(page.get_by_role("list", name="Timeline").locator("li").first).to_be_visible()
+    expect(page.get_by_role("button", name="Accept")).to_have_count(0)
+    expect(page.get_by_role("button", name="Reject")).to_have_count(0)
+    expect(page.locator("#review")).to_be_hidden()
+    expect(page.locator("#review-viewer")).to_contain_text("reviewer")
+    every_control_is_named(page)
+    shots(page, "viewer-detail")
+    # The page only hides the form: the gateway is the guard (403 for a viewer's review).
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('paygate-operator')).token")
+    answer = httpx.post(
+        f"{runtime.api_url}/merchant/payments/{payment['id']}/review",
+        json={"decision": "accept", "note": "a viewer tries"},
+        headers={"Authorization": token},
+        timeout=10,
+    )
+    assert answer.status_code == 403 and "'reviewer'" in answer.json()["error"]["message"]
+
+
+def test_sign_in_refuses_a_wrong_password_and_sign_out_forgets_the_token(
+    page: Page, runtime: Runtime, shots: Shots
+) -> None:
+    open_console(page, runtime, role=None)
+    expect(page.get_by_role("button", name="Search")).to_be_hidden()
+    every_control_is_named(page)
+    shots(page, "sign-in")
+    sign_in(page, operator("reviewer"), password="not-the-password")
+    expect(page.get_by_role("alert")).to_contain_text("Sai email hoặc mật khẩu")
+    expect(page.get_by_label("Mật khẩu · Password")).to_be_focused()
+    assert page.evaluate("sessionStorage.getItem('paygate-operator')") is None
+    shots(page, "sign-in-refused")
+    sign_in(page, operator("reviewer"))
+    expect(page.get_by_role("button", name="Search")).to_be_visible()
+    expect(page.locator("#who-role")).to_have_text("(reviewer)")
+    page.get_by_role("button", name="Đăng xuất · Sign out").click()
+    expect(page.get_by_role("heading", name="Đăng nhập · Sign in")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Signed out")
+    assert page.evaluate("sessionStorage.getItem('paygate-operator')") is None
+    # Without a token the proxy lends no key: the gateway answers 401 itself.
+    answer = httpx.get(f"{runtime.api_url}/merchant/payments", timeout=10)
+    assert answer.status_code == 401 and answer.json()["error"]["field"] == "Authorization"

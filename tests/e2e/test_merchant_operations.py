@@ -1,7 +1,8 @@
 """Merchant operations end to end over HTTP against the local runtime: a Monetix bank transfer
 paid with another amount ends `needs_review`; its timeline shows the sandbox's callbacks; the
 merchant's review ends it `succeeded` (accept) or `failed` (reject) with exactly one event;
-the payment is found by its order reference."""
+the payment is found by its order reference. The operator routes are called as the local user
+pool's operators (`Runtime.operator`), as the console calls them."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def paid_another_amount(runtime: Runtime) -> dict[str, Any]:
 
 
 def review(runtime: Runtime, payment_id: str, decision: str, note: str) -> httpx.Response:
-    with runtime.client() as client:
+    with runtime.operator("reviewer") as client:
         return client.post(
             f"/v1/payments/{payment_id}/review",
             json={"decision": decision, "note": note},
@@ -47,7 +48,7 @@ def review(runtime: Runtime, payment_id: str, decision: str, note: str) -> httpx
 
 
 def timeline(runtime: Runtime, payment_id: str) -> list[dict[str, Any]]:
-    with runtime.client() as client:
+    with runtime.operator("viewer") as client:
         answer = client.get(f"/v1/payments/{payment_id}/timeline")
     assert answer.status_code == 200, answer.text
     entries: list[dict[str, Any]] = answer.json()["entries"]
@@ -94,7 +95,7 @@ def test_a_changed_amount_is_reviewed_once_with_one_event(
 
 def test_a_payment_is_found_by_its_order_reference(runtime: Runtime) -> None:
     payment = paid_another_amount(runtime)
-    with runtime.client() as client:
+    with runtime.operator("viewer") as client:
         found = client.get(
             "/v1/payments", params={"merchant_reference": payment["merchant_reference"]}
         )
