@@ -47,9 +47,15 @@ MAX_RECEIVES = 5
 PAGE = 500
 DISPATCH_RESERVE_SECONDS = 5.0
 SEND_BATCH = 10  # SendMessageBatch's maximum
-# A worker starts a message's payment only with this much of its deadline left: a provider's
-# connect and read timeouts (3 + 10 s) and the writes after them.
-SECONDS_PER_MESSAGE = 15.0
+# A worker's status query waits at most 1 s to connect and 3 s for the answer, without retries
+# (a failed query decides nothing: the schedule asks again): a provider that does not answer
+# holds a worker 4 s per batch, so `ReconcileMaxConcurrency` (100) workers keep its queue moving
+# (docs/performance.md, "Reconciliation"). Lower settings (the tests') are kept.
+QUERY_CONNECT_TIMEOUT_SECONDS = 1.0
+QUERY_READ_TIMEOUT_SECONDS = 3.0
+# A worker starts a message's payment only with this much of its deadline left: the query's
+# timeouts and the writes around it (a Smart Glocal cancel at the window's end is one more call).
+SECONDS_PER_MESSAGE = 10.0
 
 
 class ReconcileMessage(BaseModel):

@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from paygate import aws_clients, clock, deadline
+from paygate.api_keys import ApiKeyRecord
 from paygate.domain import Kind, Payment, Provider, kind_of
 from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import DueEntry, WebhookRecord
@@ -827,3 +828,67 @@ class ConnectionRepository:
             Limit=limit,
         )
         return [item["connection_id"]["S"] for item in answer.get("Items", [])]
+
+
+class ApiKeyRepository:
+    """The merchant API keys (`paygate.api_keys`): one item per key in their own table,
+    `key_id` its key; the key itself is never stored, only its SHA-256."""
+
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @cached_property
+    def client(self) -> Any:
+        return self._client or aws_clients.client("dynamodb", config=CLIENT_CONFIG)
+
+    def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        try:
+            answer = self.client.get_item(
+                TableName=self.table_name, Key={"key_id": {"S": key_id}}, ConsistentRead=True
+            )
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise StorageBusy(f"the API keys table did not answer ({type(exc).__name__})") from exc
+        item = answer.get("Item")
+        return ApiKeyRecord.model_validate(from_item(item)) if item else None
+
+    def put_api_key(self, record: ApiKeyRecord) -> None:
+        """Store a new key; its id must not exist."""
+        document = record.model_dump(mode="json", exclude_none=True)
+        document["scopes"] = set(document["scopes"])
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=to_item(document),
+            ConditionExpression="attribute_not_exists(key_id)",
+        )
+
+    def api_keys(self) -> list[ApiKeyRecord]:
+        """Every key, revoked ones included (a Scan: an operator's listing, never a request's)."""
+        records, start = [], None
+        while True:
+            page = self.client.scan(
+                TableName=self.table_name, **({"ExclusiveStartKey": start} if start else {})
+            )
+            records += [ApiKeyRecord.model_validate(from_item(i)) for i in page.get("Items", [])]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return sorted(records, key=lambda record: record.created_at)
+
+    def revoke_api_key(self, key_id: str, now: datetime) -> bool:
+        """Mark a key revoked (the first revocation's time is kept); False when no such key."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"key_id": {"S": key_id}},
+                UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+                ConditionExpression="attribute_exists(key_id)",
+                ExpressionAttributeValues={":now": {"S": timestamp(now)}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+CONNECTIONS_BY_PAYMENT_INDEX = "by_payment"  # ConnectionsTable: a payment's open WebSockets

@@ -337,11 +337,24 @@ def dispatcher(settings: DispatchSettings) -> Dispatcher:
 def reconcile_worker(
     settings: ReconcileSettings, transport: httpx.BaseTransport | None = None
 ) -> Worker:
-    """A reconcile worker: every provider's status query, settling one leased payment at a
-    time (`reconciler`'s logic)."""
-    from paygate.dispatch import Worker
+    """A reconcile worker: every provider's status query (its own short timeouts, no retries:
+    `paygate.dispatch`), settling one leased payment at a time (`reconciler`'s logic)."""
+    from paygate.dispatch import (
+        QUERY_CONNECT_TIMEOUT_SECONDS,
+        QUERY_READ_TIMEOUT_SECONDS,
+        Worker,
+    )
 
-    job = reconciler(settings, transport)
+    connect = min(settings.provider_connect_timeout, QUERY_CONNECT_TIMEOUT_SECONDS)
+    read = min(settings.provider_read_timeout, QUERY_READ_TIMEOUT_SECONDS)
+    quick = settings.model_copy(
+        update={
+            "provider_connect_timeout": connect,
+            "provider_read_timeout": read,
+            "provider_retries": 0,
+        }
+    )
+    job = reconciler(quick, transport)
     return Worker(job, job.ledger.repository)
 
 
