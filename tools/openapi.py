@@ -125,11 +125,12 @@ def build_document(template: Template | None = None) -> dict[str, Any]:
                 _merge_component(components.setdefault(kind, {}), name, value, module_name)
 
     routes = {(route.method.lower(), openapi_path(route)): route for route in template.routes()}
+    merchant_authorizers = template.lambda_authorizers()  # x-api-key: a key or client secret
     for (method, path), route in routes.items():
         operation = paths.get(path, {}).get(method)
         if operation is None:
             raise ValueError(f"{route.method} {route.path} (template) has no handler route")
-        if route.api_key_required:
+        if route.api_key_required or route.authorizer in merchant_authorizers:
             operation["security"] = [{SECURITY_SCHEME: []}]
     extra = [(m, p) for p, ops in paths.items() for m in ops if (m, p) not in routes]
     if extra:
@@ -140,7 +141,8 @@ def build_document(template: Template | None = None) -> dict[str, Any]:
         "type": "apiKey",
         "in": "header",
         "name": "x-api-key",
-        "description": "The merchant API key (API Gateway usage plan; local: `local-dev-key`)",
+        "description": "A merchant API key with the route's scope (local: `local-dev-key`), or "
+        "a payment's `client_secret` for reading, confirming or cancelling that payment",
     }
     return {
         "openapi": "3.1.0",

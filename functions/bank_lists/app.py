@@ -7,9 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from paygate import routes, wiring
+from paygate.api_keys import Scope
 from paygate.domain import Method, Operation, Provider
 from paygate.providers.platform.banks import BankList
 from paygate.settings import PlatformActionSettings, load_settings
+
+BANK_SCOPES = (Scope.PAYMENTS_READ, Scope.PAYOUTS_WRITE)  # purchases or payouts
 
 gateways = wiring.platform_gateways(load_settings(PlatformActionSettings))
 MethodQuery = Annotated[Method, Query()]
@@ -33,12 +36,14 @@ app = routes.read(
     ecommpay_banks,
     summary="Banks for NAPAS ATM purchases or payouts (ecommpay)",
     tags=["banks"],
+    scopes=BANK_SCOPES,
 )
 routes.read(
     "/v1/monetix/banks",
     monetix_banks,
     summary="Banks for Vietnamese bank transfers (Monetix, the docs' table)",
     tags=["banks"],
+    scopes=BANK_SCOPES,
     app=app,
 )
 lambda_handler = routes.handler(app)

@@ -12,6 +12,7 @@ app = routes.action(
     metric="PaymentsConfirmed",
     done="payment confirmed",
     summary="Confirm a payment waiting for confirmation",
+    client_secrets=True,
 )
 routes.action(
     "/v1/payments/<id>/cancel",
@@ -20,6 +21,7 @@ routes.action(
     metric="PaymentsCancelled",
     done="payment cancelled",
     summary="Cancel a payment waiting for confirmation",
+    client_secrets=True,
     app=app,
 )
 lambda_handler = routes.handler(app)

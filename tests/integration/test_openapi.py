@@ -68,10 +68,13 @@ def test_every_template_route_is_documented_with_its_security(generated: str) ->
     routes = load_template().routes()
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
     assert documented == {(r.method.lower(), r.path) for r in routes}
+    merchant = load_template().lambda_authorizers()
     for route in routes:
         operation = document["paths"][route.path][route.method.lower()]
-        assert route.api_key_required == route.path.startswith("/v1/")
-        assert ("security" in operation) == route.api_key_required, route.path
+        keyed = route.authorizer in merchant
+        assert not route.api_key_required  # no usage-plan keys: the authorizer checks x-api-key
+        assert ("security" in operation) == keyed, route.path
+        assert keyed <= route.path.startswith("/v1/"), route.path
 
 
 def test_every_reference_resolves(generated: str) -> None:

@@ -352,10 +352,11 @@ def api_get(api: Api, path: str, query: str) -> dict[str, Any]:
 
     route, _ = find_route(api.routes, "GET", path)
     assert route is not None
-    event = proxy_event(route, path, method="GET", body=None, headers={})
+    event = proxy_event(route, path, method="GET", body=None, headers={"x-api-key": "test-key"})
     params = dict(parse_qsl(query))
     event["queryStringParameters"] = params or None
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in params.items()} or None
+    assert api.authorizer_refusal(route, event) is None  # the merchant key's principal
     module = api.handlers(api.modules[route.function_id])
     response: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext("test"))
     return response

@@ -1,6 +1,7 @@
 """API Gateway's own answers come from template.yaml's gateway responses, and the local front
-door renders those same entries: an unknown route is a 404 naming it, a missing or wrong key a
-403 naming `x-api-key`, throttling a 429 with Retry-After; all in the API's one error shape."""
+door renders those same entries: an unknown route is a 404 naming it, a missing key a 401 and
+a refused one a 403, both naming `x-api-key`, throttling a 429 with Retry-After; all in the
+API's one error shape."""
 
 from __future__ import annotations
 
@@ -45,16 +46,25 @@ def test_an_unknown_route_is_a_404_naming_it_and_the_docs(door: FrontDoor) -> No
     assert "openapi.json" in error["message"] and "/docs" in error["message"]
 
 
-def test_a_missing_or_wrong_key_is_a_403_naming_the_header(door: FrontDoor) -> None:
-    status, headers, error = answer(door, "INVALID_API_KEY", "GET", "/v1/payments/x")
+def test_a_refused_key_is_a_403_naming_the_header(door: FrontDoor) -> None:
+    status, headers, error = answer(door, "ACCESS_DENIED", "GET", "/v1/payments/x")
     assert (status, headers["Content-Type"]) == (403, JSON_UTF8)
     assert (error["code"], error["field"]) == ("invalid_api_key", "x-api-key")
-    assert "x-api-key header" in error["message"]
+    assert "x-api-key header" in error["message"] and "revoked" in error["message"]
 
 
-@pytest.mark.parametrize(
-    ("response_type", "retry_after"), [("THROTTLED", "1"), ("QUOTA_EXCEEDED", "60")]
-)
+def test_a_missing_key_is_a_401_naming_the_header(door: FrontDoor) -> None:
+    status, _, error = answer(door, "UNAUTHORIZED", "GET", "/v1/payments/x")
+    assert status == 401
+    assert "send your merchant API key" in error["message"] and "x-api-key" in error["message"]
+
+
+def test_an_authorizer_that_cannot_decide_is_a_503_to_retry(door: FrontDoor) -> None:
+    status, headers, error = answer(door, "AUTHORIZER_FAILURE", "GET", "/v1/payments/x")
+    assert (status, headers["Retry-After"], error["field"]) == (503, "1", "x-api-key")
+
+
+@pytest.mark.parametrize(("response_type", "retry_after"), [("THROTTLED", "1")])
 def test_throttling_is_a_429_with_retry_after(
     door: FrontDoor, response_type: str, retry_after: str
 ) -> None:
@@ -78,8 +88,8 @@ def test_any_path_renders_valid_json(door: FrontDoor, path: str) -> None:
 
 def test_every_template_entry_is_one_the_front_door_renders_exactly() -> None:
     assert set(RESPONSES) >= {
-        "MISSING_AUTHENTICATION_TOKEN", "INVALID_API_KEY", "THROTTLED", "QUOTA_EXCEEDED",
-        "DEFAULT_4XX", "DEFAULT_5XX",
+        "MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "UNAUTHORIZED", "AUTHORIZER_FAILURE",
+        "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX",
     }  # fmt: skip
     for response in RESPONSES.values():
         assert response.headers["Content-Type"] == JSON_UTF8
@@ -118,10 +128,10 @@ def test_what_the_front_door_cannot_render_is_refused_at_load(
     header: str, template: str | None
 ) -> None:
     def change(responses: dict[str, Any]) -> None:
-        entry = responses["INVALID_API_KEY"]
+        entry = responses["ACCESS_DENIED"]
         entry["ResponseParameters"]["Headers"]["Content-Type"] = header
         if template:
             entry["ResponseTemplates"]["application/json"] = template
 
-    with pytest.raises(ValueError, match="INVALID_API_KEY"):
+    with pytest.raises(ValueError, match="ACCESS_DENIED"):
         gateway_responses(edited(change))

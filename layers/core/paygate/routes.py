@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paygate.api import ERROR_RESPONSES, WEBHOOK_ERROR_RESPONSES, create_resolver, public_base_url
+from paygate.api_keys import PrincipalKind, Scope
 from paygate.domain import Kind, Payment, WebhookOutcome
 from paygate.observability import logger, metrics
 from paygate.startup import ready
@@ -73,6 +74,23 @@ def register(
         function
     )
     return app
+
+
+def guarded[F: Callable[..., Any]](
+    function: F, scopes: Sequence[Scope], *, own_payment: bool = False
+) -> F:
+    """`function` with its access guard, which the resolver runs before it validates the
+    request (`paygate.api.JsonBodiesOnly`): a merchant key needs one of `scopes`; with
+    `own_payment`, the client secret of the payment in the path's `id` may call it too
+    (`paygate.access.require`)."""
+    from paygate import access
+
+    def guard(app: Resolver) -> None:
+        own = app.context.get("_route_args", {}).get("id") if own_payment else None
+        access.require(app.current_event, scopes, own_payment=own)
+
+    function.access_guard = guard  # type: ignore[attr-defined]
+    return function
 
 
 def success_response(function: Callable[..., Any]) -> dict[int, OpenAPIResponse]:
@@ -133,14 +151,17 @@ def create[R: BaseModel](
     kind: Kind = Kind.PAYMENT,
     notify: tuple[str, str] | None = None,
 ) -> Resolver:
-    """`POST path` with a required `Idempotency-Key`: the gateway's `prepare_<kind>` checks
+    """`POST path` with a required `Idempotency-Key`, for a merchant key with the kind's
+    write scope: the gateway's `prepare_<kind>` checks
     the request and gives the payment to record (written with the idempotency record of the
     function's `IdempotentCreates`), then `create_<kind>(request, recorded)` sends it to the
     provider; 201 with the payment, or the kept answer for a repeated key. `notify`:
     (configured base URL, webhook path) for a provider told per request where to notify:
-    `create_<kind>(request, notify_url, recorded)`."""
+    `create_<kind>(request, notify_url, recorded)`. A payment's answer carries its
+    `client_secret`, added after the idempotency record is written (never stored)."""
+    from paygate import access
     from paygate.api_models import CreatedPaymentResponse, ReferenceWarning
-    from paygate.idempotency import IdempotencyKey, caller_scope, restorable_creates
+    from paygate.idempotency import IdempotencyKey, restorable_creates
 
     app = create_resolver()
     model = CreatedPaymentResponse if kind is Kind.PAYMENT else response_model(kind)
@@ -149,7 +170,10 @@ def create[R: BaseModel](
     start: Callable[..., Payment] = getattr(gateway, f"create_{kind}")
     record = gateway.ledger.creation
 
+    scope_needed = Scope.PAYOUTS_WRITE if kind is Kind.PAYOUT else Scope.PAYMENTS_WRITE
+
     def route(request: R, idempotency_key: str) -> Response[str]:
+        principal = access.principal_of(app.current_event)
         recorded = prepare(request)  # checked; written with the idempotency record
 
         def once() -> Response[PaymentResponse]:
@@ -165,15 +189,16 @@ def create[R: BaseModel](
                 answer.warnings = [ReferenceWarning.of(other) for other in others]
             return Response(201, content_types.APPLICATION_JSON, answer)
 
-        scope = caller_scope(app.current_event.request_context)
+        scope = f"key:{principal.key_id}"  # whose Idempotency-Keys these are
         kept = record(recorded)
         claims = []
         if kind is Kind.PAYOUT:  # one payout per merchant_reference, in the same transaction
             forced = bool(getattr(request, "allow_duplicate_reference", False))
             claims.append(gateway.ledger.reference_claim(recorded, forced=forced))
-        return creates.respond(
+        answer = creates.respond(
             idempotency_key, scope, request, app.lambda_context, once, record=kept, claims=claims
         )
+        return answer if kind is Kind.PAYOUT else with_client_secret(answer)
 
     signature = signature_of(Response[str], request=request, idempotency_key=IdempotencyKey)
     content = {"application/json": {"model": model}}
@@ -181,10 +206,23 @@ def create[R: BaseModel](
         201: {"description": created, "content": content},  # type: ignore[typeddict-item]
         **ERROR_RESPONSES,
     }
-    function = typed(route, f"create_{kind}", signature)
+    function = guarded(typed(route, f"create_{kind}", signature), (scope_needed,))
     return register(
         app, "POST", path, function, summary=summary, tags=[f"{kind}s"], responses=responses
     )
+
+
+def with_client_secret(answer: Response[str]) -> Response[str]:
+    """A created (or replayed) payment's answer with its `client_secret` set."""
+    from paygate import access
+    from paygate.api import serialize
+
+    if answer.status_code not in (200, 201) or not isinstance(answer.body, str):
+        return answer
+    document = json.loads(answer.body)
+    document["client_secret"] = access.client_secret(document["id"])
+    answer.body = serialize(document)
+    return answer
 
 
 def callback_url(app: Resolver, configured: str, path: str) -> str:
@@ -258,16 +296,19 @@ def read(
     *,
     summary: str,
     tags: Sequence[str],
+    scopes: Sequence[Scope],
     name: str | None = None,
     app: Resolver | None = None,
 ) -> Resolver:
-    """`GET path` answered by `answer` (operation `name`, by default the answer's own); its
-    parameters (annotations and defaults) are the route's query parameters."""
+    """`GET path` answered by `answer` (operation `name`, by default the answer's own), for a
+    merchant key with one of `scopes`; its parameters (annotations and defaults) are the
+    route's query parameters."""
 
     def route(**query: Any) -> BaseModel:
         return answer(**query)
 
     function = typed(route, name or answer.__name__, inspect.signature(answer, eval_str=True))
+    guarded(function, scopes)
     return register(app or create_resolver(), "GET", path, function, summary=summary, tags=tags)
 
 
@@ -279,16 +320,27 @@ def by_id(
     kind: Kind = Kind.PAYMENT,
     app: Resolver | None = None,
 ) -> Resolver:
-    """`GET path` with `<id>`: the payment (or payout) `find(id, kind)` returns."""
+    """`GET path` with `<id>`: the payment (or payout) `find(id, kind)` returns. A payment
+    is read by a merchant key with `payments:read` (the answer carries its `client_secret`)
+    or by its own client secret; a payout's route is the operators' (no key check here)."""
+    from paygate import access
+
     model = response_model(kind)
+    app = app or create_resolver()
 
     def route(id: str) -> PaymentResponse:  # noqa: A002
-        return model.of(find(id, kind))
+        if kind is not Kind.PAYMENT:
+            return model.of(find(id, kind))
+        caller = access.principal_of(app.current_event)
+        answer = model.of(find(id, kind))
+        if caller.kind is PrincipalKind.MERCHANT_KEY:
+            answer.client_secret = access.client_secret(answer.id)
+        return answer
 
     function = typed(route, f"get_{kind}", signature_of(model, id=path_id(kind)))
-    return register(
-        app or create_resolver(), "GET", path, function, summary=summary, tags=[f"{kind}s"]
-    )
+    if kind is Kind.PAYMENT:
+        guarded(function, (Scope.PAYMENTS_READ,), own_payment=True)
+    return register(app, "GET", path, function, summary=summary, tags=[f"{kind}s"])
 
 
 def action(
@@ -301,11 +353,16 @@ def action(
     summary: str,
     body: type[BaseModel] | None = None,
     description: str | None = None,
+    client_secrets: bool = False,
     app: Resolver | None = None,
 ) -> Resolver:
-    """`POST path` with `<id>` (and a `body` when given): `act` changes the payment; the
-    metric `metric` and the log line `done` record it; 200 with the payment."""
+    """`POST path` with `<id>` (and a `body` when given), for a merchant key with
+    `payments:write` or, when `client_secrets`, the payment's own client secret: `act`
+    changes the payment; the metric `metric` and the log line `done` record it; 200 with the
+    payment."""
+
     model = response_model(Kind.PAYMENT)
+    app = app or create_resolver()
 
     def route(id: str, request: BaseModel | None = None) -> PaymentResponse:  # noqa: A002
         payment = act(id) if body is None else act(id, request)
@@ -315,8 +372,9 @@ def action(
 
     parameters = {"id": path_id(Kind.PAYMENT)} | ({} if body is None else {"request": body})
     function = typed(route, name, signature_of(model, **parameters))
+    guarded(function, (Scope.PAYMENTS_WRITE,), own_payment=client_secrets)
     return register(
-        app or create_resolver(),
+        app,
         "POST",
         path,
         function,

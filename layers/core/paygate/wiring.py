@@ -18,6 +18,7 @@ from paygate.repository import PaymentRepository
 if TYPE_CHECKING:
     import httpx
 
+    from paygate.api_keys import Authorizer
     from paygate.dispatch import Dispatcher, Worker
     from paygate.lifecycle import WaitWindows
     from paygate.listing import PaymentLister
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from paygate.push import ConnectionGate, StatusPush
     from paygate.reconcile import Reconciler
     from paygate.settings import (
+        AuthorizerSettings,
         ConnectionSettings,
         DispatchSettings,
         EcommpaySettings,
@@ -392,3 +394,17 @@ def connection_gate(settings: ConnectionSettings) -> ConnectionGate:
     snapstart.forget_on_restore(connections, "client")
     key = partial(load_credentials, settings.client_secret_key_id, ClientSecretKey)
     return ConnectionGate(connections, key, ledger(settings).get, wait_windows(settings))
+
+
+def key_authorizer(settings: AuthorizerSettings) -> Authorizer:
+    """The API's key authorizer: keys from their table, client secrets checked against the
+    HMAC key in Secrets Manager (cached five minutes, `paygate.credentials`)."""
+    from paygate.api_keys import Authorizer
+    from paygate.client_secrets import ClientSecretKey
+    from paygate.credentials import load_credentials
+    from paygate.repository import ApiKeyRepository
+
+    keys = ApiKeyRepository(settings.api_keys_table)
+    snapstart.forget_on_restore(keys, "client")
+    secret_key = partial(load_credentials, settings.client_secret_key_id, ClientSecretKey)
+    return Authorizer(keys, secret_key)
