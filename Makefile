@@ -20,7 +20,7 @@ export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench redrive
-.PHONY: openapi browser-deps test-browser test-soak lock docs docs-serve FORCE
+.PHONY: openapi browser-deps test-browser test-soak soak-local lock docs docs-serve FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -113,6 +113,12 @@ test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 histories and t
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/unit/test_lifecycle_model.py -k random_histories -s
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/integration/test_forgery_search.py
 	cat .paygate/forgery-search-pages.json .paygate/forgery-search-paypro.json
+
+# A sale day on the local runtime: 5,000 payments over the HTTP API, the local AWS process's
+# memory measured (fails past tools/soak_local.py's bound); the summary feeds bench/cost.py.
+soak-local: $(VENV)/.installed ## 5,000 payments through the local runtime, its AWS process's memory measured (tens of minutes)
+	$(PY) -m tools.soak_local
+	$(PY) -m bench.cost
 
 e2e: $(VENV)/.installed ## e2e tier (the local runtime over HTTP)
 	$(PY) -m pytest tests/e2e
