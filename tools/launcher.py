@@ -85,13 +85,13 @@ class Runtime:
     def wait_until(
         self, payment_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 10
     ) -> dict[str, Any]:
-        """Poll `GET /v1/payments/{id}` (`/v1/payouts/{id}` for a `po_` id), in real time, until
-        `done(payment)`: for the asynchronous hops (a sandbox's webhook reaching the gateway),
-        never to let the local clock's time pass."""
+        """Poll `GET /v1/payments/{id}` (`/v1/payouts/{id}` for a `po_` id, as an operator), in
+        real time, until `done(payment)`: for the asynchronous hops (a sandbox's webhook
+        reaching the gateway), never to let the local clock's time pass."""
         deadline = time.monotonic() + timeout
         payment: dict[str, Any] = {}
         route = "payouts" if payment_id.startswith("po_") else "payments"
-        with self.client() as client:
+        with self.operator("viewer") if route == "payouts" else self.client() as client:
             while time.monotonic() < deadline:
                 payment = client.get(f"/v1/{route}/{payment_id}").json()
                 if done(payment):

@@ -46,14 +46,14 @@ def test_the_favicon_is_not_a_403(runtime: Runtime) -> None:
         assert error_of(answer, 404)["code"] == "route_not_found"
 
 
-def test_a_missing_or_wrong_key_is_a_403_naming_the_header(runtime: Runtime) -> None:
+def test_a_missing_key_is_a_401_and_a_wrong_one_a_403_naming_the_header(runtime: Runtime) -> None:
     url = f"{runtime.api_url}/v1/paypro/payments"
-    missing = httpx.post(url, json=ORDER, timeout=10)
+    missing = error_of(httpx.post(url, json=ORDER, timeout=10), 401)
+    assert "x-api-key header" in missing["message"]  # the 401 the operator routes share
     wrong = httpx.get(f"{runtime.api_url}/v1/payments/x", headers={"x-api-key": "nope"})
-    for answer in (missing, wrong):
-        error = error_of(answer, 403)
-        assert (error["code"], error["field"]) == ("invalid_api_key", "x-api-key")
-        assert "x-api-key header" in error["message"]
+    error = error_of(wrong, 403)
+    assert (error["code"], error["field"]) == ("invalid_api_key", "x-api-key")
+    assert "x-api-key header" in error["message"]
 
 
 def test_curl_d_without_a_content_type_is_a_415_saying_to_send_json(runtime: Runtime) -> None:
@@ -70,7 +70,8 @@ def test_curl_d_without_a_content_type_is_a_415_saying_to_send_json(runtime: Run
             "/v1/paypro/payments", content=order, headers={**headers, "content-type": "text/plain"}
         )
         reference = json.loads(order)["merchant_reference"]
-        listed = client.get("/v1/payments", params={"merchant_reference": reference})
+    with runtime.operator("viewer") as operator:
+        listed = operator.get("/v1/payments", params={"merchant_reference": reference})
     for answer, media_type in ((form, "application/x-www-form-urlencoded"), (text, "text/plain")):
         error = error_of(answer, 415)
         assert (error["code"], error["field"]) == ("unsupported_media_type", "Content-Type")
@@ -114,7 +115,8 @@ def test_a_throttled_request_is_a_429_with_retry_after(tmp_path: Path) -> None:
         error = error_of(second, 429)
         assert error["code"] == "rate_limited" and "Retry-After" in error["message"]
         assert second.headers["retry-after"] == "1"
-        other_route = httpx.get(f"{running.api_url}/v1/payments", headers=headers)
+        operator = {"Authorization": running.operator_token("viewer")}
+        other_route = httpx.get(f"{running.api_url}/v1/payments", headers=operator)
         assert other_route.status_code == 200  # a bucket per route, as API Gateway's methods
     finally:
         assert stop_runtime(running) == 0
