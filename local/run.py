@@ -48,7 +48,7 @@ paygate is running (local runtime; Ctrl-C stops everything)
 
   Start here      {config.api_url}/   (links to everything below)
   API             {config.api_url}
-  API key         {config.api_key}   (header x-api-key)
+  API key         {config.api_key}   (header x-api-key; every scope, stored hashed)
   Checkout page   {config.api_url}/checkout/   (pay with each method in the sandboxes)
   Console         {config.api_url}/console/   (operators: find payments, timelines, reviews)
 {_operator_lines(config)}
@@ -146,6 +146,7 @@ def main() -> int:
     from local.aws.cognito import JWKS_PATH, SIGN_IN_PATH, LocalUserPool
     from local.aws.frontdoor import FrontDoor
     from local.aws.lambdas import event_source_workers, load_functions, status_topic_arn
+    from local.aws.merchant_keys import seed_merchant_key
     from local.aws.moto_process import MotoProcess
     from local.aws.provision import load_dev_secrets, provision
     from local.aws.subscriber import EventSubscriber
@@ -164,6 +165,7 @@ def main() -> int:
     secrets = load_dev_secrets(config.secrets_file)
     sandboxes = start_sandboxes(config, secrets, clock)  # seeds Smart Glocal's keys: first
     made = provision(template, secrets)
+    seed_merchant_key(made, config.api_key)  # stored hashed; the real authorizer checks it
     overrides = {**sandboxes.function_environment(config), "POWERTOOLS_LOG_LEVEL": config.log_level}
     # The status push's WebSocket API: its port is known before the publisher is imported.
     sockets = LocalWebSocketApi(template, {}, config.host, config.websocket_port)

@@ -37,8 +37,8 @@ KEY_PREFIX = "pgk_"
 MAX_HEADER_CHARS = 256  # longer than any key or client secret we issue
 _KEY_SHAPE = re.compile(r"pgk_(?P<key_id>[a-z0-9]{12})_(?P<secret>[A-Za-z0-9_-]{43})")
 # An imported key: printable ASCII without spaces, as API Gateway's own keys (20+ characters);
-# 8 at least, so that the local runtime's and the tests' short keys import.
-_IMPORTED_SHAPE = re.compile(r"[\x21-\x7e]{8,128}")
+# 6 at least, so that the local runtime's and the tests' short keys import.
+_IMPORTED_SHAPE = re.compile(r"[\x21-\x7e]{6,128}")
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -152,11 +152,11 @@ def new_key(scopes: frozenset[Scope], label: str, now: datetime) -> tuple[str, A
 
 
 def imported_key(value: str, scopes: frozenset[Scope], label: str, now: datetime) -> ApiKeyRecord:
-    """The record of a key chosen elsewhere (`value` must be 8 to 128 printable characters
+    """The record of a key chosen elsewhere (`value` must be 6 to 128 printable characters
     and not look like an issued key)."""
     key_id = key_id_of(value)
     if key_id is None or not key_id.startswith("imp_"):
-        raise ValueError("an imported key is 8 to 128 printable characters, not pgk_...")
+        raise ValueError("an imported key is 6 to 128 printable characters, not pgk_...")
     return ApiKeyRecord(
         key_id=key_id, secret_sha256=sha256_hex(value), scopes=scopes, label=label, created_at=now
     )
