@@ -153,7 +153,8 @@ def test_a_review_publishes_exactly_one_event_with_the_decision(
     assert [(e["status"], e["cause"]) for e in before] == [
         ("created", "create"), ("requires_action", "create"), ("needs_review", "webhook"),
     ]  # fmt: skip
-    decided = ledger.review(payment.id, Kind.PAYMENT, ReviewDecision.ACCEPT, "60k ok", "key-1")
+    operator = ("3f1c9a52-7b1e-4d0a-9c56-2e8f4b7d1a60", "an.nguyen@merchant.example")
+    decided = ledger.review(payment.id, Kind.PAYMENT, ReviewDecision.ACCEPT, "60k ok", *operator)
     records = stream_records(aws)
     publish.lambda_handler({"Records": records}, FakeLambdaContext("publish"))
     events = [json.loads(m["Body"]) for m in received(queue)]
@@ -164,7 +165,8 @@ def test_a_review_publishes_exactly_one_event_with_the_decision(
         "needs_review", "succeeded", "merchant_action",
     )  # fmt: skip
     assert event["review"] == {
-        "decision": "accept", "note": "60k ok", "reviewed_by": "key-1",
+        "decision": "accept", "note": "60k ok", "reviewed_by": operator[0],
+        "reviewed_by_email": operator[1],
         "reviewed_at": decided.review.reviewed_at.isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
     }  # fmt: skip
     assert event["amount_received"] == 60_000 and event["failure"] is None
