@@ -196,3 +196,37 @@ def test_callbacks_expire_after_the_retention_on_the_simulated_clock(
     assert len(repository.callbacks(gate["id"])) == len(stored)
     later.advance(seconds=120)
     assert repository.callbacks(gate["id"]) == []
+
+
+def test_a_final_payout_keeps_its_whole_destination_for_the_retention_then_only_masked(
+    api: Api, aws: Provisioned, ecommpay_sandbox: PlatformSandbox, repository: PaymentRepository
+) -> None:
+    """`PAYOUT_DESTINATION_RETENTION_DAYS` (30) after a payout became final, the reconcile
+    schedule (dispatcher and worker, on the simulated clock) masks its destination; until
+    then the payout waits in the schedule, whole."""
+    from tests.integration.reconcile_support import FanOut, later_clock
+
+    email = CUSTOMERS["thuylinh"]["email"]
+    payout_id = pay_and_be_paid(api, ecommpay_sandbox, "thuylinh")[2]
+    final = repository.get(payout_id)
+    assert final is not None and final.status == "succeeded"
+    assert final.destination is not None and final.destination.account_number == email
+    assert final.reconcile_at is not None
+    assert final.reconcile_at - final.updated_at == timedelta(days=30)
+
+    FanOut(later_clock(minutes=30 * 24 * 60 - 5)).run()
+    assert repository.get(payout_id) == final  # not due yet: nothing changed
+
+    FanOut(later_clock(minutes=30 * 24 * 60 + 5)).run()
+    retired = repository.get(payout_id)
+    assert retired is not None and retired.destination is not None
+    assert retired.destination.account_number == mask(email) != email
+    assert retired.reconcile_at is None and retired.version == final.version
+    assert retired.model_dump(include=set(MONEY_FACTS)) == final.model_dump(
+        include=set(MONEY_FACTS)
+    )
+    item = boto3.client("dynamodb").get_item(
+        TableName=aws.refs["PaymentsTable"],
+        Key={"pk": {"S": f"PAYMENT#{payout_id}"}, "sk": {"S": "PAYMENT"}},
+    )["Item"]
+    assert "reconcile_due" not in item and email not in json.dumps(item)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -33,6 +33,7 @@ from paygate.errors import (
     ProviderTimeout,
     StorageBusy,
 )
+from paygate.masking import mask
 from paygate.observability import logger, metrics
 from paygate.records import WebhookRecord
 from paygate.repository import ChangeRefused, DuplicateWebhook, PaymentRepository
@@ -87,6 +88,35 @@ class Ledger:
 
     repository: PaymentRepository
     clock: Callable[[], datetime] = field(default=utcnow)
+    # How long a final payout keeps its whole destination (None: for ever); then the reconcile
+    # schedule masks it (`retire_destination`, docs/privacy.md).
+    destination_retention: timedelta | None = None
+
+    def _retained(self, transition: Transition, kind: Kind, now: datetime) -> Transition:
+        """A payout's transition to a final status (not `needs_review`: a person still has to
+        look) keeps the payout in the reconcile schedule until its destination is retired."""
+        target = transition.target
+        final = target.is_terminal and target is not PaymentStatus.NEEDS_REVIEW
+        if kind is not Kind.PAYOUT or not final or self.destination_retention is None:
+            return transition
+        return replace(transition, schedule_at=now + self.destination_retention)
+
+    def retire_destination(self, payout: Payment) -> bool:
+        """Mask a final payout's destination to what a dispute needs (bank, region, and the
+        account number, holder and card as `paygate.masking.mask` leaves them) and take it out
+        of the reconcile schedule; False when it changed meanwhile."""
+        destination = payout.destination
+        kept = None
+        if destination is not None:
+            personal = ("card", "card_holder", "account_number", "account_name")
+            kept = destination.model_copy(
+                update={
+                    name: mask(value)
+                    for name in personal
+                    if (value := getattr(destination, name)) is not None
+                }
+            )
+        return self.repository.retire_destination(payout, kept)
 
     def get(self, payment_id: str, kind: Kind | None = None) -> Payment:
         """The payment (or payout) with this id; with `kind`, only one of that kind."""
@@ -157,8 +187,10 @@ class Ledger:
             transition = decided.because(cause)
             if schedule_at is not None and transition.target is PaymentStatus.EXPIRED:
                 transition = replace(transition, schedule_at=schedule_at)
+            now = self.clock()
+            transition = self._retained(transition, payment.kind, now)
             try:
-                changed = self.repository.save_change(payment, transition, self.clock())
+                changed = self.repository.save_change(payment, transition, now)
                 raised(transition, changed)
                 return changed
             except ConcurrentUpdate:
@@ -194,7 +226,8 @@ class Ledger:
                 reviewed_at=now,
             )
             try:
-                return self.repository.save_change(payment, reviewed(payment, review), now)
+                decided = self._retained(reviewed(payment, review), kind, now)
+                return self.repository.save_change(payment, decided, now)
             except ConcurrentUpdate:
                 payment = self.get(payment_id, kind)
         raise ConcurrentUpdate(f"{kind.value} {payment_id} is changing too often; retry")
@@ -277,8 +310,10 @@ class Ledger:
                 body=dict(body),
             )
             try:
-                move = forward(provider, update, kind_of(payment_id)).from_callback(dedupe_key)
-                self.repository.advance_in_place(payment_id, move, self.clock(), record)
+                now, kind = self.clock(), kind_of(payment_id)
+                move = forward(provider, update, kind).from_callback(dedupe_key)
+                move = self._retained(move, kind, now)
+                self.repository.advance_in_place(payment_id, move, now, record)
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:
                 return WebhookOutcome.DUPLICATE
@@ -302,7 +337,9 @@ class Ledger:
                 if payment is None or transition is None:
                     self.repository.record_webhook(record)
                     return outcome
-                changed = self.repository.save_change(payment, transition, self.clock(), record)
+                now = self.clock()
+                transition = self._retained(transition, payment.kind, now)
+                changed = self.repository.save_change(payment, transition, now, record)
                 raised(transition, changed)
                 return WebhookOutcome.APPLIED
             except DuplicateWebhook:

@@ -66,6 +66,7 @@ class ReconcileReport:
     silent: int = 0
     rescheduled: int = 0
     tails_ended: int = 0
+    destinations_retired: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
     next_due_at: str | None = None
@@ -117,6 +118,11 @@ class Reconciler:
     # -- one payment -----------------------------------------------------------------------
 
     def _settle(self, payment: Payment, now: datetime, report: ReconcileReport) -> None:
+        if payment.kind is Kind.PAYOUT and payment.status.is_terminal:
+            # A final payout is in the schedule only until its destination's retention ends
+            # (`Ledger.destination_retention`): no query, its destination is masked.
+            report.destinations_retired += self.ledger.retire_destination(payment)
+            return
         observation = self._observe(payment, report)
         current = observation.payment if observation else self.ledger.get(payment.id)
         changed = current.version != payment.version

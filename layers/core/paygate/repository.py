@@ -32,7 +32,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from paygate import aws_clients, clock, deadline
 from paygate.api_keys import ApiKeyRecord
-from paygate.domain import Kind, Payment, Provider, kind_of
+from paygate.domain import Kind, Payment, PayoutDestination, Provider, kind_of
 from paygate.errors import ConcurrentUpdate, StorageBusy
 from paygate.records import DueEntry, WebhookRecord
 from paygate.shards import reconcile_due_partitions
@@ -700,6 +700,33 @@ class PaymentRepository:
                 "update_item",
                 TableName=self.table_name,
                 Key=payment_key(payment.id),
+                UpdateExpression=update.text,
+                ConditionExpression=condition,
+                **self._terms(update),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def retire_destination(self, payout: Payment, destination: PayoutDestination | None) -> bool:
+        """Store a final payout's `destination` (masked by the ledger) and take the payout out
+        of the reconcile schedule, unless it changed meanwhile. No version bump and not
+        published: nothing the merchant is told about changes."""
+        update = Expression()
+        sets = [f"{update.name(WRITTEN_BY)} = {update.value('by', BY_SCHEDULE)}"]
+        if destination is not None:
+            sets.append(f"{update.name('destination')} = {update.value('to', destination)}")
+        schedule = ("reconcile_due", "reconcile_at", "reconcile_attempts")
+        removes = ", ".join((*schedule, "reconcile_not_found_since", *LEASE_FIELDS))
+        update.text = "SET " + ", ".join(sets) + " REMOVE " + removes
+        condition = f"{update.name('version')} = {update.value('version', payout.version)}"
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=payment_key(payout.id),
                 UpdateExpression=update.text,
                 ConditionExpression=condition,
                 **self._terms(update),

@@ -30,12 +30,20 @@ class _Env(BaseModel):
 # provider retry window (the platform's 11 days, `MOTION_PLATFORM_HOURS`) plus 30 days for a
 # dispute to be raised (docs/privacy.md). DynamoDB's TTL deletes it within days after that.
 WEBHOOK_RETENTION_DAYS = 11 + 30
+# How long a final payout keeps its whole destination (account number, holder, card): the
+# 30 days a dispute may be raised in; then only a masked form (docs/privacy.md).
+PAYOUT_DESTINATION_RETENTION_DAYS = 30
 
 
 class TableSettings(_Env):
     payments_table: NonEmpty = Field(alias="PAYMENTS_TABLE")
     webhook_retention_days: int = Field(
         default=WEBHOOK_RETENTION_DAYS, alias="WEBHOOK_RETENTION_DAYS", ge=1
+    )
+    # Days a final payout keeps its whole destination; then the reconcile schedule masks it to
+    # what a dispute needs (docs/privacy.md).
+    payout_destination_retention_days: int = Field(
+        default=PAYOUT_DESTINATION_RETENTION_DAYS, alias="PAYOUT_DESTINATION_RETENTION_DAYS", ge=1
     )
 
 

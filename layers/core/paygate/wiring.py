@@ -60,7 +60,8 @@ def ledger(settings: TableSettings) -> Ledger:
     retention = timedelta(days=settings.webhook_retention_days)
     repository = PaymentRepository(settings.payments_table, retention)
     snapstart.forget_on_restore(repository, "client")
-    return Ledger(repository)
+    kept = timedelta(days=settings.payout_destination_retention_days)
+    return Ledger(repository, destination_retention=kept)
 
 
 def lister(settings: ListSettings) -> PaymentLister:
