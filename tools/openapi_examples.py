@@ -86,7 +86,11 @@ PAYOUT_TO_ACCOUNT = {
     "bank_id": None, "region_id": None, "card": None, "card_holder": None,
     "account_number": "0123456789", "account_name": "NGUYEN VAN AN", "bank_name": "ACB",
 }  # fmt: skip
-REVIEWED = {"reviewed_by": "local-a781b3e13d", "reviewed_at": CREATED_AT}
+REVIEWED = {
+    "reviewed_by": "3f1c9a52-7b1e-4d0a-9c56-2e8f4b7d1a60",  # the operator (user pool sub)
+    "reviewed_by_email": "an.nguyen@merchant.example",
+    "reviewed_at": CREATED_AT,
+}
 CARD_FIELDS = ["card.card_holder", "card.month", "card.pan", "card.year"]
 
 # (method, path) → its examples, the first the one "Try it out" starts with.
