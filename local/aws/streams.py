@@ -61,10 +61,9 @@ class StreamPoller(ActivityReader):
         total = 0
         for shard in shards.get("Shards", []):
             shard_id = shard["ShardId"]
-            # A fresh iterator from the last sequence number read on every poll: moto restores
-            # a copy of the whole table (stream shard included) when a transaction is
-            # cancelled, which strands an iterator kept from an earlier poll (the moto process
-            # also keeps the live shard through it: local/aws/moto_process.py).
+            # A fresh iterator from the last sequence number read on every poll, as a reader
+            # that keeps none: the moto process keeps only the newest iterators
+            # (local/aws/moto_dynamodb.py).
             last = self.positions.get(shard_id)
             position = (
                 {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
