@@ -104,14 +104,18 @@ def read_frame(stream: Any) -> tuple[int, bytes] | None:
     if len(head) < 2:
         return None
     opcode, length = head[0] & 0x0F, head[1] & 0x7F
-    if length == 126:
-        (length,) = struct.unpack("!H", stream.read(2))
-    elif length == 127:
-        (length,) = struct.unpack("!Q", stream.read(8))
+    if length in (126, 127):
+        size = 2 if length == 126 else 8
+        extended = stream.read(size)
+        if len(extended) < size:
+            return None
+        (length,) = struct.unpack("!H" if size == 2 else "!Q", extended)
     if length > MAX_FRAME_BYTES:
         return None
     mask = stream.read(4) if head[1] & 0x80 else b""
     payload = stream.read(length)
+    if len(mask) not in (0, 4) or (head[1] & 0x80 and not mask) or len(payload) < length:
+        return None  # the stream ended inside the frame
     if mask:
         payload = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
     return opcode, payload
