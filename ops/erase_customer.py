@@ -32,6 +32,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import boto3
 
@@ -61,8 +62,6 @@ def identifiers_of(payment: Payment, given: set[str]) -> set[str]:
         found.add(payment.customer_id)
     action = payment.next_action
     if isinstance(action, RedirectAction):
-        from urllib.parse import parse_qsl, urlsplit
-
         for name, value in parse_qsl(urlsplit(action.url).query):
             if name.startswith("customer_") and value:
                 found.add(value)
@@ -97,7 +96,9 @@ def erased(payment: Payment, identifiers: set[str]) -> Payment:
 
 
 def _mentions(payment: Payment, email: str) -> bool:
-    return email.lower() in json.dumps(payment.model_dump(mode="json")).lower()
+    """True when a stored field of `payment` holds `email` (as typed or URL-encoded)."""
+    text = json.dumps(payment.model_dump(mode="json")).lower()
+    return email.lower() in text or quote_plus(email).lower() in text
 
 
 def erase_customer(

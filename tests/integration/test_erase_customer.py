@@ -230,3 +230,27 @@ def test_a_final_payout_keeps_its_whole_destination_for_the_retention_then_only_
         Key={"pk": {"S": f"PAYMENT#{payout_id}"}, "sk": {"S": "PAYMENT"}},
     )["Item"]
     assert "reconcile_due" not in item and email not in json.dumps(item)
+
+
+def test_the_command_erases_by_email_and_reports(
+    api: Api,
+    aws: Provisioned,
+    ecommpay_sandbox: PlatformSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python -m ops.erase_customer --email`: finds the payments whose stored fields still
+    hold the address (the live Payment Page URL, the wallet payout's account)."""
+    from ops.erase_customer import main
+
+    ids = pay_and_be_paid(api, ecommpay_sandbox, "minhchau")
+    capsys.readouterr()
+    argv = ["erase_customer", "--table", aws.refs["PaymentsTable"], "--idempotency-table",
+            aws.refs["IdempotencyTable"], "--email", CUSTOMERS["minhchau"]["email"]]  # fmt: skip
+    monkeypatch.setattr("sys.argv", argv)
+    assert main() == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert sorted(report["payments"]) == sorted([ids[0], ids[2]])  # the Gate purchase holds none
+    assert report["payments_erased"] == 2
+    texts = everything(aws)
+    assert not any(CUSTOMERS["minhchau"]["email"] in text for text in texts.values())
