@@ -10,6 +10,11 @@ The checkout page (local/merchant/checkout/) only talks to these same-origin rou
     POST /merchant/payments/<id>/confirm      → POST /v1/payments/<id>/confirm
     POST /merchant/payments/<id>/cancel       → POST /v1/payments/<id>/cancel
 
+The create is the only call made with the merchant's key; its answer carries the payment's
+`client_secret`, and the page's read, confirm and cancel send that secret in `x-api-key`,
+which is passed on as it is: the proxy adds no key to them (a confirm or cancel without a
+secret is the gateway's 401). A read without a secret is the console's (below).
+
 The operator console (local/merchant/console/) adds, for `<kind>` payments or payouts:
 
     GET  /merchant/<kind>?<query>             → GET  /v1/<kind>?<query> (the list filters only)
@@ -185,6 +190,12 @@ def offered_methods(
     return methods
 
 
+def _client_secret(headers: dict[str, str]) -> str:
+    """The client secret the checkout sent in `x-api-key` (a payment's, never a merchant key:
+    the gateway's authorizer decides what it may do)."""
+    return next((v for k, v in headers.items() if k.lower() == "x-api-key"), "")
+
+
 class MerchantProxy:
     """Routes under /merchant/ → the gateway at `api_url` with the merchant's API key."""
 
@@ -216,7 +227,7 @@ class MerchantProxy:
         rest = path[len(PREFIX) :]
         operator = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if method == "GET":
-            return self._get(rest, query, operator)
+            return self._get(rest, query, operator, _client_secret(headers))
         if method != "POST":
             return _error(404, "not_found", "no such merchant route")
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
@@ -224,7 +235,7 @@ class MerchantProxy:
             return _error(415, "unsupported_media_type", "send Content-Type: application/json")
         return self._post(rest, body, headers)
 
-    def _get(self, rest: str, query: str, operator: str = "") -> ProxyReply:
+    def _get(self, rest: str, query: str, operator: str = "", secret: str = "") -> ProxyReply:
         if PREFIX + rest == qr.PATH:
             return _qr(query)
         if rest == "methods":
@@ -235,14 +246,16 @@ class MerchantProxy:
             return self._operator("GET", f"/v1/{rest}", None, operator, list_parameters(query))
         if re.fullmatch(f"(?:{_KIND}/{_PAYMENT_ID}/timeline|payouts/{_PAYMENT_ID})", rest):
             return self._operator("GET", f"/v1/{rest}", None, operator)
+        if re.fullmatch(f"payments/{_PAYMENT_ID}", rest) and secret:  # the checkout's read
+            return self._as_shopper("GET", f"/v1/{rest}", None, secret)
         if re.fullmatch(f"payments/{_PAYMENT_ID}", rest):
             return self._forward("GET", f"/v1/{rest}", None)
         return _error(404, "not_found", "no such merchant route")
 
     def _post(self, rest: str, body: bytes, headers: dict[str, str]) -> ProxyReply:
         action = re.fullmatch(f"payments/({_PAYMENT_ID})/(confirm|cancel)", rest)
-        if action:
-            return self._forward("POST", f"/v1/{rest}", {})
+        if action:  # the shopper's own decision: with its client secret, never the key
+            return self._as_shopper("POST", f"/v1/{rest}", {}, _client_secret(headers))
         if re.fullmatch(f"{_KIND}/{_PAYMENT_ID}/review", rest):
             return self._review(rest, body, headers)
         create = re.fullmatch(f"payments/({_PROVIDER})", rest)
@@ -309,6 +322,14 @@ class MerchantProxy:
             idempotency_key=idempotency_key,
             headers={"Authorization": authorization} if authorization else {},
         )
+
+    def _as_shopper(
+        self, method: str, path: str, payload: dict[str, Any] | None, secret: str
+    ) -> ProxyReply:
+        """What the checkout may do itself (read, confirm or cancel its payment): the browser's
+        client secret passed on in `x-api-key`, never the merchant's key (none: the gateway's
+        401)."""
+        return self._forward(method, path, payload, headers={"x-api-key": secret} if secret else {})
 
     def _forward(
         self,

@@ -521,12 +521,15 @@ def test_the_developers_confirmation_control_needs_dev(page: Page, runtime: Runt
 
 
 def test_resume_after_reload_shows_the_final_status(page: Page, runtime: Runtime) -> None:
-    """The payment id is kept in the URL: a reload (or the customer's return) resumes it."""
+    """The payment id is kept in the URL and its client secret in the tab's sessionStorage
+    (where the create put it): a reload (or the customer's return) resumes it."""
     with runtime.client() as client:
         created = client.post(
             "/v1/paypro/payments",
             json={"amount": 60000, "currency": "VND", "merchant_reference": "browser-resume"},
         ).json()
+    kept = json.dumps([f"paygate-client-secret:{created['id']}", created["client_secret"]])
+    page.add_init_script(f"window.sessionStorage.setItem(...{kept});")
     page.goto(f"{runtime.api_url}/checkout/?payment={created['id']}")
     expect(page.locator("#status")).to_have_attribute("data-status", "requires_action")
     link = created["next_action"]["payment_link"]
@@ -573,6 +576,7 @@ def payment_like(status: str, **fields: Any) -> dict[str, Any]:
         "version": 1,
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z",
+        "client_secret": "pay_20260101000000abcdef0123_secret_" + "s" * 43,
         **fields,
     }
 

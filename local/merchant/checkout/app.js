@@ -543,8 +543,8 @@
   }
 
   async function resume(id) {
-    const answer = await api.get(id);
-    if (answer.ok) startPayment(answer.data);
+    const answer = await api.get(id); // with the client secret this tab kept (none: no resume)
+    if (answer.ok) startPayment({ ...answer.data, client_secret: api.secretOf(id) });
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
