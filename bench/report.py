@@ -76,6 +76,10 @@ def markdown(results: dict[str, Any]) -> str:
         lines += _listing_lines(results["list_pages"])
     if "webhook_write_cost" in results:
         lines += _write_cost_lines(results)
+    if "reconcile" in results:
+        from bench.reconcile import markdown as reconcile_lines
+
+        lines += reconcile_lines(results["reconcile"])
     lines += ["", "### Targets missed, and why", ""]
     lines += _missed(results) or ["None."]
     return "\n".join(lines) + "\n"

@@ -53,7 +53,7 @@ def main() -> int:
     _quiet_in_process_environment()
     # Imported before any benchmark runs: bench.aws_calls' and bench.listing's botocore hooks
     # reach every session created afterwards.
-    from bench import aws_calls, cold_start, listing, size, throughput, warm, write_cost
+    from bench import aws_calls, cold_start, listing, reconcile, size, throughput, warm, write_cost
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -73,6 +73,7 @@ def main() -> int:
         ("deployment_size", size),
         ("list_pages", listing),
         ("webhook_write_cost", write_cost),
+        ("reconcile", reconcile),
     ):
         step = time.monotonic()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)

@@ -2,7 +2,10 @@
 (local/aws/clock.py), with Lambda's semantics for them:
 
 - batches of at most the mapping's `BatchSize` messages, at most `MaximumConcurrency` batches
-  being handled at once (threads; the handler's AWS calls count as its function's);
+  handed over at once (threads; the handler's AWS calls count as its function's). Like every
+  function here, the handler runs one invocation at a time (one execution environment: a
+  handler module's state is never used by two at once); the worker settles a batch's
+  payments in parallel itself;
 - `ReportBatchItemFailures`: the messages the handler names in `batchItemFailures` (all of
   them when it raises) stay in the queue and are visible again once the queue's
   `VisibilityTimeout` has passed on the local clock; moto counts their receives and, past the
@@ -24,6 +27,7 @@ from typing import Any
 
 import boto3
 
+from local.aws.apigw import _LOCKS as INVOCATION_LOCKS
 from local.aws.apigw import FakeLambdaContext, Handler
 from local.aws.aws_calls import acting_as
 from local.aws.clock import LocalClock
@@ -131,7 +135,10 @@ class QueuePoller:
             self.delivered += len(batch)
         context = FakeLambdaContext(self.source.function_id, aws_request_id=str(uuid.uuid4()))
         try:
-            with acting_as(self.source.function_id):
+            # One invocation of a function at a time, as for every function of the local
+            # runtime (local/aws/apigw.py): the batches are handed over by up to
+            # `max_concurrency` pollers, and run one after another.
+            with INVOCATION_LOCKS[self.source.function_id], acting_as(self.source.function_id):
                 answer = self.handler(sqs_event(batch, self.queue_arn), context)
         except Exception as exc:  # like Lambda: the whole batch returns to the queue
             print(f"[queue] {self.source.function_id} failed: {exc!r}", file=sys.stderr)
