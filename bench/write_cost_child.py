@@ -64,6 +64,7 @@ def main() -> None:
     from moto import mock_aws
 
     from local.aws.apigw import FakeLambdaContext, find_route, proxy_event
+    from local.aws.merchant_keys import merchant_principal
     from local.aws.provision import load_dev_secrets, provision
     from local.aws.template import load_template
     from local.sandboxes.paypro import PayproSandbox, SandboxConfig
@@ -102,6 +103,8 @@ def main() -> None:
             route, path, method=method, body=json.dumps(body).encode(), headers=headers,
             api_key="bench-key",
         )  # fmt: skip
+        if route.authorizer == "MerchantKeyAuthorizer":  # its answer, as API Gateway caches it
+            event["requestContext"]["authorizer"] = merchant_principal()
         handler = importlib.import_module(modules[route.function_id]).lambda_handler
         return handler(event, FakeLambdaContext(route.function_id))
 
