@@ -48,9 +48,12 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
+def pad(text: str) -> str:
+    return text + "=" * (-len(text) % 4)
+
+
 def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     head, body, signature = token.split(".")
-    pad = lambda text: text + "=" * (-len(text) % 4)  # noqa: E731
     header = json.loads(base64.urlsafe_b64decode(pad(head)))
     claims = json.loads(base64.urlsafe_b64decode(pad(body)))
     return header, claims, signature
@@ -142,7 +145,6 @@ def test_an_altered_token_never_authenticates(data: st.DataObject) -> None:
 
 def _same_bytes(one: str, other: str) -> bool:
     try:
-        pad = lambda text: text + "=" * (-len(text) % 4)  # noqa: E731
         return [base64.urlsafe_b64decode(pad(p)) for p in one.split(".")] == [
             base64.urlsafe_b64decode(pad(p)) for p in other.split(".")
         ]
