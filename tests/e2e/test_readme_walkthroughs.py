@@ -150,6 +150,7 @@ def test_operations_walkthrough_finds_order_1001_and_resolves_a_review(runtime: 
     assert any(e["type"] == "callback" for e in timeline["entries"])
     reviewed = json.loads(lines[3])
     assert (reviewed["status"], reviewed["review"]["decision"]) == ("succeeded", "accept")
+    assert reviewed["review"]["reviewed_by_email"] == "reviewer@paygate.local"  # who signed in
     events = [json.loads(line) for line in lines[4:]]
     assert [e["status"] for e in events] == [
         "created", "pending", "requires_action", "needs_review", "succeeded",
