@@ -97,3 +97,5 @@ def test_a_client_secret_reads_its_payment_and_nothing_else(runtime: Runtime) ->
     assert "merchant API key" in message
     forged = secret[:-2] + ("AA" if not secret.endswith("AA") else "BB")
     refused(send(runtime, "GET", f"/v1/payments/{mine['id']}", forged), 403, "invalid_api_key")
+    published = runtime.events_for(mine["id"], 2)  # created, requires_action
+    assert secret not in json.dumps(published) and secret.rsplit("_", 1)[1] not in str(published)
