@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +23,7 @@ from local.aws.provision import Provisioned
 from local.aws.template import load_template
 from local.aws.websocket import LocalWebSocketApi
 from paygate import client_secrets
+from paygate import clock as paygate_clock
 from paygate.domain import Method, Payment, PaymentStatus, Provider, new_payment_id
 from paygate.lifecycle import WaitWindows
 from paygate.push import CONNECTION_TTL, StatusPush
@@ -31,6 +32,17 @@ from tests.integration.test_publish_status import run_payment_through, stream_re
 from tests.support import ws_client
 
 KEY = client_secrets.ClientSecretKey.model_validate({"key": "push-test-key"})
+NOW = datetime(2026, 12, 7, 20, 45, 0, 500000, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen() -> Iterator[datetime]:
+    """The gateway's clock stopped at NOW for the test."""
+    paygate_clock.use(lambda: NOW)
+    yield NOW
+    paygate_clock.use(None)
+
+
 OTHER_KEY = client_secrets.ClientSecretKey.model_validate({"key": "another-deployment"})
 
 
@@ -80,7 +92,7 @@ def stored(aws: Provisioned) -> dict[str, dict[str, Any]]:
 
 
 def test_a_client_secret_connects_to_its_own_payment_for_two_hours(
-    ws: ModuleType, aws: Provisioned, later: Any
+    ws: ModuleType, aws: Provisioned, frozen: datetime
 ) -> None:
     payment_id = new_payment_id()
     secret = client_secrets.issue(payment_id, KEY)
@@ -88,7 +100,7 @@ def test_a_client_secret_connects_to_its_own_payment_for_two_hours(
     assert ws.lambda_handler(event, FakeLambdaContext("ws")) == {"statusCode": 200}
     item = stored(aws)["conn-1"]
     assert item["payment_id"]["S"] == payment_id
-    assert int(item["expires_at"]["N"]) == int((later() + CONNECTION_TTL).timestamp())
+    assert int(item["expires_at"]["N"]) == int((frozen + CONNECTION_TTL).timestamp())
 
     disconnect = socket_event("$disconnect", "conn-1", None)
     assert ws.lambda_handler(disconnect, FakeLambdaContext("ws")) == {"statusCode": 200}
@@ -158,7 +170,7 @@ def status_of(ws: ModuleType, body: str) -> dict[str, Any]:
 
 
 def test_the_status_route_answers_the_secrets_own_payment_with_its_window(
-    ws: ModuleType, aws: Provisioned
+    ws: ModuleType, aws: Provisioned, frozen: datetime
 ) -> None:
     payment = run_payment_through(aws)  # succeeded: final, no window
     waiting = Payment(
@@ -172,6 +184,7 @@ def test_the_status_route_answers_the_secrets_own_payment_with_its_window(
         assert answer["statusCode"] == 200
         message = json.loads(answer["body"])
         assert message["type"] == "payment.status" and message["payment"]["id"] == item.id
+        assert datetime.fromisoformat(message["sent_at"]) == frozen
         if window:  # Paypro VietQR waits 30 minutes (the template's WINDOW_PAYPRO_VIETQR_MINUTES)
             ends = datetime.fromisoformat(message["expires_at"])
             assert ends == waiting.updated_at + timedelta(minutes=30)

@@ -65,6 +65,11 @@ class StatusMessage(BaseModel):
         description="When a payment waiting for its customer expires unless paid (its "
         "method's window); None once it is final or money is moving",
     )
+    sent_at: datetime = Field(
+        default_factory=clock.now,
+        description="The gateway's time when sent: a browser counts the window from its own "
+        "clock as expires_at - sent_at, whatever its clock says",
+    )
 
     @classmethod
     def of(cls, payment: Payment, policy: LifecyclePolicy) -> StatusMessage:

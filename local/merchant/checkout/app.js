@@ -13,12 +13,14 @@
   const MESSAGES = window.paygateCheckoutMessages;
   const api = window.paygateCheckoutApi;
   // The fallback poll, while the WebSocket is not open: it stops at the payment's window end
-  // (`expires_at` of a pushed document), or MAX_WAIT_MS after creation when none is known.
+  // (`expires_at` of a pushed document), or MAX_WAIT_MS after the page started when none is
+  // known. Windows are counted on this device's clock (`expires_at - sent_at` from now).
   const POLL_MS = 10000;
   const MAX_POLL_MS = 60000;
   const MAX_WAIT_MS = 4 * 60 * 60 * 1000; // the longest customer window (template.yaml)
   const RECONNECT_MS = 1000;
   const MAX_RECONNECT_MS = 30000;
+  const MAX_FAILED_CONNECTS = 5; // in a row, never opened: the page only polls from then on
   const SOCKET_URL = (document.querySelector('meta[name="paygate-status-socket"]') || {}).content || "";
   const TERMINAL = ["succeeded", "failed", "cancelled", "expired", "needs_review"];
   const TONES = {
@@ -45,6 +47,7 @@
     windowEnd: 0, // ms since the epoch: no poll after it
     reconnectDelay: RECONNECT_MS,
     reconnectTimer: null,
+    failedConnects: 0,
   };
 
   /* ---- words --------------------------------------------------------------------------- */
@@ -244,9 +247,10 @@
     state.rendered = "";
     state.delay = POLL_MS;
     state.reconnectDelay = RECONNECT_MS;
+    state.failedConnects = 0;
     state.secret = payment.client_secret || state.secret;
-    state.windowEnd = Date.parse(payment.created_at || "") + MAX_WAIT_MS || Date.now() + MAX_WAIT_MS;
-    learnWindow(payment.expires_at);
+    state.windowEnd = Date.now() + MAX_WAIT_MS;
+    learnWindow(payment);
     render(payment);
     $("payment-title").focus();
     openSocket();
@@ -257,13 +261,14 @@
     return Boolean(state.payment) && !TERMINAL.includes(state.payment.status);
   }
 
-  /** The end of the customer's window, from a document that says it (data-window-end: for
-   * scripts only). */
-  function learnWindow(expiresAt) {
-    const end = Date.parse(expiresAt || "");
+  /** The end of the customer's window, from a document that says it (`expires_at`, and the
+   * gateway's `sent_at` to count it from this device's clock; data-window-end: for scripts). */
+  function learnWindow(document_) {
+    const end = Date.parse((document_ && document_.expires_at) || "");
     if (!end) return;
-    state.windowEnd = end;
-    document.body.dataset.windowEnd = new Date(end).toISOString();
+    const sent = Date.parse(document_.sent_at || "");
+    state.windowEnd = sent ? Date.now() + (end - sent) : end;
+    document.body.dataset.windowEnd = new Date(state.windowEnd).toISOString();
   }
 
   function pushOpen() {
@@ -272,6 +277,7 @@
 
   function schedulePoll() {
     clearTimeout(state.timer);
+    state.timer = null;
     if (!waiting() || pushOpen()) return;
     const left = state.windowEnd - Date.now();
     if (left <= 0) return; // the window is over: the gateway expires it, the push says so
@@ -279,10 +285,11 @@
   }
 
   async function poll() {
+    state.timer = null;
     const answer = await api.get(state.payment.id);
     if (answer.ok) {
       render(answer.data);
-      learnWindow(answer.data.expires_at);
+      learnWindow(answer.data);
     } else if (answer.status === 404) {
       setStatus(t("unknownPayment"), "bad", "");
       return;
@@ -302,7 +309,9 @@
     let opened = false;
     socket.addEventListener("open", () => {
       opened = true;
+      state.failedConnects = 0;
       clearTimeout(state.timer); // the push tells the news now
+      state.timer = null;
       state.delay = POLL_MS;
       document.body.dataset.push = "open";
       // what changed before (or while reconnecting), and the end of the window
@@ -313,7 +322,7 @@
       try { message = JSON.parse(event.data); } catch (error) { return; }
       if (!message || message.type !== "payment.status" || !message.payment) return;
       if (!state.payment || message.payment.id !== paymentId) return;
-      learnWindow(message.expires_at);
+      learnWindow(message);
       render(message.payment);
       if (!waiting()) closeSocket();
     });
@@ -321,8 +330,9 @@
       if (state.socket !== socket) return; // closed on purpose
       state.socket = null;
       document.body.dataset.push = "closed";
-      schedulePoll(); // the fallback, while the WebSocket is down
-      if (!waiting() || Date.now() >= state.windowEnd) return;
+      if (!state.timer) schedulePoll(); // the fallback while the WebSocket is down (one timer)
+      if (!opened) state.failedConnects += 1;
+      if (!waiting() || Date.now() >= state.windowEnd || state.failedConnects >= MAX_FAILED_CONNECTS) return;
       // API Gateway ends idle connections after 10 minutes: open again (1 s later if it was open)
       state.reconnectDelay = opened ? RECONNECT_MS : Math.min(state.reconnectDelay * 2, MAX_RECONNECT_MS);
       state.reconnectTimer = setTimeout(openSocket, state.reconnectDelay);
