@@ -136,7 +136,8 @@ HANDLER = key_authorizer.handler(AUTHORIZER)
 def test_the_authorizer_answers_every_header_with_a_policy(header: str | None) -> None:
     """Never an exception (API Gateway would answer 500): Allow only for a valid value, with
     the principal as context; Deny otherwise (API Gateway's 403 naming x-api-key)."""
-    answer = HANDLER(_request(header), FakeLambdaContext("AuthorizeKeyFunction"))
+    context: Any = FakeLambdaContext("AuthorizeKeyFunction")  # what Powertools reads of one
+    answer = HANDLER(_request(header), context)
     (statement,) = answer["policyDocument"]["Statement"]
     assert statement["Resource"] == [
         "arn:aws:execute-api:ap-southeast-1:123456789012:abc123/prod/*/*"
