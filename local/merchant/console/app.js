@@ -54,7 +54,21 @@
     detail: null, // {kind, id, payment}
     attempt: null, // the review submission being sent: {decision, note, key}
     lastOpened: null,
+    seen: new Map(), // "{kind}/{id}" → the payment as the search last listed it
   };
+
+  /* One payment or payout. A payout is an operator route; a payment's own read
+   * (GET /v1/payments/{id}) is a merchant route: locally the merchant proxy answers it,
+   * deployed (hosted sign-in) the console shows the payment as its search listed it. */
+  async function readOne(kind, id) {
+    const listed = state.seen.get(`${kind}/${id}`);
+    if (kind === "payments" && session.hosted) {
+      return listed ? { ok: true, status: 200, data: listed }
+        : { ok: false, status: 404, data: { error: { code: "not_listed", message: "Tìm giao dịch trước. Search for this payment first, then open it from the results" } } };
+    }
+    if (kind === "payments") return window.paygateMerchant.call("GET", `/${kind}/${encodeURIComponent(id)}`);
+    return call("GET", `/${kind}/${encodeURIComponent(id)}`);
+  }
 
   /* A call as the signed-in operator; a 401 (no, expired or refused token) signs out. */
   async function call(method, path, body, headers) {
@@ -259,6 +273,7 @@
   function appendRows(listKind, items) {
     const rows = $("result-rows");
     for (const payment of items) {
+      state.seen.set(`${listKind}/${payment.id}`, payment);
       const href = `#/${listKind}/${encodeURIComponent(payment.id)}`;
       const link = el("a", { href, text: payment.id, class: "id" });
       const row = el("tr", { role: "row", "data-id": payment.id },
@@ -414,7 +429,7 @@
     $("detail-title").textContent = `${detailKind === "payouts" ? "Payout" : "Payment"} ${id}`;
     $("detail-title").focus();
     const [answer] = await Promise.all([
-      call("GET", `/${detailKind}/${encodeURIComponent(id)}`),
+      readOne(detailKind, id),
       loadTimeline(detail),
     ]);
     if (state.detail !== detail) return;
@@ -474,7 +489,7 @@
   }
 
   async function refresh(detail) {
-    const answer = await call("GET", `/${detail.kind}/${encodeURIComponent(detail.id)}`);
+    const answer = await readOne(detail.kind, detail.id);
     if (state.detail !== detail || !answer.ok) return;
     detail.payment = answer.data;
     renderPayment(detail);
