@@ -204,7 +204,7 @@ def test_the_dispatcher_handler_reports(handlers: Any, aws: Provisioned, api: Ap
     )
     assert answer == {
         "due": 0, "leased": 0, "taken": 0, "sent": 0, "unsent": 0, "deferred": 0,
-        "by_provider": {}, "next_due_at": None,
+        "errors": 0, "by_provider": {}, "next_due_at": None,
     }  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 
 from paygate import aws_clients, deadline
 from paygate.domain import Payment, Provider, utcnow
+from paygate.errors import PaygateError
 from paygate.observability import logger
 from paygate.records import DueEntry
 from paygate.shards import reconcile_due_partitions
@@ -91,6 +92,7 @@ class DispatchReport:
     sent: int = 0
     unsent: int = 0  # SQS refused them: the lease runs out, the next run sends them again
     deferred: int = 0  # partitions left unfinished at the deadline
+    errors: int = 0  # reads or leases the table refused (busy, no time): they stay due
     by_provider: dict[str, int] = field(default_factory=dict)
     next_due_at: str | None = None
 
@@ -99,7 +101,7 @@ class DispatchReport:
         local runtime skips idle ticks until then) only when nothing was due: leased payments
         are rescheduled by their workers."""
         document = dict(self.__dict__)
-        if self.due or self.deferred:
+        if self.due or self.deferred or self.errors:
             document.pop("next_due_at")
         return document
 
@@ -145,31 +147,61 @@ class Dispatcher:
         reports = in_threads(lambda p: self._partition(p, now, limit), partitions, len(partitions))
         report = DispatchReport()
         for part in reports:
-            for name in ("due", "leased", "taken", "sent", "unsent", "deferred"):
+            for name in ("due", "leased", "taken", "sent", "unsent", "deferred", "errors"):
                 setattr(report, name, getattr(report, name) + getattr(part, name))
             for provider, count in part.by_provider.items():
                 report.by_provider[provider] = report.by_provider.get(provider, 0) + count
-        if not report.due and not report.deferred:
-            found = in_threads(self.schedule.earliest_due, partitions, len(partitions))
-            earliest = min((moment for moment in found if moment is not None), default=None)
-            report.next_due_at = earliest.isoformat().replace("+00:00", "Z") if earliest else None
+        if not report.due and not report.deferred and not report.errors:
+            try:
+                found = in_threads(self.schedule.earliest_due, partitions, len(partitions))
+            except PaygateError:  # unknown: the next run looks again
+                report.errors += 1
+            else:
+                earliest = min((moment for moment in found if moment is not None), default=None)
+                report.next_due_at = (
+                    earliest.isoformat().replace("+00:00", "Z") if earliest else None
+                )
         logger.info("dispatched", extra={"report": report.__dict__})
         return report
 
     def _partition(self, partition: str, now: datetime, limit: int) -> DispatchReport:
+        """One shard: its due payments page by page, each leased, batched per provider and
+        sent. Leasing stops while there is still time to send what was leased (one AWS attempt
+        and `DISPATCH_RESERVE_SECONDS`); what is left stays due for the next run, and a read or
+        lease the table refuses costs that payment nothing but a minute."""
         report = DispatchReport()
         waiting: dict[Provider, list[ReconcileMessage]] = {}
         start: dict[str, Any] | None = None
+        reserve = DISPATCH_RESERVE_SECONDS + aws_clients.attempt_seconds()
         while report.due < limit:
-            if not deadline.allows(DISPATCH_RESERVE_SECONDS):
+            if not deadline.allows(reserve):
                 report.deferred += 1
                 break
-            entries, start = self.schedule.due_page(
-                partition, now, min(PAGE, limit - report.due), start
-            )
+            try:
+                entries, start = self.schedule.due_page(
+                    partition, now, min(PAGE, limit - report.due), start
+                )
+            except PaygateError as error:
+                logger.warning(
+                    "due page refused", extra={"partition": partition, "error": error.message}
+                )
+                report.errors += 1
+                break
             report.due += len(entries)
             for entry in entries:
-                message = self._lease(entry, now)
+                if not deadline.allows(reserve):
+                    report.deferred += 1
+                    start = None
+                    break
+                try:
+                    message = self._lease(entry, now)
+                except PaygateError as error:
+                    logger.warning(
+                        "lease refused",
+                        extra={"payment_id": entry.payment_id, "error": error.message},
+                    )
+                    report.errors += 1
+                    continue
                 if message is None:
                     report.taken += 1
                     continue
