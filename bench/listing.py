@@ -98,20 +98,26 @@ class Recorder:
         self.limits = 0
         self.in_call_ns = 0
 
-    def before(self, model: Any, params: Any = None, **_: Any) -> None:
+    def request(self, model: Any, params: Any = None, **_: Any) -> None:
+        """A DynamoDB call's parameters, as the caller gave them."""
         if not self.on:
             return
         with self._lock:
-            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
             if model.name == "Query":
                 self.limits += int(params.get("Limit", 0))
             if model.name == "BatchGetItem":
                 self.batch_keys += sum(len(t["Keys"]) for t in params["RequestItems"].values())
+
+    def before(self, model: Any, **_: Any) -> None:
+        if not self.on:
+            return
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
             if self._in_flight == 0:
                 self._started = time.perf_counter_ns()
             self._in_flight += 1
 
-    def after(self, model: Any, parsed: Any = None, params: Any = None, **_: Any) -> None:
+    def after(self, model: Any, parsed: Any = None, **_: Any) -> None:
         if not self.on:
             return
         with self._lock:
@@ -127,6 +133,7 @@ class Recorder:
 
 RECORDER = Recorder()
 # Every botocore session created from now on (boto3's default one the handlers use) reports.
+botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", RECORDER.request))
 botocore.handlers.BUILTIN_HANDLERS.append(("before-call", RECORDER.before))
 botocore.handlers.BUILTIN_HANDLERS.append(("after-call", RECORDER.after))
 
@@ -300,7 +307,7 @@ def _timed(api: _Api, path: str, query: dict[str, str], into: _Samples) -> dict[
         "queries": list(RECORDER.queries),
         "batch_keys": RECORDER.batch_keys,
         "limits": RECORDER.limits,
-        "returned": len(body["data"]),
+        "returned": len(body.get("data", [])),
     }
     into.pages.append(page)
     return body

@@ -10,9 +10,10 @@ module computes, by DynamoDB's published rules:
   3 bytes + 1 byte per element + the elements, a map's keys counted as names);
 - write units of the one TransactWriteItems: 2 WCU per started KB of each item written (the
   payment's update on the larger of its sizes before and after, the webhook's put), plus per
-  GSI the write touches 1 WCU per started KB of the index entry (projection ALL: the item),
-  twice (delete + put) when the write changes that GSI's key, once when the item enters or
-  leaves the index (a sparse one)."""
+  GSI the write touches 1 WCU per started KB of the index entry (projection ALL: the item;
+  KEYS_ONLY / INCLUDE: the keys and the projected attributes), twice (delete + put) when the
+  write changes that GSI's key, once when the item enters or leaves the index (a sparse one),
+  nothing when it changes neither the key nor a projected attribute."""
 
 from __future__ import annotations
 
@@ -76,27 +77,48 @@ def started_kb(size: int) -> int:
     return max(1, math.ceil(size / KB))
 
 
+def index_entry(
+    keys: list[str], item: dict[str, Any], projection: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An item's entry in a GSI: the whole item (projection ALL, the default), or its index
+    and table keys plus the projected attributes (KEYS_ONLY, INCLUDE)."""
+    if projection is None or projection["type"] == "ALL":
+        return item
+    kept = {*keys, "pk", "sk", *projection.get("attributes", [])}
+    return {name: value for name, value in item.items() if name in kept}
+
+
 def index_writes(
-    keys: list[str], before: dict[str, Any] | None, after: dict[str, Any]
+    keys: list[str],
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    projection: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
-    """What a write does to one GSI (projection ALL) and the WCU it costs: `("none", 0)`,
-    `("put", n)` (enters), `("delete", n)` (leaves), `("update", n)` (key unchanged) or
-    `("delete + put", n)` (key changed)."""
+    """What a write does to one GSI and the WCU it costs: `("none", 0)`, `("put", n)`
+    (enters), `("delete", n)` (leaves), `("update", n)` (key unchanged, a projected attribute
+    changed), `("delete + put", n)` (key changed); a write that changes neither the key nor a
+    projected attribute writes nothing there."""
     was = before is not None and all(key in before for key in keys)
     now = all(key in after for key in keys)
     if not was and not now:
         return "none", 0
+    new = index_entry(keys, after, projection)
     if not was:
-        return "put", started_kb(item_size(after))
+        return "put", started_kb(item_size(new))
     assert before is not None
+    old = index_entry(keys, before, projection)
     if not now:
-        return "delete", started_kb(item_size(before))
+        return "delete", started_kb(item_size(old))
     if all(before[key] == after[key] for key in keys):
-        return "update", started_kb(item_size(after))
-    return "delete + put", started_kb(item_size(before)) + started_kb(item_size(after))
+        return ("update", started_kb(item_size(new))) if old != new else ("none", 0)
+    return "delete + put", started_kb(item_size(old)) + started_kb(item_size(new))
 
 
-def write_cost(indexes: dict[str, list[str]], case: dict[str, Any]) -> dict[str, Any]:
+def write_cost(
+    indexes: dict[str, list[str]],
+    case: dict[str, Any],
+    projections: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Sizes and write units of one delivery's transaction (the payment's update and the
     webhook's put), each GSI's part named."""
     before, after, webhook = case["payment_before"], case["payment_after"], case["webhook"]
@@ -110,7 +132,7 @@ def write_cost(indexes: dict[str, list[str]], case: dict[str, Any]) -> dict[str,
     gsi: dict[str, dict[str, Any]] = {}
     for name, keys in indexes.items():
         for item, old, new in (("payment", before, after), ("webhook", None, webhook)):
-            what, units = index_writes(keys, old, new)
+            what, units = index_writes(keys, old, new, (projections or {}).get(name))
             if units:
                 gsi[f"{name} ({item})"] = {"write": what, "wcu": units}
     total = table + table_webhook + sum(row["wcu"] for row in gsi.values())
@@ -141,9 +163,12 @@ def _run_child(tree: Path) -> dict[str, Any]:
 
 
 def _tree_costs(seen: dict[str, Any]) -> dict[str, Any]:
+    projections = seen.get("projections")  # older trees: every index projects ALL
     return {
         "indexes": seen["indexes"],
-        "cases": {name: write_cost(seen["indexes"], c) for name, c in seen["cases"].items()},
+        "cases": {
+            name: write_cost(seen["indexes"], c, projections) for name, c in seen["cases"].items()
+        },
     }
 
 

@@ -64,7 +64,11 @@ def main() -> None:
     from moto import mock_aws
 
     from local.aws.apigw import FakeLambdaContext, find_route, proxy_event
-    from local.aws.merchant_keys import merchant_principal
+
+    try:
+        from local.aws.merchant_keys import merchant_principal
+    except ImportError:  # a tree from before the key authorizer
+        merchant_principal = None  # type: ignore[assignment]
     from local.aws.provision import load_dev_secrets, provision
     from local.aws.template import load_template
     from local.sandboxes.paypro import PayproSandbox, SandboxConfig
@@ -103,7 +107,8 @@ def main() -> None:
             route, path, method=method, body=json.dumps(body).encode(), headers=headers,
             api_key="bench-key",
         )  # fmt: skip
-        if route.authorizer == "MerchantKeyAuthorizer":  # its answer, as API Gateway caches it
+        authorizer = getattr(route, "authorizer", None)  # None in a tree from before it
+        if authorizer == "MerchantKeyAuthorizer" and merchant_principal is not None:
             event["requestContext"]["authorizer"] = merchant_principal()
         handler = importlib.import_module(modules[route.function_id]).lambda_handler
         return handler(event, FakeLambdaContext(route.function_id))
@@ -180,6 +185,8 @@ def main() -> None:
                 document = json.loads(example.read_text(encoding="utf-8"))
                 document.pop("signature", None)
                 document["payment"]["id"] = payment["id"]
+                now = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
+                document["payment"]["date"] = document["operation"]["date"] = now  # fresh
                 signature = signing.sign(document, monetix_secret["secret_key"])
                 return {**document, "signature": signature}
 
@@ -190,11 +197,21 @@ def main() -> None:
         paypro.stop()
         monetix.stop()
     properties = template.document["Resources"]["PaymentsTable"]["Properties"]
+    declared = properties.get("GlobalSecondaryIndexes", [])
+    if hasattr(template, "resolved"):  # a template with conditional indexes: as deployed
+        declared = template.resolved(declared)
     indexes = {
         index["IndexName"]: [key["AttributeName"] for key in index["KeySchema"]]
-        for index in properties.get("GlobalSecondaryIndexes", [])
+        for index in declared
     }
-    document = {"indexes": indexes, "cases": cases}
+    projections = {
+        index["IndexName"]: {
+            "type": index["Projection"]["ProjectionType"],
+            "attributes": index["Projection"].get("NonKeyAttributes", []),
+        }
+        for index in declared
+    }
+    document = {"indexes": indexes, "projections": projections, "cases": cases}
     # Binary values as DynamoDB JSON writes them: Base64 text (`write_cost.value_size`).
     as_text = json.dumps(document, indent=1, default=_base64)
     OUT.write_text(as_text, encoding="utf-8")

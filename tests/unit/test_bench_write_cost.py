@@ -78,3 +78,21 @@ def test_a_transaction_costs_two_units_per_started_kb_of_each_item_plus_its_gsi_
         "by_payment (webhook)": {"write": "put", "wcu": 1},
     }
     assert cost["wcu"] == 4 + 2 + 3 + 2 + 1
+
+
+INCLUDE = {"type": "INCLUDE", "attributes": ["provider"]}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "write"),
+    [
+        (item(pk="p", k="a", x="1"), item(pk="p", k="a", x="2"), ("none", 0)),  # not projected
+        (item(pk="p", k="a", provider="x"), item(pk="p", k="a", provider="y"), ("update", 1)),
+        (item(pk="p", k="a", big="x" * 1100), item(pk="p", k="b", big="x" * 1100),
+         ("delete + put", 2)),  # the entry, not the item: under 1 KB each
+    ],
+)  # fmt: skip
+def test_a_narrow_projection_writes_only_when_its_key_or_a_projected_attribute_changes(
+    before: dict[str, Any], after: dict[str, Any], write: tuple[str, int]
+) -> None:
+    assert index_writes(["k"], before, after, INCLUDE) == write
