@@ -11,11 +11,12 @@ polling").
   the route's answer: what it may have missed, and the end of its window.
 - `$disconnect` (`ConnectionGate.disconnect`): the connection is deleted.
 - The stream publisher (`StatusPush.push`) posts each changed payment's status document
-  (`StatusMessage`: the payment as the API answers it, no customer data, with the end of its
-  customer's window) to that payment's connections: one Query per payment, posts in parallel
-  (`PARALLEL_PUSHES`), at most `MAX_CONNECTIONS_PER_PAYMENT` each; a connection API Gateway
-  says is gone is deleted. A push that fails is logged and counted, never retried: the
-  browser's slow poll is the fallback, and SNS (the outbox) is never held back by it.
+  (`paygate.status_message.StatusMessage`: the payment as the API answers it, no customer
+  data, with the end of its customer's window) to that payment's connections: one Query per
+  payment, posts in parallel (`PARALLEL_PUSHES`), at most `MAX_CONNECTIONS_PER_PAYMENT`
+  each; a connection API Gateway says is gone is deleted. A push that fails is logged and
+  counted, never retried: the browser's slow poll is the fallback, and SNS (the outbox) is
+  never held back by it.
 """
 
 from __future__ import annotations
@@ -24,20 +25,21 @@ import contextvars
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
 
 from paygate import aws_clients, clock
-from paygate.api_models import PaymentResponse
 from paygate.client_secrets import ClientSecretKey, payment_of
 from paygate.domain import Kind, Payment
-from paygate.lifecycle import LifecyclePolicy, WaitWindows, in_motion
+from paygate.lifecycle import LifecyclePolicy, WaitWindows
 from paygate.observability import logger
 from paygate.repository import ConnectionRepository
+
+if TYPE_CHECKING:  # built on first use: the publisher's cold start does not build the API models
+    from paygate.status_message import StatusMessage
 
 # API Gateway closes a WebSocket connection after two hours at most: a connection item that
 # `$disconnect` did not delete (a lost event) is gone from the table by then (TTL).
@@ -53,31 +55,6 @@ CLIENT_SECRET_PARAMETER = "client_secret"  # noqa: S105 (a parameter name)
 
 class Refused(Exception):
     """A `$connect` without a valid client secret."""
-
-
-class StatusMessage(BaseModel):
-    """What a connection receives when its payment's status changes."""
-
-    type: Literal["payment.status"] = "payment.status"
-    payment: PaymentResponse
-    expires_at: datetime | None = Field(
-        default=None,
-        description="When a payment waiting for its customer expires unless paid (its "
-        "method's window); None once it is final or money is moving",
-    )
-    sent_at: datetime = Field(
-        default_factory=clock.now,
-        description="The gateway's time when sent: a browser counts the window from its own "
-        "clock as expires_at - sent_at, whatever its clock says",
-    )
-
-    @classmethod
-    def of(cls, payment: Payment, policy: LifecyclePolicy) -> StatusMessage:
-        waiting = not (payment.status.is_terminal or in_motion(payment))
-        return cls(
-            payment=PaymentResponse.of(payment),
-            expires_at=policy.wait_ends(payment) if waiting else None,
-        )
 
 
 class ConnectionGate:
@@ -115,6 +92,8 @@ class ConnectionGate:
 
     def status(self, secret: object) -> StatusMessage:
         """The current document of the payment `secret` was issued for."""
+        from paygate.status_message import StatusMessage
+
         payment = self.read(self.payment_id(secret))
         if payment.kind is not Kind.PAYMENT:
             raise Refused("a client secret names a payment")
@@ -191,6 +170,8 @@ class StatusPush:
         except Exception:
             logger.exception("status push: connections not read", extra={"payment": payment.id})
             return 0, 0, 1
+        from paygate.status_message import StatusMessage
+
         data = StatusMessage.of(payment, self.policy).model_dump_json().encode()
         sent = gone = failed = 0
         for connection_id in connections:
