@@ -167,8 +167,8 @@ class Transition:
 
 def in_schedule(payment: Payment) -> bool:
     """The reconcile job still asks about `payment`: it is not final, or it is in the tail of
-    queries after the gateway's own expiry (a terminal payment keeps `reconcile_at` only
-    then)."""
+    queries after the gateway's own expiry, or it is a final payout whose destination is masked
+    when its retention ends (a terminal payment keeps `reconcile_at` only then)."""
     return not payment.status.is_terminal or payment.reconcile_at is not None
 
 
