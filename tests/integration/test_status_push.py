@@ -335,3 +335,26 @@ def test_a_browser_connected_with_its_secret_receives_the_status_document(
         report = push.push([payment])
     assert (report.sent, report.gone, report.failed) == (0, 1, 0)
     assert stored(aws) == {}
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.text(max_size=200),
+        st.builds(
+            lambda secret, extra: json.dumps(
+                {"action": "status", "client_secret": secret, **extra}
+            ),
+            st.one_of(st.text(max_size=100), st.integers(), st.none()),
+            st.dictionaries(st.text(max_size=10), st.text(max_size=10), max_size=3),
+        ),
+    )
+)
+def test_any_status_message_is_a_4xx_never_a_5xx(
+    ws: ModuleType, aws: Provisioned, body: str
+) -> None:
+    answer = status_of(ws, body)
+    assert answer["statusCode"] in (400, 403, 404)
+    assert json.loads(answer["body"])["error"]["message"]
