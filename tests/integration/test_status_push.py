@@ -6,10 +6,12 @@ deletes the connections API Gateway says are gone."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -358,3 +360,43 @@ def test_any_status_message_is_a_4xx_never_a_5xx(
     answer = status_of(ws, body)
     assert answer["statusCode"] in (400, 403, 404)
     assert json.loads(answer["body"])["error"]["message"]
+
+
+class HeldClient:
+    """A management API client whose PostToConnection waits until SNS was published."""
+
+    def __init__(self, published: threading.Event, log: list[str]) -> None:
+        self.published, self.log = published, log
+
+    def post_to_connection(self, **_: Any) -> dict[str, Any]:
+        self.log.append("push waits")
+        assert self.published.wait(30), "SNS was not published while the push was held"
+        self.log.append("pushed")
+        return {}
+
+
+def test_sns_is_published_while_the_push_is_still_running(
+    publish: ModuleType, aws: Provisioned
+) -> None:
+    payment = run_payment_through(aws)
+    ConnectionRepository(aws.refs["ConnectionsTable"]).add(
+        "held", payment.id, payment.created_at + timedelta(hours=1)
+    )
+    published, log = threading.Event(), list[str]()
+    publish.push.__dict__["client"] = HeldClient(published, log)
+    original = publish.publisher.publish_batch
+
+    def publish_batch(events: Any) -> set[int]:
+        failed: set[int] = original(events)
+        log.append("sns published")
+        published.set()
+        return failed
+
+    with mock.patch.object(publish.publisher, "publish_batch", publish_batch):
+        answer = publish.lambda_handler(
+            {"Records": stream_records(aws)}, FakeLambdaContext("publish")
+        )
+    assert answer == {"batchItemFailures": []}
+    # the push began, SNS was published while it waited, and the handler answered after it
+    assert log[0] == "push waits" or log[0] == "sns published"
+    assert log[-1] == "pushed" and "sns published" in log
