@@ -13,6 +13,10 @@ per payment stays flat and bounded, keeping DynamoDB's semantics:
   from before the oldest kept record is DynamoDB's `TrimmedDataAccessException`, never a
   silent gap. At most `SHARD_ITERATORS_KEPT` shard iterators are kept (DynamoDB lets them
   expire after 15 minutes; the poller takes a fresh one on every read).
+- Other services' histories stay bounded too: an SNS topic keeps its last
+  `NOTIFICATIONS_KEPT` published messages (moto keeps all, for inspection only), an SQS queue
+  the receipt handles of its last `DELETED_HANDLES_KEPT` or so deleted messages (moto keeps
+  all, to answer a repeated delete quietly).
 """
 
 from __future__ import annotations
@@ -35,10 +39,14 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.sns.models import Topic
+from moto.sqs.models import Queue
 
 STREAM_RETAINED_RECORDS = 10_000
 SHARD_ITERATORS_KEPT = 1_000
 TRIM_STEP = 500  # records dropped at once, not one per write
+NOTIFICATIONS_KEPT = 1_000
+DELETED_HANDLES_KEPT = 10_000
 WRITES = ("Put", "Delete", "Update")
 
 
@@ -229,6 +237,24 @@ def _records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> dic
     return result
 
 
+_PUBLISH = Topic.publish
+_DELETE_MESSAGE = Queue.delete_message
+
+
+def _publishing(self: Topic, *args: Any, **kwargs: Any) -> str:
+    message_id: str = _PUBLISH(self, *args, **kwargs)
+    if len(self.sent_notifications) > NOTIFICATIONS_KEPT + TRIM_STEP:
+        del self.sent_notifications[:-NOTIFICATIONS_KEPT]
+    return message_id
+
+
+def _deleting(self: Queue, receipt_handle: str) -> None:
+    _DELETE_MESSAGE(self, receipt_handle)
+    if len(self.deleted_messages) > 2 * DELETED_HANDLES_KEPT:  # a set: keep any half
+        kept = list(self.deleted_messages)[:DELETED_HANDLES_KEPT]
+        self.deleted_messages = set(kept)
+
+
 def patches() -> list[tuple[type[Any], str, Any]]:
     """(class, attribute, replacement) for each change above."""
     return [
@@ -238,6 +264,8 @@ def patches() -> list[tuple[type[Any], str, Any]]:
         (StreamShard, "get", _getting),
         (DynamoDBStreamsBackend, "get_shard_iterator", _new_iterator),
         (DynamoDBStreamsBackend, "get_records", _records),
+        (Topic, "publish", _publishing),
+        (Queue, "delete_message", _deleting),
     ]
 
 

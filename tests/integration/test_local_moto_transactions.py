@@ -232,3 +232,26 @@ def test_shard_iterators_and_model_objects_are_not_kept(patched: tuple[Any, Any,
     backend = dynamodbstreams_backends["123456789012"][REGION]
     assert len(backend.shard_iterators) <= 10
     assert len(Item.instances_tracked) == tracked  # type: ignore[attr-defined]
+
+
+def test_sns_and_sqs_keep_bounded_histories(patched: tuple[Any, Any, str]) -> None:
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(moto_dynamodb, "NOTIFICATIONS_KEPT", 10)
+        patch.setattr(moto_dynamodb, "DELETED_HANDLES_KEPT", 10)
+        sns = boto3.client("sns", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        topic = sns.create_topic(Name="events")["TopicArn"]
+        queue = sqs.create_queue(QueueName="events")["QueueUrl"]
+        for n in range(40):
+            sns.publish(TopicArn=topic, Message=f"m{n}")
+            sqs.send_message(QueueUrl=queue, MessageBody=f"q{n}")
+            (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        kept = sns_backends["123456789012"][REGION].topics[topic].sent_notifications
+        assert 10 <= len(kept) <= 15
+        assert kept[-1][1] == "m39"
+        deleted = sqs_backends["123456789012"][REGION].queues["events"].deleted_messages
+        assert 0 < len(deleted) <= 20
