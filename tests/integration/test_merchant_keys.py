@@ -155,3 +155,21 @@ def test_the_operator_routes_are_not_the_key_authorizers(api: Api, path: str) ->
     """Their authorizer is the operators' user pool: a merchant key does not reach them."""
     route = next(r for r in api.routes if r.pattern.match(path) and r.method == "GET")
     assert route.authorizer not in api.lambda_authorizers
+
+
+def test_a_client_secret_key_that_cannot_be_read_is_a_503_and_the_retry_replays(
+    api: Api, aws: Provisioned
+) -> None:
+    secrets = boto3.client("secretsmanager")
+    name = aws.refs["ClientSecretKey"]
+    kept = secrets.get_secret_value(SecretId=name)["SecretString"]
+    secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    headers = {**JSON, "Idempotency-Key": "secret-unreadable"}
+    busy = api.call("POST", "/v1/paypro/payments", PAYPRO_ORDER, headers)
+    assert busy["statusCode"] == 503, busy
+    error = body_of(busy)["error"]
+    assert error["code"] == "storage_busy" and error["payment_id"] in error["message"]
+    secrets.create_secret(Name=name, SecretString=kept)
+    replay = api.call("POST", "/v1/paypro/payments", PAYPRO_ORDER, headers)
+    assert replay["statusCode"] == 200, replay  # the kept 201, with its secret now
+    assert body_of(replay)["id"] == error["payment_id"] and body_of(replay)["client_secret"]

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from paygate.api_keys import HEADER, Principal, PrincipalKind, Scope
-from paygate.errors import Forbidden, NotAuthenticated, PaymentNotFound
+from paygate.errors import Forbidden, NotAuthenticated, PaymentNotFound, StorageBusy
 
 
 def principal_of(event: Any) -> Principal:
@@ -61,9 +61,21 @@ def _secret_id() -> str:
 
 
 def client_secret(payment_id: str) -> str:
-    """The client secret of `payment_id` (its HMAC key from Secrets Manager, cached)."""
+    """The client secret of `payment_id` (its HMAC key from Secrets Manager, cached). A key
+    that cannot be read is a `StorageBusy` naming the payment (503 with Retry-After: a
+    create's retry with the same Idempotency-Key replays it, with its secret)."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
     from paygate import client_secrets
     from paygate.credentials import load_credentials
 
-    key = load_credentials(_secret_id(), client_secrets.ClientSecretKey)
+    try:
+        key = load_credentials(_secret_id(), client_secrets.ClientSecretKey)
+    except GetParameterError as exc:
+        busy = StorageBusy(
+            f"payment {payment_id} is recorded, but its client secret could not be made just "
+            "now: retry (a create with the same Idempotency-Key)"
+        )
+        busy.payment_id = payment_id
+        raise busy from exc
     return client_secrets.issue(payment_id, key)
