@@ -6,6 +6,7 @@ and a merchant read's answer, and nowhere in the tables."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -173,3 +174,26 @@ def test_a_client_secret_key_that_cannot_be_read_is_a_503_and_the_retry_replays(
     replay = api.call("POST", "/v1/paypro/payments", PAYPRO_ORDER, headers)
     assert replay["statusCode"] == 200, replay  # the kept 201, with its secret now
     assert body_of(replay)["id"] == error["payment_id"] and body_of(replay)["client_secret"]
+
+
+def test_an_imported_key_works_with_the_scopes_it_was_given(
+    api: Api, aws: Provisioned, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ops/api_keys.py import`: a key chosen elsewhere (a usage-plan key moved over), read
+    from standard input and stored hashed."""
+    from ops import api_keys as ops_keys
+
+    moved = "UsagePlanKey0123456789abcdefABCDEF"
+    monkeypatch.setattr("sys.stdin", io.StringIO(moved + "\n"))
+    table = aws.refs["ApiKeysTable"]
+    assert ops_keys.main(["--table", table, "import", "--scope", "payments:read"]) == 0
+    stored = json.loads(capsys.readouterr().out)
+    assert stored["scopes"] == ["payments:read"]
+    assert moved not in json.dumps(boto3.client("dynamodb").scan(TableName=table)["Items"])
+    refused = error(call(api, "POST", "/v1/paypro/payments", moved, PAYPRO_ORDER), 403)
+    assert refused["code"] == "missing_scope"
+    assert call(api, "GET", "/v1/payments/pay_unknown", moved)["statusCode"] == 404
+    assert ops_keys.main(["--table", table, "revoke", stored["key_id"]]) == 0
+    assert error(call(api, "GET", "/v1/payments/pay_unknown", moved), 403)["code"] == (
+        "invalid_api_key"
+    )
