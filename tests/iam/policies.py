@@ -166,7 +166,8 @@ def grants(template: Template) -> dict[str, list[Grant]]:
     for function, spec in template.of_type("AWS::Serverless::Function").items():
         found[function] = []
         for policy in _listed(spec["Properties"].get("Policies", [])):
-            for index, statement in enumerate(_statements(function, policy, resolver)):
+            for index, listed in enumerate(_statements(function, policy, resolver)):
+                statement = template.resolved(listed)  # `Fn::If` as deployed by default
                 unsupported = {"NotAction", "NotResource", "Condition"} & set(statement)
                 if statement.get("Effect") != "Allow" or unsupported:
                     raise ValueError(f"{function}: statement {statement} is not a plain Allow")
