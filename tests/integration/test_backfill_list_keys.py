@@ -15,9 +15,20 @@ import pytest
 
 from local.aws.provision import Provisioned
 from ops.backfill_list_keys import TokenBucket, backfill
+from paygate import clock
 from paygate.api_requests import PayproPaymentRequest
-from paygate.domain import Cause, Kind, Method, PaymentStatus, Provider, ProviderUpdate, payment_for
+from paygate.domain import (
+    Cause,
+    Kind,
+    Method,
+    PaymentStatus,
+    Provider,
+    ProviderUpdate,
+    WebhookOutcome,
+    payment_for,
+)
 from paygate.ledger import Ledger
+from paygate.records import WebhookRecord
 from paygate.repository import PaymentRepository, to_item
 from paygate.shards import LEGACY_RECONCILE_DUE, reconcile_due_partition
 from paygate.table_items import (
@@ -26,8 +37,11 @@ from paygate.table_items import (
     REFERENCE_KEY,
     STATUS_KEY,
     STATUS_SHARD_KEY,
+    created_shard_key,
     payment_document,
+    status_shard_key,
 )
+from paygate.transition import forward
 
 from .conftest import Api
 
@@ -198,3 +212,25 @@ def test_the_writes_keep_to_the_rate_across_segments(aws: Provisioned) -> None:
         window = [t for t in time.taken if time.taken[start] <= t < time.taken[start] + 1]
         assert len(window) <= 10 + 5
     assert time.now >= (40 - 5) / 10  # 40 writes at 10 a second after a burst of 5
+
+
+def test_a_webhooks_blind_write_gives_an_old_payment_its_shards(api: Api, aws: Provisioned) -> None:
+    """Dual-write: the in-place update (`transition_update`) sets the status shard and, once,
+    the creation shard an item from before the shards lacks."""
+    table = aws.refs["PaymentsTable"]
+    payment_id = store_as_before(aws, "order-blind", without=BEFORE_SHARDS)
+    assert listed(api, "/v1/payments") == []
+    repository = PaymentRepository(table, timedelta(days=1))
+    move = forward(Provider.PAYPRO, ProviderUpdate(status=PaymentStatus.PENDING))
+    callback = WebhookRecord(
+        provider=Provider.PAYPRO, dedupe_key="blind-1", payment_id=payment_id,
+        outcome=WebhookOutcome.APPLIED, body={},
+    )  # fmt: skip
+    repository.advance_in_place(payment_id, move, clock.now(), callback)
+    stored = item(aws, payment_id)
+    assert stored[CREATED_SHARD_KEY]["S"] == created_shard_key(Kind.PAYMENT, payment_id)
+    assert stored[STATUS_SHARD_KEY]["S"] == status_shard_key(
+        Kind.PAYMENT, PaymentStatus.PENDING, payment_id
+    )
+    assert listed(api, "/v1/payments") == [payment_id]
+    assert listed(api, "/v1/payments", status="pending") == [payment_id]
