@@ -61,9 +61,7 @@ def test_the_template_puts_exactly_these_routes_behind_the_operator_authorizer()
 
 
 @pytest.mark.parametrize(("method", "path"), READS + REVIEWS)
-def test_no_operator_is_a_401_naming_the_header(
-    api: Api, aws: Any, method: str, path: str
-) -> None:
+def test_no_operator_is_a_401_naming_the_header(api: Api, aws: Any, method: str, path: str) -> None:
     ids = held(api, aws)
     api.operator = None
     response = call(api, method, path, ids)
