@@ -13,7 +13,7 @@ The checkout page (local/merchant/checkout/) only talks to these same-origin rou
 The create is the only call made with the merchant's key; its answer carries the payment's
 `client_secret`, and the page's read, confirm and cancel send that secret in `x-api-key`,
 which is passed on as it is: the proxy adds no key to them (a confirm or cancel without a
-secret is the gateway's 401). A read without a secret is the console's (below).
+secret is the gateway's 401), so a payment id alone reads, confirms or cancels nothing.
 
 The operator console (local/merchant/console/) adds, for `<kind>` payments or payouts:
 
@@ -246,10 +246,8 @@ class MerchantProxy:
             return self._operator("GET", f"/v1/{rest}", None, operator, list_parameters(query))
         if re.fullmatch(f"(?:{_KIND}/{_PAYMENT_ID}/timeline|payouts/{_PAYMENT_ID})", rest):
             return self._operator("GET", f"/v1/{rest}", None, operator)
-        if re.fullmatch(f"payments/{_PAYMENT_ID}", rest) and secret:  # the checkout's read
+        if re.fullmatch(f"payments/{_PAYMENT_ID}", rest):  # the checkout's read, its secret
             return self._as_shopper("GET", f"/v1/{rest}", None, secret)
-        if re.fullmatch(f"payments/{_PAYMENT_ID}", rest):
-            return self._forward("GET", f"/v1/{rest}", None)
         return _error(404, "not_found", "no such merchant route")
 
     def _post(self, rest: str, body: bytes, headers: dict[str, str]) -> ProxyReply:

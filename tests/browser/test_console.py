@@ -363,10 +363,14 @@ def test_a_retried_review_sends_the_same_idempotency_key(
         if path.endswith("/review"):
             reviews.append((request.headers.get("idempotency-key"), request.post_data_json))
             return answers[len(reviews) - 1]
-        return 200, held
+        if path.endswith("/payments"):
+            return 200, {"data": [held], "next_cursor": None}
+        return 404, {"error": {"code": "not_found", "message": "not stubbed"}}
 
     stub_merchant(page, answer)
-    open_console(page, runtime, f"#/payments/{held['id']}")
+    open_console(page, runtime)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=held["id"]).click()
     expect(page.get_by_role("heading", name=f"Payment {held['id']}")).to_be_focused()
     timeline = page.get_by_role("list", name="Timeline")
     expect(timeline.locator("li")).to_have_count(3)

@@ -41,6 +41,12 @@ def test_a_confirm_or_cancel_without_a_secret_carries_no_key(
     assert "x-api-key" not in gateway.only().headers
 
 
+def test_a_read_without_a_secret_carries_no_key(proxy: MerchantProxy, gateway: StubGateway) -> None:
+    """A payment id alone reads nothing: the gateway answers its 401."""
+    _call(proxy, "GET", "/merchant/payments/pay_1", b"", {})
+    assert "x-api-key" not in gateway.only().headers
+
+
 def test_only_the_create_carries_the_merchant_key(
     proxy: MerchantProxy, gateway: StubGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,15 +58,15 @@
   };
 
   /* One payment or payout. A payout is an operator route; a payment's own read
-   * (GET /v1/payments/{id}) is a merchant route: locally the merchant proxy answers it,
-   * deployed (hosted sign-in) the console shows the payment as its search listed it. */
+   * (GET /v1/payments/{id}) is a merchant route that an operator's sign-in does not open
+   * (the merchant proxy passes no key to it), so the console shows the payment as its
+   * search listed it. */
   async function readOne(kind, id) {
     const listed = state.seen.get(`${kind}/${id}`);
-    if (kind === "payments" && session.hosted) {
+    if (kind === "payments") {
       return listed ? { ok: true, status: 200, data: listed }
         : { ok: false, status: 404, data: { error: { code: "not_listed", message: "Tìm giao dịch trước. Search for this payment first, then open it from the results" } } };
     }
-    if (kind === "payments") return window.paygateMerchant.call("GET", `/${kind}/${encodeURIComponent(id)}`);
     return call("GET", `/${kind}/${encodeURIComponent(id)}`);
   }
 
