@@ -20,7 +20,7 @@ export UV_PYTHON := $(PYTHON)
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint typecheck cfn-lint sam-build unit integration e2e format clean bench redrive
-.PHONY: openapi browser-deps test-browser test-soak soak-local lock docs docs-serve FORCE
+.PHONY: openapi browser-deps test-browser test-soak test-backlog soak-local lock docs docs-serve FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -113,6 +113,10 @@ test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 histories and t
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/unit/test_lifecycle_model.py -k random_histories -s
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/integration/test_forgery_search.py
 	cat .paygate/forgery-search-pages.json .paygate/forgery-search-paypro.json
+
+# The 1,000-payment backlog on the local runtime (tens of minutes on 2 cores: outside make test).
+test-backlog: $(VENV)/.installed ## 1,000 waiting payins on the local runtime, settled on the simulated clock (tens of minutes)
+	$(PY) -m pytest tests/backlog -p no:cacheprovider
 
 # A sale day on the local runtime: 5,000 payments over the HTTP API, the local AWS process's
 # memory measured (fails past tools/soak_local.py's bound); the summary feeds bench/cost.py.

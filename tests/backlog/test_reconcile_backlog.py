@@ -2,7 +2,8 @@
 SQS queues, the local event source mappings, the sandboxes), on the simulated clock: 1,000
 unpaid payins across the four providers, created through the API at one moment, are each
 expired within their method's window plus 2 minutes, and each was queried at its provider at
-most once per due time of the lifecycle policy (the sandboxes count the queries)."""
+most once per due time of the lifecycle policy (the sandboxes count the queries).
+`make test-backlog` runs it; it is not in `make test` (tens of minutes on 2 cores)."""
 
 from __future__ import annotations
 
