@@ -286,7 +286,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--payments", type=int, default=5_000)
-    parser.add_argument("--settle-minutes", type=int, default=120)
+    parser.add_argument("--settle-minutes", type=int, default=90)
     parser.add_argument("--bound-kib", type=float, default=BOUND_KIB_PER_PAYMENT)
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / ".paygate" / "soak-local.json")
