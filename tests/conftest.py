@@ -61,6 +61,18 @@ def metric_names(captured: str) -> set[str]:
     }
 
 
+@pytest.fixture(autouse=True)
+def no_invocation_budget() -> Iterator[None]:
+    """Each test starts outside any invocation: a handler a previous test ran leaves its
+    deadline (`paygate.deadline`, a ContextVar of this thread) behind, which would refuse the
+    next test's own AWS calls once it has passed."""
+    from paygate import deadline
+
+    deadline.set_budget(None)
+    yield
+    deadline.set_budget(None)
+
+
 @pytest.fixture
 def lambda_context() -> Any:
     from local.aws.apigw import FakeLambdaContext

@@ -145,9 +145,10 @@ def _normal_sandboxes(runtime: Runtime) -> Iterator[None]:
 
 
 def read(runtime: Runtime, payment_id: str) -> dict[str, Any]:
-    route = "payouts" if payment_id.startswith("po_") else "payments"
-    with runtime.client() as client:
-        answer = client.get(f"/v1/{route}/{payment_id}")
+    """A payment with the merchant's key; a payout as an operator (an operator route)."""
+    payout = payment_id.startswith("po_")
+    with runtime.operator("viewer") if payout else runtime.client() as client:
+        answer = client.get(f"/v1/{'payouts' if payout else 'payments'}/{payment_id}")
     assert answer.status_code == 200, answer.text
     found: dict[str, Any] = answer.json()
     return found

@@ -36,7 +36,7 @@ def group_of(name: str, resource: dict[str, Any]) -> str | None:
     events = resource["Properties"].get("Events", {}).values()
     kinds = {event["Type"] for event in events}
     paths = {event["Properties"].get("Path", "") for event in events}
-    if kinds & {"Schedule", "DynamoDB"}:
+    if kinds & {"Schedule", "DynamoDB", "SQS"}:  # the reconcile worker reads its queues
         return "background"
     if any(path.startswith("/webhooks/") for path in paths):
         return "webhooks"
