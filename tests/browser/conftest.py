@@ -28,9 +28,10 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-TIMEOUT_MS = 20_000  # a wait's upper bound, never an assertion about speed
+TIMEOUT_MS = 60_000  # a wait's upper bound, never an assertion about speed
 # `expect` keeps its own timeout (5 s), apart from the context's: a status that arrives by a
-# provider callback and the page's next poll can take longer on a loaded machine.
+# provider callback, the stream's push or the page's fallback poll (10 s, then 20 s, 40 s)
+# can take longer on a loaded machine.
 expect.set_options(timeout=TIMEOUT_MS)
 
 

@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,28 @@ from paygate import clock as gateway_clock
 from paygate.providers.paypro import signing
 
 DEV_SECRETS = load_dev_secrets()
+
+
+def _serialize_moto_calls() -> None:
+    """One in-process moto call at a time, as the local AWS process does
+    (`local.aws.moto_process`): moto's models are not thread-safe, so two threads' transactions
+    could both pass a condition DynamoDB evaluates atomically (the concurrent-create tests)."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    call = BotocoreStubber.__call__
+    if getattr(call, "serialized", False):
+        return
+    lock = threading.Lock()
+
+    def serialized(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return call(self, event_name, request, **kwargs)
+
+    serialized.serialized = True  # type: ignore[attr-defined]
+    BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
+
+
+_serialize_moto_calls()
 # The merchant keys every test's tables hold (every scope): the default caller and two more.
 MERCHANT_KEYS = ("test-key", "merchant-a", "merchant-b")
 PAYPRO_SECRET = DEV_SECRETS["PayproSecret"]["app_secret"]

@@ -199,14 +199,14 @@ def expected(table: list[Payment], kind: Kind, query: dict[str, Any]) -> list[st
     return newest_first([p for p in table if keep(p)])
 
 
-@pytest.mark.parametrize("query", FILTERS, ids=[json.dumps(q) for q in FILTERS])
-@pytest.mark.parametrize("limit", [1, 7, 100])
 def as_operators_see(payment: dict[str, Any]) -> dict[str, Any]:
     """A payment without its `client_secret` (a merchant key's GET carries it; an operator's
     answers never do)."""
     return {key: value for key, value in payment.items() if key != "client_secret"}
 
 
+@pytest.mark.parametrize("query", FILTERS, ids=[json.dumps(q) for q in FILTERS])
+@pytest.mark.parametrize("limit", [1, 7, 100])
 def test_filters_alone_and_combined_list_exactly_the_matching_payments_newest_first(
     api: Api, table: list[Payment], query: dict[str, Any], limit: int
 ) -> None:
