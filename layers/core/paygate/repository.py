@@ -694,21 +694,7 @@ class PaymentRepository:
                 sets.append(f"{update.name(field)} = {update.value(field, value)}")
         removing = " REMOVE " + ", ".join(removes) if removes else ""
         update.text = "SET " + ", ".join(sets) + removing
-        condition = f"{update.name('version')} = {update.value('version', payment.version)}"
-        try:
-            self._call(
-                "update_item",
-                TableName=self.table_name,
-                Key=payment_key(payment.id),
-                UpdateExpression=update.text,
-                ConditionExpression=condition,
-                **self._terms(update),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_unless_changed(payment, update)
 
     def retire_destination(self, payout: Payment, destination: PayoutDestination | None) -> bool:
         """Store a final payout's `destination` (masked by the ledger) and take the payout out
@@ -721,12 +707,17 @@ class PaymentRepository:
         schedule = ("reconcile_due", "reconcile_at", "reconcile_attempts")
         removes = ", ".join((*schedule, "reconcile_not_found_since", *LEASE_FIELDS))
         update.text = "SET " + ", ".join(sets) + " REMOVE " + removes
-        condition = f"{update.name('version')} = {update.value('version', payout.version)}"
+        return self._update_unless_changed(payout, update)
+
+    def _update_unless_changed(self, payment: Payment, update: Expression) -> bool:
+        """Apply `update` to `payment`'s item while it is still at its version; False when it
+        changed meanwhile."""
+        condition = f"{update.name('version')} = {update.value('version', payment.version)}"
         try:
             self._call(
                 "update_item",
                 TableName=self.table_name,
-                Key=payment_key(payout.id),
+                Key=payment_key(payment.id),
                 UpdateExpression=update.text,
                 ConditionExpression=condition,
                 **self._terms(update),
@@ -808,11 +799,11 @@ class PaymentRepository:
 CONNECTIONS_BY_PAYMENT_INDEX = "by_payment"  # ConnectionsTable: a payment's open WebSockets
 
 
-class ConnectionRepository:
-    """The status push's WebSocket connections (ConnectionsTable, apart from the payments
-    table): `connection_id` (the key: `$disconnect` knows only that), `payment_id` (the
-    `by_payment` index, KEYS_ONLY: the publisher finds a payment's connections in one Query)
-    and `expires_at` (TTL: API Gateway closes a connection after two hours at most)."""
+class _SideTable:
+    """A small table of its own (no transactions, no retries of ours: botocore's standard
+    retries suffice): no answer or throttling is `StorageBusy`, as for the payments table."""
+
+    described = "table"
 
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table_name = table_name
@@ -824,13 +815,24 @@ class ConnectionRepository:
 
     def _call(self, operation: str, **request: Any) -> Any:
         try:
-            return getattr(self.client, operation)(**request)
+            return getattr(self.client, operation)(TableName=self.table_name, **request)
         except (BotoConnectionError, HTTPClientError) as exc:
-            raise StorageBusy(f"the connections table did not answer ({exc}); retry") from exc
+            raise StorageBusy(
+                f"the {self.described} did not answer ({type(exc).__name__}); retry"
+            ) from exc
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in BUSY_ERRORS:
-                raise StorageBusy("the connections table is busy; retry") from exc
+            if _busy(exc):
+                raise StorageBusy(f"the {self.described} is busy; retry") from exc
             raise
+
+
+class ConnectionRepository(_SideTable):
+    """The status push's WebSocket connections (ConnectionsTable, apart from the payments
+    table): `connection_id` (the key: `$disconnect` knows only that), `payment_id` (the
+    `by_payment` index, KEYS_ONLY: the publisher finds a payment's connections in one Query)
+    and `expires_at` (TTL: API Gateway closes a connection after two hours at most)."""
+
+    described = "connections table"
 
     def add(self, connection_id: str, payment_id: str, expires_at: datetime) -> None:
         item = {
@@ -838,17 +840,16 @@ class ConnectionRepository:
             "payment_id": {"S": payment_id},
             "expires_at": {"N": str(int(expires_at.timestamp()))},
         }
-        self._call("put_item", TableName=self.table_name, Item=item)
+        self._call("put_item", Item=item)
 
     def remove(self, connection_id: str) -> None:
         key = {"connection_id": {"S": connection_id}}
-        self._call("delete_item", TableName=self.table_name, Key=key)
+        self._call("delete_item", Key=key)
 
     def of_payment(self, payment_id: str, limit: int) -> list[str]:
         """Up to `limit` connection ids open on `payment_id` (one Query of the index)."""
         answer = self._call(
             "query",
-            TableName=self.table_name,
             IndexName=CONNECTIONS_BY_PAYMENT_INDEX,
             KeyConditionExpression="payment_id = :payment",
             ExpressionAttributeValues={":payment": {"S": payment_id}},
@@ -857,25 +858,14 @@ class ConnectionRepository:
         return [item["connection_id"]["S"] for item in answer.get("Items", [])]
 
 
-class ApiKeyRepository:
+class ApiKeyRepository(_SideTable):
     """The merchant API keys (`paygate.api_keys`): one item per key in their own table,
     `key_id` its key; the key itself is never stored, only its SHA-256."""
 
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @cached_property
-    def client(self) -> Any:
-        return self._client or aws_clients.client("dynamodb", config=CLIENT_CONFIG)
+    described = "API keys table"
 
     def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
-        try:
-            answer = self.client.get_item(
-                TableName=self.table_name, Key={"key_id": {"S": key_id}}, ConsistentRead=True
-            )
-        except (BotoConnectionError, HTTPClientError) as exc:
-            raise StorageBusy(f"the API keys table did not answer ({type(exc).__name__})") from exc
+        answer = self._call("get_item", Key={"key_id": {"S": key_id}}, ConsistentRead=True)
         item = answer.get("Item")
         return ApiKeyRecord.model_validate(from_item(item)) if item else None
 
@@ -883,19 +873,15 @@ class ApiKeyRepository:
         """Store a new key; its id must not exist."""
         document = record.model_dump(mode="json", exclude_none=True)
         document["scopes"] = set(document["scopes"])
-        self.client.put_item(
-            TableName=self.table_name,
-            Item=to_item(document),
-            ConditionExpression="attribute_not_exists(key_id)",
+        self._call(
+            "put_item", Item=to_item(document), ConditionExpression="attribute_not_exists(key_id)"
         )
 
     def api_keys(self) -> list[ApiKeyRecord]:
         """Every key, revoked ones included (a Scan: an operator's listing, never a request's)."""
         records, start = [], None
         while True:
-            page = self.client.scan(
-                TableName=self.table_name, **({"ExclusiveStartKey": start} if start else {})
-            )
+            page = self._call("scan", **({"ExclusiveStartKey": start} if start else {}))
             records += [ApiKeyRecord.model_validate(from_item(i)) for i in page.get("Items", [])]
             start = page.get("LastEvaluatedKey")
             if not start:
@@ -904,8 +890,8 @@ class ApiKeyRepository:
     def revoke_api_key(self, key_id: str, now: datetime) -> bool:
         """Mark a key revoked (the first revocation's time is kept); False when no such key."""
         try:
-            self.client.update_item(
-                TableName=self.table_name,
+            self._call(
+                "update_item",
                 Key={"key_id": {"S": key_id}},
                 UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
                 ConditionExpression="attribute_exists(key_id)",
