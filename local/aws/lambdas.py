@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from local.aws import isolation
 from local.aws.activity import Activity
 from local.aws.apigw import Handler, load_handler
 from local.aws.clock import LocalClock
@@ -47,7 +48,10 @@ def aws_environment(config: LocalConfig) -> dict[str, str]:
 
 def load_functions(template: Template, made: Provisioned, extra: dict[str, str]) -> Functions:
     """Every function's handler, imported after its environment (the provisioned resources'
-    names, then `extra`) is in os.environ: the functions share this one process."""
+    names, then `extra`) is in os.environ: the functions share this one process, so the
+    resolver state Powertools keeps per process is made per invocation first
+    (local/aws/isolation.py)."""
+    isolation.install()
     functions = template.functions()
     for function in functions:
         os.environ.update(made.environment(function))
