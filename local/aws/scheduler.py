@@ -38,6 +38,8 @@ from local.aws.clock import Cancellable, LocalClock
 from local.aws.template import Schedule
 
 Handler = Callable[[dict[str, Any], Any], Any]
+# A run that reports `deferred` work runs again within its tick at most this often.
+MAX_RERUNS_PER_TICK = 20
 
 
 def scheduled_event(function_id: str, at: datetime | None = None) -> dict[str, Any]:
@@ -63,6 +65,14 @@ class _Idle:
     advance: int
     activity: int
     until: datetime | None
+
+
+def _deferred(result: Any) -> bool:
+    """The answer says the run left due work undone at its deadline (`deferred` > 0)."""
+    if not isinstance(result, dict):
+        return False
+    deferred = result.get("deferred")
+    return isinstance(deferred, int) and not isinstance(deferred, bool) and deferred > 0
 
 
 def _next_due(result: Any) -> tuple[bool, datetime | None]:
@@ -96,7 +106,8 @@ class Scheduler:
         self.clock = clock
         self.seconds = seconds or schedule.seconds
         self.ticks = 0  # ticks reached
-        self.runs = 0  # ticks that ran the handler
+        self.runs = 0  # runs of the handler
+        self.reruns = 0  # runs that went on with work a run deferred, within its tick
         self._idle: _Idle | None = None
         self._timer: Cancellable | None = None
 
@@ -128,20 +139,36 @@ class Scheduler:
             self._idle.activity += 1  # this tick's own count
             return
         self._idle = None
-        self.runs += 1
-        function_id = self.schedule.function_id
-        try:
-            with acting_as(function_id):
-                result = self.handler(
-                    scheduled_event(function_id, at), FakeLambdaContext(function_id)
-                )
-        except Exception as exc:  # like Lambda: a failed run is logged, the next one runs
-            print(f"[schedule] {function_id} failed: {exc!r}", file=sys.stderr)
-            return
-        finally:
-            if self.after is not None:
-                self.after()
+        result = self._run(at)
+        # The clock stands still while a tick runs (an advance, or the manual clock): a run
+        # that stopped at its real-time deadline with work left took no time on the clock,
+        # so it goes on within the tick, as a run with the time it had would have.
+        reruns = 0
+        while _deferred(result) and self._frozen() and reruns < MAX_RERUNS_PER_TICK:
+            reruns += 1
+            self.reruns += 1
+            result = self._run(at)
         known, until = _next_due(result)
         advance = self.clock.advancing
         if known and advance is not None:
             self._idle = _Idle(advance, self.clock.activity, until)
+
+    def _frozen(self) -> bool:
+        return self.clock.mode == "manual" or self.clock.advancing is not None
+
+    def _run(self, at: datetime) -> Any:
+        """One run of the handler at tick time `at`, then `after`; its answer (None when it
+        raised: logged, like Lambda, and the next tick runs)."""
+        self.runs += 1
+        function_id = self.schedule.function_id
+        try:
+            with acting_as(function_id):
+                return self.handler(
+                    scheduled_event(function_id, at), FakeLambdaContext(function_id)
+                )
+        except Exception as exc:
+            print(f"[schedule] {function_id} failed: {exc!r}", file=sys.stderr)
+            return None
+        finally:
+            if self.after is not None:
+                self.after()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local.aws.clock import LocalClock, clock_route, mode_from_env
-from local.aws.scheduler import Scheduler
+from local.aws.scheduler import MAX_RERUNS_PER_TICK, Scheduler
 from local.aws.template import Schedule
 from local.sandboxes.outbox import (
     PAYPRO_NOTIFY_DELAYS,
@@ -264,6 +264,45 @@ def test_another_timer_running_ends_the_skipping() -> None:
     clock.call_later(30 * 60 + 5, lambda: None)  # a callback delivery, say, at 30:05
     clock.advance(3600)
     assert handler.runs == [START + timedelta(minutes=1), START + timedelta(minutes=31)]
+
+
+def test_a_run_that_deferred_work_goes_on_within_its_tick_while_the_clock_stands_still() -> None:
+    """A dispatcher run that stopped at its real-time deadline (`deferred`) took no time on
+    the stopped clock: the scheduler runs it again at the same tick until it is done (bounded),
+    and drains the queues after each run; the next tick runs as usual."""
+    clock = manual()
+    answers = iter([{"deferred": 3}, {"deferred": 1}, {"deferred": 0}, {"deferred": 0}])
+    runs: list[str] = []
+    drains: list[int] = []
+
+    def dispatcher(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        runs.append(event["time"])
+        return next(answers)
+
+    scheduler = Scheduler(
+        Schedule("Dispatch", 60), dispatcher, clock, after=lambda: drains.append(len(runs))
+    )
+    scheduler.start()
+    clock.advance(60)
+    first = (START + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert runs == [first, first, first]
+    assert drains == [1, 2, 3]
+    assert (scheduler.ticks, scheduler.reruns) == (1, 2)
+    clock.advance(60)
+    assert len(runs) == 4
+
+
+def test_a_run_that_keeps_deferring_stops_at_the_bound() -> None:
+    clock = manual()
+    runs: list[datetime] = []
+
+    def stuck(_event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        runs.append(clock.now())
+        return {"deferred": 1}
+
+    Scheduler(Schedule("Dispatch", 60), stuck, clock).start()
+    clock.advance(60)
+    assert len(runs) == 1 + MAX_RERUNS_PER_TICK
 
 
 # -- the sandboxes' outbox and schedules --------------------------------------------------------
