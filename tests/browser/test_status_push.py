@@ -82,41 +82,100 @@ def test_the_paid_status_arrives_by_push_with_no_poll(
     assert runtime.api_key not in sockets[0]
 
 
-def test_without_the_push_the_page_polls_slowly_and_stops_at_the_window(
-    page: Page, runtime: Runtime, polls: list[str], shots: Shots
-) -> None:
+# The page polls until this long after the window's end: the gateway's time to expire it.
+EXPIRY_SLACK = timedelta(minutes=2)
+
+
+def ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)
+
+
+def js_time(moment: datetime) -> str:
+    """`moment` as JavaScript's `toISOString` writes it (milliseconds, UTC)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def refuse_sockets(page: Page, first_reaches_server: bool) -> list[WebSocketRoute]:
+    """Every WebSocket of the page fails, as while API Gateway cannot be reached; with
+    `first_reaches_server`, the first one reaches the gateway's WebSocket API instead."""
     routes: list[WebSocketRoute] = []
 
     def route(socket: WebSocketRoute) -> None:
-        if not routes:  # the first connection reaches the gateway's WebSocket API
+        if first_reaches_server and not routes:
             socket.connect_to_server()
-        else:  # every later one fails, as while API Gateway cannot be reached
+        else:
             socket.close(code=1011)
         routes.append(socket)
 
     page.route_web_socket(re.compile(r"^ws://"), route)
+    return routes
+
+
+@pytest.mark.parametrize("push", ["lost", "never_opens"])
+def test_without_the_push_the_page_polls_slowly_and_stops_after_the_window(
+    page: Page, runtime: Runtime, polls: list[str], shots: Shots, push: str
+) -> None:
+    """The push goes away after it opened (the window came from its status answer), or never
+    opens (the window comes from the create's `expires_at`): the page polls slowly, past the
+    window's end for `EXPIRY_SLACK`, then never again."""
+    routes = refuse_sockets(page, first_reaches_server=push == "lost")
     paused = open_paused(page, runtime)
-    pay_by_vietqr(page, runtime)
+    payment = pay_by_vietqr(page, runtime)
     body = page.locator("body")
-    expect(body).to_have_attribute("data-window-end", re.compile(r"^\d{4}-"))
-    window_end = datetime.fromisoformat(str(body.get_attribute("data-window-end")))
+    # The create's `expires_at` on the page's clock, which stands 1 s after the gateway's: as
+    # is without a pushed message's `sent_at`, 1 s later once the push's answer said it.
+    expires_at = datetime.fromisoformat(payment["expires_at"])
+    window_end = expires_at + (timedelta(seconds=1) if push == "lost" else timedelta())
+    expect(body).to_have_attribute("data-window-end", js_time(window_end))
     assert timedelta(minutes=29) < window_end - paused <= timedelta(minutes=30)
     assert polls == []
 
-    routes[0].close(code=1001)  # the push goes away: the slow poll takes over
+    if push == "lost":
+        routes[0].close(code=1001)  # the push goes away: the slow poll takes over
     expect(body).to_have_attribute("data-push", "closed")
     with page.expect_response(lambda response: is_poll(response.request)):
         page.clock.run_for(10_000)  # the first poll, 10 s after the WebSocket closed
     assert len(polls) == 1
 
-    # to the end of the window: the poll due by then runs once, then nothing more
-    left = window_end - (paused + timedelta(seconds=10)) + timedelta(seconds=1)
+    # past the window's end: the poll due by then runs (late), and the page keeps polling
+    second = timedelta(seconds=1)
     with page.expect_response(lambda response: is_poll(response.request)):
-        page.clock.fast_forward(int(left.total_seconds() * 1000))
-    assert len(polls) == 2
+        page.clock.fast_forward(ms(window_end + second - (paused + 10 * second)))
+    with page.expect_response(lambda response: is_poll(response.request)):
+        page.clock.fast_forward(ms(EXPIRY_SLACK - 2 * second))  # to 1 s before the slack ends
+    assert len(polls) == 3  # one poll after the window's end, scheduled then
+    with page.expect_response(lambda response: is_poll(response.request)):
+        page.clock.run_for(1_000)  # the last, at the slack's end
+    assert len(polls) == 4
     page.clock.run_for(2 * 60 * 60 * 1000)  # two more hours of the page's timers
     with pytest.raises(PlaywrightTimeoutError):
         page.wait_for_event("request", is_poll, timeout=2500)
-    assert len(polls) == 2
+    assert len(polls) == 4
     expect(page.locator("#status")).to_have_attribute("data-status", "requires_action")
     shots(page, "window-over")
+
+
+def test_with_the_push_never_open_the_last_poll_shows_the_expiry(
+    page: Page, runtime: Runtime, polls: list[str], shots: Shots
+) -> None:
+    """The gateway expires the unpaid payment at its window's end; the page, which never had
+    the push, learns it from a poll in the slack after the window."""
+    refuse_sockets(page, first_reaches_server=False)
+    paused = open_paused(page, runtime)
+    payment = pay_by_vietqr(page, runtime)
+    window_end = datetime.fromisoformat(payment["expires_at"])
+    with page.expect_response(lambda response: is_poll(response.request)):
+        page.clock.fast_forward(ms(window_end - paused) - 5_000)
+    expect(page.locator("#status")).to_have_attribute("data-status", "requires_action")
+
+    runtime.advance((window_end - runtime.now() + EXPIRY_SLACK).total_seconds())
+    assert runtime.wait_for_status(payment["id"], "expired")["expires_at"] is None
+    with page.expect_response(lambda response: is_poll(response.request)):
+        page.clock.run_for(ms(EXPIRY_SLACK))
+    expect(page.locator("#status")).to_have_attribute("data-status", "expired")
+    shots(page, "expired-by-poll")
+    count = len(polls)
+    page.clock.run_for(2 * 60 * 60 * 1000)  # final: no poll any more
+    with pytest.raises(PlaywrightTimeoutError):
+        page.wait_for_event("request", is_poll, timeout=2500)
+    assert len(polls) == count

@@ -188,10 +188,10 @@ def test_the_status_route_answers_the_secrets_own_payment_with_its_window(
         assert message["type"] == "payment.status" and message["payment"]["id"] == item.id
         assert datetime.fromisoformat(message["sent_at"]) == frozen
         if window:  # Paypro VietQR waits 30 minutes (the template's WINDOW_PAYPRO_VIETQR_MINUTES)
-            ends = datetime.fromisoformat(message["expires_at"])
+            ends = datetime.fromisoformat(message["payment"]["expires_at"])
             assert ends == waiting.updated_at + timedelta(minutes=30)
         else:
-            assert message["expires_at"] is None
+            assert message["payment"]["expires_at"] is None
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ def test_a_browser_connected_with_its_secret_receives_the_status_document(
     assert message["type"] == "payment.status"
     assert message["payment"]["id"] == payment.id
     assert message["payment"]["status"] == "requires_action"
-    assert message["expires_at"] is not None
+    assert message["payment"]["expires_at"] is not None
     assert "metadata" not in message["payment"] and "shopper@example.com" not in json.dumps(message)
 
     browser.close()  # returns once the server answered the close, after its $disconnect

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from paygate.api_errors import ErrorDetail, ErrorResponse
 from paygate.domain import (
@@ -23,6 +23,7 @@ from paygate.domain import (
     ReviewDecision,
     WebhookOutcome,
 )
+from paygate.lifecycle import WaitWindows
 from paygate.records import WebhookRecord
 
 __all__ = ["ErrorDetail", "ErrorResponse"]  # the error shape, re-exported with the models
@@ -50,8 +51,8 @@ class ReferenceWarning(BaseModel):
         )
 
 
-class PaymentResponse(BaseModel):
-    """A payment as the merchant API returns it."""
+class _Document(BaseModel):
+    """What a payment and a payout document share."""
 
     id: Annotated[str, Field(description="Our payment id")]
     provider: Provider
@@ -81,9 +82,25 @@ class PaymentResponse(BaseModel):
         ),
     ] = None
 
+
+class PaymentResponse(_Document):
+    """A payment as the merchant API returns it."""
+
+    expires_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="When the payment expires unless its customer completes it first (UTC): "
+            "its method's window from its last status change. Then the gateway asks the "
+            "provider once more and expires it, at its reconcile schedule's next run (each "
+            "minute). Null once the payment is final, and while money is moving "
+            "(`processing`): time ends neither. A frontend that polls stops 2 minutes after it"
+        ),
+    ] = None
+
     @classmethod
-    def of(cls, payment: Payment) -> PaymentResponse:
-        return cls.model_validate(payment.model_dump())
+    def of(cls, payment: Payment, waits: WaitWindows) -> Self:
+        """The document of `payment`, with the end of its window by `waits`."""
+        return cls.model_validate(payment.model_dump() | {"expires_at": waits.expires_at(payment)})
 
 
 class CreatedPaymentResponse(PaymentResponse):
@@ -93,13 +110,15 @@ class CreatedPaymentResponse(PaymentResponse):
     warnings: list[ReferenceWarning] = Field(default_factory=list)
 
 
-class PayoutResponse(PaymentResponse):
-    """A payout as the merchant API returns it (`id` starts with `po_`)."""
+class PayoutResponse(_Document):
+    """A payout as the merchant API returns it (`id` starts with `po_`). No `expires_at`: a
+    payout is money in motion from its create, which time never ends (docs/lifecycle.md)."""
 
     destination: PayoutDestination | None = None
 
     @classmethod
-    def of(cls, payment: Payment) -> PayoutResponse:
+    def of(cls, payment: Payment, waits: WaitWindows | None = None) -> Self:
+        """The document of the payout `payment` (`waits` unused: a payout has no window)."""
         return cls.model_validate(payment.model_dump())
 
 

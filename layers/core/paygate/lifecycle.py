@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from paygate.domain import (
     ClarificationAction,
@@ -23,6 +24,9 @@ from paygate.domain import (
     Provider,
     ProviderUpdate,
 )
+
+if TYPE_CHECKING:
+    from paygate.settings import WindowSettings
 
 FIRST_QUERY_AFTER = timedelta(seconds=60)
 MAX_QUERY_INTERVAL = timedelta(hours=6)
@@ -53,6 +57,34 @@ class WaitWindows:
     monetix_customer: timedelta = timedelta(minutes=30)
     # ASSUMPTION: Paypro does not document how long a VietQR payment link stays payable.
     paypro_vietqr: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def of(cls, settings: WindowSettings) -> WaitWindows:
+        """The windows a function's settings give (`WINDOW_*_MINUTES`)."""
+        return cls(
+            smartglocal_action=timedelta(minutes=settings.window_smartglocal_action_minutes),
+            smartglocal_confirmation=timedelta(
+                minutes=settings.window_smartglocal_confirmation_minutes
+            ),
+            platform_clarification=timedelta(
+                minutes=settings.window_platform_clarification_minutes
+            ),
+            ecommpay_customer=timedelta(minutes=settings.window_ecommpay_customer_minutes),
+            monetix_customer=timedelta(minutes=settings.window_monetix_customer_minutes),
+            paypro_vietqr=timedelta(minutes=settings.window_paypro_vietqr_minutes),
+        )
+
+    def ends(self, payment: Payment) -> datetime:
+        """The end of the wait `payment` is in: its window from its last status change."""
+        return payment.updated_at + self.for_payment(payment)
+
+    def expires_at(self, payment: Payment) -> datetime | None:
+        """When `payment` expires unless its customer completes it first (the reconciler's
+        last query and expiry are due then), or None when time ends nothing: it is final, or
+        money is in motion (`in_motion`: every payout, `processing`)."""
+        if payment.status.is_terminal or in_motion(payment):
+            return None
+        return self.ends(payment)
 
     def for_payment(self, payment: Payment) -> timedelta:
         """The window of the wait `payment` is in."""
@@ -146,7 +178,7 @@ class LifecyclePolicy:
     max_query_interval: timedelta = MAX_QUERY_INTERVAL
 
     def wait_ends(self, payment: Payment) -> datetime:
-        return payment.updated_at + self.waits.for_payment(payment)
+        return self.waits.ends(payment)
 
     def motion_ends(self, payment: Payment) -> datetime:
         """Money in motion is followed for the provider's window from when it started moving

@@ -15,11 +15,26 @@ from pydantic import AwareDatetime, BaseModel
 
 from paygate.api import ERROR_RESPONSES, create_resolver
 from paygate.api_errors import ErrorResponse
-from paygate.api_models import PaymentList, PaymentResponse, PayoutList, ReviewRequest, Timeline
+from paygate.api_models import (
+    PaymentList,
+    PaymentResponse,
+    PayoutList,
+    PayoutResponse,
+    ReviewRequest,
+    Timeline,
+)
 from paygate.domain import Kind, Method, PaymentStatus, Provider
 from paygate.observability import logger, metrics
 from paygate.operators import READERS, Group, operator_of, require_group
-from paygate.routes import Resolver, path_id, register, response_model, signature_of, typed
+from paygate.routes import (
+    Resolver,
+    path_id,
+    register,
+    response_model,
+    signature_of,
+    typed,
+    windows,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -92,13 +107,14 @@ def listing(
     from paygate.listing import DEFAULT_LIMIT, ListFilters
 
     model = response_model(kind)
+    waits = windows()
     answer = PayoutList if kind is Kind.PAYOUT else PaymentList
     app = app or create_resolver()
     read = operator_reads(app, page)
 
     def route(limit: int = DEFAULT_LIMIT, cursor: str | None = None, **filters: Any) -> BaseModel:
         found = read(kind, ListFilters(**filters), limit, cursor or "")
-        data = [model.of(payment) for payment in found.payments]
+        data = [model.of(payment, waits) for payment in found.payments]
         return answer(data=data, next_cursor=found.next_cursor)
 
     parameters = [
@@ -170,12 +186,13 @@ def review(
 
     app = app or create_resolver()
     model = response_model(kind)
+    waits = windows()
     reviews = restorable_creates()
 
     def route(id: str, request: ReviewRequest, idempotency_key: str) -> Response[str]:  # noqa: A002
         operator = require_group(operator_of(app.current_event.request_context), Group.REVIEWER)
 
-        def once() -> Response[PaymentResponse]:
+        def once() -> Response[PaymentResponse | PayoutResponse]:
             decision, note = request.decision, request.note
             by = (operator.user_id, operator.email)
             payment = ledger.review(id, kind, decision, note, *by)
@@ -184,7 +201,7 @@ def review(
                 f"{kind} reviewed",
                 extra={"payment_id": payment.id, "status": payment.status, "decision": decision},
             )
-            return Response(200, content_types.APPLICATION_JSON, model.of(payment))
+            return Response(200, content_types.APPLICATION_JSON, model.of(payment, waits))
 
         scope = f"operator:{operator.user_id}#review#{id}"
         return reviews.respond(idempotency_key, scope, request, app.lambda_context, once)

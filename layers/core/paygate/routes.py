@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -35,8 +36,9 @@ from paygate.startup import ready
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-    from paygate.api_models import PaymentResponse
+    from paygate.api_models import PaymentResponse, PayoutResponse
     from paygate.ledger import Ledger
+    from paygate.lifecycle import WaitWindows
     from paygate.webhooks import WebhookContract
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -117,12 +119,22 @@ def signature_of(returns: Any, **parameters: Any) -> inspect.Signature:
     return inspect.Signature(typed, return_annotation=returns)
 
 
-def response_model(kind: Kind) -> type[PaymentResponse]:
+def response_model(kind: Kind) -> type[PaymentResponse] | type[PayoutResponse]:
     """The API's model of a payment or payout (imported here: a webhook function never
     builds the merchant API's models)."""
     from paygate.api_models import PaymentResponse, PayoutResponse
 
     return PayoutResponse if kind is Kind.PAYOUT else PaymentResponse
+
+
+@cache
+def windows() -> WaitWindows:
+    """The wait windows of this function's settings (`WINDOW_*_MINUTES`, which every function
+    has): a payment's document says when its window ends (`expires_at`)."""
+    from paygate.lifecycle import WaitWindows
+    from paygate.settings import WindowSettings, load_settings
+
+    return WaitWindows.of(load_settings(WindowSettings))
 
 
 def path_id(kind: Kind) -> Any:
@@ -165,6 +177,7 @@ def create[R: BaseModel](
 
     app = create_resolver()
     model = CreatedPaymentResponse if kind is Kind.PAYMENT else response_model(kind)
+    waits = windows()
     creates = restorable_creates()
     prepare: Callable[[R], Payment] = getattr(gateway, f"prepare_{kind}")
     start: Callable[..., Payment] = getattr(gateway, f"create_{kind}")
@@ -176,14 +189,14 @@ def create[R: BaseModel](
         principal = access.principal_of(app.current_event)
         recorded = prepare(request)  # checked; written with the idempotency record
 
-        def once() -> Response[PaymentResponse]:
+        def once() -> Response[PaymentResponse | PayoutResponse]:
             url = () if notify is None else (callback_url(app, *notify),)
             payment = start(request, *url, recorded)
             metrics.add_metric(name=f"{kind.title()}sCreated", unit=MetricUnit.Count, value=1)
             logger.info(
                 f"{kind} created", extra={"payment_id": payment.id, "status": payment.status}
             )
-            answer = model.of(payment)
+            answer = model.of(payment, waits)
             if isinstance(answer, CreatedPaymentResponse):  # payments: not unique per order
                 others = gateway.ledger.earlier_attempts(payment)
                 answer.warnings = [ReferenceWarning.of(other) for other in others]
@@ -326,13 +339,14 @@ def by_id(
     from paygate import access
 
     model = response_model(kind)
+    waits = windows()
     app = app or create_resolver()
 
-    def route(id: str) -> PaymentResponse:  # noqa: A002
+    def route(id: str) -> PaymentResponse | PayoutResponse:  # noqa: A002
         if kind is not Kind.PAYMENT:
-            return model.of(find(id, kind))
+            return model.of(find(id, kind), waits)
         caller = access.principal_of(app.current_event)
-        answer = model.of(find(id, kind))
+        answer = model.of(find(id, kind), waits)
         if caller.kind is PrincipalKind.MERCHANT_KEY:
             answer.client_secret = access.client_secret(answer.id)
         return answer
@@ -362,13 +376,17 @@ def action(
     payment."""
 
     model = response_model(Kind.PAYMENT)
+    waits = windows()
     app = app or create_resolver()
 
-    def route(id: str, request: BaseModel | None = None) -> PaymentResponse:  # noqa: A002
+    def route(
+        id: str,  # noqa: A002
+        request: BaseModel | None = None,
+    ) -> PaymentResponse | PayoutResponse:
         payment = act(id) if body is None else act(id, request)
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
         logger.info(done, extra={"payment_id": payment.id, "status": payment.status})
-        return model.of(payment)
+        return model.of(payment, waits)
 
     parameters = {"id": path_id(Kind.PAYMENT)} | ({} if body is None else {"request": body})
     function = typed(route, name, signature_of(model, **parameters))

@@ -1,5 +1,6 @@
 """What a browser receives over the status push's WebSocket (`paygate.push`): the payment as
-the merchant API answers it, with the end of its customer's window."""
+the merchant API answers it (with `expires_at`, the end of its customer's window) and the
+gateway's time when sent."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 from paygate import clock
 from paygate.api_models import PaymentResponse
 from paygate.domain import Payment
-from paygate.lifecycle import LifecyclePolicy, in_motion
+from paygate.lifecycle import LifecyclePolicy
 
 
 class StatusMessage(BaseModel):
@@ -19,21 +20,12 @@ class StatusMessage(BaseModel):
 
     type: Literal["payment.status"] = "payment.status"
     payment: PaymentResponse
-    expires_at: datetime | None = Field(
-        default=None,
-        description="When a payment waiting for its customer expires unless paid (its "
-        "method's window); None once it is final or money is moving",
-    )
     sent_at: datetime = Field(
         default_factory=clock.now,
         description="The gateway's time when sent: a browser counts the window from its own "
-        "clock as expires_at - sent_at, whatever its clock says",
+        "clock as payment.expires_at - sent_at, whatever its clock says",
     )
 
     @classmethod
     def of(cls, payment: Payment, policy: LifecyclePolicy) -> StatusMessage:
-        waiting = not (payment.status.is_terminal or in_motion(payment))
-        return cls(
-            payment=PaymentResponse.of(payment),
-            expires_at=policy.wait_ends(payment) if waiting else None,
-        )
+        return cls(payment=PaymentResponse.of(payment, policy.waits))

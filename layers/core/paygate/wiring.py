@@ -277,16 +277,7 @@ def platform_gateways(
 def wait_windows(settings: WindowSettings) -> WaitWindows:
     from paygate.lifecycle import WaitWindows
 
-    return WaitWindows(
-        smartglocal_action=timedelta(minutes=settings.window_smartglocal_action_minutes),
-        smartglocal_confirmation=timedelta(
-            minutes=settings.window_smartglocal_confirmation_minutes
-        ),
-        platform_clarification=timedelta(minutes=settings.window_platform_clarification_minutes),
-        ecommpay_customer=timedelta(minutes=settings.window_ecommpay_customer_minutes),
-        monetix_customer=timedelta(minutes=settings.window_monetix_customer_minutes),
-        paypro_vietqr=timedelta(minutes=settings.window_paypro_vietqr_minutes),
-    )
+    return WaitWindows.of(settings)
 
 
 def reconciler(

@@ -2,9 +2,10 @@
  * page makes), then show its next step in words a shopper understands until the status is
  * final. Status changes are pushed over a WebSocket (URL in <meta name="paygate-status-socket">,
  * authorised by the payment's client_secret; once open, the page asks for the current status
- * and the end of the payment's window over it). While the WebSocket is not open the page polls
- * slowly (after 10 s, backing off to 60 s) and stops at the end of the payment's window. Vietnamese by default, English with ?lang=en or the switch in the top
- * bar; every word comes from messages.js. ?dev=1 shows the developers' confirmation control.
+ * over it). While the WebSocket is not open the page polls slowly (after 10 s, backing off to
+ * 60 s) and stops 2 minutes after the payment's window ends (`expires_at` of every payment
+ * document). Vietnamese by default, English with ?lang=en or the switch in the top bar; every
+ * word comes from messages.js. ?dev=1 shows the developers' confirmation control.
  * No framework, nothing loaded from elsewhere. */
 (function () {
   "use strict";
@@ -12,11 +13,16 @@
   const { PROVIDER_LABELS, el, vnd } = window.paygateMerchant;
   const MESSAGES = window.paygateCheckoutMessages;
   const api = window.paygateCheckoutApi;
-  // The fallback poll, while the WebSocket is not open: it stops at the payment's window end
-  // (`expires_at` of a pushed document), or MAX_WAIT_MS after the page started when none is
-  // known. Windows are counted on this device's clock (`expires_at - sent_at` from now).
+  // The fallback poll, while the WebSocket is not open: it stops EXPIRY_SLACK_MS after the
+  // payment's window ends (`expires_at` of the create's, every read's and every pushed
+  // document), the time the gateway takes to expire it (its reconcile schedule runs each
+  // minute), so the last poll shows the expiry. Money in motion has no window (`expires_at`
+  // null): the poll stops MAX_WAIT_MS after the page started. Times are moved onto this
+  // device's clock by its offset from the gateway's, learnt from a pushed message's `sent_at`
+  // (until one arrives, the device's clock is taken as right).
   const POLL_MS = 10000;
   const MAX_POLL_MS = 60000;
+  const EXPIRY_SLACK_MS = 2 * 60 * 1000;
   const MAX_WAIT_MS = 4 * 60 * 60 * 1000; // the longest customer window (template.yaml)
   const RECONNECT_MS = 1000;
   const MAX_RECONNECT_MS = 30000;
@@ -44,7 +50,9 @@
     delay: POLL_MS,
     socket: null, // the status push's WebSocket, while the payment is not final
     secret: "", // the payment's client secret: what the push's $connect checks
-    windowEnd: 0, // ms since the epoch: no poll after it
+    startedAt: 0, // ms since the epoch, on this device's clock
+    windowEnd: 0, // ms since the epoch, on this device's clock: no poll EXPIRY_SLACK_MS after it
+    skew: 0, // this device's clock minus the gateway's (ms), from the last pushed sent_at
     reconnectDelay: RECONNECT_MS,
     reconnectTimer: null,
     failedConnects: 0,
@@ -249,7 +257,8 @@
     state.reconnectDelay = RECONNECT_MS;
     state.failedConnects = 0;
     state.secret = payment.client_secret || state.secret;
-    state.windowEnd = Date.now() + MAX_WAIT_MS;
+    state.startedAt = Date.now();
+    state.windowEnd = state.startedAt + MAX_WAIT_MS;
     learnWindow(payment);
     render(payment);
     $("payment-title").focus();
@@ -261,14 +270,23 @@
     return Boolean(state.payment) && !TERMINAL.includes(state.payment.status);
   }
 
-  /** The end of the customer's window, from a document that says it (`expires_at`, and the
-   * gateway's `sent_at` to count it from this device's clock; data-window-end: for scripts). */
-  function learnWindow(document_) {
-    const end = Date.parse((document_ && document_.expires_at) || "");
-    if (!end) return;
-    const sent = Date.parse(document_.sent_at || "");
-    state.windowEnd = sent ? Date.now() + (end - sent) : end;
+  /** The end of the customer's window from a payment document (`expires_at`, moved onto this
+   * device's clock; `sentAt`: the gateway's time a pushed message was sent). A document older
+   * than the one shown says nothing new. data-window-end: for scripts. */
+  function learnWindow(payment, sentAt) {
+    const sent = Date.parse(sentAt || "");
+    if (sent) state.skew = Date.now() - sent;
+    const shown = state.payment;
+    if (!payment || (shown && shown.id === payment.id && payment.version < shown.version)) return;
+    if (payment.expires_at === undefined) return;
+    const end = Date.parse(payment.expires_at || "");
+    state.windowEnd = end ? end + state.skew : state.startedAt + MAX_WAIT_MS;
     document.body.dataset.windowEnd = new Date(state.windowEnd).toISOString();
+  }
+
+  /** Whether the fallback poll may still run: until EXPIRY_SLACK_MS after the window. */
+  function pollLeft() {
+    return state.windowEnd + EXPIRY_SLACK_MS - Date.now();
   }
 
   function pushOpen() {
@@ -279,8 +297,8 @@
     clearTimeout(state.timer);
     state.timer = null;
     if (!waiting() || pushOpen()) return;
-    const left = state.windowEnd - Date.now();
-    if (left <= 0) return; // the window is over: the gateway expires it, the push says so
+    const left = pollLeft();
+    if (left <= 0) return; // the window is over and the gateway has had time to expire it
     state.timer = setTimeout(poll, Math.min(state.delay, left));
   }
 
@@ -288,8 +306,8 @@
     state.timer = null;
     const answer = await api.get(state.payment.id);
     if (answer.ok) {
-      render(answer.data);
       learnWindow(answer.data);
+      render(answer.data);
     } else if (answer.status === 404) {
       setStatus(t("unknownPayment"), "bad", "");
       return;
@@ -322,7 +340,7 @@
       try { message = JSON.parse(event.data); } catch (error) { return; }
       if (!message || message.type !== "payment.status" || !message.payment) return;
       if (!state.payment || message.payment.id !== paymentId) return;
-      learnWindow(message);
+      learnWindow(message.payment, message.sent_at);
       render(message.payment);
       if (!waiting()) closeSocket();
     });
@@ -332,7 +350,7 @@
       document.body.dataset.push = "closed";
       if (!state.timer) schedulePoll(); // the fallback while the WebSocket is down (one timer)
       if (!opened) state.failedConnects += 1;
-      if (!waiting() || Date.now() >= state.windowEnd || state.failedConnects >= MAX_FAILED_CONNECTS) return;
+      if (!waiting() || pollLeft() <= 0 || state.failedConnects >= MAX_FAILED_CONNECTS) return;
       // API Gateway ends idle connections after 10 minutes: open again (1 s later if it was open)
       state.reconnectDelay = opened ? RECONNECT_MS : Math.min(state.reconnectDelay * 2, MAX_RECONNECT_MS);
       state.reconnectTimer = setTimeout(openSocket, state.reconnectDelay);
@@ -414,6 +432,7 @@
       const answer = await api[action](payment.id);
       buttons.forEach((item) => { item.disabled = false; });
       if (answer.ok) {
+        learnWindow(answer.data);
         render(answer.data);
         schedulePoll();
         return;

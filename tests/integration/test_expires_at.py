@@ -1,0 +1,52 @@
+"""`expires_at` through the real handlers: the create, `GET /v1/payments/{id}`, the list and an
+action answer the end of a waiting payment's window (the template's `WINDOW_*_MINUTES` from
+its last status change), null once it is final; a payout's documents have no such field."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from local.sandboxes.smartglocal import SmartglocalSandbox
+
+from .conftest import Api
+from .smartglocal_support import create, deliver_next
+from .test_payouts import PAYPRO_PAYOUT
+
+
+def window_of(document: dict[str, Any]) -> timedelta:
+    ends = datetime.fromisoformat(document["expires_at"])
+    assert document["expires_at"].endswith("Z")  # UTC, as every time the API answers
+    return ends - datetime.fromisoformat(document["updated_at"])
+
+
+def test_every_document_of_a_waiting_payment_says_when_its_window_ends(api: Api) -> None:
+    order = {"amount": 50000, "currency": "VND", "merchant_reference": "expires-1"}
+    created = api.answer(201, "POST", "/v1/paypro/payments", order)
+    assert created["status"] == "requires_action"
+    assert window_of(created) == timedelta(minutes=30)  # WINDOW_PAYPRO_VIETQR_MINUTES
+    read = api.read(f"/v1/payments/{created['id']}")
+    listed = api.read("/v1/payments?merchant_reference=expires-1")["data"]
+    assert [read["expires_at"]] == [item["expires_at"] for item in listed]
+    assert read["expires_at"] == created["expires_at"]
+
+
+def test_a_held_payment_gets_the_confirmation_window_and_none_once_cancelled(
+    api: Api, smartglocal_sandbox: SmartglocalSandbox
+) -> None:
+    payment = create(api, confirmation="manual", merchant_reference="expires-2")
+    deliver_next(api, smartglocal_sandbox, payment["provider_reference"], "ready_to_confirm")
+    held = api.read(f"/v1/payments/{payment['id']}")
+    assert held["status"] == "requires_confirmation"
+    assert window_of(held) == timedelta(minutes=240)  # WINDOW_SMARTGLOCAL_CONFIRMATION_MINUTES
+    cancelled = api.answer(200, "POST", f"/v1/payments/{payment['id']}/cancel")
+    assert cancelled["status"] == "cancelled" and cancelled["expires_at"] is None
+    assert api.read(f"/v1/payments/{payment['id']}")["expires_at"] is None
+
+
+def test_a_payout_has_no_window_and_its_documents_no_expires_at(api: Api) -> None:
+    created = api.answer(201, "POST", "/v1/paypro/payouts", PAYPRO_PAYOUT)
+    assert "expires_at" not in created
+    assert "expires_at" not in api.read(f"/v1/payouts/{created['id']}")
+    listed = api.read(f"/v1/payouts?merchant_reference={PAYPRO_PAYOUT['merchant_reference']}")
+    assert listed["data"] and all("expires_at" not in item for item in listed["data"])
