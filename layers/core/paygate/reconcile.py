@@ -51,6 +51,8 @@ from paygate.transition import in_schedule
 
 # Time a payment's settling may need; a run stops starting new ones below it.
 SECONDS_PER_PAYMENT = 2.0
+# A reschedule that loses to concurrent writes is made again on the fresh payment, this often.
+RESCHEDULE_ATTEMPTS = 3
 
 
 Observe = Callable[[Payment], Observation]
@@ -304,9 +306,25 @@ class Reconciler:
         attempts: int | None = None,
         missing_since: datetime | None = None,
     ) -> None:
+        """Set the next query at `at`. A reschedule lost to a write that came meanwhile (a
+        webhook moving the payment on, say) is made again on the payment as it is now, as it
+        would have stood had that write come a moment later: otherwise the payment would wait
+        until its worker's lease ran out (`paygate.dispatch.LEASE_SECONDS`). Not when it left
+        the schedule or reached another final status (that write set its own schedule)."""
         count = payment.reconcile_attempts + 1 if attempts is None else attempts
-        self.ledger.repository.reschedule(payment, at, count, missing_since)
-        report.rescheduled += 1
+        repository = self.ledger.repository
+        current = payment
+        for _ in range(RESCHEDULE_ATTEMPTS):
+            if repository.reschedule(current, at, count, missing_since):
+                report.rescheduled += 1
+                return
+            found = repository.get(payment.id)
+            if found is None or not in_schedule(found):
+                return
+            if found.status.is_terminal and found.status is not payment.status:
+                return
+            current = found
+        logger.warning("reschedule lost", extra={"payment_id": payment.id})
 
 
 def _days(window: timedelta) -> str:
