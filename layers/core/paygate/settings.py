@@ -273,9 +273,7 @@ class ReconcileSettings(
     MotionSettings,
     TailSettings,
 ):
-    """The reconcile job queries every provider and applies every window."""
-
-    reconcile_batch: int = Field(default=100, alias="RECONCILE_BATCH", ge=1, le=1000)
+    """The reconcile workers query every provider and apply every window."""
 
 
 class DispatchSettings(TableSettings):

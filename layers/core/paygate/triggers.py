@@ -1,7 +1,7 @@
 """The functions no API route calls, as shapes with the Powertools stack applied once (Logger
 with the Lambda context, Metrics): the DynamoDB stream → SNS status publisher, the scheduled
-reconciliation (the sequential job), the reconcile dispatcher and its queues' worker. Imports
-only what those functions loaded before (no resolver)."""
+reconcile dispatcher and its queues' worker. Imports only what those functions loaded before
+(no resolver)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # each shape imports its own at run time: neither loads the o
     from paygate.events import StatusChanged
     from paygate.publisher import StatusPublisher
     from paygate.push import StatusPush
-    from paygate.reconcile import Reconciler
 
 
 def status_stream(
@@ -86,28 +85,6 @@ def status_stream(
     return lambda_handler
 
 
-def reconcile_schedule(
-    reconciler: Reconciler, batch: int
-) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """Query the providers about up to `batch` payments due for a status check, apply what they
-    say, settle the rest by the lifecycle policy; the report (with `next_due_at`) and its
-    metrics."""
-
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        deadline.start(context)
-        report = reconciler.run(batch)
-        metrics.add_metric(name="ReconcileChecked", unit=MetricUnit.Count, value=report.checked)
-        metrics.add_metric(name="ReconcileExpired", unit=MetricUnit.Count, value=report.expired)
-        metrics.add_metric(name="ProviderSilent", unit=MetricUnit.Count, value=report.silent)
-        metrics.add_metric(name="ReconcileErrors", unit=MetricUnit.Count, value=len(report.errors))
-        return dict(report.__dict__)
-
-    ready()
-    return lambda_handler
-
-
 def reconcile_dispatch(
     dispatcher: Dispatcher, limit: int
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -134,7 +111,7 @@ def reconcile_queue(
     claimed and settled, the batch's payments in parallel, each inside the deadline; a message
     whose payment could not be settled (storage failed, or no time left) is a partial batch
     failure and returns after the visibility timeout. Metrics: `ReconcileLagSeconds` (due →
-    settled) per payment, and the sequential job's counts."""
+    settled) per payment, and the counts of checked, expired and silent payments."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
