@@ -74,6 +74,18 @@ def _serialize_requests() -> None:
     DomainDispatcherApplication.__call__ = serialized  # type: ignore[method-assign]
 
 
+def _cache_service_list() -> None:
+    """moto lists its own package folder (os.listdir, a stat per entry) on every request to
+    find the request's service: once is enough."""
+    import functools
+
+    from moto import backends
+
+    backends.list_of_moto_modules = functools.cache(
+        lambda listed=backends.list_of_moto_modules: tuple(listed())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -88,6 +100,7 @@ def main() -> None:
     # waits for a delayed ACK (~40 ms).
     MotoRequestHandler.disable_nagle_algorithm = True
     _serialize_requests()
+    _cache_service_list()
     from local.aws import moto_dynamodb
 
     moto_dynamodb.install()  # memory per payment flat and bounded: see its docstring
