@@ -30,6 +30,7 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = ""
     aws_request_id: str = ""
+    timeout_seconds: float = 25.0  # the function's `Timeout`: what an invocation starts with
 
     def __post_init__(self) -> None:
         self.invoked_function_arn = (
@@ -38,7 +39,7 @@ class FakeLambdaContext:
         self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
 
     def get_remaining_time_in_millis(self) -> int:
-        return 25_000
+        return int(self.timeout_seconds * 1000)
 
 
 def load_handler(function: FunctionDef) -> Handler:

@@ -83,8 +83,17 @@ def event_source_workers(
             poller.drain()
 
     for schedule in template.schedules():
-        handler = functions[schedule.function_id][1]
-        workers.append(Scheduler(schedule, handler, clock, schedule_seconds, after=drain))
+        function, handler = functions[schedule.function_id]
+        workers.append(
+            Scheduler(
+                schedule,
+                handler,
+                clock,
+                schedule_seconds,
+                after=drain,
+                timeout_seconds=function.timeout_seconds,
+            )
+        )
     return workers
 
 
@@ -95,7 +104,7 @@ def queue_pollers(
     pollers = []
     queues = template.of_type("AWS::SQS::Queue")
     for source in template.queue_sources():
-        handler = functions[source.function_id][1]
+        function, handler = functions[source.function_id]
         visibility = float(
             queues[source.queue_id].get("Properties", {}).get("VisibilityTimeout", 30)
         )
@@ -107,6 +116,7 @@ def queue_pollers(
                 visibility,
                 handler,
                 clock,
+                timeout_seconds=function.timeout_seconds,
             )
         )
     return pollers

@@ -76,6 +76,7 @@ class QueuePoller:
         handler: Handler,
         clock: LocalClock,
         client: Any = None,
+        timeout_seconds: float = 25.0,
     ) -> None:
         self.source = source
         self.queue_url = queue_url
@@ -83,6 +84,7 @@ class QueuePoller:
         self.visibility_seconds = visibility_seconds
         self.handler = handler
         self.clock = clock
+        self.timeout_seconds = timeout_seconds  # the function's `Timeout`
         self.client = client or boto3.client("sqs", region_name=REGION)
         self.invocations = 0
         self.delivered = 0  # messages handed to the handler (a redelivery counts again)
@@ -133,12 +135,17 @@ class QueuePoller:
         with _counts:
             self.invocations += 1
             self.delivered += len(batch)
-        context = FakeLambdaContext(self.source.function_id, aws_request_id=str(uuid.uuid4()))
         try:
             # One invocation of a function at a time, as for every function of the local
             # runtime (local/aws/apigw.py): the batches are handed over by up to
-            # `max_concurrency` pollers, and run one after another.
+            # `max_concurrency` pollers, and run one after another (each invocation's time
+            # starts when it runs).
             with INVOCATION_LOCKS[self.source.function_id], acting_as(self.source.function_id):
+                context = FakeLambdaContext(
+                    self.source.function_id,
+                    aws_request_id=str(uuid.uuid4()),
+                    timeout_seconds=self.timeout_seconds,
+                )
                 answer = self.handler(sqs_event(batch, self.queue_arn), context)
         except Exception as exc:  # like Lambda: the whole batch returns to the queue
             print(f"[queue] {self.source.function_id} failed: {exc!r}", file=sys.stderr)

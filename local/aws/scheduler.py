@@ -99,8 +99,10 @@ class Scheduler:
         clock: LocalClock,
         seconds: float | None = None,
         after: Callable[[], object] | None = None,
+        timeout_seconds: float = 25.0,
     ) -> None:
         self.schedule = schedule
+        self.timeout_seconds = timeout_seconds  # the function's `Timeout`
         self.after = after  # run after each run of the handler (the queues it fills drain)
         self.handler = handler
         self.clock = clock
@@ -164,7 +166,8 @@ class Scheduler:
         try:
             with acting_as(function_id):
                 return self.handler(
-                    scheduled_event(function_id, at), FakeLambdaContext(function_id)
+                    scheduled_event(function_id, at),
+                    FakeLambdaContext(function_id, timeout_seconds=self.timeout_seconds),
                 )
         except Exception as exc:
             print(f"[schedule] {function_id} failed: {exc!r}", file=sys.stderr)

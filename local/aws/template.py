@@ -103,6 +103,7 @@ class FunctionDef:
     code_uri: str
     handler: str
     environment: dict[str, Any] = field(default_factory=dict)
+    timeout_seconds: int = 3  # `Timeout` (the function's, else Globals', else Lambda's default)
 
     @property
     def module(self) -> str:
@@ -184,7 +185,8 @@ class Template:
             props = spec["Properties"]
             env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
             env = self._at_defaults(env)
-            found.append(FunctionDef(logical_id, props["CodeUri"], props["Handler"], env))
+            timeout = int(props.get("Timeout", globals_fn.get("Timeout", 3)))
+            found.append(FunctionDef(logical_id, props["CodeUri"], props["Handler"], env, timeout))
         return found
 
     def _events(self, event_type: str) -> Iterator[tuple[str, dict[str, Any]]]:

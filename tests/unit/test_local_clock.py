@@ -13,7 +13,7 @@ import pytest
 
 from local.aws.clock import LocalClock, clock_route, mode_from_env
 from local.aws.scheduler import MAX_RERUNS_PER_TICK, Scheduler
-from local.aws.template import Schedule
+from local.aws.template import Schedule, load_template
 from local.sandboxes.outbox import (
     PAYPRO_NOTIFY_DELAYS,
     Delivery,
@@ -303,6 +303,24 @@ def test_a_run_that_keeps_deferring_stops_at_the_bound() -> None:
     Scheduler(Schedule("Dispatch", 60), stuck, clock).start()
     clock.advance(60)
     assert len(runs) == 1 + MAX_RERUNS_PER_TICK
+
+
+def test_a_scheduled_run_starts_with_its_functions_timeout() -> None:
+    """Lambda hands an invocation its function's `Timeout`: 60 s for the dispatcher, 30 s for
+    the reconcile worker (the template's), not one figure for every function."""
+    timeouts = {f.logical_id: f.timeout_seconds for f in load_template().functions()}
+    assert timeouts["ReconcileDispatchFunction"] == 60
+    assert timeouts["ReconcileFunction"] == 30
+    assert timeouts["GetPaymentFunction"] == 25  # Globals
+    clock = manual()
+    remaining: list[int] = []
+
+    def dispatcher(_event: dict[str, Any], context: Any) -> None:
+        remaining.append(context.get_remaining_time_in_millis())
+
+    Scheduler(Schedule("Dispatch", 60), dispatcher, clock, timeout_seconds=60).start()
+    clock.advance(60)
+    assert remaining == [60_000]
 
 
 # -- the sandboxes' outbox and schedules --------------------------------------------------------
