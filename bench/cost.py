@@ -8,11 +8,17 @@ computed there, not measured).
 costs"). Every unit price is in `PRICES` (us-east-1, on demand); every assumption that is
 not a count from the soak is a named constant below.
 
+Per payment outcome: the soak records every item write with the item before and after it
+(local/aws/item_writes.py) and `bench.write_cost.soak_writes` prices each by DynamoDB's rules
+(table and every index entry, the template's final indexes), summed per outcome (`paid`,
+`expired`). A 2-minute payment is priced from the paid payments' writes, a 30-minute tab
+from the expired ones', and `MIX` weighs the two. The other lines are the soak's calls per
+function, shared out by what drives each function (`DRIVERS`: creates by payment, webhooks
+by stored notification, publishes by status change, the reconciler by status query).
+
 Units:
-- DynamoDB: a strongly consistent GetItem or a Query of at most 4 KB is 1 read unit; a
-  PutItem, UpdateItem or DeleteItem of an item of at most 1 KB is 1 write unit, each item of
-  a TransactWriteItems 2; every table write also writes `GSI_WRITE_UNITS_PER_ITEM_WRITE`
-  index units (bench/write_cost.py measured the webhook's: 7 index units for 2 items).
+- DynamoDB reads: a strongly consistent GetItem or a Query of at most 4 KB is 1 read unit.
+  Writes: measured per item write, as above.
 - SNS: one request per Publish or PublishBatch (payloads under 64 KB). SQS: one request per
   SendMessageBatch plus `SQS_POLL_REQUESTS_PER_SEND` for the event source mapping's receive
   and delete. Secrets Manager: only the reads that reached the service (the functions cache
@@ -56,8 +62,15 @@ PRICES: dict[str, float] = {  # USD, us-east-1, on demand, as published by AWS
     "xray_trace": 5.00 / 1e6,
 }
 TARGET_PER_MILLION = 50.0
-GSI_WRITE_UNITS_PER_ITEM_WRITE = 3.5
-TRANSACTION_UNITS_PER_ITEM = 2
+# Which outcome's measured writes and calls price each checkout scenario, and the mix of the
+# two assumed for a merchant's day (not measured: three shoppers in four pay within about
+# 2 minutes, one leaves the tab open until the payment's window ends).
+SCENARIOS = {"2-minute payment": "paid", "30-minute tab": "expired"}
+MIX = {"2-minute payment": 0.75, "30-minute tab": 0.25}
+MIX_NAME = "mix (75 % paid, 25 % abandoned)"
+# What a function's calls per payment follow, counted per outcome by `soak_writes`.
+DRIVERS = {"create": "payments", "webhook": "webhooks", "publish": "changes",
+           "reconcile": "queries", "dispatch": "queries", "other": "payments"}  # fmt: skip
 SQS_POLL_REQUESTS_PER_SEND = 2
 REPORT_LINE_BYTES = 300
 XRAY_SAMPLED = 0.05
@@ -106,6 +119,20 @@ class Usage:
     ws_minutes: float = 0.0
     log_bytes: float = 0.0
 
+    def scaled(self, factor: float) -> Usage:
+        return Usage(
+            read_units=self.read_units * factor,
+            write_units=self.write_units * factor,
+            sns_requests=self.sns_requests * factor,
+            sqs_requests=self.sqs_requests * factor,
+            secret_calls=self.secret_calls * factor,
+            invocations={k: v * factor for k, v in (self.invocations or {}).items()},
+            rest_requests=self.rest_requests * factor,
+            ws_messages=self.ws_messages * factor,
+            ws_minutes=self.ws_minutes * factor,
+            log_bytes=self.log_bytes * factor,
+        )
+
     def plus(self, other: Usage) -> Usage:
         kinds = dict(self.invocations or {})
         for kind, count in (other.invocations or {}).items():
@@ -135,65 +162,76 @@ def function_kind(function: str) -> str:
     return "other"
 
 
-def units_of_call(call: str, items: int) -> tuple[float, float]:
-    """(read units, write units) of one DynamoDB call writing `items` items."""
+def read_units_of_call(call: str, items: int) -> float:
+    """Read units of one DynamoDB call reading `items` items (writes are measured per item
+    write: `bench.write_cost.soak_writes`)."""
     operation = call.split(":", 1)[1]
     if operation in ("GetItem", "Query"):
-        return 1.0, 0.0
+        return 1.0
     if operation == "BatchGetItem":
-        return float(max(1, items)), 0.0
-    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
-        return 0.0, 1 + GSI_WRITE_UNITS_PER_ITEM_WRITE
-    if operation in ("TransactWriteItems", "BatchWriteItem"):
-        per_item = TRANSACTION_UNITS_PER_ITEM if operation == "TransactWriteItems" else 1
-        return 0.0, items * (per_item + GSI_WRITE_UNITS_PER_ITEM_WRITE)
-    return 0.0, 0.0
+        return float(max(1, items))
+    return 0.0
 
 
-def measured_usage(soak: dict[str, Any]) -> Usage:
-    """Units per payment from the soak's recorded calls, without the status GETs (the
-    checkout's part: `CHECKOUT`)."""
-    payments = soak["payments"]
-    reads = writes = sns = sqs = secrets = 0.0
+def _share(soak: dict[str, Any], outcome: str, driver: str) -> float:
+    """The part of a function's calls that one payment of `outcome` takes: its outcome's
+    count of `driver` per payment over the soak's total count of it."""
+    outcomes = soak["writes"]["outcomes"]
+    mine = outcomes[outcome]
+    total = float(sum(summary[driver] for summary in outcomes.values()))
+    if driver == "payments" or total == 0:
+        return 1.0 / float(soak["payments"])
+    return float(mine[driver]) / float(mine["payments"]) / total
+
+
+def measured_usage(soak: dict[str, Any], outcome: str) -> Usage:
+    """Units per payment of `outcome` from the soak: its measured write units (plus its share
+    of the writes no payment owns) and its share of each function's calls (`DRIVERS`),
+    without the status GETs (the checkout's part: `CHECKOUT`)."""
+    writes = soak["writes"]
+    mine = writes["outcomes"][outcome]
+    write_units = mine["wcu"] / mine["payments"] + writes["unattributed"]["wcu"] / soak["payments"]
+    reads = sns = sqs = secrets = 0.0
     invocations: dict[str, float] = {}
-    sent_batches = 0
+    sent_batches = 0.0
     for function, calls in soak["aws_calls"].items():
         kind = function_kind(function)
-        if kind == "dispatch":
-            sent_batches += calls.get("sqs:SendMessageBatch", 0) + calls.get("sqs:SendMessage", 0)
         if kind == "get":
             continue
+        share = _share(soak, outcome, DRIVERS.get(kind, "payments"))
+        if kind == "dispatch":
+            sends = calls.get("sqs:SendMessageBatch", 0) + calls.get("sqs:SendMessage", 0)
+            sent_batches += sends * share
         items_of = soak.get("transaction_items", {}).get(function, {})
         for call, count in calls.items():
             if call.startswith("dynamodb:"):
-                if call in items_of:  # the items written by all those calls together
-                    read, write = units_of_call(call, items_of[call])
+                if call in items_of:  # the items read by all those calls together
+                    reads += read_units_of_call(call, items_of[call]) * share
                 else:
-                    read, write = (count * units for units in units_of_call(call, 1))
-                reads += read
-                writes += write
+                    reads += count * read_units_of_call(call, 1) * share
             elif call.startswith("sns:"):
-                sns += count
+                sns += count * share
             elif call.startswith("sqs:Send"):
-                sqs += count * (1 + SQS_POLL_REQUESTS_PER_SEND)
+                sqs += count * (1 + SQS_POLL_REQUESTS_PER_SEND) * share
             elif call == "secretsmanager:GetSecretValue":
-                secrets += count
-        invocations[kind] = invocations.get(kind, 0.0) + _invocations(kind, calls)
+                secrets += count * share
+        invocations[kind] = invocations.get(kind, 0.0) + _invocations(kind, calls) * share
     # A worker invocation per batch the dispatcher sent (at most: batches of 10 may merge);
     # the dispatcher itself runs once a minute whatever the load: a fixed cost, not counted.
-    invocations["reconcile"] = float(sent_batches)
+    invocations["reconcile"] = sent_batches
     invocations.pop("dispatch", None)
     rest = invocations.get("create", 0.0) + invocations.get("webhook", 0.0)
-    log_bytes = soak.get("log_bytes", 0) + REPORT_LINE_BYTES * sum(invocations.values())
+    log_bytes = soak.get("log_bytes", 0) / soak["payments"]  # the functions' own lines
+    log_bytes += REPORT_LINE_BYTES * sum(invocations.values())
     return Usage(
-        read_units=reads / payments,
-        write_units=writes / payments,
-        sns_requests=sns / payments,
-        sqs_requests=sqs / payments,
-        secret_calls=secrets / payments,
-        invocations={kind: count / payments for kind, count in invocations.items()},
-        rest_requests=rest / payments,
-        log_bytes=log_bytes / payments,
+        read_units=reads,
+        write_units=write_units,
+        sns_requests=sns,
+        sqs_requests=sqs,
+        secret_calls=secrets,
+        invocations=invocations,
+        rest_requests=rest,
+        log_bytes=log_bytes,
     )
 
 
@@ -258,15 +296,63 @@ def cost_per_million(usage: Usage, gb: float) -> dict[str, float]:
 
 
 def table(soak: dict[str, Any], gb: float) -> dict[str, dict[str, dict[str, float]]]:
-    """scenario -> before/after -> line -> USD per million payments."""
-    base = measured_usage(soak)
-    return {
+    """scenario -> before/after -> line -> USD per million payments: each scenario priced
+    from its own outcome's measured usage (`SCENARIOS`), and `MIX_NAME` weighing them."""
+    usages = {
         scenario: {
-            when: cost_per_million(base.plus(checkout_usage(traffic)), gb)
+            when: measured_usage(soak, SCENARIOS[scenario]).plus(checkout_usage(traffic))
             for when, traffic in sides.items()
         }
         for scenario, sides in CHECKOUT.items()
     }
+    mixed: dict[str, Usage] = {}
+    for scenario, weight in MIX.items():
+        for when, usage in usages[scenario].items():
+            part = usage.scaled(weight)
+            mixed[when] = mixed[when].plus(part) if when in mixed else part
+    usages[MIX_NAME] = mixed
+    return {
+        scenario: {when: cost_per_million(usage, gb) for when, usage in sides.items()}
+        for scenario, sides in usages.items()
+    }
+
+
+def writes_markdown(soak: dict[str, Any]) -> str:
+    """Write units per payment of each outcome, by kind of write: the table's and each
+    index's."""
+    outcomes = soak["writes"]["outcomes"]
+    names = [name for name in SCENARIOS.values() if name in outcomes]
+    rows = [
+        "| write (per payment) | "
+        + " | ".join(f"{n}: writes, WCU (indexes)" for n in names)
+        + " |",
+        "|---" * (1 + len(names)) + "|",
+    ]
+    kinds = sorted({kind for n in names for kind in outcomes[n]["by_kind"]})
+    for kind in kinds:
+        cells = []
+        for name in names:
+            summary = outcomes[name]
+            row = summary["by_kind"].get(kind)
+            if row is None:
+                cells.append("—")
+                continue
+            per = summary["payments"]
+            index = sum(row["indexes"].values())
+            detail = ", ".join(f"{i} {v / per:.2f}" for i, v in sorted(row["indexes"].items()))
+            cells.append(
+                f"{row['writes'] / per:.2f}, {(row['table'] + index) / per:.2f} "
+                f"({detail or 'none'})"
+            )
+        rows.append(f"| {kind} | " + " | ".join(cells) + " |")
+    totals = [
+        f"**{outcomes[n]['writes'] / outcomes[n]['payments']:.2f}, "
+        f"{outcomes[n]['wcu'] / outcomes[n]['payments']:.2f}**"
+        for n in names
+    ]
+    rows.append("| **total** | " + " | ".join(totals) + " |")
+    counts = ", ".join(f"{n} {outcomes[n]['payments']}" for n in names)
+    return "\n".join(rows) + f"\n\npayments: {counts}"
 
 
 def markdown(result: dict[str, dict[str, dict[str, float]]]) -> str:
@@ -287,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     soak = json.loads(path.read_text(encoding="utf-8"))
     result = table(soak, memory_gb())
     print(markdown(result))
-    worst = max(total["total"] for sides in result.values()
+    print()
+    print(writes_markdown(soak))
+    worst = max(total["total"] for name, sides in result.items() if name != MIX_NAME
                 for side, total in sides.items() if side != "before")  # fmt: skip
     verdict = "within" if worst <= TARGET_PER_MILLION else "over"
     print(f"\nafter, the dearest scenario: ${worst:,.2f} per million payments "

@@ -15,8 +15,10 @@ of them and after the settling, and fails (exit 1) when the growth from the firs
 to the last payment exceeds `--bound-kib` KiB per payment, or when memory is not flat: the
 second half's growth per payment above `FLAT` times the first half's. The AWS calls every
 function made are
-recorded (`PAYGATE_AWS_CALLS_FILE`); the summary, with the calls counted per function and
-operation, goes to `--out` (default .paygate/soak-local.json) for bench/cost.py.
+recorded (`PAYGATE_AWS_CALLS_FILE`), and so is every item write with the item before and
+after it (`PAYGATE_ITEM_WRITES_FILE`, local/aws/item_writes.py), priced into write units per
+payment outcome by `bench.write_cost.soak_writes`; the summary, with the calls counted per
+function and operation, goes to `--out` (default .paygate/soak-local.json) for bench/cost.py.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from bench import write_cost
 from tools.launcher import ROOT, Runtime, start_runtime_on_free_ports, stop_runtime
 
 FIRST_CHECKPOINT = 100
@@ -216,7 +219,13 @@ def run(
     state.mkdir(parents=True, exist_ok=True)
     calls_file = state / "aws-calls.jsonl"
     calls_file.write_text("", encoding="utf-8")
-    base_env = {**os.environ, "PAYGATE_AWS_CALLS_FILE": str(calls_file)}
+    writes_file = state / "item-writes.jsonl"  # every item write, before and after
+    writes_file.write_text("", encoding="utf-8")
+    base_env = {
+        **os.environ,
+        "PAYGATE_AWS_CALLS_FILE": str(calls_file),
+        "PAYGATE_ITEM_WRITES_FILE": str(writes_file),
+    }
     runtime = start_runtime_on_free_ports(state, base_env=base_env)
     memory: dict[str, int] = {}
     trace: dict[int, int] = {}  # payments made -> RSS after their batch
@@ -254,6 +263,10 @@ def run(
     finally:
         stop_runtime(runtime)
     recorded = calls_by_function(calls_file)
+    # Write units per payment outcome, from every item write before and after (bench/cost.py).
+    writes = write_cost.soak_writes(
+        write_cost.read_item_writes(writes_file), write_cost.soak_indexes()
+    )
     log = state / "lambda.log"
     log_bytes = log.stat().st_size if log.exists() else 0
     first = memory.get(str(FIRST_CHECKPOINT), memory["start"])
@@ -280,6 +293,8 @@ def run(
         "aws_calls": recorded["calls"],
         "transaction_items": recorded["items"],
         "log_bytes": log_bytes,
+        "item_writes_file": str(writes_file),
+        "writes": writes,
     }
 
 

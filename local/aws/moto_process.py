@@ -104,6 +104,9 @@ def main() -> None:
     from local.aws import moto_dynamodb
 
     moto_dynamodb.install()  # memory per payment flat and bounded: see its docstring
+    from local.aws import item_writes
+
+    item_writes.install_from_environment()  # PAYGATE_ITEM_WRITES_FILE: for pricing
     threading.Thread(target=_exit_with_parent, args=(arguments.parent,), daemon=True).start()
     server = ThreadedMotoServer(ip_address=arguments.host, port=arguments.port, verbose=False)
     server.start()
