@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Any
 
 import botocore.handlers
 
 IDLE_POLL_SECONDS = 1.0
+READ_INTERVAL_SECONDS = 0.2
 WRITES = {
     "dynamodb": frozenset(
         {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -55,8 +57,9 @@ class Activity:
 
 class ActivityReader:
     """A daemon thread that reads `service`'s output (`read_once`: how many items it handled)
-    as soon as this process wrote to the service (or, idle, every IDLE_POLL_SECONDS), straight
-    away while items keep coming, and `retry_delay` seconds after a failed read."""
+    as soon as this process wrote to the service (or, idle, every IDLE_POLL_SECONDS), again
+    while items keep coming (at most once per READ_INTERVAL_SECONDS), and `retry_delay`
+    seconds after a failed read."""
 
     def __init__(self, service: str, name: str, activity: Activity | None, retry_delay: float):
         self.service = service
@@ -78,7 +81,15 @@ class ActivityReader:
         self.thread.join(timeout=5)
 
     def _run(self) -> None:
+        last = 0.0
         while not self.stopping.is_set():
+            # At most one read per READ_INTERVAL_SECONDS: while writes keep coming (a reconcile
+            # backlog writes leases, claims and reschedules), the writes of the interval are
+            # read together, not each with a read of its own that queues behind them in moto.
+            pause = last + READ_INTERVAL_SECONDS - time.monotonic()
+            if pause > 0 and self.stopping.wait(pause):
+                return
+            last = time.monotonic()
             seen = self.activity.seen(self.service)
             try:
                 handled = self.read_once()
