@@ -14,25 +14,13 @@ from standard input. API Gateway caches the authorizer's answer for a key for up
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 
+from ops import cli
 from paygate import clock
 from paygate.api_keys import ALL_SCOPES, Scope, imported_key, new_key
 from paygate.repository import ApiKeyRepository
-
-
-def _local_table() -> str:
-    """The local runtime's keys table (moto on PAYGATE_MOTO_PORT, named by its logical id)."""
-    os.environ.setdefault(
-        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ.get('PAYGATE_MOTO_PORT', '4566')}"
-    )
-    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
-                        ("AWS_DEFAULT_REGION", "ap-southeast-1")):  # fmt: skip
-        os.environ.setdefault(name, value)
-    return "ApiKeysTable"
 
 
 def _scopes(given: list[str] | None) -> frozenset[Scope]:
@@ -40,9 +28,8 @@ def _scopes(given: list[str] | None) -> frozenset[Scope]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Merchant API keys: issue, list, revoke")
+    parser = cli.parser("Merchant API keys: issue, list, revoke")
     parser.add_argument("--table", help="the stack's ApiKeysTableName output")
-    parser.add_argument("--local", action="store_true", help="the local runtime's (make run)")
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("issue", "import"):
         command = commands.add_parser(name)
@@ -59,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.local or args.table):
         parser.error("give --table <ApiKeysTableName>, or --local")
-    keys = ApiKeyRepository(_local_table() if args.local else args.table)
+    keys = ApiKeyRepository(cli.local_table("ApiKeysTable") if args.local else args.table)
     if args.command == "issue":
         key, record = new_key(_scopes(args.scope), args.label, clock.now())
         keys.put_api_key(record)

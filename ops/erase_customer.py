@@ -26,16 +26,13 @@ data (docs/privacy.md). A Scan reads the table (an operator's tool, never a requ
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
-import boto3
-
+from ops import cli
 from paygate.domain import Payment, PayoutDestination, RedirectAction
 from paygate.masking import ERASED, forget
 from paygate.repository import PaymentRepository
@@ -137,31 +134,17 @@ def erase_customer(
     return report
 
 
-def _local_tables() -> tuple[str, str]:
-    """The local runtime's tables (moto on PAYGATE_MOTO_PORT, named after their logical ids)."""
-    os.environ.setdefault(
-        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ.get('PAYGATE_MOTO_PORT', '4566')}"
-    )
-    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
-                        ("AWS_DEFAULT_REGION", "ap-southeast-1")):  # fmt: skip
-        os.environ.setdefault(name, value)
-    names = boto3.client("dynamodb").list_tables()["TableNames"]
-    payments = next(name for name in names if "PaymentsTable" in name)
-    idempotency = next(name for name in names if "IdempotencyTable" in name)
-    return payments, idempotency
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Erase one customer's personal data")
+    parser = cli.parser("Erase one customer's personal data")
     parser.add_argument("--table", help="the stack's PaymentsTable")
     parser.add_argument("--idempotency-table", help="the stack's IdempotencyTable")
-    parser.add_argument("--local", action="store_true", help="the local runtime's (make run)")
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer-id", help="the merchant's customer id (customer.id)")
     who.add_argument("--email", help="an email address the customer's payments hold")
     args = parser.parse_args()
     if args.local:
-        table, idempotency_table = _local_tables()
+        table = cli.local_table("PaymentsTable")
+        idempotency_table = cli.local_table("IdempotencyTable")
     elif args.table:
         table, idempotency_table = args.table, args.idempotency_table
     else:

@@ -10,9 +10,7 @@ only when every event of its batch was accepted.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
+from ops import cli
 from paygate.events import StatusChanged
 from paygate.publisher import StatusPublisher, status_change
 
@@ -99,12 +98,7 @@ def redrive(
 
 def _local_targets() -> tuple[str, str]:
     """The local runtime's DLQ and topic (named after their logical ids)."""
-    os.environ.setdefault(
-        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ.get('PAYGATE_MOTO_PORT', '4566')}"
-    )
-    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
-                        ("AWS_DEFAULT_REGION", "ap-southeast-1")):  # fmt: skip
-        os.environ.setdefault(name, value)
+    cli.use_local_aws()
     queue = boto3.client("sqs").get_queue_url(QueueName="PublishDLQ")["QueueUrl"]
     topics = boto3.client("sns").list_topics()["Topics"]
     topic = next(t["TopicArn"] for t in topics if t["TopicArn"].endswith(":StatusTopic"))
@@ -112,10 +106,9 @@ def _local_targets() -> tuple[str, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Publish the status events parked in the DLQ")
+    parser = cli.parser("Publish the status events parked in the DLQ")
     parser.add_argument("--queue-url", help="the stack's PublishDLQUrl output")
     parser.add_argument("--topic-arn", help="the stack's StatusTopicArn output")
-    parser.add_argument("--local", action="store_true", help="the local runtime's (make run)")
     args = parser.parse_args()
     if args.local:
         queue_url, topic_arn = _local_targets()
