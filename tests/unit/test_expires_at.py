@@ -6,6 +6,7 @@ clock, expires an unpaid payment within the schedule's minute after that time, n
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -143,15 +144,7 @@ MINUTES = st.integers(min_value=1, max_value=300).map(lambda value: timedelta(mi
 @settings(max_examples=40, deadline=None)
 @given(
     case=st.sampled_from(WAITS),
-    windows=st.builds(
-        WaitWindows,
-        smartglocal_action=MINUTES,
-        smartglocal_confirmation=MINUTES,
-        platform_clarification=MINUTES,
-        ecommpay_customer=MINUTES,
-        monetix_customer=MINUTES,
-        paypro_vietqr=MINUTES,
-    ),
+    windows=st.builds(WaitWindows, **{window.name: MINUTES for window in fields(WaitWindows)}),
     began=st.integers(min_value=0, max_value=3_599_999_999).map(
         lambda micros: timedelta(microseconds=micros)
     ),
