@@ -110,8 +110,20 @@ class WaitWindows:
         return windows.get(provider, self.smartglocal_action)
 
 
+class _PerProvider:
+    """A window per provider: the platform's (ecommpay and Monetix), Paypro's, Smart Glocal's."""
+
+    platform: timedelta
+    paypro: timedelta
+    smartglocal: timedelta
+
+    def for_provider(self, provider: Provider) -> timedelta:
+        windows = {Provider.PAYPRO: self.paypro, Provider.SMARTGLOCAL: self.smartglocal}
+        return windows.get(provider, self.platform)
+
+
 @dataclass(frozen=True)
-class MotionWindows:
+class MotionWindows(_PerProvider):
     """How long money in motion is queried before a person must look (`MOTION_*_HOURS`):
     each provider's whole retry window."""
 
@@ -123,13 +135,9 @@ class MotionWindows:
     # Smart Glocal holds a session at most 240 minutes and resends webhooks for 30 minutes.
     smartglocal: timedelta = timedelta(minutes=270)
 
-    def for_provider(self, provider: Provider) -> timedelta:
-        windows = {Provider.PAYPRO: self.paypro, Provider.SMARTGLOCAL: self.smartglocal}
-        return windows.get(provider, self.platform)
-
 
 @dataclass(frozen=True)
-class TailWindows:
+class TailWindows(_PerProvider):
     """After the gateway's own expiry, how long the provider could still take the money
     (`TAIL_*_HOURS`): the tail of status queries that finds a payment made after the expiry
     whose callbacks were all lost (docs/lifecycle.md rule 9)."""
@@ -146,10 +154,6 @@ class TailWindows:
     # The tail's first query after the expiry; each next one twice as far, at most
     # `LifecyclePolicy.max_query_interval` apart, and always one at the tail's end.
     first_query_after: timedelta = timedelta(minutes=5)
-
-    def for_provider(self, provider: Provider) -> timedelta:
-        windows = {Provider.PAYPRO: self.paypro, Provider.SMARTGLOCAL: self.smartglocal}
-        return windows.get(provider, self.platform)
 
 
 @dataclass(frozen=True)
