@@ -237,7 +237,7 @@ def test_every_page_is_one_query_on_a_list_index_and_never_a_scan(
     items by one BatchGetItem (none when the page is empty)."""
     indexes = {
         "{}": ("by_created_shard", CREATED_SHARDS),
-        '{"merchant_reference": "order-1001"}': ("by_reference", 1),
+        '{"merchant_reference": "order-1001"}': ("by_reference_keys", 1),
         '{"status": "needs_review"}': ("by_status_shard", STATUS_SHARDS),
         '{"provider": "ecommpay"}': ("by_created_shard", CREATED_SHARDS),
     }

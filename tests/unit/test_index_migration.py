@@ -1,11 +1,13 @@
-"""The deploys that move a live payments table to the sharded indexes (`IndexMigrationStep`,
-docs/migration.md): DynamoDB adds or removes one GSI per table update, so each step may
-change at most one; the table's attribute definitions are exactly its keys' (CloudFormation
-refuses others); and at every step the indexes the code reads exist."""
+"""The deploys that move a live payments table to the sharded and narrow indexes
+(`IndexMigrationStep`, docs/migration.md): DynamoDB adds or removes one GSI per table
+update, so each step may change at most one; the table's attribute definitions are exactly
+its keys' (CloudFormation refuses others); and at every step the indexes the code reads
+exist."""
 
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +15,10 @@ import pytest
 from local.aws.template import Template, load_template
 from paygate.domain import Kind, PaymentStatus
 from paygate.listing import ListFilters, plan
+from paygate.repository import PaymentRepository
+from paygate.table_items import BY_PROVIDER_REFERENCE, BY_PROVIDER_REFERENCE_KEYS
 
-STEPS = ["1", "2", "3", "4", "5", "6", "7"]
+STEPS = [str(step) for step in range(1, 13)]
 # The GSIs of the release before (template.yaml before the sharded indexes).
 PREVIOUS_RELEASE = {
     "by_provider_reference",
@@ -44,10 +48,10 @@ def indexes(step: str) -> set[str]:
     return {index["IndexName"] for index in table(at_step(step))["GlobalSecondaryIndexes"]}
 
 
-def list_indexes(step: str) -> str:
+def list_indexes(step: str, variable: str = "LIST_INDEXES") -> str:
     template = at_step(step)
     (function,) = [f for f in template.functions() if f.logical_id == "ListPaymentsFunction"]
-    return str(function.environment["LIST_INDEXES"])
+    return str(function.environment[variable])
 
 
 def test_each_deploy_adds_or_removes_at_most_one_index() -> None:
@@ -61,13 +65,18 @@ def test_each_deploy_adds_or_removes_at_most_one_index() -> None:
 def test_the_last_step_is_the_default_and_keeps_no_legacy_index() -> None:
     assert at_step(STEPS[-1]).document == load_template().document
     assert indexes(STEPS[-1]) == {
-        "by_provider_reference",
+        "by_provider_reference_keys",
         "by_due",
-        "by_reference",
+        "by_reference_keys",
         "by_created_shard",
         "by_status_shard",
         "by_payment",
     }
+    projections = {
+        index["IndexName"]: index["Projection"]["ProjectionType"]
+        for index in table(at_step(STEPS[-1]))["GlobalSecondaryIndexes"]
+    }
+    assert "ALL" not in {p for name, p in projections.items() if name != "by_payment"}
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -86,9 +95,13 @@ def test_the_lists_read_only_indexes_that_exist_and_are_backfilled(step: str) ->
     there."""
     mode = list_indexes(step)
     assert mode == ("legacy" if step in {"1", "2", "3"} else "sharded")
+    references = list_indexes(step, "REFERENCE_INDEXES")
+    assert references == ("wide" if int(step) < 10 else "narrow")
+    reference_index = PaymentRepository("t", timedelta(days=1), None, references).reference_index
     read = {
-        plan(Kind.PAYMENT, ListFilters(**filters), 20, mode).index  # type: ignore[arg-type]
+        plan(Kind.PAYMENT, ListFilters(**filters), 20, mode, reference_index).index  # type: ignore[arg-type]
         for filters in ({}, {"status": PaymentStatus.PENDING}, {"merchant_reference": "x"})
     }
+    read.add(BY_PROVIDER_REFERENCE_KEYS if references == "narrow" else BY_PROVIDER_REFERENCE)
     assert read <= indexes(step)
     assert "by_due" in indexes(step)

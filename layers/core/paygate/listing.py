@@ -2,7 +2,7 @@
 and the opaque cursor between pages.
 
 A page reads one list index (`paygate.table_items`), sorted by creation time, newest first:
-`by_reference` when `merchant_reference` is given, else `by_status_shard` when `status` is,
+`by_reference_keys` when `merchant_reference` is given, else `by_status_shard` when `status` is,
 else `by_created_shard`. The two sharded indexes spread a list over several partitions
 (`CREATED_SHARDS`, `STATUS_SHARDS`): a page sends one `Query` per partition, all at once,
 merges what they found newest first, and reads the page's items with one `BatchGetItem`.
@@ -15,7 +15,8 @@ status changed since the index was written no longer matches a `status` filter a
 out. What a page costs never depends on how large the table is.
 
 While a live table moves to the sharded indexes (`LIST_INDEXES=legacy`, docs/migration.md) a
-page reads `by_created` / `by_status` instead, each one partition: the same code with one shard.
+page reads `by_created` / `by_status` instead, each one partition: the same code with one shard;
+while it moves to the narrow reference index (`REFERENCE_INDEXES=wide`), `by_reference`.
 
 A cursor holds, for each partition of the query, where the next page starts there (or that
 it has ended), with the query it belongs to, signed with HMAC-SHA256 by the cursor secret
@@ -41,7 +42,7 @@ from paygate.errors import InvalidCursor, ValidationFailed
 from paygate.table_items import (
     BY_CREATED,
     BY_CREATED_SHARDED,
-    BY_REFERENCE,
+    BY_REFERENCE_KEYS,
     BY_STATUS,
     BY_STATUS_SHARDED,
     LISTED_AT,
@@ -124,13 +125,18 @@ class ListPlan:
 
 
 def plan(
-    kind: Kind, filters: ListFilters, limit: int, indexes: ListIndexes = "sharded"
+    kind: Kind,
+    filters: ListFilters,
+    limit: int,
+    indexes: ListIndexes = "sharded",
+    reference_index: str = BY_REFERENCE_KEYS,
 ) -> ListPlan:
-    """The Queries for `filters` (the most selective index first)."""
+    """The Queries for `filters` (the most selective index first; `reference_index`: the
+    narrow one, or `by_reference` while a live table migrates)."""
     residual: dict[str, str] = {}
     partitions: list[str]
     if filters.merchant_reference is not None:
-        index, partitions = BY_REFERENCE, [reference_key(kind, filters.merchant_reference)]
+        index, partitions = reference_index, [reference_key(kind, filters.merchant_reference)]
         if filters.status is not None:
             residual["status"] = filters.status.value
     elif filters.status is not None:
@@ -280,10 +286,12 @@ class PaymentLister:
         repository: PaymentRepository,
         signer: CursorSigner,
         indexes: ListIndexes = "sharded",
+        reference_index: str = BY_REFERENCE_KEYS,
     ) -> None:
         self.repository = repository
         self.signer = signer
         self.indexes = indexes
+        self.reference_index = reference_index
 
     def page(
         self,
@@ -294,7 +302,7 @@ class PaymentLister:
     ) -> Page:
         filters.check()
         fingerprint = filters.fingerprint(kind)
-        query_plan = plan(kind, filters, limit, self.indexes)
+        query_plan = plan(kind, filters, limit, self.indexes, self.reference_index)
         starts: list[Start] = [NEWEST] * len(query_plan.partitions)
         if cursor:  # the same Queries, each started where the cursor's page left it
             starts = self.signer.starts(cursor, fingerprint, query_plan)

@@ -2,7 +2,7 @@
 
 One table, three kinds of item:
 - payment: `pk = PAYMENT#<id>`, `sk = PAYMENT`, `entity = payment`, `provider_ref` for the
-  `by_provider_reference` index, and while it is not final `reconcile_due`/`reconcile_at`
+  `by_provider_reference_keys` index, and while it is not final `reconcile_due`/`reconcile_at`
   for the sparse `by_reconcile_due` index. Every status change is one conditional write
   whose ConditionExpression (and, written in place, UpdateExpression) is generated from its
   `paygate.transition.Transition` (`paygate.table_items`); after a read, also on `version`.
@@ -38,7 +38,10 @@ from paygate.records import DueEntry, WebhookRecord
 from paygate.shards import reconcile_due_partitions
 from paygate.table_items import (
     BY_ERASURE,
+    BY_PROVIDER_REFERENCE,
+    BY_PROVIDER_REFERENCE_KEYS,
     BY_REFERENCE,
+    BY_REFERENCE_KEYS,
     BY_SCHEDULE,
     LEASE_FIELDS,
     LISTED_AT,
@@ -59,7 +62,6 @@ from paygate.table_items import (
 )
 from paygate.transition import Transition
 
-PROVIDER_REFERENCE_INDEX = "by_provider_reference"
 BATCH_GET_KEYS = 100  # DynamoDB's most keys per BatchGetItem
 LIST_PARALLEL_QUERIES = 8  # a list page's partition Queries in flight at once
 # The reconcile schedule (sparse: only payments still queried carry its keys) by shard
@@ -146,10 +148,24 @@ def _busy(exc: ClientError) -> bool:
 class PaymentRepository:
     """Reads and conditional writes of payments and their webhooks."""
 
-    def __init__(self, table_name: str, retention: timedelta, client: Any = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        retention: timedelta,
+        client: Any = None,
+        reference_indexes: str = "narrow",
+    ) -> None:
         self.table_name = table_name
         self.retention = retention
         self._client = client
+        # `narrow`: the KEYS_ONLY / INCLUDE reference indexes, then the items by key; `wide`:
+        # the ALL ones, while a live table migrates (docs/migration.md).
+        self.narrow = reference_indexes == "narrow"
+
+    @property
+    def reference_index(self) -> str:
+        """The index an order's payments are found in."""
+        return BY_REFERENCE_KEYS if self.narrow else BY_REFERENCE
 
     @cached_property
     def client(self) -> Any:
@@ -238,24 +254,31 @@ class PaymentRepository:
         return Payment.model_validate(from_item(item)) if item else None
 
     def find_by_provider_reference(self, provider: Provider, reference: str) -> Payment | None:
+        """The payment with this provider reference: its key from the keys-only index, then
+        the item itself (one strongly consistent GetItem)."""
         answer = self._call(
             "query",
             TableName=self.table_name,
-            IndexName=PROVIDER_REFERENCE_INDEX,
+            IndexName=BY_PROVIDER_REFERENCE_KEYS if self.narrow else BY_PROVIDER_REFERENCE,
             KeyConditionExpression="provider_ref = :ref",
             ExpressionAttributeValues={":ref": {"S": provider_ref(provider, reference)}},
             Limit=1,
         )
         items = answer.get("Items") or []
-        return Payment.model_validate(from_item(items[0])) if items else None
+        if not items:
+            return None
+        if not self.narrow:
+            return Payment.model_validate(from_item(items[0]))
+        return self.get(str(items[0]["pk"]["S"]).removeprefix("PAYMENT#"))
 
     def with_reference(self, kind: Kind, merchant_reference: str, limit: int) -> list[Payment]:
         """The newest `limit` payments (or payouts) with this merchant reference (the
-        `by_reference` list index, eventually consistent)."""
+        reference index, eventually consistent); from the narrow index, as it holds them:
+        id, kind, provider, method, status, amount and reference (what a warning names)."""
         answer = self._call(
             "query",
             TableName=self.table_name,
-            IndexName=BY_REFERENCE,
+            IndexName=self.reference_index,
             KeyConditionExpression="#key = :key",
             ExpressionAttributeNames={"#key": REFERENCE_KEY},
             ExpressionAttributeValues={":key": {"S": reference_key(kind, merchant_reference)}},

@@ -37,6 +37,9 @@ PAYOUT_DESTINATION_RETENTION_DAYS = 30
 
 class TableSettings(_Env):
     payments_table: NonEmpty = Field(alias="PAYMENTS_TABLE")
+    # Which reference indexes the repository reads (`wide`: the ALL ones, only while a live
+    # table migrates to the narrow ones, docs/migration.md).
+    reference_indexes: Literal["narrow", "wide"] = Field("narrow", alias="REFERENCE_INDEXES")
     webhook_retention_days: int = Field(
         default=WEBHOOK_RETENTION_DAYS, alias="WEBHOOK_RETENTION_DAYS", ge=1
     )

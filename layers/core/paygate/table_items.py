@@ -45,6 +45,15 @@ HISTORY = "history"
 BY_CREATED = "by_created"
 BY_REFERENCE = "by_reference"
 BY_STATUS = "by_status"
+# The reference indexes with narrow projections (`REFERENCE_INDEXES=narrow`): an order's
+# payments (keys and the immutable fields a list filter or a duplicate-reference warning
+# needs, and `status`) and a payment by its provider's reference (keys only; the item is
+# read by key after). The ALL ones (`by_reference`,
+# `by_provider_reference`) rewrote the whole item on every write; read only while a live
+# table migrates (docs/migration.md).
+BY_REFERENCE_KEYS = "by_reference_keys"
+BY_PROVIDER_REFERENCE = "by_provider_reference"
+BY_PROVIDER_REFERENCE_KEYS = "by_provider_reference_keys"
 # The sharded list indexes: creation order and status spread over `CREATED_SHARDS` and
 # `STATUS_SHARDS` partition values each (`kind#shard`, `kind#status#shard`, the shard from
 # `paygate.shards.shard_of(id)`), projecting only the keys and the immutable `provider` and
@@ -58,10 +67,11 @@ BY_CREATED_SHARDED = "by_created_shard"
 BY_STATUS_SHARDED = "by_status_shard"
 CREATED_SHARDS = 4
 STATUS_SHARDS = 8
-# Each list index's partition key attribute (all five are sorted by `listed_at`).
+# Each list index's partition key attribute (all six are sorted by `listed_at`).
 PARTITION_KEYS = {
     BY_CREATED: "kind",
     BY_REFERENCE: REFERENCE_KEY,
+    BY_REFERENCE_KEYS: REFERENCE_KEY,
     BY_STATUS: STATUS_KEY,
     BY_CREATED_SHARDED: CREATED_SHARD_KEY,
     BY_STATUS_SHARDED: STATUS_SHARD_KEY,

@@ -58,7 +58,9 @@ if TYPE_CHECKING:
 
 def ledger(settings: TableSettings) -> Ledger:
     retention = timedelta(days=settings.webhook_retention_days)
-    repository = PaymentRepository(settings.payments_table, retention)
+    repository = PaymentRepository(
+        settings.payments_table, retention, reference_indexes=settings.reference_indexes
+    )
     snapstart.forget_on_restore(repository, "client")
     kept = timedelta(days=settings.payout_destination_retention_days)
     return Ledger(repository, destination_retention=kept)
@@ -69,10 +71,12 @@ def lister(settings: ListSettings) -> PaymentLister:
     legacy ones while a live table migrates), cursors signed with the cursor secret."""
     from paygate.listing import CursorSigner, PaymentLister, secret_keys
 
+    repository = ledger(settings).repository
     return PaymentLister(
-        ledger(settings).repository,
+        repository,
         CursorSigner(secret_keys(settings.cursor_secret_id)),
         settings.list_indexes,
+        repository.reference_index,
     )
 
 
