@@ -277,6 +277,7 @@ def _write_cost_lines(results: dict[str, Any]) -> list[str]:
                 f"{sizes['payment_before']} → {sizes['payment_after']} | {sizes['webhook']} | "
                 f"{table} | {gsi} | {case['wcu']} |"
             )
+    lines += _create_and_webhook_units(cost)
     warm = results["warm_overhead"]["handlers"].get("PayproWebhookFunction")
     previous = results.get("previous_run") or {}
     if warm is not None:
@@ -286,6 +287,41 @@ def _write_cost_lines(results: dict[str, Any]) -> list[str]:
             f"(previous committed run, {previous.get('when')}: "
             f"{previous.get('paypro_warm_ratio_p50')}×).",
         ]
+    return lines
+
+
+def _create_and_webhook_units(cost: dict[str, Any]) -> list[str]:
+    """Write units per create and per webhook, every item write and every index of each
+    tree's final template (bench/write_cost.py `writes_units`)."""
+    trees = [(f"before issue 15 ({cost['before_commit']})", cost.get("before")),
+             (f"ALL reference indexes ({cost.get('before_narrow_commit')})",
+              cost.get("before_narrow")),
+             ("after", cost["after"])]  # fmt: skip
+    measured = [(label, tree) for label, tree in trees if tree is not None]
+    if not all("create" in case for _, tree in measured for case in tree["cases"].values()):
+        return []
+
+    def cell(units: dict[str, Any]) -> str:
+        parts = ", ".join(f"{name} {value}" for name, value in units["indexes"].items())
+        return f"{units['wcu']} (table {units['table']}; {parts or 'no index'})"
+
+    lines = [
+        "",
+        "### Write units per create and per webhook, every item write and every index",
+        "",
+        "Each item write of the create (the payment, its idempotency record and the create's "
+        "own updates) and of the success notification's delivery, on the payments table, "
+        "priced by the rule bench/cost.py prices the soak with: 1 WCU per started KB of the "
+        "larger of the item's sizes (2 in a transaction), each index entry (keys and projected "
+        "attributes + 100 bytes) 1 per started KB, delete + put when its key changes.",
+        "",
+        "| payment | tree | create WCU | webhook WCU |",
+        "|---|---|---|---|",
+    ]
+    for name in cost["after"]["cases"]:
+        for label, tree in measured:
+            case = tree["cases"][name]
+            lines.append(f"| {name} | {label} | {cell(case['create'])} | {cell(case['webhook'])} |")
     return lines
 
 

@@ -1,19 +1,24 @@
-"""The webhook hot path's write cost, before and after issue 15: a Paypro notify on a VietQR
-payin and a Monetix success callback, each delivered to the real webhook handler in moto by
-bench/write_cost_child.py, once in this tree and once in a checkout of BEFORE_COMMIT (its
-template: by_provider_reference and by_reconcile_due only, no status history).
+"""Write units by DynamoDB's rules: the rule for one item write (`item_write_units`, which
+bench/cost.py prices the local soak's writes with), and a create and a webhook measured in
+three trees: a Paypro VietQR payin and a Monetix bank transfer created through the real create
+handlers, then a success notification delivered to the real webhook handler, in moto, by
+bench/write_cost_child.py, in this tree, in a checkout of BEFORE_NARROW_COMMIT (the reference
+indexes projecting ALL) and in one of BEFORE_COMMIT (issue 15's before: by_provider_reference
+and by_reconcile_due only, no status history).
 
 From what the child saw (the AWS calls, the items before and after, the template's GSIs) this
 module computes, by DynamoDB's published rules:
 - item size: the UTF-8 bytes of every attribute name plus its value's size (strings: UTF-8
   bytes; numbers: 1 byte per 2 significant digits + 1; booleans and null: 1; lists and maps:
   3 bytes + 1 byte per element + the elements, a map's keys counted as names);
-- write units of the one TransactWriteItems: 2 WCU per started KB of each item written (the
-  payment's update on the larger of its sizes before and after, the webhook's put), plus per
-  GSI the write touches 1 WCU per started KB of the index entry (projection ALL: the item;
-  KEYS_ONLY / INCLUDE: the keys and the projected attributes), twice (delete + put) when the
-  write changes that GSI's key, once when the item enters or leaves the index (a sparse one),
-  nothing when it changes neither the key nor a projected attribute."""
+- write units of the webhook's one TransactWriteItems: 2 WCU per started KB of each item
+  written (the payment's update on the larger of its sizes before and after, the webhook's
+  put), plus per GSI the write touches 1 WCU per started KB of the index entry (projection
+  ALL: the item; KEYS_ONLY / INCLUDE: the keys and the projected attributes), twice (delete +
+  put) when the write changes that GSI's key, once when the item enters or leaves the index
+  (a sparse one), nothing when it changes neither the key nor a projected attribute;
+- write units of every item write of the create and of the delivery (`writes_units`): the
+  same rule, an index entry counted with DynamoDB's 100 bytes of overhead."""
 
 from __future__ import annotations
 
@@ -32,6 +37,8 @@ from typing import Any
 from bench.common import ROOT
 
 BEFORE_COMMIT = "83a17b0"
+# Issue 24's storage change: the last commit whose reference indexes projected ALL.
+BEFORE_NARROW_COMMIT = "b26b5b9"
 CHILD = Path(__file__).resolve().parent / "write_cost_child.py"
 KB = 1024
 TRANSACTIONAL = 2  # WCU per started KB of an item written in a transaction
@@ -242,32 +249,71 @@ def _run_child(tree: Path) -> dict[str, Any]:
     return result
 
 
+def writes_units(records: list[dict[str, Any]], indexes: dict[str, Index]) -> dict[str, Any]:
+    """The write units of a list of recorded item writes (local/aws/item_writes.py) on the
+    payments table: the table's, each index's, and the total."""
+    table = 0
+    touched: dict[str, int] = {}
+    for record in records:
+        if record["table"] != "PaymentsTable":
+            continue
+        units = item_write_units(
+            record.get("old"),
+            record.get("new"),
+            indexes,
+            transactional=record.get("txn") is not None,
+            refused=record["outcome"] != "written",
+        )
+        table += units.table
+        for name, value in units.indexes.items():
+            touched[name] = touched.get(name, 0) + value
+    return {"table": table, "indexes": touched, "wcu": table + sum(touched.values())}
+
+
 def _tree_costs(seen: dict[str, Any]) -> dict[str, Any]:
     projections = seen.get("projections")  # older trees: every index projects ALL
-    return {
-        "indexes": seen["indexes"],
-        "cases": {
-            name: write_cost(seen["indexes"], c, projections) for name, c in seen["cases"].items()
-        },
+    indexes = {
+        name: Index(keys, (projections or {}).get(name, {"type": "ALL", "attributes": []}))
+        for name, keys in seen["indexes"].items()
     }
+    cases = {}
+    for name, case in seen["cases"].items():
+        cases[name] = write_cost(seen["indexes"], case, projections)
+        if "create_writes" in case:  # every item write, by the same rule as the soak's
+            cases[name]["create"] = writes_units(case["create_writes"], indexes)
+            cases[name]["webhook"] = writes_units(case["webhook_writes"], indexes)
+    return {"indexes": seen["indexes"], "cases": cases}
+
+
+def _tree_at(commit: str) -> dict[str, Any] | None:
+    """The costs measured in a checkout of `commit` (None: a clone without it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=False
+        )
+        if archive.returncode != 0:
+            return None
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        return _tree_costs(_run_child(Path(folder)))
 
 
 def measure() -> dict[str, Any]:
     after = _tree_costs(_run_child(ROOT))
-    before: dict[str, Any] | None = None
-    with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", BEFORE_COMMIT], capture_output=True, check=False
-        )
-        if archive.returncode == 0:  # a clone without that commit: no "before"
-            subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
-            before = _tree_costs(_run_child(Path(folder)))
+    before = _tree_at(BEFORE_COMMIT)
+    before_narrow = _tree_at(BEFORE_NARROW_COMMIT)
     problems = [
         f"{name}: {case['calls']} (must be one TransactWriteItems)"
         for name, case in after["cases"].items()
         if case["calls"] != ONE_CALL
     ]
-    return {"before_commit": BEFORE_COMMIT, "before": before, "after": after, "problems": problems}
+    return {
+        "before_commit": BEFORE_COMMIT,
+        "before": before,
+        "before_narrow_commit": BEFORE_NARROW_COMMIT,
+        "before_narrow": before_narrow,
+        "after": after,
+        "problems": problems,
+    }
 
 
 # -- the local soak's item writes (local/aws/item_writes.py), per payment outcome ---------

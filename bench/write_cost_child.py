@@ -6,8 +6,10 @@ the same script runs against a tree that has none of it): creates a Paypro VietQ
 Monetix bank-transfer payment through the real create handlers (moto, the local sandboxes),
 then delivers a status-changing notification to each provider's real webhook handler. Writes
 the AWS calls of each delivery, the TransactWriteItems request, the payment item before and
-after, the stored webhook item (DynamoDB JSON) and the tree's GSI key schemas as JSON; the
-parent computes sizes and write units."""
+after, the stored webhook item (DynamoDB JSON), every item write of the create and of the
+delivery with the item before and after (recorded by this checkout's
+local/aws/item_writes.py, loaded by path, so a tree without it is measured the same way) and
+the tree's GSI key schemas as JSON; the parent computes sizes and write units."""
 
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import botocore.handlers  # noqa: E402 (after the tree is on the path)
 
+RECORDER = Path(__file__).resolve().parents[1] / "local" / "aws" / "item_writes.py"
+
 CALLS: Counter[str] = Counter()
 REQUESTS: list[dict[str, Any]] = []
 
@@ -59,6 +63,7 @@ botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", _k
 
 def main() -> None:
     import importlib
+    import importlib.util
 
     import boto3
     from moto import mock_aws
@@ -113,9 +118,23 @@ def main() -> None:
         handler = importlib.import_module(modules[route.function_id]).lambda_handler
         return handler(event, FakeLambdaContext(route.function_id))
 
+    spec = importlib.util.spec_from_file_location("paygate_bench_item_writes", RECORDER)
+    assert spec is not None and spec.loader is not None
+    recorder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recorder)
+    writes_file = OUT.with_name("item-writes.jsonl")
+    writes_file.write_text("", encoding="utf-8")
+
+    def item_writes() -> list[dict[str, Any]]:
+        """The item writes recorded since the last call."""
+        lines = writes_file.read_text(encoding="utf-8").splitlines()
+        writes_file.write_text("", encoding="utf-8")
+        return [json.loads(line) for line in lines if line.strip()]
+
     try:
         with mock_aws():
             made = provision(template, secrets)
+            recorder.install(writes_file)
             for function in template.functions():
                 os.environ.update(made.environment(function))
             os.environ.update(
@@ -137,6 +156,7 @@ def main() -> None:
                 payment = json.loads(created["body"])
                 key = {"pk": {"S": f"PAYMENT#{payment['id']}"}, "sk": {"S": "PAYMENT"}}
                 before = item(key)
+                create_writes = item_writes()
                 CALLS.clear()
                 REQUESTS.clear()
                 answer = call("POST", path, body(payment))
@@ -152,6 +172,8 @@ def main() -> None:
                     "payment_after": item(key),
                     "webhook": item(webhook_key),
                     "status": (before["status"]["S"], item(key)["status"]["S"]),
+                    "create_writes": create_writes,
+                    "webhook_writes": item_writes(),
                 }
 
             cases = {}

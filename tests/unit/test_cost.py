@@ -255,3 +255,21 @@ def test_each_scenario_is_priced_from_its_outcome_and_the_mix_weighs_them() -> N
         assert result[cost.MIX_NAME][side]["total"] == pytest.approx(mixed)
     assert "| **total** |" in cost.markdown(result)
     assert "| **total** |" in cost.writes_markdown({"writes": {"outcomes": {}}})
+
+
+def test_a_create_or_a_webhook_is_priced_from_its_item_writes_on_the_payments_table() -> None:
+    from bench.write_cost import writes_units
+
+    records = soak_records()
+    create = records[:3]  # a's idempotency record (another table), its create, its update
+    webhook = records[5:7]  # the payment's change and the webhook item, one transaction
+    assert writes_units(create, INDEXES) == {
+        "table": 2,
+        "indexes": {"by_ref": 1, "by_due": 1},
+        "wcu": 4,
+    }
+    assert writes_units(webhook, INDEXES) == {
+        "table": 4,
+        "indexes": {"by_ref": 1, "by_due": 1},
+        "wcu": 6,
+    }
