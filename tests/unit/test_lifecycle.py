@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paygate import clock as gateway_clock
 from paygate.domain import (
@@ -39,13 +41,20 @@ class ScriptedProvider:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.answer: dict[str, ProviderUpdate | str | Exception] = {}
+        # Answers used once each, in order, before `answer`.
+        self.script: dict[str, list[ProviderUpdate | str | Exception]] = {}
         self.queries: dict[str, list[datetime]] = {}
         self.cancel_answer: ProviderUpdate | Exception = ProviderUpdate(status=S.CANCELLED)
         self.cancels = 0
 
     def observe(self, payment: Payment) -> Observation:
         self.queries.setdefault(payment.id, []).append(gateway_clock.now())
-        answer = self.answer.get(payment.id, ProviderUpdate(status=S.PENDING))
+        scripted = self.script.get(payment.id)
+        answer = (
+            scripted.pop(0)
+            if scripted
+            else self.answer.get(payment.id, ProviderUpdate(status=S.PENDING))
+        )
         if isinstance(answer, Exception):
             raise answer
         if answer == NOT_FOUND:
@@ -268,6 +277,67 @@ def test_a_failing_query_at_the_window_end_never_expires_the_payment(world: Worl
     world.provider.answer[payment.id] = ProviderUpdate(status=S.PENDING)
     world.run_for(hours=7)  # the backoff is at most 6 hours apart
     assert world.get(payment).status is S.EXPIRED
+
+
+def test_a_query_that_failed_at_the_window_end_is_asked_again_within_a_minute(
+    world: World,
+) -> None:
+    """One failed query at the window's end does not hold the expiry back a whole backoff
+    interval (32 minutes after a 30-minute window): the provider is asked again after 60 s,
+    and the payment expires within 2 minutes of its window once it answers."""
+    payment = world.add(S.REQUIRES_ACTION, next_action=QR)
+    world.provider.answer[payment.id] = ProviderUpdate(status=S.PENDING)
+    world.run_for(minutes=29, seconds=59)
+    world.provider.answer[payment.id] = ProviderError("timeout", definitive=False)
+    world.run_for(seconds=30)  # the query at 30:00 fails
+    assert world.provider.queries[payment.id][-1] == T0 + timedelta(minutes=30)
+    assert world.get(payment).status is S.REQUIRES_ACTION
+    world.provider.answer[payment.id] = ProviderUpdate(status=S.PENDING)
+    world.run_for(minutes=2)
+    final = world.get(payment)
+    assert final.status is S.EXPIRED
+    assert final.updated_at <= T0 + timedelta(minutes=32)
+
+
+@settings(max_examples=30, deadline=None)
+@given(failures=st.integers(min_value=0, max_value=6))
+def test_failed_queries_after_the_window_delay_the_expiry_on_a_doubling_retry(
+    failures: int,
+) -> None:
+    """Whatever number of queries fail from the window's end on, the payment expires with the
+    first answer, and that answer comes 1, 2, 4, ... minutes after the window (no more
+    queries than failures + 1 after it)."""
+    world = World()
+    gateway_clock.use(world.clock)
+    try:
+        payment = world.add(S.REQUIRES_ACTION, next_action=QR)
+        world.provider.answer[payment.id] = ProviderUpdate(status=S.PENDING)
+        world.run_for(minutes=29, seconds=59)
+        before = len(world.provider.queries[payment.id])
+        answers = [ProviderError("timeout", definitive=False)] * failures
+        world.provider.script[payment.id] = [*answers, ProviderUpdate(status=S.PENDING)]
+        world.run_for(hours=3)
+        final = world.get(payment)
+        assert final.status is S.EXPIRED
+        ends = T0 + timedelta(minutes=30)
+        latest = ends + timedelta(minutes=2 ** (failures - 1) if failures else 0, seconds=60)
+        assert final.updated_at <= latest
+        asked = world.provider.queries[payment.id][before:]
+        assert len([at for at in asked if at <= final.updated_at]) == failures + 1
+    finally:
+        gateway_clock.use(None)
+
+
+def test_a_provider_that_stays_silent_after_the_window_is_asked_on_a_backoff(
+    world: World,
+) -> None:
+    payment = world.add(S.REQUIRES_ACTION, next_action=QR)
+    world.provider.answer[payment.id] = ProviderError("503", definitive=False)
+    world.run_for(minutes=30)
+    asked = len(world.provider.queries[payment.id])
+    world.run_for(hours=4)
+    # after the window: 1, 2, 4, ... minutes apart (as long as the window has been over)
+    assert len(world.provider.queries[payment.id]) - asked <= 10
 
 
 def test_a_provider_silent_for_its_whole_window_needs_review_never_expires(

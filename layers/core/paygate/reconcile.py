@@ -155,6 +155,15 @@ class Reconciler:
             # with: it ends at its window whatever the last query could say.
             if (clear or never_reached(current)) and self._end_wait(current, report):
                 return
+            if not clear and now < self.policy.motion_ends(current):
+                # Only the provider's answer keeps the payment from expiring now: ask again
+                # soon, not on the wait's backoff (32 minutes after a 30-minute window), after
+                # as long as the window has been over (at least `first_query_after`), so a
+                # provider that stays silent is asked on a backoff of its own.
+                since = max(self.policy.first_query_after, now - ends)
+                at = min(now + since, self.policy.motion_ends(current))
+                self._next(current, at, report, attempts, missing_since)
+                return
             # The last query failed (the provider could not tell), or the provider would not
             # cancel (it may be taking the payment now): nothing is decided by time. Follow it
             # as money in motion from here on; a later clear answer still ends the wait.
