@@ -91,6 +91,11 @@ class Flow:
         return payment
 
 
+# Well-formed (`paygate.domain.PAYMENT_ID_PATTERN`) but never created: a malformed id is refused
+# before any storage call, which is not the case measured here.
+UNKNOWN_PAYMENT_ID = "pay_20261207000000deadbeef00"
+
+
 def _stream_records(flow: Flow) -> list[dict[str, Any]]:
     import boto3
 
@@ -140,7 +145,7 @@ def measure() -> dict[str, Any]:
             kinds += [
                 ("webhook decline", declined, "00029", None),
                 ("webhook paid another amount (needs_review)", mismatched, "0000", 40000),
-                ("webhook unknown payment", {**payment, "id": "pay_unknown"}, "0000", None),
+                ("webhook unknown payment", {**payment, "id": UNKNOWN_PAYMENT_ID}, "0000", None),
             ]
             for name, target, status, amount in kinds:
                 with counting() as calls:
