@@ -65,14 +65,22 @@ TEST_WORKERS ?= 4
 # its default first hands each worker a quarter of its share in one block, which put every
 # e2e test on one worker).
 PYTEST_TIERS := tests/e2e tests/browser tests/integration tests/unit
-# The checks before the tests do not depend on each other: they run side by side (-j), each
-# one's output kept together (--output-sync).
+# The checks do not depend on each other, nor the tests on them: they run side by side (-j),
+# each one's output kept together (--output-sync) in .paygate/checks.log, while the tiers run
+# (their single-threaded steps, mypy and sam build, leave a core idle otherwise). Their output
+# is printed after the tiers'; `make test` fails when either failed. (Named through CHECKS_RUN,
+# not $(MAKE) in the recipe, so that `make -n test` only prints the line and starts nothing.)
 CHECKS := lint typecheck cfn-lint sam-build docs
-test: browser-deps ## everything CI runs: lint, types, template, build, docs, all test tiers
-	$(MAKE) --no-print-directory -j 4 --output-sync=target $(CHECKS)
+CHECKS_LOG := .paygate/checks.log
+CHECKS_RUN = $(MAKE) --no-print-directory -j 4 --output-sync=target $(CHECKS)
+test: browser-deps $(VENV)/.installed ## everything CI runs: lint, types, template, build, docs, all test tiers
 	mkdir -p .paygate && rm -f $(AWS_CALLS)
+	$(CHECKS_RUN) > $(CHECKS_LOG) 2>&1 & checks=$$!; \
 	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) $(PY) -m pytest $(PYTEST_TIERS) -n $(TEST_WORKERS) \
-	  --maxschedchunk 2 --durations=25
+	  --maxschedchunk 2 --durations=25; tiers=$$?; \
+	wait $$checks; checked=$$?; cat $(CHECKS_LOG); \
+	if [ $$checked != 0 ]; then echo "make test: a check failed (above)" >&2; fi; \
+	[ $$tiers = 0 ] && [ $$checked = 0 ]
 	PAYGATE_AWS_CALLS_FILE=$(AWS_CALLS) PAYGATE_AWS_CALLS_COMPLETE=1 $(PY) -m pytest tests/iam
 
 lint: $(VENV)/.installed ## ruff lint + format check
@@ -109,9 +117,10 @@ unit: $(VENV)/.installed ## unit tier only (pure, no AWS)
 integration: $(VENV)/.installed ## integration tier (handlers + moto)
 	$(PY) -m pytest tests/integration
 
-test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 histories and the forgery search, longer (several minutes)
+test-soak: $(VENV)/.installed ## the lifecycle model over 20,000 histories, the forgery search and the schema fuzz, longer (several minutes)
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/unit/test_lifecycle_model.py -k random_histories -s
 	PAYGATE_SOAK=1 $(PY) -m pytest tests/integration/test_forgery_search.py
+	PAYGATE_SOAK=1 $(PY) -m pytest tests/e2e/test_api_schema.py
 	cat .paygate/forgery-search-pages.json .paygate/forgery-search-paypro.json
 
 # The 1,000-payment backlog on the local runtime (tens of minutes on 2 cores: outside make test).
