@@ -1,17 +1,17 @@
-"""`expires_at` through the real handlers: the create, `GET /v1/payments/{id}`, the list and an
-action answer the end of a waiting payment's window (the template's `WINDOW_*_MINUTES` from
-its last status change), null once it is final; a payout's documents have no such field."""
+"""`expires_at` through the real handlers: the create, `GET /v1/payments/{id}` and the list
+answer the end of a waiting payment's window (the template's `WINDOW_*_MINUTES` from its last
+status change), null once it is final (paid by a notify); a payout's documents have no such
+field. The window per provider, method and status: tests/unit/test_expires_at.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from local.sandboxes.smartglocal import SmartglocalSandbox
-
 from .conftest import Api
-from .smartglocal_support import create, deliver_next
+from .smartglocal_support import JSON
 from .test_payouts import PAYPRO_PAYOUT
+from .test_paypro_webhook import notify
 
 
 def window_of(document: dict[str, Any]) -> timedelta:
@@ -31,17 +31,16 @@ def test_every_document_of_a_waiting_payment_says_when_its_window_ends(api: Api)
     assert read["expires_at"] == created["expires_at"]
 
 
-def test_a_held_payment_gets_the_confirmation_window_and_none_once_cancelled(
-    api: Api, smartglocal_sandbox: SmartglocalSandbox
-) -> None:
-    payment = create(api, confirmation="manual", merchant_reference="expires-2")
-    deliver_next(api, smartglocal_sandbox, payment["provider_reference"], "ready_to_confirm")
-    held = api.read(f"/v1/payments/{payment['id']}")
-    assert held["status"] == "requires_confirmation"
-    assert window_of(held) == timedelta(minutes=240)  # WINDOW_SMARTGLOCAL_CONFIRMATION_MINUTES
-    cancelled = api.answer(200, "POST", f"/v1/payments/{payment['id']}/cancel")
-    assert cancelled["status"] == "cancelled" and cancelled["expires_at"] is None
-    assert api.read(f"/v1/payments/{payment['id']}")["expires_at"] is None
+def test_a_paid_payment_has_no_expiry_any_more(api: Api) -> None:
+    order = {"amount": 50000, "currency": "VND", "merchant_reference": "expires-2"}
+    created = api.answer(201, "POST", "/v1/paypro/payments", order)
+    assert created["expires_at"] is not None
+    paid = api.call("POST", "/webhooks/paypro", notify("notify-success", created), JSON)
+    assert paid["statusCode"] == 200
+    read = api.read(f"/v1/payments/{created['id']}")
+    assert read["status"] == "succeeded" and read["expires_at"] is None
+    listed = api.read("/v1/payments?merchant_reference=expires-2")["data"]
+    assert [item["expires_at"] for item in listed] == [None]
 
 
 def test_a_payout_has_no_window_and_its_documents_no_expires_at(api: Api) -> None:
