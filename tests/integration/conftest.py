@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,14 +28,16 @@ from local.aws.apigw import (
     proxy_event,
 )
 from local.aws.aws_calls import acting_as
-from local.aws.merchant_keys import seed_merchant_key
+from local.aws.merchant_keys import TABLE_ID as KEYS_TABLE_ID
 from local.aws.provision import Provisioned, load_dev_secrets, provision
 from local.aws.template import ApiRoute, load_template
 from local.sandboxes.paypro import PayproSandbox, SandboxConfig
 from local.sandboxes.platform import PlatformSandbox, PlatformSandboxConfig
 from local.sandboxes.smartglocal import SmartglocalSandbox, seeded_sandbox
 from paygate import clock as gateway_clock
+from paygate.api_keys import ALL_SCOPES, imported_key
 from paygate.providers.paypro import signing
+from paygate.repository import ApiKeyRepository
 
 DEV_SECRETS = load_dev_secrets()
 
@@ -148,6 +151,14 @@ def local_overrides(
     }
 
 
+@cache
+def _keys_table(table_name: str) -> ApiKeyRepository:
+    """One repository, so one boto3 client, for every test's merchant keys: a client made once
+    keeps working in every later `mock_aws()` (local/aws/provision.py), and making one was
+    most of the cost of seeding three keys before each test."""
+    return ApiKeyRepository(table_name)
+
+
 @pytest.fixture
 def aws(local_overrides: dict[str, str]) -> Iterator[Provisioned]:
     """Fresh moto resources from template.yaml, with the functions' environment applied."""
@@ -155,8 +166,10 @@ def aws(local_overrides: dict[str, str]) -> Iterator[Provisioned]:
         parameters.clear_caches()
         made = provision(load_template(), DEV_SECRETS)
         apply_environment(made, local_overrides)
-        for key in MERCHANT_KEYS:  # hashed, checked by the real authorizer (`Api.call`)
-            seed_merchant_key(made, key)
+        keys = _keys_table(made.refs[KEYS_TABLE_ID])
+        for key in MERCHANT_KEYS:  # as local/aws/merchant_keys.py seeds one: stored hashed,
+            # checked by the real authorizer (`Api.call`)
+            keys.put_api_key(imported_key(key, ALL_SCOPES, "local", gateway_clock.now()))
         yield made
     parameters.clear_caches()
 
