@@ -309,9 +309,10 @@ def _create_and_webhook_units(cost: dict[str, Any]) -> list[str]:
         "",
         "### Write units per create and per webhook, every item write and every index",
         "",
-        "Each item write of the create (the payment, its idempotency record and the create's "
-        "own updates) and of the success notification's delivery, on the payments table, "
-        "priced by the rule bench/cost.py prices the soak with: 1 WCU per started KB of the "
+        "Each item write of the create (the payment's put and its status change) and of the "
+        "success notification's delivery (the payment and the stored notification) on the "
+        "payments table (the idempotency record's, in its own table, left out), priced by the "
+        "rule bench/cost.py prices the soak with: 1 WCU per started KB of the "
         "larger of the item's sizes (2 in a transaction), each index entry (keys and projected "
         "attributes + 100 bytes) 1 per started KB, delete + put when its key changes.",
         "",
