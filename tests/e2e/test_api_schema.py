@@ -1,9 +1,10 @@
 """schemathesis against the OpenAPI document the local runtime serves: generated requests for
 every operation never get a server error. On a runtime of its own: the hundreds of records it
 creates would slow moto down for whatever ran after it on a shared one. Marked `early` (the
-longest test of the suite; tests/conftest.py orders the session). `make test` sends 10
-generated requests per operation (a 500 for an unsupported media type, the first server error
-this test found, is then found on every create); `PAYGATE_SOAK=1` (`make test-soak`), 50."""
+longest test of the suite; tests/conftest.py orders the session). Besides schemathesis's
+boundary-value (coverage) cases, about 2,000 requests whatever the count, `make test` draws 10
+random requests per operation (a 500 for an unsupported media type, the first server error
+this test found, then fails every create); `PAYGATE_SOAK=1` (`make test-soak`), 50."""
 
 from __future__ import annotations
 
