@@ -66,6 +66,11 @@ _serialize_moto_calls()
 MERCHANT_KEYS = ("test-key", "merchant-a", "merchant-b")
 PAYPRO_SECRET = DEV_SECRETS["PayproSecret"]["app_secret"]
 WEBHOOK_BASE_URL = "http://127.0.0.1:9"  # nothing listens: notifies are replayed by the tests
+# How long the functions wait for a sandbox's answer, and how long a sandbox's `timeout` fault
+# holds its answer: generous, so that a sandbox slowed by a busy machine is never taken for a
+# timeout, and a fault always outlasts the wait.
+PROVIDER_READ_TIMEOUT_SECONDS = 3.0
+TIMEOUT_FAULT_SECONDS = PROVIDER_READ_TIMEOUT_SECONDS + 1.0
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +78,7 @@ def paypro_sandbox() -> Iterator[PayproSandbox]:
     config = SandboxConfig(
         merchant_no=DEV_SECRETS["PayproSecret"]["merchant_no"],
         app_secret=PAYPRO_SECRET,
-        timeout_delay_seconds=1.5,
+        timeout_delay_seconds=TIMEOUT_FAULT_SECONDS,
         notify_retry_delays=(),
     )
     sandbox = PayproSandbox(config, port=0)
@@ -106,7 +111,7 @@ def _platform_sandbox(provider: str) -> Iterator[PlatformSandbox]:
         secret_key=secret["secret_key"],
         callback_url=None,  # callbacks are kept; the tests replay them through the handler
         callback_retry_delays=(),
-        timeout_delay_seconds=1.5,
+        timeout_delay_seconds=TIMEOUT_FAULT_SECONDS,
     )
     sandbox = PlatformSandbox(config, port=0)
     sandbox.start()
@@ -147,7 +152,7 @@ def local_overrides(
         "MONETIX_GATE_URL": monetix_sandbox.base_url,
         "MONETIX_PAYMENT_PAGE_URL": f"{monetix_sandbox.base_url}/payment",
         "WEBHOOK_BASE_URL": WEBHOOK_BASE_URL,
-        "PROVIDER_READ_TIMEOUT": "0.5",
+        "PROVIDER_READ_TIMEOUT": str(PROVIDER_READ_TIMEOUT_SECONDS),
     }
 
 

@@ -15,7 +15,7 @@ from local.sandboxes.paypro import PayproSandbox
 from paygate import wiring
 from paygate.settings import ReconcileSettings, load_settings
 
-from .conftest import Api, body_of, header
+from .conftest import TIMEOUT_FAULT_SECONDS, Api, body_of, header
 from .test_payouts import PAYPRO_PAYOUT
 from .test_paypro_webhook import deliver, new_payment, notify
 
@@ -35,7 +35,10 @@ def order(sandbox: PayproSandbox, trade_no: str) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _clean_sandbox(paypro_sandbox: PayproSandbox) -> Iterator[None]:
     httpx.delete(f"{paypro_sandbox.base_url}/_sandbox/faults")
-    httpx.post(f"{paypro_sandbox.base_url}/_sandbox/settings", json={"timeout_delay_seconds": 1})
+    httpx.post(
+        f"{paypro_sandbox.base_url}/_sandbox/settings",
+        json={"timeout_delay_seconds": TIMEOUT_FAULT_SECONDS},
+    )
     yield
     httpx.delete(f"{paypro_sandbox.base_url}/_sandbox/faults")
     httpx.post(f"{paypro_sandbox.base_url}/_sandbox/settings", json={"timeout_delay_seconds": 30})

@@ -19,7 +19,7 @@ from paygate import wiring
 from paygate.domain import utcnow
 from paygate.settings import ReconcileSettings, load_settings
 
-from .conftest import Api, body_of
+from .conftest import TIMEOUT_FAULT_SECONDS, Api, body_of
 from .platform_support import JSON, deliver_sandbox_callbacks
 from .test_payouts import ATM_PAYOUT, PAYPRO_PAYOUT
 
@@ -116,7 +116,9 @@ def test_a_timed_out_platform_payout_is_processing_and_a_retry_with_a_new_key_is
     second payout); the first status query says `processing` and the payout is `processing`
     without our timeout."""
     sandbox = ecommpay_sandbox.base_url
-    httpx.post(f"{sandbox}/_sandbox/settings", json={"timeout_delay_seconds": 1})
+    httpx.post(
+        f"{sandbox}/_sandbox/settings", json={"timeout_delay_seconds": TIMEOUT_FAULT_SECONDS}
+    )
     httpx.post(f"{sandbox}/_sandbox/faults", json={"kind": "accepted_timeout", "count": 1})
     try:
         body = {**ATM_PAYOUT, "merchant_reference": "order-timed-out"}

@@ -29,7 +29,7 @@ from paygate.domain import (
 )
 from paygate.settings import ReconcileSettings, load_settings
 
-from .conftest import Api, GatewayTime, body_of
+from .conftest import TIMEOUT_FAULT_SECONDS, Api, GatewayTime, body_of
 from .platform_support import TRANSFER_ORDER, create
 from .reconcile_support import FanOut, later_clock
 
@@ -71,7 +71,7 @@ def test_a_provider_timeout_is_resolved_by_a_status_query(
     api: Api, aws: Provisioned, paypro_sandbox: PayproSandbox
 ) -> None:
     sandbox_settings = f"{paypro_sandbox.base_url}/_sandbox/settings"
-    httpx.post(sandbox_settings, json={"timeout_delay_seconds": 1})
+    httpx.post(sandbox_settings, json={"timeout_delay_seconds": TIMEOUT_FAULT_SECONDS})
     httpx.post(f"{paypro_sandbox.base_url}/_sandbox/faults", json={"payin": "timeout", "count": 1})
     answer = api.call("POST", "/v1/paypro/payments", PAYIN, JSON)
     httpx.post(sandbox_settings, json={"timeout_delay_seconds": 30})
