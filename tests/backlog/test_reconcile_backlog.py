@@ -4,7 +4,7 @@ unpaid payins across the four providers, created through the API at one moment b
 `CLIENTS` merchants' clients at once, are each expired within their method's window plus
 2 minutes, and each was queried at its provider at most once per due time of the lifecycle
 policy (the sandboxes count the queries). `make test-backlog` runs it; it is not in
-`make test` (27 minutes on a shared 2-core machine: docs/reliability.md)."""
+`make test` (tens of minutes on 2 cores: docs/reliability.md)."""
 
 from __future__ import annotations
 
