@@ -7,9 +7,12 @@ import pytest
 from local.aws.provision import Provisioned
 from local.sandboxes.smartglocal import SmartglocalSandbox
 from paygate import wiring
+from paygate.providers.smartglocal.client import SmartglocalClient
+from paygate.providers.smartglocal.transformers import Session
 from paygate.settings import SmartglocalSettings, load_settings
 
 from .conftest import Api, body_of
+from .reconcile_support import FanOut, later_clock
 from .smartglocal_support import JSON, create, deliver_next, get
 
 
@@ -43,6 +46,42 @@ def test_manual_cancel_is_cancelled_at_once(
     deliver_next(api, smartglocal_sandbox, payment["provider_reference"], "payment_finished")
     after = get(api, payment["id"])
     assert (after["status"], after["version"]) == ("cancelled", 4)
+
+
+def test_a_cancel_whose_webhook_lands_first_is_still_cancelled(
+    api: Api, smartglocal_sandbox: SmartglocalSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Smart Glocal's webhook for the cancelled session may reach us before its answer to our
+    `session/cancel` does: the merchant's cancel still ends `cancelled`, never `expired`, and
+    the history has no `expired` in it."""
+    payment = held(api, smartglocal_sandbox)
+    cancel = SmartglocalClient.cancel
+
+    def webhook_first(client: SmartglocalClient, session_id: str) -> Session:
+        answer = cancel(client, session_id)
+        deliver_next(api, smartglocal_sandbox, session_id, "payment_finished")
+        assert get(api, payment["id"])["status"] == "requires_confirmation"
+        return answer
+
+    monkeypatch.setattr(SmartglocalClient, "cancel", webhook_first)
+    assert api.answer(200, "POST", f"/v1/payments/{payment['id']}/cancel")["status"] == "cancelled"
+    monkeypatch.undo()
+    deliver_next(api, smartglocal_sandbox, payment["provider_reference"], "payment_finished")
+    assert get(api, payment["id"])["status"] == "cancelled"
+
+
+def test_a_held_session_cancelled_by_smart_glocal_expires_at_the_window(
+    api: Api, smartglocal_sandbox: SmartglocalSandbox
+) -> None:
+    """Smart Glocal's own cancel of a held session (its 240-minute hold) is applied by the
+    reconciler's query at the window's end, as `expired`; the webhook alone does not."""
+    payment = held(api, smartglocal_sandbox)
+    gateway = wiring.smartglocal(load_settings(SmartglocalSettings))
+    gateway._client().cancel(payment["provider_reference"])  # as its hold ran out
+    deliver_next(api, smartglocal_sandbox, payment["provider_reference"], "payment_finished")
+    assert get(api, payment["id"])["status"] == "requires_confirmation"
+    FanOut(clock=later_clock(minutes=241)).run()
+    assert get(api, payment["id"])["status"] == "expired"
 
 
 @pytest.mark.parametrize("action", ["confirm", "cancel"])

@@ -2,7 +2,9 @@
 exact body bytes; our payment id is in the session's metadata, the session id is the provider
 reference. Unknown types are stored and acknowledged. Hooks: an `auto` payment's
 `ready_to_confirm` keeps it `pending` (`held_for_us`), then the gateway confirms it once per
-stored webhook (the follow-up the contract is given).
+stored webhook (the follow-up the contract is given); a session cancelled while its payment
+waits for the merchant's confirmation is left to the cancel action or the window
+(`held_until_decided`).
 
 What the signature proves: Smart Glocal's RSA key signed exactly these bytes. That key signs
 nothing the customer (or the merchant) ever sees, and we sign our requests with our own key, so
@@ -53,6 +55,21 @@ def held_for_us(payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
     if held and payment.confirmation is Confirmation.AUTO:
         return update.model_copy(update={"status": PaymentStatus.PENDING})
     return update
+
+
+def held_until_decided(payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
+    """A cancelled session (`expired`) reported while the payment waits for its merchant's
+    confirmation is not applied from the webhook: the cancel was the merchant's own request
+    (`POST /v1/payments/{id}/cancel`, whose answer may reach us after this webhook, and which
+    applies `cancelled`) or Smart Glocal's end of the 240-minute hold (the reconciler's query at
+    the window's end applies `expired`). Either way no money moved, and what the payment
+    becomes is decided by its own action or its window, not by which message came first."""
+    waiting = payment.status is PaymentStatus.REQUIRES_CONFIRMATION
+    if waiting and update.status is PaymentStatus.EXPIRED:
+        return update.model_copy(
+            update={"status": PaymentStatus.REQUIRES_CONFIRMATION, "failure": None}
+        )
+    return held_for_us(payment, update)
 
 
 def confirmable(payment: Payment) -> bool:
@@ -125,11 +142,13 @@ class SmartglocalWebhooks(WebhookContract[Webhook]):
 
     def needs_payment(self, update: ProviderUpdate) -> bool:
         # A result to confirm needs our payment id even when the metadata lacks it.
+        # A cancelled session needs it too: `held_until_decided`.
         held = update.status is PaymentStatus.REQUIRES_CONFIRMATION
-        return held or (self.checks.confirm and moves_money(update, Kind.PAYMENT))
+        cancelled = update.status is PaymentStatus.EXPIRED
+        return held or cancelled or (self.checks.confirm and moves_money(update, Kind.PAYMENT))
 
     def adjust(self, payment: Payment, update: ProviderUpdate) -> ProviderUpdate:
-        return held_for_us(payment, update)
+        return held_until_decided(payment, update)
 
     def after_stored(self, payment: Payment, message: Webhook) -> None:
         # Stored first: only the delivery that stored it (not a redelivery) confirms.
