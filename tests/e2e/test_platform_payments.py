@@ -84,7 +84,8 @@ def test_ecommpay_gate_redirect_then_pay_or_decline(
     runtime: Runtime, body: dict[str, Any], outcome: str, status: str
 ) -> None:
     payment = create(runtime, "ecommpay", body)
-    assert payment["status"] == "pending"
+    # `requires_action` when the Gate's redirect callback overtook the create (`gate_statuses`).
+    assert payment["status"] in ("pending", "requires_action")
     redirect = next_action(runtime, payment["id"], "redirect")
     assert httpx.get(redirect["url"], timeout=10).status_code == 200  # the bank's page
     customer(f"{redirect['url']}/{outcome}")

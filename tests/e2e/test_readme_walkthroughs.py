@@ -94,15 +94,26 @@ def test_smartglocal_walkthrough_works(runtime: Runtime) -> None:
     ]
 
 
+# A Gate payment's create answers `pending`, or `requires_action` when the provider's first
+# callback overtook the create's own write; then no `pending` is ever published
+# (tests/e2e/test_platform_payments.py, `gate_statuses`).
+OPENING = ("pending", "requires_action")
+
+
+def gate_flows(final: str) -> list[list[str]]:
+    """The status events of a Gate payment through `final`, either way."""
+    return [["created", "pending", "requires_action", final], ["created", "requires_action", final]]
+
+
 def test_atm_walkthrough_works(runtime: Runtime) -> None:
     lines = run_walkthrough(runtime, "walkthrough-atm")
     created = json.loads(lines[0])
-    assert created["status"] == "pending"
+    assert created["status"] in OPENING
     assert lines[1].startswith("http://127.0.0.1:")  # the bank page
     assert json.loads(lines[2])["delivered"] is True
     assert json.loads(lines[3])["status"] == "succeeded"
     events = [json.loads(line)["status"] for line in lines[4:]]
-    assert events == ["created", "pending", "requires_action", "succeeded"]
+    assert events in gate_flows("succeeded")
 
 
 def test_nganluong_walkthrough_works(runtime: Runtime) -> None:
@@ -115,12 +126,12 @@ def test_nganluong_walkthrough_works(runtime: Runtime) -> None:
 
 def test_monetix_walkthrough_works(runtime: Runtime) -> None:
     lines = run_walkthrough(runtime, "walkthrough-monetix")
-    assert json.loads(lines[0])["status"] == "pending"
+    assert json.loads(lines[0])["status"] in OPENING
     waiting = json.loads(lines[1])
     assert waiting["next_action"]["type"] == "bank_transfer_instructions"
     assert json.loads(lines[3])["status"] == "succeeded"
     events = [json.loads(line)["status"] for line in lines[4:]]
-    assert events == ["created", "pending", "requires_action", "succeeded"]
+    assert events in gate_flows("succeeded")
 
 
 def test_payouts_walkthrough_works(runtime: Runtime) -> None:
@@ -146,7 +157,7 @@ def test_operations_walkthrough_finds_order_1001_and_resolves_a_review(runtime: 
     payment_id = timeline["payment_id"]
     assert payment_id in [p["id"] for p in waiting]
     changes = [e["to"] for e in timeline["entries"] if e["type"] == "status_change"]
-    assert changes == ["created", "pending", "requires_action", "needs_review"]
+    assert changes in gate_flows("needs_review")
     assert any(e["type"] == "callback" for e in timeline["entries"])
     reviewed = json.loads(lines[3])
     assert (reviewed["status"], reviewed["review"]["decision"]) == ("succeeded", "accept")
