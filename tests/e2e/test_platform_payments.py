@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Runtime, created, statuses
+from .conftest import Runtime, created, gate_events, statuses
 
 CUSTOMER = {
     "id": "cust-e2e",
@@ -33,20 +33,6 @@ WALLET = {**{k: v for k, v in ATM.items() if k != "bank_id"}, "method": "nganluo
 TRANSFER = {"method": "bank_transfer", "amount": 300_000, "merchant_reference": "e2e-bt",
             "customer": CUSTOMER}  # fmt: skip
 CARD = {"pan": "4321432154325432", "card_holder": "NGUYEN AN", "year": 2030, "month": 11}
-GATE_EVENTS = ["created", "pending", "requires_action"]
-
-
-def gate_statuses(runtime: Runtime, payment_id: str, final: str) -> list[str]:
-    """The payment's published statuses through `final`, checked to be the Gate flow's. The
-    sandbox may deliver its first callbacks before the create's own answer is written: the
-    payment is then past `pending` already, that write changes nothing and no `pending` event
-    is published (never a state the payment was in), so the flow is one event shorter."""
-    seen = statuses(runtime, payment_id, 3)
-    if seen[-1] != final:
-        seen = statuses(runtime, payment_id, 4)
-    overtaken = [status for status in GATE_EVENTS if status != "pending"]
-    assert seen in ([*GATE_EVENTS, final], [*overtaken, final]), seen
-    return seen
 
 
 def create(runtime: Runtime, provider: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +70,7 @@ def test_ecommpay_gate_redirect_then_pay_or_decline(
     runtime: Runtime, body: dict[str, Any], outcome: str, status: str
 ) -> None:
     payment = create(runtime, "ecommpay", body)
-    # `requires_action` when the Gate's redirect callback overtook the create (`gate_statuses`).
+    # `requires_action` when the Gate's redirect callback overtook the create (`gate_events`).
     assert payment["status"] in ("pending", "requires_action")
     redirect = next_action(runtime, payment["id"], "redirect")
     assert httpx.get(redirect["url"], timeout=10).status_code == 200  # the bank's page
@@ -92,7 +78,7 @@ def test_ecommpay_gate_redirect_then_pay_or_decline(
     final = runtime.wait_for_status(payment["id"], status)
     if status == "failed":
         assert final["failure"]["provider_code"] == "20102"
-    gate_statuses(runtime, payment["id"], status)
+    gate_events(runtime, payment["id"], status)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +109,7 @@ def test_atm_clarification_round_trip(runtime: Runtime) -> None:
     redirect = next_action(runtime, payment["id"], "redirect")
     customer(f"{redirect['url']}/pay")
     runtime.wait_for_status(payment["id"], "succeeded")
-    gate_statuses(runtime, payment["id"], "succeeded")
+    gate_events(runtime, payment["id"], "succeeded")
     published = [e for e in runtime.events() if e["payment_id"] == payment["id"]]
     assert CARD["pan"] not in str(published)
 
@@ -137,7 +123,7 @@ def test_monetix_instructions_then_transfer(runtime: Runtime) -> None:
     transfer = f"{runtime.sandbox_url('monetix')}/_sandbox/payments/{payment['id']}/transfer"
     customer(transfer)
     runtime.wait_for_status(payment["id"], "succeeded")
-    gate_statuses(runtime, payment["id"], "succeeded")
+    gate_events(runtime, payment["id"], "succeeded")
 
 
 @pytest.mark.parametrize("amount", [400, 404])
@@ -146,7 +132,7 @@ def test_monetix_test_amounts_decline(runtime: Runtime, amount: int) -> None:
     payment = create(runtime, "monetix", body)
     final = runtime.wait_for_status(payment["id"], "failed")
     assert final["failure"]["provider_code"] == "20000"
-    gate_statuses(runtime, payment["id"], "failed")
+    gate_events(runtime, payment["id"], "failed")
 
 
 def test_monetix_series_declines_the_rest_with_3613(runtime: Runtime) -> None:
@@ -175,7 +161,7 @@ def test_customer_changed_amount_needs_review(runtime: Runtime) -> None:
     final = runtime.wait_for_status(payment["id"], "needs_review")
     assert (final["amount"], final["amount_received"]) == (300_000, 250_000)
     assert final["failure"]["code"] == "amount_mismatch"
-    gate_statuses(runtime, payment["id"], "needs_review")
+    gate_events(runtime, payment["id"], "needs_review")
 
 
 def test_monetix_redirect_scenario(runtime: Runtime) -> None:
