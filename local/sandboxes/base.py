@@ -150,8 +150,9 @@ class FaultQueue:
 
 # One client for every callback, shared by the sandboxes' threads: `httpx.post` built a new
 # client, and with it an SSL context from the CA bundle, for every attempt (milliseconds of
-# CPU each; callbacks go to the gateway on 127.0.0.1 over plain HTTP).
-_CALLBACKS = httpx.Client(trust_env=False)
+# CPU each; callbacks go to the gateway on 127.0.0.1 over plain HTTP). No connection is kept
+# between attempts: a receiver that closed one would fail the next attempt on it.
+_CALLBACKS = httpx.Client(trust_env=False, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def post_callback(
